@@ -1,0 +1,157 @@
+//! The command line: clap definitions, logging set-up, and rendering. The only code that
+//! prints.
+
+mod args;
+mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::commands::{self, Context};
+use crate::config::{Settings, Sources};
+use crate::error::{Error, exit};
+pub use args::{Cli, Command, Global, OdooCommand};
+
+/// Parses the command line, runs the command, prints the result or the error; returns the
+/// exit code.
+pub fn main() -> i32 {
+    run_args(std::env::args_os())
+}
+
+/// Like [`main`], with the arguments given (the demo uses this).
+pub fn run_args<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let verbose = cli.global.verbose;
+    if let Err(e) = init_logging(&cli.global) {
+        eprintln!("error: {e}");
+        return exit::USAGE;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::FAILED;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e, verbose);
+            e.exit_code()
+        }
+    }
+}
+
+fn report_error(e: &Error, verbose: u8) {
+    let stderr = console::Term::stderr();
+    let red = console::Style::new().red().bold();
+    let _ = writeln!(&stderr, "{} {e}", red.apply_to("error:"));
+    if let Some(h) = e.hint() {
+        let _ = writeln!(&stderr, "  hint: {h}");
+    }
+    if let Some(d) = e.detail() {
+        if verbose > 0 {
+            let _ = writeln!(&stderr, "  server traceback:\n{d}");
+        } else {
+            let _ = writeln!(&stderr, "  (run with -v for the server's traceback)");
+        }
+    }
+}
+
+fn init_logging(g: &Global) -> Result<(), String> {
+    use tracing_subscriber::fmt;
+    let level = match (g.quiet, g.verbose) {
+        (true, _) => tracing::Level::WARN,
+        (false, 0) => tracing::Level::INFO,
+        (false, _) => tracing::Level::DEBUG,
+    };
+    let builder = fmt().with_max_level(level).with_target(false);
+    match &g.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
+            // try_init: a second run in one process (the demo) keeps the first subscriber.
+            let _ = builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .try_init();
+        }
+        None => {
+            let _ = builder
+                .with_ansi(console::Term::stderr().is_term())
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+    }
+    Ok(())
+}
+
+fn sources(g: &Global) -> Sources {
+    let mut flags = Vec::new();
+    let mut flag = |key: &'static str, name: &'static str, v: &Option<String>| {
+        if let Some(v) = v {
+            flags.push((key, name, v.clone()));
+        }
+    };
+    flag("ODOO_URL", "--odoo-url", &g.odoo_url);
+    flag("ODOO_DB", "--odoo-db", &g.odoo_db);
+    flag("ODOO_USERNAME", "--odoo-username", &g.odoo_username);
+    flag("ODOO_PROTOCOL", "--odoo-protocol", &g.odoo_protocol);
+    flag("ODOO_TIMEOUT", "--odoo-timeout", &g.odoo_timeout);
+    flag(
+        "ORDERBRIDGE_DATABASE",
+        "--database",
+        &g.database
+            .as_ref()
+            .map(|p: &PathBuf| p.display().to_string()),
+    );
+    Sources {
+        flags,
+        env_file: g.env_file.clone(),
+        config_file: g.config.clone(),
+        ignore_process_env: false,
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32, Error> {
+    let settings = Settings::resolve(&sources(&cli.global))?;
+    let ctx = Context::new(settings);
+    match cli.command {
+        Command::Odoo {
+            command: OdooCommand::TestConnection { json },
+        } => {
+            let client = ctx.odoo()?;
+            let report = commands::test_connection::run(&client).await?;
+            render::connection(&report, json);
+            Ok(if report.all_ok() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
+        }
+    }
+}

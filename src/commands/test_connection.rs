@@ -1,0 +1,53 @@
+//! `odoo test-connection`: can we reach Odoo, log in, and work with sale orders?
+
+use crate::error::Error;
+use crate::odoo::{OdooClient, Protocol};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccessRights {
+    pub read: bool,
+    pub create: bool,
+    pub write: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConnectionReport {
+    pub url: String,
+    pub database: String,
+    pub protocol: Protocol,
+    pub server_version: String,
+    pub uid: i64,
+    pub login: String,
+    /// Access rights of the user on `sale.order`.
+    pub sale_order: AccessRights,
+    pub round_trips: u64,
+}
+
+impl ConnectionReport {
+    /// Every check passed: the exit code is 0 only then.
+    pub fn all_ok(&self) -> bool {
+        self.sale_order.read && self.sale_order.create && self.sale_order.write
+    }
+}
+
+pub async fn run(client: &OdooClient) -> Result<ConnectionReport, Error> {
+    let session = client.session().await?.clone();
+    let version = client.version().await?;
+    let (uid, login) = client.whoami().await?;
+    let model = "sale.order";
+    let sale_order = AccessRights {
+        read: client.check_access_rights(model, "read").await?,
+        create: client.check_access_rights(model, "create").await?,
+        write: client.check_access_rights(model, "write").await?,
+    };
+    Ok(ConnectionReport {
+        url: client.url().to_string(),
+        database: client.db().to_string(),
+        protocol: session.protocol,
+        server_version: version.server_version,
+        uid,
+        login,
+        sale_order,
+        round_trips: client.round_trips(),
+    })
+}

@@ -1,0 +1,416 @@
+//! Settings, resolved once: flags over the environment over a `.env` file over a TOML file
+//! over defaults. Every value remembers where it came from, so an error can say where to fix
+//! it; secrets are held as [`Secret`] and never shown.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::odoo::{OdooConfig, ProtocolChoice};
+use crate::secret::Secret;
+
+/// The keys orderbridge reads.
+pub const KEYS: &[&str] = &[
+    "ODOO_URL",
+    "ODOO_DB",
+    "ODOO_USERNAME",
+    "ODOO_PASSWORD",
+    "ODOO_API_KEY",
+    "ODOO_PROTOCOL",
+    "ODOO_TIMEOUT",
+    "ORDERBRIDGE_DATABASE",
+];
+
+const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Flag(&'static str),
+    Env,
+    DotEnv(PathBuf),
+    Toml(PathBuf),
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+            Origin::Env => write!(f, "environment"),
+            Origin::DotEnv(p) => write!(f, "{}", p.display()),
+            Origin::Toml(p) => write!(f, "{}", p.display()),
+            Origin::Default => write!(f, "default"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key} is not set: {hint}")]
+    Missing { key: &'static str, hint: String },
+    #[error("{key} from {origin} is invalid: {why}")]
+    Invalid {
+        key: &'static str,
+        origin: String,
+        why: String,
+    },
+    #[error("cannot read {path}: {why}")]
+    File { path: String, why: String },
+}
+
+/// Where to look for settings; flags are given by the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Values given as flags, by key, with the flag's name.
+    pub flags: Vec<(&'static str, &'static str, String)>,
+    /// `--env-file`; otherwise `./.env` when it exists.
+    pub env_file: Option<PathBuf>,
+    /// `--config`; otherwise the platform's config dir when the file exists.
+    pub config_file: Option<PathBuf>,
+    /// Read the process environment (tests turn this off).
+    pub ignore_process_env: bool,
+}
+
+/// The resolved settings.
+#[derive(Clone, Default)]
+pub struct Settings {
+    values: BTreeMap<&'static str, (String, Origin)>,
+    /// The .env / TOML files that were read, for messages.
+    read_files: Vec<PathBuf>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for (k, (v, o)) in &self.values {
+            let shown = if SECRET_KEYS.contains(k) {
+                "***".to_string()
+            } else {
+                v.clone()
+            };
+            m.entry(k, &format!("{shown} ({o})"));
+        }
+        m.finish()
+    }
+}
+
+fn key_of(name: &str) -> Option<&'static str> {
+    KEYS.iter().copied().find(|k| k.eq_ignore_ascii_case(name))
+}
+
+/// The platform's default config file (`~/.config/orderbridge/config.toml` on Linux).
+pub fn default_config_file() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("orderbridge").join("config.toml"))
+}
+
+/// The platform's default database (`~/.local/share/orderbridge/orderbridge.db` on Linux).
+pub fn default_database() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("orderbridge")
+        .join("orderbridge.db")
+}
+
+impl Settings {
+    pub fn resolve(src: &Sources) -> Result<Settings, ConfigError> {
+        let mut s = Settings::default();
+        // Lowest precedence first; later layers overwrite.
+        let toml_path = src
+            .config_file
+            .clone()
+            .or_else(|| default_config_file().filter(|p| p.exists()));
+        if let Some(p) = toml_path {
+            s.read_toml(&p)?;
+        }
+        let env_path = src.env_file.clone().or_else(|| {
+            let p = PathBuf::from(".env");
+            p.exists().then_some(p)
+        });
+        if let Some(p) = env_path {
+            s.read_dotenv(&p)?;
+        }
+        if !src.ignore_process_env {
+            for k in KEYS {
+                if let Ok(v) = std::env::var(k)
+                    && !v.is_empty()
+                {
+                    s.values.insert(k, (v, Origin::Env));
+                }
+            }
+        }
+        for (k, flag, v) in &src.flags {
+            if let Some(key) = key_of(k) {
+                s.values.insert(key, (v.clone(), Origin::Flag(flag)));
+            }
+        }
+        Ok(s)
+    }
+
+    fn read_toml(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::File {
+                path: path.display().to_string(),
+                why: e.message().to_string(),
+            })?;
+        for (name, v) in table {
+            let Some(key) = key_of(&name) else { continue };
+            let value = match v {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        origin: path.display().to_string(),
+                        why: "expected a string or a number".into(),
+                    });
+                }
+            };
+            self.values
+                .insert(key, (value, Origin::Toml(path.to_path_buf())));
+        }
+        self.read_files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    fn read_dotenv(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let iter = dotenvy::from_path_iter(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?;
+        for item in iter {
+            // A line that is not KEY=VALUE is reported without its content (it may be a secret).
+            let (name, value) = item.map_err(|_| ConfigError::File {
+                path: path.display().to_string(),
+                why: "a line is not of the form KEY=VALUE".into(),
+            })?;
+            if let Some(key) = key_of(&name)
+                && !value.is_empty()
+            {
+                self.values
+                    .insert(key, (value, Origin::DotEnv(path.to_path_buf())));
+            }
+        }
+        self.read_files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// A value and its origin.
+    pub fn get(&self, key: &str) -> Option<(&str, &Origin)> {
+        self.values.get(key).map(|(v, o)| (v.as_str(), o))
+    }
+
+    fn missing(&self, key: &'static str, flag: Option<&str>) -> ConfigError {
+        let mut places = vec![
+            "the environment".to_string(),
+            ".env (or --env-file)".to_string(),
+        ];
+        places.push(match default_config_file() {
+            Some(p) => format!("the config file ({} or --config)", p.display()),
+            None => "a config file (--config)".to_string(),
+        });
+        if let Some(f) = flag {
+            places.push(format!("the {f} flag"));
+        }
+        ConfigError::Missing {
+            key,
+            hint: format!("set it in {}", places.join(", ")),
+        }
+    }
+
+    fn required(&self, key: &'static str, flag: Option<&str>) -> Result<String, ConfigError> {
+        self.get(key)
+            .map(|(v, _)| v.to_string())
+            .ok_or_else(|| self.missing(key, flag))
+    }
+
+    fn invalid(&self, key: &'static str, why: String) -> ConfigError {
+        ConfigError::Invalid {
+            key,
+            origin: self
+                .get(key)
+                .map(|(_, o)| o.to_string())
+                .unwrap_or_default(),
+            why,
+        }
+    }
+
+    /// The Odoo connection settings; names the first missing or invalid key.
+    pub fn odoo(&self) -> Result<OdooConfig, ConfigError> {
+        let url = self.required("ODOO_URL", Some("--odoo-url"))?;
+        let protocol = match self.get("ODOO_PROTOCOL") {
+            Some((v, _)) => v
+                .parse::<ProtocolChoice>()
+                .map_err(|e| self.invalid("ODOO_PROTOCOL", e))?,
+            None => ProtocolChoice::Auto,
+        };
+        let api_key = self.get("ODOO_API_KEY").map(|(v, _)| Secret::new(v));
+        let password = self.get("ODOO_PASSWORD").map(|(v, _)| Secret::new(v));
+        let json2 = protocol == ProtocolChoice::Fixed(crate::odoo::Protocol::Json2);
+        if json2 && api_key.is_none() {
+            return Err(self.missing("ODOO_API_KEY", None));
+        }
+        // JSON-2 needs neither a login nor a database name (one-database servers).
+        let db = if json2 {
+            self.get("ODOO_DB")
+                .map(|(v, _)| v.to_string())
+                .unwrap_or_default()
+        } else {
+            self.required("ODOO_DB", Some("--odoo-db"))?
+        };
+        let login = if json2 {
+            self.get("ODOO_USERNAME")
+                .map(|(v, _)| v.to_string())
+                .unwrap_or_default()
+        } else {
+            self.required("ODOO_USERNAME", Some("--odoo-username"))?
+        };
+        if !json2 && api_key.is_none() && password.is_none() {
+            return Err(self.missing("ODOO_PASSWORD", None));
+        }
+        let timeout = match self.get("ODOO_TIMEOUT") {
+            Some((v, _)) => {
+                let secs: f64 = v.trim().trim_end_matches('s').parse().map_err(|_| {
+                    self.invalid("ODOO_TIMEOUT", format!("'{v}' is not a number of seconds"))
+                })?;
+                if !(secs > 0.0 && secs <= 3600.0) {
+                    return Err(self.invalid(
+                        "ODOO_TIMEOUT",
+                        format!("{v} is not between 0 and 3600 seconds"),
+                    ));
+                }
+                Duration::from_secs_f64(secs)
+            }
+            None => Duration::from_secs(30),
+        };
+        Ok(OdooConfig {
+            url,
+            db,
+            login,
+            password,
+            api_key,
+            protocol,
+            timeout,
+        })
+    }
+
+    /// The local SQLite database path.
+    pub fn database(&self) -> PathBuf {
+        self.get("ORDERBRIDGE_DATABASE")
+            .map(|(v, _)| PathBuf::from(v))
+            .unwrap_or_else(default_database)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(dir: &Path) -> Sources {
+        Sources {
+            env_file: Some(dir.join(".env")),
+            config_file: Some(dir.join("config.toml")),
+            ignore_process_env: true,
+            ..Sources::default()
+        }
+    }
+
+    #[test]
+    fn flags_beat_dotenv_which_beats_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "odoo_url = \"http://toml\"\nODOO_DB = \"tomldb\"\nodoo_timeout = 5\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "ODOO_URL=http://dotenv\nAPP_KEY=ignored\n",
+        )
+        .unwrap();
+        let mut src = sources(dir.path());
+        let s = Settings::resolve(&src).unwrap();
+        assert_eq!(s.get("ODOO_URL").unwrap().0, "http://dotenv");
+        assert_eq!(s.get("ODOO_DB").unwrap().0, "tomldb");
+        assert_eq!(s.get("ODOO_TIMEOUT").unwrap().0, "5");
+        src.flags
+            .push(("ODOO_URL", "--odoo-url", "http://flag".into()));
+        let s = Settings::resolve(&src).unwrap();
+        assert_eq!(
+            s.get("ODOO_URL").unwrap(),
+            ("http://flag", &Origin::Flag("--odoo-url"))
+        );
+    }
+
+    #[test]
+    fn missing_key_names_the_key_and_where_to_set_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), "ODOO_URL=http://x\n").unwrap();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        let s = Settings::resolve(&sources(dir.path())).unwrap();
+        let e = s.odoo().unwrap_err().to_string();
+        assert!(e.starts_with("ODOO_DB is not set: set it in"), "{e}");
+        assert!(e.contains("--odoo-db"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "ODOO_PASSWORD=hunter2\nODOO_API_KEY=abcdef123\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        let s = Settings::resolve(&sources(dir.path())).unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("abcdef123"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_timeout_is_reported_with_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "ODOO_URL=http://x\nODOO_DB=d\nODOO_USERNAME=u\nODOO_PASSWORD=p\nODOO_TIMEOUT=soon\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        let e = Settings::resolve(&sources(dir.path()))
+            .unwrap()
+            .odoo()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ODOO_TIMEOUT") && e.contains(".env"), "{e}");
+    }
+
+    #[test]
+    fn json2_needs_only_url_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "ODOO_URL=http://x\nODOO_PROTOCOL=json2\nODOO_API_KEY=k\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        let cfg = Settings::resolve(&sources(dir.path()))
+            .unwrap()
+            .odoo()
+            .unwrap();
+        assert_eq!(
+            cfg.protocol,
+            ProtocolChoice::Fixed(crate::odoo::Protocol::Json2)
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! A fake Odoo 19 server for the tests, the demo and the benchmarks.
+//!
+//! It listens on a loopback port and speaks XML-RPC, JSON-RPC and JSON-2 the way the
+//! transcripts in `shared/odoo/` show a real Odoo 19 answering: fault codes and strings,
+//! JSON-2 HTTP statuses, `False` for empty fields, the `S000nn` name sequence, amounts
+//! recomputed with 15 % tax. It counts calls per `model.method` and injects faults.
+//!
+//! ```no_run
+//! let fake = orderbridge::fake::FakeOdoo::start(orderbridge::fake::FakeOptions::default()).unwrap();
+//! println!("{}", fake.url());
+//! ```
+
+mod domain;
+mod exc;
+mod server;
+pub mod world;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use exc::{Args, Exc};
+pub use world::World;
+
+/// A failure to inject.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer HTTP 502 with a proxy's HTML page; the call is not run.
+    BadGateway,
+    /// Answer 200 with a body that is neither valid XML nor JSON; the call is not run.
+    MalformedBody,
+    /// Run the call, then send half of the answer and close.
+    TruncatedBody,
+    /// Run the call (Odoo commits), then close the connection without answering.
+    CommitThenDrop,
+    /// Run the call, then hold the connection this long before closing it unanswered
+    /// (the client sees a timeout).
+    CommitThenHang(Duration),
+    /// Wait this long before handling the call.
+    Latency(Duration),
+}
+
+/// Injects `fault` into calls matching `model` / `method` (any when `None`), `times` times
+/// (always when `None`).
+#[derive(Debug, Clone)]
+pub struct FaultRule {
+    pub fault: Fault,
+    pub model: Option<String>,
+    pub method: Option<String>,
+    pub times: Option<u32>,
+}
+
+impl FaultRule {
+    /// The fault on every call.
+    pub fn always(fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            model: None,
+            method: None,
+            times: None,
+        }
+    }
+
+    /// The fault on the next call of `model.method` only.
+    pub fn once(fault: Fault, model: &str, method: &str) -> Self {
+        FaultRule {
+            fault,
+            model: Some(model.into()),
+            method: Some(method.into()),
+            times: Some(1),
+        }
+    }
+
+    fn matches(&self, key: &str) -> bool {
+        let (model, method) = key.rsplit_once('.').unwrap_or((key, ""));
+        self.model.as_deref().is_none_or(|m| m == model)
+            && self.method.as_deref().is_none_or(|m| m == method)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeOptions {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// How many demo sale orders to start with.
+    pub orders: usize,
+    /// Latency added to every call.
+    pub latency: Duration,
+}
+
+impl Default for FakeOptions {
+    fn default() -> Self {
+        FakeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            orders: 20,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub world: Mutex<World>,
+    calls: Mutex<BTreeMap<String, u64>>,
+    requests: AtomicU64,
+    rules: Mutex<Vec<FaultRule>>,
+    latency: Mutex<Duration>,
+    reject_credentials: AtomicBool,
+}
+
+impl Inner {
+    fn count(&self, key: &str) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(key.to_string())
+            .or_default() += 1;
+    }
+
+    /// Latency to apply and the fault (other than latency) to inject for this call.
+    fn take_fault(&self, key: &str) -> (Duration, Option<Fault>) {
+        let mut latency = *self.latency.lock().unwrap();
+        let mut fault = None;
+        let mut rules = self.rules.lock().unwrap();
+        for rule in rules
+            .iter_mut()
+            .filter(|r| r.matches(key) && r.times != Some(0))
+        {
+            match &rule.fault {
+                Fault::Latency(d) => latency += *d,
+                f if fault.is_none() => fault = Some(f.clone()),
+                _ => continue,
+            }
+            if let Some(t) = rule.times.as_mut() {
+                *t -= 1;
+            }
+        }
+        rules.retain(|r| r.times != Some(0));
+        (latency, fault)
+    }
+
+    fn rejects_credentials(&self) -> bool {
+        self.reject_credentials.load(Ordering::Relaxed)
+    }
+}
+
+/// A running fake Odoo; stops when dropped.
+pub struct FakeOdoo {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeOdoo {
+    /// Starts the server on its own thread (so that it serves blocking tests and
+    /// subprocesses alike).
+    pub fn start(opts: FakeOptions) -> std::io::Result<FakeOdoo> {
+        let listener = std::net::TcpListener::bind(opts.listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            world: Mutex::new(World::demo(opts.orders)),
+            calls: Mutex::new(BTreeMap::new()),
+            requests: AtomicU64::new(0),
+            rules: Mutex::new(Vec::new()),
+            latency: Mutex::new(opts.latency),
+            reject_credentials: AtomicBool::new(false),
+        });
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let served = Arc::clone(&inner);
+        let thread = std::thread::Builder::new()
+            .name("fake-odoo".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                    loop {
+                        tokio::select! {
+                            _ = &mut rx => break,
+                            accepted = listener.accept() => {
+                                if let Ok((stream, _)) = accepted {
+                                    let _ = stream.set_nodelay(true);
+                                    tokio::spawn(server::serve(stream, Arc::clone(&served)));
+                                }
+                            }
+                        }
+                    }
+                });
+            })?;
+        Ok(FakeOdoo {
+            inner,
+            addr,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Calls of `model.method` so far (`common.authenticate` for logins).
+    pub fn calls(&self, model: &str, method: &str) -> u64 {
+        self.inner
+            .calls
+            .lock()
+            .unwrap()
+            .get(&format!("{model}.{method}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every call so far, by `model.method`.
+    pub fn all_calls(&self) -> BTreeMap<String, u64> {
+        self.inner.calls.lock().unwrap().clone()
+    }
+
+    /// HTTP requests so far, of any kind.
+    pub fn requests(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_calls(&self) {
+        self.inner.calls.lock().unwrap().clear();
+        self.inner.requests.store(0, Ordering::Relaxed);
+    }
+
+    pub fn inject(&self, rule: FaultRule) {
+        self.inner.rules.lock().unwrap().push(rule);
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.rules.lock().unwrap().clear();
+    }
+
+    pub fn set_latency(&self, d: Duration) {
+        *self.inner.latency.lock().unwrap() = d;
+    }
+
+    /// Makes every credential wrong (authenticate → False, execute_kw → Access Denied,
+    /// JSON-2 → 401), as if the password or key had been changed.
+    pub fn reject_credentials(&self, on: bool) {
+        self.inner.reject_credentials.store(on, Ordering::Relaxed);
+    }
+
+    /// Reads or changes the data, as Odoo staff would through the web client.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        server::with_world(&self.inner, f)
+    }
+
+    /// Stops listening: further connections are refused.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for FakeOdoo {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,16 @@
+//! orderbridge keeps a customer portal's sales orders and an Odoo ERP in agreement.
+//!
+//! The library does the work and never prints; the `cli` module parses and renders.
+//! Data flows one way: cli → commands → (odoo, store, rules).
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
+pub mod money;
+pub mod odoo;
+pub mod secret;
+
+pub use error::Error;

@@ -1,0 +1,252 @@
+//! What can go wrong talking to Odoo, typed so callers can decide (retry, adopt, report).
+//!
+//! Messages never contain a password or API key: requests are never echoed, and server
+//! text is cut to a short snippet.
+
+use std::fmt;
+
+/// How the request failed before an HTTP answer arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// Nothing listens at the address: the request was certainly not processed.
+    Refused,
+    /// The host name did not resolve.
+    Dns,
+    /// No connection could be made (network unreachable, ...): nothing was sent.
+    Connect,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// No answer within the timeout: the request may have been processed.
+    Timeout,
+    /// The connection broke after the request was sent: it may have been processed.
+    Interrupted,
+    Other,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum OdooError {
+    #[error("{}", transport_message(*.kind, .url, .detail))]
+    Transport {
+        kind: TransportKind,
+        url: String,
+        detail: String,
+    },
+
+    #[error("Odoo at {url} answered HTTP {status}{}", snippet_suffix(.snippet))]
+    Http {
+        status: u16,
+        url: String,
+        /// At most ~200 bytes of a body that was not the expected XML/JSON (a proxy's page).
+        snippet: String,
+    },
+
+    #[error("authentication failed for user '{login}' on database '{db}'{}", detail_suffix(.detail))]
+    AuthFailed {
+        login: String,
+        db: String,
+        detail: String,
+    },
+
+    #[error("database '{db}' does not exist on the Odoo server")]
+    UnknownDatabase { db: String },
+
+    #[error("Odoo refused {call}: {exception}: {message}")]
+    Fault {
+        /// `model.method` that was called.
+        call: String,
+        /// Short exception name: `AccessError`, `MissingError`, `ValidationError`, ...
+        exception: String,
+        message: String,
+        /// The server traceback, shown only with `-v`.
+        traceback: Option<String>,
+    },
+
+    #[error("Odoo sent an answer that could not be read ({detail})")]
+    Protocol { detail: String },
+
+    #[error("{0}")]
+    Config(String),
+}
+
+fn transport_message(kind: TransportKind, url: &str, detail: &str) -> String {
+    let what = match kind {
+        TransportKind::Refused => "connection refused",
+        TransportKind::Dns => "host name not found",
+        TransportKind::Connect => "could not connect",
+        TransportKind::Tls => "TLS handshake failed",
+        TransportKind::Timeout => "no answer before the timeout",
+        TransportKind::Interrupted => "connection closed before the answer was complete",
+        TransportKind::Other => "request failed",
+    };
+    if detail.is_empty() {
+        format!("cannot reach Odoo at {url}: {what}")
+    } else {
+        format!("cannot reach Odoo at {url}: {what} ({detail})")
+    }
+}
+
+fn snippet_suffix(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(": {s}")
+    }
+}
+
+fn detail_suffix(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" ({s})")
+    }
+}
+
+impl OdooError {
+    /// What the user can do about it, in one line.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            OdooError::Transport {
+                kind: TransportKind::Refused | TransportKind::Dns | TransportKind::Connect,
+                ..
+            } => "check ODOO_URL and that the Odoo server is running",
+            OdooError::Transport {
+                kind: TransportKind::Tls,
+                ..
+            } => "check the https URL and the server's certificate",
+            OdooError::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            } => "the server is slow or unreachable; raise ODOO_TIMEOUT or try again later",
+            OdooError::Transport { .. } => {
+                "check the network path to the Odoo server and try again"
+            }
+            OdooError::Http { status: 404, .. } => {
+                "check ODOO_URL (and ODOO_DB, which JSON-2 sends as X-Odoo-Database)"
+            }
+            OdooError::Http { .. } => {
+                "a proxy or the server failed; try again later or check the server's logs"
+            }
+            OdooError::AuthFailed { .. } => {
+                "check ODOO_USERNAME and ODOO_PASSWORD or ODOO_API_KEY (JSON-2 needs ODOO_API_KEY)"
+            }
+            OdooError::UnknownDatabase { .. } => "check ODOO_DB",
+            OdooError::Fault { exception, .. } if exception == "AccessError" => {
+                "the Odoo user lacks the access rights for this operation; ask an Odoo administrator"
+            }
+            OdooError::Fault { .. } => "Odoo rejected the request; see the message above",
+            OdooError::Protocol { .. } => {
+                "ODOO_URL may point at something that is not Odoo, or ODOO_PROTOCOL does not fit the server"
+            }
+            OdooError::Config(_) => "fix the configuration and run again",
+        }
+    }
+
+    /// True when the server may have carried out the request although we saw no answer:
+    /// a create with such an outcome must be looked up before it is retried.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            OdooError::Transport { kind, .. } => {
+                matches!(
+                    kind,
+                    TransportKind::Timeout | TransportKind::Interrupted | TransportKind::Other
+                )
+            }
+            // A gateway error: the request may have reached Odoo behind the proxy.
+            OdooError::Http { status, .. } => *status >= 500,
+            OdooError::Protocol { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// True when Odoo could not be reached or refused our credentials (exit code 3).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            OdooError::Transport { .. }
+                | OdooError::Http { .. }
+                | OdooError::AuthFailed { .. }
+                | OdooError::UnknownDatabase { .. }
+                | OdooError::Protocol { .. }
+        )
+    }
+
+    /// The server traceback, if any (for `-v`).
+    pub fn traceback(&self) -> Option<&str> {
+        match self {
+            OdooError::Fault { traceback, .. } => traceback.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Cuts a server body to a short, printable snippet (HTML tags collapsed to spaces).
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in text.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(if c.is_control() { ' ' } else { c }),
+            _ => {}
+        }
+    }
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = collapsed.chars().take(200).collect();
+    if collapsed.chars().count() > 200 {
+        cut.push('…');
+    }
+    cut
+}
+
+/// A short name for a Python exception path: `odoo.exceptions.AccessError` → `AccessError`.
+pub fn short_exception(name: &str) -> String {
+    name.rsplit('.').next().unwrap_or(name).to_string()
+}
+
+/// Splits an XML-RPC code-1 fault string (a traceback) into exception name and message,
+/// from its last line `ExceptionName: message`.
+pub fn parse_traceback(tb: &str) -> (String, String) {
+    let last = tb.trim_end().lines().last().unwrap_or("").trim();
+    match last.split_once(": ") {
+        Some((name, msg)) if !name.contains(' ') => (short_exception(name), msg.to_string()),
+        _ => ("Exception".to_string(), last.to_string()),
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceback_last_line_gives_name_and_message() {
+        let tb = "Traceback (most recent call last):\n  File \"x\"\nAttributeError: The method 'sale.order.no_such_method' does not exist\n";
+        assert_eq!(
+            parse_traceback(tb),
+            (
+                "AttributeError".into(),
+                "The method 'sale.order.no_such_method' does not exist".into()
+            )
+        );
+        let tb = "...\npsycopg2.OperationalError: connection to server failed\n\n";
+        assert_eq!(parse_traceback(tb).0, "OperationalError");
+    }
+
+    #[test]
+    fn html_snippet_is_short_and_tagless() {
+        let page = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+        assert_eq!(snippet(page), "502 Bad Gateway 502 Bad Gateway nginx");
+        let long = vec![b'x'; 1000];
+        assert!(snippet(&long).chars().count() <= 201);
+    }
+}

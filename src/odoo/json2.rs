@@ -1,0 +1,79 @@
+//! Odoo 19's JSON-2 API: `POST /json/2/<model>/<method>`, bearer API key, named arguments,
+//! real HTTP statuses for errors.
+
+use super::error::{OdooError, short_exception, snippet};
+use super::transport::{Http, Reply};
+use super::value::Value;
+use super::{Call, Ctx};
+
+pub(crate) async fn execute(http: &Http, ctx: &Ctx, call: &Call<'_>) -> Result<Value, OdooError> {
+    let key = ctx.api_key.as_ref().ok_or_else(|| {
+        OdooError::Config(
+            "ODOO_PROTOCOL=json2 needs ODOO_API_KEY (an API key from the Odoo user's preferences)"
+                .into(),
+        )
+    })?;
+    let mut body: Vec<(String, Value)> = Vec::with_capacity(call.kwargs.len() + 1);
+    if let Some(ids) = call.ids {
+        body.push(("ids".into(), Value::ints(ids)));
+    }
+    for (k, v) in &call.kwargs {
+        body.push(((*k).into(), v.clone()));
+    }
+    let json =
+        serde_json::to_vec(&Value::Struct(body).to_json()).map_err(|e| OdooError::Protocol {
+            detail: e.to_string(),
+        })?;
+    let mut headers = vec![("Authorization", format!("bearer {}", key.expose()))];
+    if !ctx.db.is_empty() {
+        headers.push(("X-Odoo-Database", ctx.db.clone()));
+    }
+    let path = format!("/json/2/{}/{}", call.model, call.method);
+    let reply = http
+        .post(&path, "application/json; charset=utf-8", &headers, json)
+        .await?;
+    interpret(http, ctx, call, reply)
+}
+
+fn interpret(http: &Http, ctx: &Ctx, call: &Call<'_>, reply: Reply) -> Result<Value, OdooError> {
+    if reply.status == 200 {
+        return parse_json(&reply.body).map(|j| Value::from_json(&j));
+    }
+    // Odoo's own errors are JSON {name, message, arguments, context, debug}.
+    if !reply.is_html()
+        && let Ok(j) = serde_json::from_slice::<serde_json::Value>(&reply.body)
+        && let (Some(name), Some(message)) = (j["name"].as_str(), j["message"].as_str())
+    {
+        if reply.status == 401 {
+            return Err(OdooError::AuthFailed {
+                login: ctx.login_shown(),
+                db: ctx.db.clone(),
+                detail: format!("API key refused: {message}"),
+            });
+        }
+        return Err(OdooError::Fault {
+            call: format!("{}.{}", call.model, call.method),
+            exception: short_exception(name),
+            message: message.trim_end().to_string(),
+            traceback: j["debug"].as_str().map(str::to_string),
+        });
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    if reply.status == 404 && text.contains("No database is selected") {
+        return Err(OdooError::UnknownDatabase { db: ctx.db.clone() });
+    }
+    Err(OdooError::Http {
+        status: reply.status,
+        url: http.shown_url().to_string(),
+        snippet: snippet(&reply.body),
+    })
+}
+
+pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, OdooError> {
+    serde_json::from_slice(body).map_err(|e| OdooError::Protocol {
+        detail: format!(
+            "expected JSON: {e}; the answer began with '{}'",
+            snippet(&body[..body.len().min(200)])
+        ),
+    })
+}

@@ -1,0 +1,189 @@
+//! The HTTP seam under the three protocols: one reqwest client, timeouts, round-trip
+//! counting, and the mapping of network failures onto [`OdooError`].
+
+use std::error::Error as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use super::error::{OdooError, TransportKind};
+
+/// One HTTP answer, read completely.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_html(&self) -> bool {
+        self.content_type.starts_with("text/html")
+            || self.body.trim_ascii_start().starts_with(b"<!DOCTYPE")
+            || self.body.trim_ascii_start().starts_with(b"<html")
+    }
+}
+
+pub(crate) struct Http {
+    client: reqwest::Client,
+    base: String,
+    /// The base URL without any user:password part, for messages.
+    shown: String,
+    round_trips: AtomicU64,
+}
+
+impl Http {
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, OdooError> {
+        let base = base_url.trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base).map_err(|e| {
+            OdooError::Config(format!(
+                "ODOO_URL '{}' is not a valid URL: {e}",
+                strip_userinfo(&base)
+            ))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(OdooError::Config(format!(
+                "ODOO_URL must start with http:// or https://, not '{}'",
+                parsed.scheme()
+            )));
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("orderbridge/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| OdooError::Config(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            shown: strip_userinfo(&base),
+            base,
+            round_trips: AtomicU64::new(0),
+        })
+    }
+
+    pub fn shown_url(&self) -> &str {
+        &self.shown
+    }
+
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Reply, OdooError> {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Reply, OdooError> {
+        self.send(self.client.get(format!("{}{}", self.base, path)))
+            .await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Reply, OdooError> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let resp = req.send().await.map_err(|e| self.classify(&e))?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body = resp.bytes().await.map_err(|e| {
+            let mut err = self.classify(&e);
+            if let OdooError::Transport { kind, detail, .. } = &mut err {
+                if *kind != TransportKind::Timeout {
+                    *kind = TransportKind::Interrupted;
+                }
+                *detail = format!("the answer was cut off: {detail}");
+            }
+            err
+        })?;
+        tracing::debug!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "odoo http"
+        );
+        Ok(Reply {
+            status,
+            content_type,
+            body: body.to_vec(),
+        })
+    }
+
+    fn classify(&self, e: &reqwest::Error) -> OdooError {
+        let mut detail = String::new();
+        let mut io_kind = None;
+        let mut source = e.source();
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                io_kind = Some(io.kind());
+            }
+            detail = s.to_string();
+            source = s.source();
+        }
+        let text = format!("{e:?}").to_ascii_lowercase();
+        let kind = if e.is_timeout() {
+            TransportKind::Timeout
+        } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+            TransportKind::Refused
+        } else if text.contains("dns error") || text.contains("failed to lookup") {
+            TransportKind::Dns
+        } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake")
+        {
+            TransportKind::Tls
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_request() || e.is_body() || e.is_decode() {
+            TransportKind::Interrupted
+        } else {
+            TransportKind::Other
+        };
+        OdooError::Transport {
+            kind,
+            url: self.shown.clone(),
+            detail,
+        }
+    }
+}
+
+/// `https://user:pw@host/` → `https://host/`: a URL may carry credentials; messages must not.
+pub(crate) fn strip_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_stripped_from_shown_urls() {
+        assert_eq!(
+            strip_userinfo("https://bob:pw@odoo.example.com/x"),
+            "https://odoo.example.com/x"
+        );
+        assert_eq!(
+            strip_userinfo("http://127.0.0.1:8069"),
+            "http://127.0.0.1:8069"
+        );
+    }
+}
