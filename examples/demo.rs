@@ -38,12 +38,24 @@ fn main() -> anyhow::Result<()> {
         ),
     )?;
     let db = dir.join("orderbridge.db");
-    println!("Fake Odoo 19 at {} (database '{}'); settings in {}", fake.url(), world::DB, env_file.display());
+    println!(
+        "Fake Odoo 19 at {} (database '{}'); settings in {}",
+        fake.url(),
+        world::DB,
+        env_file.display()
+    );
 
     for protocol in ["json2", "jsonrpc", "xmlrpc"] {
-        run(&env_file, &db, &["--odoo-protocol", protocol, "odoo", "test-connection"]);
+        run(
+            &env_file,
+            &db,
+            &["--odoo-protocol", protocol, "odoo", "test-connection"],
+        );
     }
-    println!("\nRound trips the fake Odoo served, by model.method: {:?}", fake.all_calls());
+    println!(
+        "\nRound trips the fake Odoo served, by model.method: {:?}",
+        fake.all_calls()
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

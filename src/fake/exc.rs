@@ -365,6 +365,7 @@ fn bind_kwargs(
     bound: &mut Vec<(String, Value)>,
     kwargs: &[(String, Value)],
 ) -> Result<(), Exc> {
+    let mut unexpected = None;
     for (k, v) in kwargs {
         if k == "context" {
             continue;
@@ -375,28 +376,31 @@ fn bind_kwargs(
             return Err(Exc::TypeError(format!(
                 "BaseModel._read_format() got an unexpected keyword argument '{k}'"
             )));
-        } else {
-            return Err(Exc::Signature {
-                python: format!(
-                    "{}() got an unexpected keyword argument '{k}'",
-                    sig.qualname
-                ),
-                json2: format!("got an unexpected keyword argument '{k}'"),
-            });
+        } else if unexpected.is_none() {
+            unexpected = Some(k.clone());
         }
     }
-    for p in &sig.params[..sig.required] {
-        if !bound.iter().any(|(k, _)| k == p) {
-            return Err(Exc::Signature {
-                python: format!(
-                    "{}() missing 1 required positional argument: '{p}'",
-                    sig.qualname
-                ),
-                json2: format!("missing a required argument: '{p}'"),
-            });
-        }
-    }
-    Ok(())
+    let missing = sig.params[..sig.required]
+        .iter()
+        .find(|p| !bound.iter().any(|(k, _)| k == *p));
+    // A Python call reports the unexpected keyword first; JSON-2's signature.bind the missing one.
+    let python = match (&unexpected, missing) {
+        (Some(k), _) => format!(
+            "{}() got an unexpected keyword argument '{k}'",
+            sig.qualname
+        ),
+        (None, Some(p)) => format!(
+            "{}() missing 1 required positional argument: '{p}'",
+            sig.qualname
+        ),
+        (None, None) => return Ok(()),
+    };
+    let json2 = match (missing, &unexpected) {
+        (Some(p), _) => format!("missing a required argument: '{p}'"),
+        (None, Some(k)) => format!("got an unexpected keyword argument '{k}'"),
+        (None, None) => unreachable!("returned above"),
+    };
+    Err(Exc::Signature { python, json2 })
 }
 
 fn ids_of(v: &Value) -> Result<Vec<i64>, Exc> {

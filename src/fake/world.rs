@@ -48,6 +48,7 @@ pub struct Product {
     pub default_code: String,
     pub list_price: Decimal,
     pub tax_percent: Decimal,
+    pub description: String,
 }
 
 impl Product {
@@ -245,6 +246,7 @@ impl World {
                 default_code: "FURN_7777".into(),
                 list_price: Decimal::from(70),
                 tax_percent: Decimal::from(15),
+                description: "Comfortable yellow chair for daily work".into(),
             },
         );
         w.products.insert(
@@ -255,6 +257,7 @@ impl World {
                 default_code: "FURN_8888".into(),
                 list_price: Decimal::new(4000, 2),
                 tax_percent: Decimal::from(15),
+                description: String::new(),
             },
         );
         for i in 0..orders {
@@ -270,6 +273,8 @@ impl World {
                 w.orders.get_mut(&id).unwrap().state = "sent".into();
             }
         }
+        // The transcripts' server had 44 lines on its 20 demo orders: new lines start at 45.
+        w.next_line = w.next_line.max(45);
         w
     }
 
@@ -478,9 +483,14 @@ impl World {
                         l.product_id,
                         &p.map(Product::display_name).unwrap_or_default(),
                     ),
-                    "name" | "display_name" => {
-                        Value::str(p.map(Product::display_name).unwrap_or_default())
-                    }
+                    // A line's description: the product's name, then its sales description.
+                    "name" | "display_name" => Value::str(p.map_or(String::new(), |p| {
+                        if p.description.is_empty() {
+                            p.display_name()
+                        } else {
+                            format!("{}\n{}", p.display_name(), p.description)
+                        }
+                    })),
                     "product_uom_qty" => Value::decimal(l.qty),
                     "product_uom_id" => pair(1, "Units"),
                     "price_unit" => Value::decimal(l.price_unit),
@@ -1078,6 +1088,11 @@ impl World {
             "action_lock" | "action_unlock" => Value::Nil,
             _ => Value::Bool(true),
         })
+    }
+
+    /// Test hook: the id the next sale.order will get (ids only grow).
+    pub fn set_next_order_id(&mut self, id: i64) {
+        self.next_order = self.next_order.max(id);
     }
 
     /// The order ids, for tests.

@@ -1,0 +1,101 @@
+//! TestEnv: a temp dir, a clean environment, a fake Odoo, and the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+
+pub struct TestEnv {
+    pub fake: FakeOdoo,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout and stderr together, for "never shows X" checks.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        Self::with(FakeOptions::default())
+    }
+
+    pub fn with(opts: FakeOptions) -> TestEnv {
+        let env = TestEnv {
+            fake: FakeOdoo::start(opts).expect("fake odoo"),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        env.write_env(&[]);
+        env
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes the `.env` pointing at the fake as admin, with `overrides` (KEY, VALUE) on top;
+    /// a VALUE of "" removes the key.
+    pub fn write_env(&self, overrides: &[(&str, &str)]) {
+        let url = self.fake.url();
+        let mut vals: Vec<(String, String)> = vec![
+            ("ODOO_URL".into(), url),
+            ("ODOO_DB".into(), world::DB.into()),
+            ("ODOO_USERNAME".into(), world::ADMIN_LOGIN.into()),
+            ("ODOO_PASSWORD".into(), world::ADMIN_PASSWORD.into()),
+        ];
+        for (k, v) in overrides {
+            vals.retain(|(key, _)| key != k);
+            if !v.is_empty() {
+                vals.push((k.to_string(), v.to_string()));
+            }
+        }
+        let text: String = vals.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(self.path(".env"), text).unwrap();
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.path("orderbridge.db")
+    }
+
+    /// Runs the binary with a clean environment, the test's .env and database.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(self.dir.path(), args)
+    }
+
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
+        let out = self.command(cwd, args).output().expect("run orderbridge");
+        Self::collect(out)
+    }
+
+    pub fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderbridge"));
+        cmd.current_dir(cwd)
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .arg("--env-file")
+            .arg(self.path(".env"))
+            .arg("--database")
+            .arg(self.database())
+            .args(args);
+        cmd
+    }
+
+    pub fn collect(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}

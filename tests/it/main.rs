@@ -1,0 +1,5 @@
+//! One integration-test binary: the real `orderbridge` binary against the fake Odoo.
+
+mod env;
+mod replay;
+mod test_connection;
