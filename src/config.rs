@@ -20,6 +20,8 @@ pub const KEYS: &[&str] = &[
     "ODOO_PROTOCOL",
     "ODOO_TIMEOUT",
     "ORDERBRIDGE_DATABASE",
+    "ORDERBRIDGE_BUSY_TIMEOUT",
+    "ORDERBRIDGE_KEY_FIELD",
 ];
 
 const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
@@ -300,6 +302,31 @@ impl Settings {
             protocol,
             timeout,
         })
+    }
+
+    /// How long to wait for another run's lock on the database (default 10 s).
+    pub fn busy_timeout(&self) -> Result<Duration, ConfigError> {
+        match self.get("ORDERBRIDGE_BUSY_TIMEOUT") {
+            Some((v, _)) => v
+                .trim()
+                .trim_end_matches('s')
+                .parse::<f64>()
+                .ok()
+                .filter(|s| (0.0..=3600.0).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| self.invalid("ORDERBRIDGE_BUSY_TIMEOUT", format!("'{v}' is not a number of seconds"))),
+            None => Ok(Duration::from_secs(10)),
+        }
+    }
+
+    /// The sale.order field that carries the idempotency key (default `origin`, the
+    /// "Source Document"; `client_order_ref` stays free for the customer's PO number).
+    pub fn key_field(&self) -> Result<String, ConfigError> {
+        let v = self.get("ORDERBRIDGE_KEY_FIELD").map_or("origin", |(v, _)| v).trim().to_string();
+        if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(self.invalid("ORDERBRIDGE_KEY_FIELD", format!("'{v}' is not a field name")));
+        }
+        Ok(v)
     }
 
     /// The local SQLite database path.

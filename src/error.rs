@@ -3,6 +3,7 @@
 
 use crate::config::ConfigError;
 use crate::odoo::OdooError;
+use crate::store::StoreError;
 
 /// Exit codes (documented in README).
 pub mod exit {
@@ -28,6 +29,11 @@ pub enum Error {
     Usage(String),
     #[error(transparent)]
     Odoo(#[from] OdooError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `orders create` did not create the order; says whether Odoo may have it after all.
+    #[error("{}", not_created_message(.cause, *.outcome_unknown))]
+    NotCreated { cause: OdooError, key: String, outcome_unknown: bool },
     /// Something failed; the message says what was and was not changed.
     #[error("{message}")]
     Failed {
@@ -43,6 +49,11 @@ impl Error {
             Error::Odoo(OdooError::Config(_)) => exit::USAGE,
             Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
+            Error::Store(StoreError::NotFound(_)) => exit::USAGE,
+            Error::Store(StoreError::Conflict(_) | StoreError::LegacyDuplicates { .. }) => exit::FAILED,
+            Error::Store(_) => exit::DATABASE,
+            Error::NotCreated { cause, .. } if cause.is_unavailable() => exit::ODOO_UNAVAILABLE,
+            Error::NotCreated { .. } => exit::FAILED,
         }
     }
 
@@ -55,14 +66,32 @@ impl Error {
             Error::Usage(_) => None,
             Error::Odoo(e) => Some(e.hint().to_string()),
             Error::Failed { hint, .. } => hint.clone(),
+            Error::Store(e) => e.hint().map(str::to_string),
+            Error::NotCreated { key, outcome_unknown: true, .. } => Some(format!(
+                "retry with --idempotency-key {key}, or run `orderbridge orders recover`: the retry looks the order up in Odoo first, so it is never created twice"
+            )),
+            Error::NotCreated { cause, key, .. } if cause.is_unavailable() => {
+                Some(format!("{}; then retry (safe with --idempotency-key {key})", cause.hint()))
+            }
+            Error::NotCreated { .. } => Some("fix the order and run the command again".into()),
         }
     }
 
     /// Extra detail shown with `-v` (a server traceback).
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Error::Odoo(e) => e.traceback(),
+            Error::Odoo(e) | Error::NotCreated { cause: e, .. } => e.traceback(),
             _ => None,
         }
+    }
+}
+
+fn not_created_message(cause: &OdooError, unknown: bool) -> String {
+    if unknown {
+        format!("the order may or may not exist in Odoo ({cause}); nothing was stored locally")
+    } else if cause.is_unavailable() {
+        format!("the order was not created: {cause}; nothing was created in Odoo or locally")
+    } else {
+        format!("the order was not created: {cause}; nothing was created in Odoo or locally")
     }
 }

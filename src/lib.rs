@@ -11,6 +11,8 @@ pub mod error;
 pub mod fake;
 pub mod money;
 pub mod odoo;
+pub mod rules;
 pub mod secret;
+pub mod store;
 
 pub use error::Error;

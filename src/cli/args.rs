@@ -60,6 +60,124 @@ pub enum Command {
         #[command(subcommand)]
         command: OdooCommand,
     },
+    /// The portal's customers and their Odoo partners
+    Customers {
+        #[command(subcommand)]
+        command: CustomersCommand,
+    },
+    /// Sales orders: create in Odoo first, import, list, sync
+    Orders {
+        #[command(subcommand)]
+        command: OrdersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    /// Add a customer (optionally linked to, or created as, an Odoo partner)
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Link to this existing res.partner
+        #[arg(long, value_name = "ID", conflicts_with = "create_partner")]
+        odoo_partner_id: Option<i64>,
+        /// Create the res.partner in Odoo first
+        #[arg(long)]
+        create_partner: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link a customer to the Odoo partner with its email (created in Odoo if none)
+    Link {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List customers
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Create an order in Odoo first, then locally (exactly once per idempotency key)
+    Create(CreateArgs),
+    /// Resolve creates whose outcome was unknown (timeout, crash): adopt what Odoo has
+    Recover {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Get or create the local order for an Odoo order id (safe to repeat)
+    Import {
+        #[arg(long, value_name = "ID")]
+        odoo_id: i64,
+        /// The local customer (default: the one linked to the order's partner)
+        #[arg(long, value_name = "ID")]
+        customer: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List orders, first pulling missing ones from Odoo for linked customers
+    List {
+        #[arg(long, value_name = "ID")]
+        customer: Option<i64>,
+        /// Show local orders only, without asking Odoo
+        #[arg(long)]
+        no_sync: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one local order
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the local status from Odoo's state (recent 30 days by default)
+    SyncStatus {
+        #[arg(long, value_name = "N", conflicts_with = "all")]
+        order_id: Option<i64>,
+        /// Every order with an Odoo id
+        #[arg(long)]
+        all: bool,
+        /// How many days back "recent" reaches
+        #[arg(long, default_value_t = 30, value_name = "N")]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The local customer
+    #[arg(long, value_name = "ID", required_unless_present = "input")]
+    pub customer: Option<i64>,
+    /// The portal's amount, e.g. 857.87
+    #[arg(long, required_unless_present = "input", allow_hyphen_values = true)]
+    pub amount: Option<String>,
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// An order line: PRODUCT_ID:QTY[:PRICE] (repeatable)
+    #[arg(long = "line", value_name = "PRODUCT_ID:QTY[:PRICE]")]
+    pub lines: Vec<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The customer's own reference (PO number), sent as client_order_ref
+    #[arg(long, value_name = "REF")]
+    pub customer_ref: Option<String>,
+    /// Makes retries safe: the same key never creates a second order [default: generated]
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// The order as JSON, from a file or - for stdin
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["customer", "amount", "lines", "note", "customer_ref"])]
+    pub input: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,7 @@ use clap::Parser;
 use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
-pub use args::{Cli, Command, Global, OdooCommand};
+pub use args::{Cli, Command, CreateArgs, CustomersCommand, Global, OdooCommand, OrdersCommand};
 
 /// Parses the command line, runs the command, prints the result or the error; returns the
 /// exit code.
@@ -141,17 +141,109 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     let settings = Settings::resolve(&sources(&cli.global))?;
     let ctx = Context::new(settings);
     match cli.command {
-        Command::Odoo {
-            command: OdooCommand::TestConnection { json },
-        } => {
+        Command::Odoo { command: OdooCommand::TestConnection { json } } => {
             let client = ctx.odoo()?;
             let report = commands::test_connection::run(&client).await?;
             render::connection(&report, json);
-            Ok(if report.all_ok() {
-                exit::OK
+            Ok(if report.all_ok() { exit::OK } else { exit::FAILED })
+        }
+        Command::Customers { command } => customers(&ctx, command).await,
+        Command::Orders { command } => orders(&ctx, command).await,
+    }
+}
+
+async fn customers(ctx: &Context, command: CustomersCommand) -> Result<i32, Error> {
+    use commands::customers::{self, PartnerChoice};
+    match command {
+        CustomersCommand::Add { name, email, odoo_partner_id, create_partner, json } => {
+            let choice = match (odoo_partner_id, create_partner) {
+                (Some(id), _) => PartnerChoice::Existing(id),
+                (None, true) => PartnerChoice::Create,
+                (None, false) => PartnerChoice::None,
+            };
+            let c = customers::add(ctx, &name, &email, choice).await?;
+            render::customer(&c, json);
+        }
+        CustomersCommand::Link { id, json } => {
+            let r = customers::link(ctx, id).await?;
+            render::link(&r, json);
+        }
+        CustomersCommand::List { json } => render::customers(&customers::list(ctx)?, json),
+    }
+    Ok(exit::OK)
+}
+
+fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest, Error> {
+    use commands::orders_create::{LineRequest, OrderRequest};
+    let mut req = match &a.input {
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| Error::Usage(format!("cannot read the order from stdin: {e}")))?;
+                s
             } else {
-                exit::FAILED
-            })
+                std::fs::read_to_string(path)
+                    .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?
+            };
+            OrderRequest::from_json(&text)?
+        }
+        None => {
+            let currency = a.currency.trim().to_ascii_uppercase();
+            let amount_text = a.amount.clone().unwrap_or_default();
+            let amount = crate::money::parse_user_amount(&amount_text, &currency)
+                .map_err(|e| Error::Usage(format!("--amount: {e}")))?;
+            let lines = a.lines.iter().map(|l| LineRequest::parse(l, &currency)).collect::<Result<_, _>>()?;
+            OrderRequest {
+                customer_id: a.customer.unwrap_or_default(),
+                amount,
+                currency,
+                lines,
+                note: a.note.clone(),
+                customer_ref: a.customer_ref.clone(),
+                idempotency_key: None,
+            }
+        }
+    };
+    if a.idempotency_key.is_some() {
+        req.idempotency_key = a.idempotency_key.clone();
+    }
+    Ok(req)
+}
+
+async fn orders(ctx: &Context, command: OrdersCommand) -> Result<i32, Error> {
+    use commands::{orders_create, orders_read, sync_status};
+    match command {
+        OrdersCommand::Create(a) => {
+            let json = a.json;
+            let report = orders_create::create(ctx, order_request(a)?).await?;
+            render::created(&report, json);
+        }
+        OrdersCommand::Recover { json } => {
+            let items = orders_create::recover(ctx).await?;
+            render::recovered(&items, json);
+            if items.iter().any(|r| r.result == "error" || r.result == "busy") {
+                return Ok(exit::FAILED);
+            }
+        }
+        OrdersCommand::Import { odoo_id, customer, json } => {
+            let r = orders_read::import(ctx, odoo_id, customer).await?;
+            render::imported(&r, json);
+        }
+        OrdersCommand::List { customer, no_sync, json } => {
+            let r = orders_read::list(ctx, customer, no_sync).await?;
+            render::order_list(&r, json);
+        }
+        OrdersCommand::Show { id, json } => render::order(&orders_read::show(ctx, id)?, json),
+        OrdersCommand::SyncStatus { order_id, all, days, json } => {
+            let sel = match (order_id, all) {
+                (Some(id), _) => sync_status::Selection::Order(id),
+                (None, true) => sync_status::Selection::All,
+                (None, false) => sync_status::Selection::RecentDays(days),
+            };
+            let r = sync_status::run(ctx, sel).await?;
+            render::status(&r, json);
         }
     }
+    Ok(exit::OK)
 }

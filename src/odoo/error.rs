@@ -50,7 +50,7 @@ pub enum OdooError {
     #[error("database '{db}' does not exist on the Odoo server")]
     UnknownDatabase { db: String },
 
-    #[error("Odoo refused {call}: {exception}: {message}")]
+    #[error("Odoo refused {call}: {exception}: {}", one_line(.message))]
     Fault {
         /// `model.method` that was called.
         call: String,
@@ -83,6 +83,11 @@ fn transport_message(kind: TransportKind, url: &str, detail: &str) -> String {
     } else {
         format!("cannot reach Odoo at {url}: {what} ({detail})")
     }
+}
+
+/// Odoo's messages span lines; an error line must not.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn snippet_suffix(s: &str) -> String {

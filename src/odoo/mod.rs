@@ -7,6 +7,7 @@
 pub mod error;
 mod json2;
 mod jsonrpc;
+pub mod models;
 mod transport;
 pub mod value;
 pub mod xmlrpc;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 pub use error::{OdooError, TransportKind};
+pub use models::{Partner, SaleOrder};
 pub use value::{DecodeError, Many2One, Record, Value};
 
 use crate::secret::Secret;

@@ -178,6 +178,12 @@ pub struct DecodeError {
     pub got: String,
 }
 
+impl From<DecodeError> for super::OdooError {
+    fn from(e: DecodeError) -> Self {
+        super::OdooError::Protocol { detail: e.to_string() }
+    }
+}
+
 /// A many2one value: `[id, "display name"]`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Many2One {

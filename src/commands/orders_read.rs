@@ -1,0 +1,166 @@
+//! `orders import`, `orders list` (sync on read) and `orders show`.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::Context;
+use crate::error::Error;
+use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value};
+use crate::rules::{AmountSource, effective_amount, status_for_state};
+use crate::store::Store;
+use crate::store::orders::{NewOrder, OrderRow};
+
+/// An order as displayed: the stored row and the amount to show.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub row: OrderRow,
+    /// Odoo's amount when it is above zero, else the portal's.
+    pub amount: Decimal,
+    pub amount_source: AmountSource,
+}
+
+impl From<OrderRow> for OrderView {
+    fn from(row: OrderRow) -> Self {
+        let (amount, amount_source) = effective_amount(row.total_amount, row.odoo_amount_total, &row.currency);
+        OrderView { row, amount, amount_source }
+    }
+}
+
+fn new_from_odoo(o: &SaleOrder, customer_id: Option<i64>) -> NewOrder {
+    NewOrder {
+        customer_id,
+        order_number: Some(o.name.clone()),
+        odoo_order_id: Some(o.id),
+        // The portal never had its own amount for an order made in Odoo: take Odoo's.
+        total_amount: o.amount_total,
+        odoo_amount_total: Some(o.amount_total),
+        currency: o.currency.clone(),
+        status: status_for_state(&o.state).to_string(),
+        odoo_state: Some(o.state.clone()),
+        idempotency_key: o.origin.clone().filter(|s| s.starts_with("ob-")),
+        note: None,
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub created: bool,
+    pub order: OrderView,
+}
+
+/// getOrCreateFromOdoo: the local order for an Odoo id, created from Odoo when missing.
+/// Safe to repeat and to run in concurrent processes (unique index, insert-or-ignore,
+/// re-read).
+pub async fn import(ctx: &Context, odoo_id: i64, customer: Option<i64>) -> Result<ImportReport, Error> {
+    let store = ctx.store()?;
+    if let Some(c) = customer {
+        store.customer(c)?;
+    }
+    if let Some(row) = store.order_by_odoo_id(odoo_id)? {
+        tracing::info!(order_id = row.id, odoo_order_id = odoo_id, order_number = ?row.order_number, "Order already exists locally");
+        return Ok(ImportReport { created: false, order: row.into() });
+    }
+    let client = ctx.odoo()?;
+    let rows = client.read("sale.order", &[odoo_id], SaleOrder::FIELDS).await?;
+    let Some(v) = rows.first() else {
+        return Err(Error::Usage(format!("Odoo has no sale.order {odoo_id} (wrong id, or deleted in Odoo); nothing was stored")));
+    };
+    let o = SaleOrder::from_value(v).map_err(OdooError::from)?;
+    let customer_id = match customer {
+        Some(c) => c,
+        None => {
+            let pid = o.partner_id.unwrap_or_default();
+            store
+                .customer_by_partner(pid)?
+                .ok_or_else(|| Error::Failed {
+                    message: format!("no local customer is linked to Odoo partner {pid} of order {}; nothing was stored", o.name),
+                    hint: Some(format!("pass --customer ID, or add one with `orderbridge customers add --odoo-partner-id {pid}`")),
+                })?
+                .id
+        }
+    };
+    let (row, created) = store.insert_order(&new_from_odoo(&o, Some(customer_id)))?;
+    if created {
+        tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
+    } else {
+        tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order already exists locally");
+    }
+    Ok(ImportReport { created, order: row.into() })
+}
+
+/// What the sync before a listing did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncSummary {
+    pub attempted: bool,
+    /// Orders pulled from Odoo that were missing locally.
+    pub pulled: usize,
+    /// Why the local orders are shown without syncing, when they are.
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListReport {
+    pub sync: SyncSummary,
+    pub orders: Vec<OrderView>,
+}
+
+/// Pulls the Odoo orders of these partners that are missing locally (one search_read for
+/// all of them) and records Odoo's amount and state for the others.
+async fn pull(client: &OdooClient, store: &Store, partners: &HashMap<i64, i64>) -> Result<usize, Error> {
+    let ids: Vec<i64> = partners.keys().copied().collect();
+    let domain = Value::Array(vec![Value::Array(vec![Value::str("partner_id"), Value::str("in"), Value::ints(&ids)])]);
+    let rows = client
+        .search_read("sale.order", domain, SaleOrder::FIELDS, SearchOpts { order: Some("id"), ..Default::default() })
+        .await?;
+    let orders: Vec<SaleOrder> = rows.iter().map(SaleOrder::from_value).collect::<Result<_, _>>().map_err(OdooError::from)?;
+    let present = store.odoo_ids_present(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
+    let mut pulled = 0;
+    for o in &orders {
+        if present.contains(&o.id) {
+            store.record_seen(o.id, o.amount_total, &o.state, status_for_state(&o.state))?;
+            continue;
+        }
+        let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
+        let (row, created) = store.insert_order(&new_from_odoo(o, customer))?;
+        if created {
+            pulled += 1;
+            tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
+        }
+    }
+    Ok(pulled)
+}
+
+/// Lists orders (of one customer, or all), first pulling missing ones from Odoo for linked
+/// customers unless `no_sync`. If Odoo fails, the local orders are still listed, with a
+/// warning.
+pub async fn list(ctx: &Context, customer: Option<i64>, no_sync: bool) -> Result<ListReport, Error> {
+    let store = ctx.store()?;
+    let customers = match customer {
+        Some(id) => vec![store.customer(id)?],
+        None => store.customers()?,
+    };
+    let partners: HashMap<i64, i64> = customers.iter().filter_map(|c| c.odoo_partner_id.map(|p| (p, c.id))).collect();
+    let mut sync = SyncSummary::default();
+    if !no_sync && !partners.is_empty() {
+        sync.attempted = true;
+        let result = match ctx.odoo() {
+            Ok(client) => pull(&client, &store, &partners).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(n) => sync.pulled = n,
+            Err(e) => {
+                tracing::warn!(error = %e, "Failed to sync order from Odoo");
+                sync.warning = Some(format!("could not sync with Odoo ({e}); showing local orders only"));
+            }
+        }
+    }
+    let orders = store.orders(customer)?.into_iter().map(OrderView::from).collect();
+    Ok(ListReport { sync, orders })
+}
+
+pub fn show(ctx: &Context, id: i64) -> Result<OrderView, Error> {
+    Ok(ctx.store()?.order(id)?.into())
+}

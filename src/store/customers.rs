@@ -1,0 +1,84 @@
+//! Customers: the portal's accounts, linked to Odoo partners.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, StoreError, now_text};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub odoo_partner_id: Option<i64>,
+    pub created_at: String,
+}
+
+const COLS: &str = "id, name, email, odoo_partner_id, created_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer { id: r.get(0)?, name: r.get(1)?, email: r.get(2)?, odoo_partner_id: r.get(3)?, created_at: r.get(4)? })
+}
+
+impl Store {
+    pub fn add_customer(&self, name: &str, email: &str, odoo_partner_id: Option<i64>) -> Result<Customer> {
+        if let Some(pid) = odoo_partner_id
+            && let Some(other) = self.customer_by_partner(pid)?
+        {
+            return Err(StoreError::Conflict(format!(
+                "Odoo partner {pid} is already linked to customer {} ({})",
+                other.id, other.email
+            )));
+        }
+        let now = now_text();
+        self.conn
+            .execute(
+                "INSERT INTO customers (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![name, email, odoo_partner_id, now],
+            )
+            .map_err(|e| self.err(e))?;
+        self.customer(self.conn.last_insert_rowid())
+    }
+
+    pub fn find_customer(&self, id: i64) -> Result<Option<Customer>> {
+        self.conn
+            .query_row(&format!("SELECT {COLS} FROM customers WHERE id = ?1"), [id], row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn customer(&self, id: i64) -> Result<Customer> {
+        self.find_customer(id)?.ok_or_else(|| StoreError::NotFound(format!("there is no customer {id}")))
+    }
+
+    pub fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
+        self.conn
+            .query_row(&format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"), [partner_id], row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn link_customer(&self, id: i64, partner_id: i64) -> Result<Customer> {
+        if let Some(other) = self.customer_by_partner(partner_id)?
+            && other.id != id
+        {
+            return Err(StoreError::Conflict(format!("Odoo partner {partner_id} is already linked to customer {}", other.id)));
+        }
+        let n = self
+            .conn
+            .execute(
+                "UPDATE customers SET odoo_partner_id = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, partner_id, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("there is no customer {id}")));
+        }
+        self.customer(id)
+    }
+
+    pub fn customers(&self) -> Result<Vec<Customer>> {
+        let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM customers ORDER BY id")).map_err(|e| self.err(e))?;
+        let rows = st.query_map([], row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,137 @@
+//! Create intents: the local half of the exactly-once create protocol.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::orders::{NewOrder, OrderRow};
+use super::{Result, Store, StoreError, now_text};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntentState {
+    Pending,
+    Done,
+    Failed,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Intent {
+    pub key: String,
+    pub payload_hash: String,
+    pub payload: String,
+    pub state: IntentState,
+    pub odoo_order_id: Option<i64>,
+    pub local_order_id: Option<i64>,
+    pub error: Option<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<String>,
+}
+
+const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
+    let state = match r.get::<_, String>(3)?.as_str() {
+        "done" => IntentState::Done,
+        "failed" => IntentState::Failed,
+        _ => IntentState::Pending,
+    };
+    Ok(Intent {
+        key: r.get(0)?,
+        payload_hash: r.get(1)?,
+        payload: r.get(2)?,
+        state,
+        odoo_order_id: r.get(4)?,
+        local_order_id: r.get(5)?,
+        error: r.get(6)?,
+        claimed_by: r.get(7)?,
+        claimed_until: r.get(8)?,
+    })
+}
+
+impl Store {
+    pub fn intent(&self, key: &str) -> Result<Option<Intent>> {
+        self.conn
+            .query_row(&format!("SELECT {COLS} FROM order_intents WHERE key = ?1"), [key], row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a new intent (pending), or returns the existing one with this key.
+    pub fn record_intent(&self, key: &str, hash: &str, payload: &str) -> Result<(Intent, bool)> {
+        let now = now_text();
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO order_intents (key, payload_hash, payload, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT (key) DO NOTHING",
+                params![key, hash, payload, now],
+            )
+            .map_err(|e| self.err(e))?;
+        let intent = self.intent(key)?.ok_or_else(|| StoreError::Sqlite("intent vanished".into()))?;
+        Ok((intent, n == 1))
+    }
+
+    /// Takes the intent for this process until `until`, unless another live process holds
+    /// it or it is done. Returns whether this process now owns it.
+    pub fn claim_intent(&self, key: &str, owner: &str, until: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE order_intents SET claimed_by = ?2, claimed_until = ?3, updated_at = ?4
+                 WHERE key = ?1 AND state != 'done'
+                   AND (claimed_by IS NULL OR claimed_by = ?2 OR claimed_until < ?4)",
+                params![key, owner, until, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// Marks the intent failed: Odoo refused it, or it was found not to exist in Odoo.
+    pub fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE order_intents SET state = 'failed', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
+                 WHERE key = ?1 AND state != 'done'",
+                params![key, error, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Leaves the intent pending (outcome unknown) and lets another run take it.
+    pub fn release_intent(&self, key: &str, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE order_intents SET state = 'pending', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
+                 WHERE key = ?1 AND state != 'done'",
+                params![key, error, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Inserts the local order (or finds the one already stored for that Odoo id) and marks
+    /// the intent done, in one transaction: after a crash there is nothing half-done.
+    pub fn complete_intent(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
+        let tx = self.write_tx()?;
+        let (row, created) = self.insert_order_in_tx(order)?;
+        self.conn
+            .execute(
+                "UPDATE order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
+                   claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE key = ?1",
+                params![key, order.odoo_order_id, row.id, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        tx.commit()?;
+        Ok((row, created))
+    }
+
+    /// Intents whose outcome is not known yet.
+    pub fn pending_intents(&self) -> Result<Vec<Intent>> {
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {COLS} FROM order_intents WHERE state = 'pending' ORDER BY created_at, key"))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,207 @@
+//! Sales orders: the portal's copy, keyed by `odoo_order_id`.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{OptionalExtension, params, params_from_iter};
+use rust_decimal::Decimal;
+
+use super::{Result, Store, StoreError, now_text};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrderRow {
+    pub id: i64,
+    pub customer_id: Option<i64>,
+    pub order_number: Option<String>,
+    pub odoo_order_id: Option<i64>,
+    /// The portal's amount.
+    pub total_amount: Decimal,
+    /// Odoo's `amount_total` when last seen.
+    pub odoo_amount_total: Option<Decimal>,
+    pub currency: String,
+    pub status: String,
+    pub odoo_state: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_synced_at: Option<String>,
+}
+
+/// A row to insert.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrder {
+    pub customer_id: Option<i64>,
+    pub order_number: Option<String>,
+    pub odoo_order_id: Option<i64>,
+    pub total_amount: Decimal,
+    pub odoo_amount_total: Option<Decimal>,
+    pub currency: String,
+    pub status: String,
+    pub odoo_state: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub note: Option<String>,
+}
+
+pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total, currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at";
+
+/// Reads a money column: decimal text, or a legacy REAL/INTEGER.
+pub(crate) fn money(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
+    let bad = |what: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into());
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(n) => Ok(Some(Decimal::from(n))),
+        // A legacy float column: its shortest decimal form is what the portal meant.
+        ValueRef::Real(f) => Decimal::from_str(&f.to_string()).map(Some).map_err(|e| bad(e.to_string())),
+        ValueRef::Text(t) => {
+            let s = String::from_utf8_lossy(t);
+            crate::money::parse_wire_amount(&s).map(Some).map_err(|e| bad(e.to_string()))
+        }
+        ValueRef::Blob(_) => Err(bad("a blob where an amount was expected".into())),
+    }
+}
+
+pub(crate) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
+    Ok(OrderRow {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        order_number: r.get(2)?,
+        odoo_order_id: r.get(3)?,
+        total_amount: money(r, 4)?.unwrap_or_default(),
+        odoo_amount_total: money(r, 5)?,
+        currency: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "USD".into()),
+        status: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        odoo_state: r.get(8)?,
+        idempotency_key: r.get(9)?,
+        note: r.get(10)?,
+        created_at: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+        updated_at: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
+        last_synced_at: r.get(13)?,
+    })
+}
+
+impl Store {
+    /// Inserts the order unless one with the same `odoo_order_id` exists; returns the stored
+    /// row and whether this call created it. Safe under concurrent processes: the loser of a
+    /// race reads the winner's row.
+    pub fn insert_order(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
+        let tx = self.write_tx()?;
+        let r = self.insert_order_in_tx(o)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    pub(crate) fn insert_order_in_tx(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
+        let now = now_text();
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
+                   currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
+                 ON CONFLICT (odoo_order_id) DO NOTHING",
+                params![
+                    o.customer_id,
+                    o.order_number,
+                    o.odoo_order_id,
+                    o.total_amount.to_string(),
+                    o.odoo_amount_total.map(|d| d.to_string()),
+                    o.currency,
+                    o.status,
+                    o.odoo_state,
+                    o.idempotency_key,
+                    o.note,
+                    now,
+                    o.odoo_order_id.map(|_| now.clone()),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let row = match (n, o.odoo_order_id) {
+            (0, Some(oid)) => self.order_by_odoo_id(oid)?.ok_or_else(|| StoreError::Sqlite("conflicting row vanished".into()))?,
+            _ => self.order(self.conn.last_insert_rowid())?,
+        };
+        Ok((row, n == 1))
+    }
+
+    pub fn find_order(&self, id: i64) -> Result<Option<OrderRow>> {
+        self.conn
+            .query_row(&format!("SELECT {COLS} FROM sales_orders WHERE id = ?1"), [id], row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn order(&self, id: i64) -> Result<OrderRow> {
+        self.find_order(id)?.ok_or_else(|| StoreError::NotFound(format!("there is no local order {id}")))
+    }
+
+    pub fn order_by_odoo_id(&self, odoo_id: i64) -> Result<Option<OrderRow>> {
+        self.conn
+            .query_row(&format!("SELECT {COLS} FROM sales_orders WHERE odoo_order_id = ?1 ORDER BY id LIMIT 1"), [odoo_id], row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Orders, newest first; of one customer when given.
+    pub fn orders(&self, customer_id: Option<i64>) -> Result<Vec<OrderRow>> {
+        let (sql, args): (String, Vec<i64>) = match customer_id {
+            Some(c) => (format!("SELECT {COLS} FROM sales_orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC"), vec![c]),
+            None => (format!("SELECT {COLS} FROM sales_orders ORDER BY created_at DESC, id DESC"), vec![]),
+        };
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = st.query_map(params_from_iter(args), row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Which of these Odoo ids are stored locally.
+    pub fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
+        let mut found = HashSet::new();
+        let mut st = self.conn.prepare_cached("SELECT 1 FROM sales_orders WHERE odoo_order_id = ?1").map_err(|e| self.err(e))?;
+        for id in ids {
+            if st.exists([id]).map_err(|e| self.err(e))? {
+                found.insert(*id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Records what Odoo said about an order (its amount and state), without touching the
+    /// portal's amount.
+    pub fn record_seen(&self, odoo_id: i64, amount_total: Decimal, state: &str, status: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE sales_orders SET odoo_amount_total = ?2, odoo_state = ?3, status = ?4, last_synced_at = ?5
+                 WHERE odoo_order_id = ?1",
+                params![odoo_id, amount_total.to_string(), state, status, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Sets a local order's status from Odoo's state.
+    pub fn set_status(&self, id: i64, state: &str, status: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE sales_orders SET odoo_state = ?2, status = ?3, last_synced_at = ?4,
+                   updated_at = CASE WHEN status IS ?3 THEN updated_at ELSE ?4 END
+                 WHERE id = ?1",
+                params![id, state, status, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// Local orders with an Odoo id, optionally only those created since `since` (stored
+    /// text), oldest id first.
+    pub fn orders_with_odoo_id(&self, since: Option<&str>) -> Result<Vec<OrderRow>> {
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLS} FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1) ORDER BY id"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([since], row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}
