@@ -314,7 +314,12 @@ impl Settings {
                 .ok()
                 .filter(|s| (0.0..=3600.0).contains(s))
                 .map(Duration::from_secs_f64)
-                .ok_or_else(|| self.invalid("ORDERBRIDGE_BUSY_TIMEOUT", format!("'{v}' is not a number of seconds"))),
+                .ok_or_else(|| {
+                    self.invalid(
+                        "ORDERBRIDGE_BUSY_TIMEOUT",
+                        format!("'{v}' is not a number of seconds"),
+                    )
+                }),
             None => Ok(Duration::from_secs(10)),
         }
     }
@@ -322,9 +327,16 @@ impl Settings {
     /// The sale.order field that carries the idempotency key (default `origin`, the
     /// "Source Document"; `client_order_ref` stays free for the customer's PO number).
     pub fn key_field(&self) -> Result<String, ConfigError> {
-        let v = self.get("ORDERBRIDGE_KEY_FIELD").map_or("origin", |(v, _)| v).trim().to_string();
+        let v = self
+            .get("ORDERBRIDGE_KEY_FIELD")
+            .map_or("origin", |(v, _)| v)
+            .trim()
+            .to_string();
         if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(self.invalid("ORDERBRIDGE_KEY_FIELD", format!("'{v}' is not a field name")));
+            return Err(self.invalid(
+                "ORDERBRIDGE_KEY_FIELD",
+                format!("'{v}' is not a field name"),
+            ));
         }
         Ok(v)
     }

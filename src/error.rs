@@ -33,7 +33,11 @@ pub enum Error {
     Store(#[from] StoreError),
     /// `orders create` did not create the order; says whether Odoo may have it after all.
     #[error("{}", not_created_message(.cause, *.outcome_unknown))]
-    NotCreated { cause: OdooError, key: String, outcome_unknown: bool },
+    NotCreated {
+        cause: OdooError,
+        key: String,
+        outcome_unknown: bool,
+    },
     /// Something failed; the message says what was and was not changed.
     #[error("{message}")]
     Failed {
@@ -50,7 +54,9 @@ impl Error {
             Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
             Error::Store(StoreError::NotFound(_)) => exit::USAGE,
-            Error::Store(StoreError::Conflict(_) | StoreError::LegacyDuplicates { .. }) => exit::FAILED,
+            Error::Store(StoreError::Conflict(_) | StoreError::LegacyDuplicates { .. }) => {
+                exit::FAILED
+            }
             Error::Store(_) => exit::DATABASE,
             Error::NotCreated { cause, .. } if cause.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::NotCreated { .. } => exit::FAILED,
@@ -67,12 +73,17 @@ impl Error {
             Error::Odoo(e) => Some(e.hint().to_string()),
             Error::Failed { hint, .. } => hint.clone(),
             Error::Store(e) => e.hint().map(str::to_string),
-            Error::NotCreated { key, outcome_unknown: true, .. } => Some(format!(
+            Error::NotCreated {
+                key,
+                outcome_unknown: true,
+                ..
+            } => Some(format!(
                 "retry with --idempotency-key {key}, or run `orderbridge orders recover`: the retry looks the order up in Odoo first, so it is never created twice"
             )),
-            Error::NotCreated { cause, key, .. } if cause.is_unavailable() => {
-                Some(format!("{}; then retry (safe with --idempotency-key {key})", cause.hint()))
-            }
+            Error::NotCreated { cause, key, .. } if cause.is_unavailable() => Some(format!(
+                "{}; then retry (safe with --idempotency-key {key})",
+                cause.hint()
+            )),
             Error::NotCreated { .. } => Some("fix the order and run the command again".into()),
         }
     }
@@ -89,8 +100,6 @@ impl Error {
 fn not_created_message(cause: &OdooError, unknown: bool) -> String {
     if unknown {
         format!("the order may or may not exist in Odoo ({cause}); nothing was stored locally")
-    } else if cause.is_unavailable() {
-        format!("the order was not created: {cause}; nothing was created in Odoo or locally")
     } else {
         format!("the order was not created: {cause}; nothing was created in Odoo or locally")
     }

@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::money::{round_to, same_amount, currency_decimals};
+use crate::money::{currency_decimals, round_to, same_amount};
 
 /// Which amount a display shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -15,9 +15,15 @@ pub enum AmountSource {
 
 /// Odoo's amount when it is above zero, else the portal's (an order without lines in Odoo
 /// has `amount_total` 0.0 until staff add them).
-pub fn effective_amount(portal: Decimal, odoo: Option<Decimal>, currency: &str) -> (Decimal, AmountSource) {
+pub fn effective_amount(
+    portal: Decimal,
+    odoo: Option<Decimal>,
+    currency: &str,
+) -> (Decimal, AmountSource) {
     match odoo {
-        Some(o) if round_to(o, currency_decimals(currency)) > Decimal::ZERO => (o, AmountSource::Odoo),
+        Some(o) if round_to(o, currency_decimals(currency)) > Decimal::ZERO => {
+            (o, AmountSource::Odoo)
+        }
         _ => (portal, AmountSource::Portal),
     }
 }
@@ -41,7 +47,10 @@ pub fn decide_amount(portal: Decimal, odoo: Decimal, currency: &str) -> AmountDe
     } else if same_amount(portal, odoo, currency) {
         AmountDecision::NoChange
     } else {
-        AmountDecision::Update { from: portal, to: odoo }
+        AmountDecision::Update {
+            from: portal,
+            to: odoo,
+        }
     }
 }
 
@@ -69,34 +78,61 @@ mod tests {
 
     #[test]
     fn display_uses_odoo_amount_when_above_zero() {
-        assert_eq!(effective_amount(d("857.87"), Some(d("950")), "USD"), (d("950"), AmountSource::Odoo));
+        assert_eq!(
+            effective_amount(d("857.87"), Some(d("950")), "USD"),
+            (d("950"), AmountSource::Odoo)
+        );
     }
 
     #[test]
     fn display_falls_back_to_portal_when_odoo_is_zero_or_unknown() {
-        assert_eq!(effective_amount(d("857.87"), Some(d("0.0")), "USD").1, AmountSource::Portal);
-        assert_eq!(effective_amount(d("857.87"), None, "USD").1, AmountSource::Portal);
+        assert_eq!(
+            effective_amount(d("857.87"), Some(d("0.0")), "USD").1,
+            AmountSource::Portal
+        );
+        assert_eq!(
+            effective_amount(d("857.87"), None, "USD").1,
+            AmountSource::Portal
+        );
     }
 
     #[test]
     fn greater_and_different_updates() {
-        assert_eq!(decide_amount(d("857.87"), d("950.00"), "USD"), AmountDecision::Update { from: d("857.87"), to: d("950.00") });
+        assert_eq!(
+            decide_amount(d("857.87"), d("950.00"), "USD"),
+            AmountDecision::Update {
+                from: d("857.87"),
+                to: d("950.00")
+            }
+        );
     }
 
     #[test]
     fn lower_but_positive_also_updates() {
-        assert!(matches!(decide_amount(d("950"), d("857.87"), "USD"), AmountDecision::Update { .. }));
+        assert!(matches!(
+            decide_amount(d("950"), d("857.87"), "USD"),
+            AmountDecision::Update { .. }
+        ));
     }
 
     #[test]
     fn equal_at_currency_precision_is_no_change() {
-        assert_eq!(decide_amount(d("857.87"), d("857.8699999"), "USD"), AmountDecision::NoChange);
+        assert_eq!(
+            decide_amount(d("857.87"), d("857.8699999"), "USD"),
+            AmountDecision::NoChange
+        );
     }
 
     #[test]
     fn zero_in_odoo_keeps_the_portal_amount() {
-        assert_eq!(decide_amount(d("857.87"), d("0.0"), "USD"), AmountDecision::KeepPortal);
-        assert_eq!(decide_amount(d("857.87"), d("0.001"), "USD"), AmountDecision::KeepPortal);
+        assert_eq!(
+            decide_amount(d("857.87"), d("0.0"), "USD"),
+            AmountDecision::KeepPortal
+        );
+        assert_eq!(
+            decide_amount(d("857.87"), d("0.001"), "USD"),
+            AmountDecision::KeepPortal
+        );
     }
 
     #[test]

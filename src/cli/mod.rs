@@ -141,11 +141,17 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     let settings = Settings::resolve(&sources(&cli.global))?;
     let ctx = Context::new(settings);
     match cli.command {
-        Command::Odoo { command: OdooCommand::TestConnection { json } } => {
+        Command::Odoo {
+            command: OdooCommand::TestConnection { json },
+        } => {
             let client = ctx.odoo()?;
             let report = commands::test_connection::run(&client).await?;
             render::connection(&report, json);
-            Ok(if report.all_ok() { exit::OK } else { exit::FAILED })
+            Ok(if report.all_ok() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
         Command::Customers { command } => customers(&ctx, command).await,
         Command::Orders { command } => orders(&ctx, command).await,
@@ -155,7 +161,13 @@ async fn run(cli: Cli) -> Result<i32, Error> {
 async fn customers(ctx: &Context, command: CustomersCommand) -> Result<i32, Error> {
     use commands::customers::{self, PartnerChoice};
     match command {
-        CustomersCommand::Add { name, email, odoo_partner_id, create_partner, json } => {
+        CustomersCommand::Add {
+            name,
+            email,
+            odoo_partner_id,
+            create_partner,
+            json,
+        } => {
             let choice = match (odoo_partner_id, create_partner) {
                 (Some(id), _) => PartnerChoice::Existing(id),
                 (None, true) => PartnerChoice::Create,
@@ -193,7 +205,11 @@ fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest,
             let amount_text = a.amount.clone().unwrap_or_default();
             let amount = crate::money::parse_user_amount(&amount_text, &currency)
                 .map_err(|e| Error::Usage(format!("--amount: {e}")))?;
-            let lines = a.lines.iter().map(|l| LineRequest::parse(l, &currency)).collect::<Result<_, _>>()?;
+            let lines = a
+                .lines
+                .iter()
+                .map(|l| LineRequest::parse(l, &currency))
+                .collect::<Result<_, _>>()?;
             OrderRequest {
                 customer_id: a.customer.unwrap_or_default(),
                 amount,
@@ -222,20 +238,36 @@ async fn orders(ctx: &Context, command: OrdersCommand) -> Result<i32, Error> {
         OrdersCommand::Recover { json } => {
             let items = orders_create::recover(ctx).await?;
             render::recovered(&items, json);
-            if items.iter().any(|r| r.result == "error" || r.result == "busy") {
+            if items
+                .iter()
+                .any(|r| r.result == "error" || r.result == "busy")
+            {
                 return Ok(exit::FAILED);
             }
         }
-        OrdersCommand::Import { odoo_id, customer, json } => {
+        OrdersCommand::Import {
+            odoo_id,
+            customer,
+            json,
+        } => {
             let r = orders_read::import(ctx, odoo_id, customer).await?;
             render::imported(&r, json);
         }
-        OrdersCommand::List { customer, no_sync, json } => {
+        OrdersCommand::List {
+            customer,
+            no_sync,
+            json,
+        } => {
             let r = orders_read::list(ctx, customer, no_sync).await?;
             render::order_list(&r, json);
         }
         OrdersCommand::Show { id, json } => render::order(&orders_read::show(ctx, id)?, json),
-        OrdersCommand::SyncStatus { order_id, all, days, json } => {
+        OrdersCommand::SyncStatus {
+            order_id,
+            all,
+            days,
+            json,
+        } => {
             let sel = match (order_id, all) {
                 (Some(id), _) => sync_status::Selection::Order(id),
                 (None, true) => sync_status::Selection::All,

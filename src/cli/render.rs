@@ -68,15 +68,28 @@ pub fn customer(c: &Customer, as_json: bool) {
     if as_json {
         return json(c);
     }
-    println!("Customer {}: {} <{}> ({})", c.id, c.name, c.email, partner(c.odoo_partner_id));
+    println!(
+        "Customer {}: {} <{}> ({})",
+        c.id,
+        c.name,
+        c.email,
+        partner(c.odoo_partner_id)
+    );
 }
 
 pub fn link(r: &LinkReport, as_json: bool) {
     if as_json {
         return json(r);
     }
-    let how = if r.created_partner { "created in Odoo" } else { "found by email" };
-    println!("Customer {} linked to Odoo partner {} ({}, {how})", r.customer.id, r.partner.id, r.partner.name);
+    let how = if r.created_partner {
+        "created in Odoo"
+    } else {
+        "found by email"
+    };
+    println!(
+        "Customer {} linked to Odoo partner {} ({}, {how})",
+        r.customer.id, r.partner.id, r.partner.name
+    );
 }
 
 pub fn customers(list: &[Customer], as_json: bool) {
@@ -87,15 +100,23 @@ pub fn customers(list: &[Customer], as_json: bool) {
         println!("No customers.");
         return;
     }
-    println!("{:>5}  {:<24} {:<32} {}", "ID", "NAME", "EMAIL", "ODOO PARTNER");
+    println!(
+        "{:>5}  {:<24} {:<32} {:<12}",
+        "ID", "NAME", "EMAIL", "ODOO PARTNER"
+    );
     for c in list {
-        let p = c.odoo_partner_id.map_or_else(|| "-".to_string(), |p| p.to_string());
+        let p = c
+            .odoo_partner_id
+            .map_or_else(|| "-".to_string(), |p| p.to_string());
         println!("{:>5}  {:<24} {:<32} {p}", c.id, c.name, c.email);
     }
 }
 
 fn amount_text(v: &OrderView) -> String {
-    let m = Money { amount: v.amount, currency: &v.row.currency };
+    let m = Money {
+        amount: v.amount,
+        currency: &v.row.currency,
+    };
     let src = match v.amount_source {
         AmountSource::Odoo => "odoo",
         AmountSource::Portal => "portal",
@@ -109,15 +130,42 @@ pub fn order(v: &OrderView, as_json: bool) {
     }
     let r = &v.row;
     println!("Order {}", r.id);
-    println!("  number:        {}", r.order_number.as_deref().unwrap_or("-"));
-    println!("  Odoo id:       {}", r.odoo_order_id.map_or("-".into(), |i| i.to_string()));
-    println!("  customer:      {}", r.customer_id.map_or("-".into(), |i| i.to_string()));
+    println!(
+        "  number:        {}",
+        r.order_number.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  Odoo id:       {}",
+        r.odoo_order_id.map_or("-".into(), |i| i.to_string())
+    );
+    println!(
+        "  customer:      {}",
+        r.customer_id.map_or("-".into(), |i| i.to_string())
+    );
     println!("  amount:        {}", amount_text(v));
-    println!("  portal amount: {}", Money { amount: r.total_amount, currency: &r.currency });
+    println!(
+        "  portal amount: {}",
+        Money {
+            amount: r.total_amount,
+            currency: &r.currency
+        }
+    );
     if let Some(o) = r.odoo_amount_total {
-        println!("  Odoo amount:   {}", Money { amount: o, currency: &r.currency });
+        println!(
+            "  Odoo amount:   {}",
+            Money {
+                amount: o,
+                currency: &r.currency
+            }
+        );
     }
-    println!("  status:        {}{}", r.status, r.odoo_state.as_ref().map_or(String::new(), |s| format!(" (Odoo: {s})")));
+    println!(
+        "  status:        {}{}",
+        r.status,
+        r.odoo_state
+            .as_ref()
+            .map_or(String::new(), |s| format!(" (Odoo: {s})"))
+    );
     println!("  created:       {}", r.created_at);
     if let Some(k) = &r.idempotency_key {
         println!("  key:           {k}");
@@ -139,10 +187,25 @@ pub fn created(r: &CreateReport, as_json: bool) {
         o.id,
         o.order_number.as_deref().unwrap_or("-"),
         o.odoo_order_id.map_or("-".into(), |i| i.to_string()),
-        Money { amount: o.total_amount, currency: &o.currency },
-        o.odoo_amount_total.map_or("-".into(), |a| Money { amount: a, currency: &o.currency }.to_string()),
+        Money {
+            amount: o.total_amount,
+            currency: &o.currency
+        },
+        o.odoo_amount_total.map_or("-".into(), |a| Money {
+            amount: a,
+            currency: &o.currency
+        }
+        .to_string()),
     );
-    println!("Idempotency key: {}{}", r.idempotency_key, if r.key_generated { " (generated; reuse it to retry safely)" } else { "" });
+    println!(
+        "Idempotency key: {}{}",
+        r.idempotency_key,
+        if r.key_generated {
+            " (generated; reuse it to retry safely)"
+        } else {
+            ""
+        }
+    );
 }
 
 pub fn recovered(items: &[Recovered], as_json: bool) {
@@ -155,8 +218,19 @@ pub fn recovered(items: &[Recovered], as_json: bool) {
     }
     for r in items {
         match (&r.order, r.result) {
-            (Some(o), _) => println!("{}: found in Odoo as {} and stored as order {}", r.key, o.order_number.as_deref().unwrap_or("-"), o.id),
-            (None, res) => println!("{}: {res}{}", r.key, r.detail.as_ref().map_or(String::new(), |d| format!(" ({d})"))),
+            (Some(o), _) => println!(
+                "{}: found in Odoo as {} and stored as order {}",
+                r.key,
+                o.order_number.as_deref().unwrap_or("-"),
+                o.id
+            ),
+            (None, res) => println!(
+                "{}: {res}{}",
+                r.key,
+                r.detail
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(" ({d})"))
+            ),
         }
     }
 }
@@ -165,7 +239,11 @@ pub fn imported(r: &ImportReport, as_json: bool) {
     if as_json {
         return json(r);
     }
-    let what = if r.created { "Imported from Odoo" } else { "Already stored" };
+    let what = if r.created {
+        "Imported from Odoo"
+    } else {
+        "Already stored"
+    };
     println!(
         "{what}: order {} ({}), Odoo id {}, {}",
         r.order.row.id,
@@ -189,7 +267,10 @@ pub fn order_list(r: &ListReport, as_json: bool) {
         println!("No orders.");
         return;
     }
-    println!("{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {}", "ID", "NUMBER", "ODOO ID", "CUSTOMER", "STATUS", "AMOUNT", "CREATED");
+    println!(
+        "{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {:<19}",
+        "ID", "NUMBER", "ODOO ID", "CUSTOMER", "STATUS", "AMOUNT", "CREATED"
+    );
     for v in &r.orders {
         let o = &v.row;
         println!(
@@ -209,11 +290,25 @@ pub fn status(r: &StatusReport, as_json: bool) {
     if as_json {
         return json(r);
     }
-    println!("Checked {} order(s): {} changed, {} unchanged.", r.checked, r.changed.len(), r.unchanged);
+    println!(
+        "Checked {} order(s): {} changed, {} unchanged.",
+        r.checked,
+        r.changed.len(),
+        r.unchanged
+    );
     for c in &r.changed {
-        println!("  {}: {} → {} (Odoo: {})", c.order_number.as_deref().unwrap_or("-"), c.from, c.to, c.odoo_state);
+        println!(
+            "  {}: {} → {} (Odoo: {})",
+            c.order_number.as_deref().unwrap_or("-"),
+            c.from,
+            c.to,
+            c.odoo_state
+        );
     }
     if !r.missing_in_odoo.is_empty() {
-        println!("Not found in Odoo (left unchanged): local order(s) {:?}", r.missing_in_odoo);
+        println!(
+            "Not found in Odoo (left unchanged): local order(s) {:?}",
+            r.missing_in_odoo
+        );
     }
 }

@@ -29,26 +29,41 @@ fn validate(name: &str, email: &str) -> Result<(), Error> {
 
 async fn read_partner(client: &OdooClient, id: i64) -> Result<Option<Partner>, Error> {
     let rows = client.read("res.partner", &[id], Partner::FIELDS).await?;
-    Ok(rows.first().map(Partner::from_value).transpose().map_err(crate::odoo::OdooError::from)?)
+    Ok(rows
+        .first()
+        .map(Partner::from_value)
+        .transpose()
+        .map_err(crate::odoo::OdooError::from)?)
 }
 
-pub async fn add(ctx: &Context, name: &str, email: &str, choice: PartnerChoice) -> Result<Customer, Error> {
+pub async fn add(
+    ctx: &Context,
+    name: &str,
+    email: &str,
+    choice: PartnerChoice,
+) -> Result<Customer, Error> {
     validate(name, email)?;
     let store = ctx.store()?;
     let partner_id = match choice {
         PartnerChoice::None => None,
         PartnerChoice::Existing(id) => {
             let client = ctx.odoo()?;
-            read_partner(&client, id)
-                .await?
-                .ok_or_else(|| Error::Usage(format!("Odoo has no res.partner {id}; nothing was stored")))?;
+            read_partner(&client, id).await?.ok_or_else(|| {
+                Error::Usage(format!("Odoo has no res.partner {id}; nothing was stored"))
+            })?;
             Some(id)
         }
         PartnerChoice::Create => {
             // Odoo first: a customer is stored only once its partner exists.
             let client = ctx.odoo()?;
             let id = client
-                .create("res.partner", Value::object([("name", Value::str(name.trim())), ("email", Value::str(email.trim()))]))
+                .create(
+                    "res.partner",
+                    Value::object([
+                        ("name", Value::str(name.trim())),
+                        ("email", Value::str(email.trim())),
+                    ]),
+                )
                 .await?;
             tracing::info!(partner_id = id, email, "Partner created in Odoo first");
             Some(id)
@@ -72,27 +87,60 @@ pub async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
     let store = ctx.store()?;
     let customer = store.customer(id)?;
     let client = ctx.odoo()?;
-    let domain = Value::Array(vec![Value::Array(vec![Value::str("email"), Value::str("=ilike"), Value::str(&customer.email)])]);
+    let domain = Value::Array(vec![Value::Array(vec![
+        Value::str("email"),
+        Value::str("=ilike"),
+        Value::str(&customer.email),
+    ])]);
     let found = client
-        .search_read("res.partner", domain, Partner::FIELDS, SearchOpts { limit: Some(2), order: Some("id"), ..Default::default() })
+        .search_read(
+            "res.partner",
+            domain,
+            Partner::FIELDS,
+            SearchOpts {
+                limit: Some(2),
+                order: Some("id"),
+                ..Default::default()
+            },
+        )
         .await?;
     let (partner, created) = match found.first() {
         Some(v) => {
             if found.len() > 1 {
                 tracing::warn!(email = %customer.email, "several Odoo partners have this email; linking the oldest");
             }
-            (Partner::from_value(v).map_err(crate::odoo::OdooError::from)?, false)
+            (
+                Partner::from_value(v).map_err(crate::odoo::OdooError::from)?,
+                false,
+            )
         }
         None => {
             let pid = client
-                .create("res.partner", Value::object([("name", Value::str(&customer.name)), ("email", Value::str(&customer.email))]))
+                .create(
+                    "res.partner",
+                    Value::object([
+                        ("name", Value::str(&customer.name)),
+                        ("email", Value::str(&customer.email)),
+                    ]),
+                )
                 .await?;
             tracing::info!(partner_id = pid, email = %customer.email, "Partner created in Odoo first");
-            (Partner { id: pid, name: customer.name.clone(), email: Some(customer.email.clone()) }, true)
+            (
+                Partner {
+                    id: pid,
+                    name: customer.name.clone(),
+                    email: Some(customer.email.clone()),
+                },
+                true,
+            )
         }
     };
     let customer = store.link_customer(id, partner.id)?;
-    Ok(LinkReport { customer, partner, created_partner: created })
+    Ok(LinkReport {
+        customer,
+        partner,
+        created_partner: created,
+    })
 }
 
 pub fn list(ctx: &Context) -> Result<Vec<Customer>, Error> {

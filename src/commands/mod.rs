@@ -25,7 +25,10 @@ impl Context {
 
     /// Opens (and migrates) the local store.
     pub fn store(&self) -> Result<Store, Error> {
-        Ok(Store::open(&self.settings.database(), self.settings.busy_timeout()?)?)
+        Ok(Store::open(
+            &self.settings.database(),
+            self.settings.busy_timeout()?,
+        )?)
     }
 
     pub fn odoo(&self) -> Result<OdooClient, Error> {

@@ -47,18 +47,32 @@ pub struct OrderRequest {
 impl LineRequest {
     /// Parses `PRODUCT_ID:QTY[:PRICE]`.
     pub fn parse(s: &str, currency: &str) -> Result<LineRequest, Error> {
-        let bad = |why: &str| Error::Usage(format!("--line '{s}': {why} (expected PRODUCT_ID:QTY[:PRICE], e.g. 5:2:100.00)"));
+        let bad = |why: &str| {
+            Error::Usage(format!(
+                "--line '{s}': {why} (expected PRODUCT_ID:QTY[:PRICE], e.g. 5:2:100.00)"
+            ))
+        };
         let parts: Vec<&str> = s.split(':').collect();
         if !(2..=3).contains(&parts.len()) {
             return Err(bad("wrong number of parts"));
         }
-        let product_id = parts[0].trim().parse::<i64>().ok().filter(|p| *p > 0).ok_or_else(|| bad("the product id is not a positive integer"))?;
-        let quantity = Decimal::from_str(parts[1].trim()).map_err(|_| bad("the quantity is not a number"))?;
+        let product_id = parts[0]
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| bad("the product id is not a positive integer"))?;
+        let quantity =
+            Decimal::from_str(parts[1].trim()).map_err(|_| bad("the quantity is not a number"))?;
         let price_unit = match parts.get(2) {
             Some(p) => Some(parse_user_amount(p, currency).map_err(|e| bad(&e.to_string()))?),
             None => None,
         };
-        Ok(LineRequest { product_id, quantity, price_unit })
+        Ok(LineRequest {
+            product_id,
+            quantity,
+            price_unit,
+        })
     }
 }
 
@@ -67,7 +81,11 @@ fn json_amount(v: &serde_json::Value, field: &str, currency: &str) -> Result<Dec
         serde_json::Value::String(s) => s.clone(),
         // serde_json keeps the number's text (arbitrary_precision): no float on the way.
         serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(Error::Usage(format!("'{field}' must be an amount like \"857.87\""))),
+        _ => {
+            return Err(Error::Usage(format!(
+                "'{field}' must be an amount like \"857.87\""
+            )));
+        }
     };
     parse_user_amount(&text, currency).map_err(|e| Error::Usage(format!("'{field}': {e}")))
 }
@@ -78,29 +96,63 @@ impl OrderRequest {
     /// "quantity": 2, "price_unit": "100.00"}], "note": "...", "customer_ref": "PO-1",
     /// "idempotency_key": "..."}`.
     pub fn from_json(text: &str) -> Result<OrderRequest, Error> {
-        let j: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Usage(format!("the order JSON is invalid: {e}")))?;
-        let obj = j.as_object().ok_or_else(|| Error::Usage("the order JSON must be an object".into()))?;
-        const KNOWN: &[&str] = &["customer_id", "amount", "currency", "lines", "note", "customer_ref", "idempotency_key"];
+        let j: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::Usage(format!("the order JSON is invalid: {e}")))?;
+        let obj = j
+            .as_object()
+            .ok_or_else(|| Error::Usage("the order JSON must be an object".into()))?;
+        const KNOWN: &[&str] = &[
+            "customer_id",
+            "amount",
+            "currency",
+            "lines",
+            "note",
+            "customer_ref",
+            "idempotency_key",
+        ];
         if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(Error::Usage(format!("the order JSON has an unknown field '{k}' (known: {})", KNOWN.join(", "))));
+            return Err(Error::Usage(format!(
+                "the order JSON has an unknown field '{k}' (known: {})",
+                KNOWN.join(", ")
+            )));
         }
-        let customer_id = j["customer_id"].as_i64().ok_or_else(|| Error::Usage("'customer_id' must be an integer".into()))?;
+        let customer_id = j["customer_id"]
+            .as_i64()
+            .ok_or_else(|| Error::Usage("'customer_id' must be an integer".into()))?;
         let currency = j["currency"].as_str().unwrap_or("USD").to_ascii_uppercase();
         let amount = json_amount(&j["amount"], "amount", &currency)?;
         let mut lines = Vec::new();
-        for (i, l) in j["lines"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
-            let product_id = l["product_id"].as_i64().ok_or_else(|| Error::Usage(format!("lines[{i}].product_id must be an integer")))?;
+        for (i, l) in j["lines"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let product_id = l["product_id"]
+                .as_i64()
+                .ok_or_else(|| Error::Usage(format!("lines[{i}].product_id must be an integer")))?;
             let quantity = match &l["quantity"] {
                 serde_json::Value::Null => Decimal::ONE,
-                serde_json::Value::Number(n) => Decimal::from_str(&n.to_string()).map_err(|_| Error::Usage(format!("lines[{i}].quantity is not a number")))?,
-                serde_json::Value::String(s) => Decimal::from_str(s).map_err(|_| Error::Usage(format!("lines[{i}].quantity is not a number")))?,
+                serde_json::Value::Number(n) => Decimal::from_str(&n.to_string())
+                    .map_err(|_| Error::Usage(format!("lines[{i}].quantity is not a number")))?,
+                serde_json::Value::String(s) => Decimal::from_str(s)
+                    .map_err(|_| Error::Usage(format!("lines[{i}].quantity is not a number")))?,
                 _ => return Err(Error::Usage(format!("lines[{i}].quantity is not a number"))),
             };
             let price_unit = match &l["price_unit"] {
                 serde_json::Value::Null => None,
-                p => Some(json_amount(p, &format!("lines[{i}].price_unit"), &currency)?),
+                p => Some(json_amount(
+                    p,
+                    &format!("lines[{i}].price_unit"),
+                    &currency,
+                )?),
             };
-            lines.push(LineRequest { product_id, quantity, price_unit });
+            lines.push(LineRequest {
+                product_id,
+                quantity,
+                price_unit,
+            });
         }
         Ok(OrderRequest {
             customer_id,
@@ -115,20 +167,31 @@ impl OrderRequest {
 
     fn validate(&self) -> Result<(), Error> {
         if self.amount.is_sign_negative() {
-            return Err(Error::Usage(format!("the amount {} is negative", self.amount)));
+            return Err(Error::Usage(format!(
+                "the amount {} is negative",
+                self.amount
+            )));
         }
         for l in &self.lines {
             if l.quantity <= Decimal::ZERO {
-                return Err(Error::Usage(format!("product {}: the quantity must be above zero", l.product_id)));
+                return Err(Error::Usage(format!(
+                    "product {}: the quantity must be above zero",
+                    l.product_id
+                )));
             }
             if l.price_unit.is_some_and(|p| p.is_sign_negative()) {
-                return Err(Error::Usage(format!("product {}: the price is negative", l.product_id)));
+                return Err(Error::Usage(format!(
+                    "product {}: the price is negative",
+                    l.product_id
+                )));
             }
         }
         if let Some(k) = &self.idempotency_key
             && (k.trim().is_empty() || k.len() > 200)
         {
-            return Err(Error::Usage("the idempotency key must be 1 to 200 characters".into()));
+            return Err(Error::Usage(
+                "the idempotency key must be 1 to 200 characters".into(),
+            ));
         }
         Ok(())
     }
@@ -137,7 +200,10 @@ impl OrderRequest {
     /// is refused.
     fn fingerprint(&self) -> (String, String) {
         let payload = serde_json::to_string(self).unwrap_or_default();
-        let hash = Sha256::digest(payload.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let hash = Sha256::digest(payload.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         (payload, hash)
     }
 }
@@ -167,31 +233,103 @@ pub struct CreateReport {
 /// Odoo has created the order, before the local insert, as a crash would.
 fn failpoint(name: &str) {
     if std::env::var("ORDERBRIDGE_FAILPOINT").is_ok_and(|v| v == name) {
-        tracing::error!(failpoint = name, "failpoint reached: exiting as a crash would");
+        tracing::error!(
+            failpoint = name,
+            "failpoint reached: exiting as a crash would"
+        );
         std::process::exit(70);
     }
 }
 
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// `host:pid:random`: who holds a claim, so that a crashed holder can be recognised.
 fn owner_id() -> String {
-    format!("pid{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{}:{}:{}",
+        hostname(),
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// True when the claim's holder ran on this host and its process is gone (it crashed).
+fn holder_is_dead(owner: &str) -> bool {
+    let mut parts = owner.rsplitn(3, ':');
+    let (_rand, pid, host) = (parts.next(), parts.next(), parts.next());
+    match (host, pid.and_then(|p| p.parse::<u32>().ok())) {
+        (Some(h), Some(pid)) if h == hostname() && pid != std::process::id() => {
+            let proc = std::path::Path::new("/proc");
+            // Without /proc we cannot tell: the lease will expire instead.
+            proc.exists() && !proc.join(pid.to_string()).exists()
+        }
+        _ => false,
+    }
+}
+
+/// Claims the intent, taking it over from a holder that crashed.
+fn claim(store: &Store, key: &str, owner: &str, until: &str) -> Result<bool, Error> {
+    if store.claim_intent(key, owner, until)? {
+        return Ok(true);
+    }
+    match store.intent(key)?.and_then(|i| i.claimed_by) {
+        Some(holder) if holder_is_dead(&holder) => {
+            Ok(store.steal_intent(key, &holder, owner, until)?)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// How long a claim on an intent lasts: past every request's timeout, so that a live
 /// process is never overtaken.
 fn lease(ctx: &Context) -> Duration {
-    let timeout = ctx.settings.odoo().map(|c| c.timeout).unwrap_or(Duration::from_secs(30));
+    let timeout = ctx
+        .settings
+        .odoo()
+        .map(|c| c.timeout)
+        .unwrap_or(Duration::from_secs(30));
     timeout * 3 + Duration::from_secs(10)
 }
 
-async fn find_by_key(client: &OdooClient, field: &str, key: &str) -> Result<Option<SaleOrder>, OdooError> {
-    let domain = Value::Array(vec![Value::Array(vec![Value::str(field), Value::str("="), Value::str(key)])]);
+async fn find_by_key(
+    client: &OdooClient,
+    field: &str,
+    key: &str,
+) -> Result<Option<SaleOrder>, OdooError> {
+    let domain = Value::Array(vec![Value::Array(vec![
+        Value::str(field),
+        Value::str("="),
+        Value::str(key),
+    ])]);
     let rows = client
-        .search_read("sale.order", domain, SaleOrder::FIELDS, SearchOpts { order: Some("id"), ..Default::default() })
+        .search_read(
+            "sale.order",
+            domain,
+            SaleOrder::FIELDS,
+            SearchOpts {
+                order: Some("id"),
+                ..Default::default()
+            },
+        )
         .await?;
     if rows.len() > 1 {
-        tracing::warn!(key, count = rows.len(), "several Odoo orders carry this idempotency key; adopting the oldest");
+        tracing::warn!(
+            key,
+            count = rows.len(),
+            "several Odoo orders carry this idempotency key; adopting the oldest"
+        );
     }
-    rows.first().map(SaleOrder::from_value).transpose().map_err(OdooError::from)
+    rows.first()
+        .map(SaleOrder::from_value)
+        .transpose()
+        .map_err(OdooError::from)
 }
 
 fn local_order(req: &OrderRequest, customer_id: i64, key: &str, o: &SaleOrder) -> NewOrder {
@@ -212,21 +350,43 @@ fn local_order(req: &OrderRequest, customer_id: i64, key: &str, o: &SaleOrder) -
 fn done_report(store: &Store, intent: &Intent, generated: bool) -> Result<CreateReport, Error> {
     let order = match intent.local_order_id {
         Some(id) => store.order(id)?,
-        None => return Err(Error::Failed { message: "the intent is done but names no order".into(), hint: None }),
+        None => {
+            return Err(Error::Failed {
+                message: "the intent is done but names no order".into(),
+                hint: None,
+            });
+        }
     };
     tracing::info!(order_id = order.id, odoo_order_id = ?order.odoo_order_id, order_number = ?order.order_number, key = %intent.key, "Order already exists locally");
-    Ok(CreateReport { outcome: Outcome::AlreadyDone, idempotency_key: intent.key.clone(), key_generated: generated, order })
+    Ok(CreateReport {
+        outcome: Outcome::AlreadyDone,
+        idempotency_key: intent.key.clone(),
+        key_generated: generated,
+        order,
+    })
 }
 
 /// Waits for the process holding the intent to finish; returns the intent when it is free.
-async fn wait_for_claim(store: &Store, key: &str, owner: &str, lease: Duration) -> Result<Intent, Error> {
+async fn wait_for_claim(
+    store: &Store,
+    key: &str,
+    owner: &str,
+    lease: Duration,
+) -> Result<Intent, Error> {
     let deadline = std::time::Instant::now() + lease;
     loop {
-        let until = to_text(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
-        if store.claim_intent(key, owner, &until)? {
-            return store.intent(key)?.ok_or_else(|| Error::Failed { message: "the intent vanished".into(), hint: None });
+        let until =
+            to_text(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
+        if claim(store, key, owner, &until)? {
+            return store.intent(key)?.ok_or_else(|| Error::Failed {
+                message: "the intent vanished".into(),
+                hint: None,
+            });
         }
-        let intent = store.intent(key)?.ok_or_else(|| Error::Failed { message: "the intent vanished".into(), hint: None })?;
+        let intent = store.intent(key)?.ok_or_else(|| Error::Failed {
+            message: "the intent vanished".into(),
+            hint: None,
+        })?;
         if intent.state == IntentState::Done {
             return Ok(intent);
         }
@@ -245,8 +405,14 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
     let store = ctx.store()?;
     let customer = store.customer(req.customer_id)?;
     let partner = customer.odoo_partner_id.ok_or_else(|| Error::Failed {
-        message: format!("customer {} ({}) is not linked to an Odoo partner; nothing was created", customer.id, customer.email),
-        hint: Some(format!("run `orderbridge customers link {}` first", customer.id)),
+        message: format!(
+            "customer {} ({}) is not linked to an Odoo partner; nothing was created",
+            customer.id, customer.email
+        ),
+        hint: Some(format!(
+            "run `orderbridge customers link {}` first",
+            customer.id
+        )),
     })?;
     let key_field = ctx.settings.key_field()?;
     let client = ctx.odoo()?;
@@ -274,7 +440,11 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
     let found = if must_search {
         find_by_key(&client, &key_field, &key).await.map_err(|e| {
             let _ = store.release_intent(&key, &e.to_string());
-            Error::NotCreated { cause: e, key: key.clone(), outcome_unknown: false }
+            Error::NotCreated {
+                cause: e,
+                key: key.clone(),
+                outcome_unknown: false,
+            }
         })?
     } else {
         None
@@ -284,15 +454,24 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
             tracing::info!(odoo_order_id = o.id, order_number = %o.name, key = %key, "Order found in Odoo by its key; adopting it");
             (o, Outcome::Adopted)
         }
-        None => (create_in_odoo(&client, &store, &req, partner, &key_field, &key).await?, Outcome::Created),
+        None => (
+            create_in_odoo(&client, &store, &req, partner, &key_field, &key).await?,
+            Outcome::Created,
+        ),
     };
-    let (order, inserted) = store.complete_intent(&key, &local_order(&req, customer.id, &key, &odoo_order))?;
+    let (order, inserted) =
+        store.complete_intent(&key, &local_order(&req, customer.id, &key, &odoo_order))?;
     if inserted {
         tracing::info!(order_id = order.id, odoo_order_id = odoo_order.id, order_number = %odoo_order.name, key = %key, "Order created in local database");
     } else {
         tracing::info!(order_id = order.id, odoo_order_id = odoo_order.id, order_number = %odoo_order.name, key = %key, "Order already exists locally");
     }
-    Ok(CreateReport { outcome, idempotency_key: key, key_generated: generated, order })
+    Ok(CreateReport {
+        outcome,
+        idempotency_key: key,
+        key_generated: generated,
+        order,
+    })
 }
 
 async fn create_in_odoo(
@@ -307,14 +486,20 @@ async fn create_in_odoo(
         .lines
         .iter()
         .map(|l| {
-            let mut vals = vec![("product_id", Value::Int(l.product_id)), ("product_uom_qty", Value::decimal(l.quantity))];
+            let mut vals = vec![
+                ("product_id", Value::Int(l.product_id)),
+                ("product_uom_qty", Value::decimal(l.quantity)),
+            ];
             if let Some(p) = l.price_unit {
                 vals.push(("price_unit", Value::decimal(p)));
             }
             Value::Array(vec![Value::Int(0), Value::Int(0), Value::object(vals)])
         })
         .collect();
-    let mut vals = vec![("partner_id".to_string(), Value::Int(partner)), (key_field.to_string(), Value::str(key))];
+    let mut vals = vec![
+        ("partner_id".to_string(), Value::Int(partner)),
+        (key_field.to_string(), Value::str(key)),
+    ];
     if !lines.is_empty() {
         vals.push(("order_line".into(), Value::Array(lines)));
     }
@@ -328,7 +513,16 @@ async fn create_in_odoo(
         Ok(id) => id,
         Err(e) => {
             // Refused connection or DNS: nothing was sent. Otherwise Odoo may have it.
-            let not_sent = matches!(&e, OdooError::Transport { kind: TransportKind::Refused | TransportKind::Dns | TransportKind::Connect | TransportKind::Tls, .. });
+            let not_sent = matches!(
+                &e,
+                OdooError::Transport {
+                    kind: TransportKind::Refused
+                        | TransportKind::Dns
+                        | TransportKind::Connect
+                        | TransportKind::Tls,
+                    ..
+                }
+            );
             let unknown = e.outcome_unknown() && !not_sent;
             tracing::error!(key, error = %e, outcome_unknown = unknown, "Failed to create order in Odoo");
             if unknown {
@@ -336,13 +530,19 @@ async fn create_in_odoo(
             } else {
                 store.fail_intent(key, &e.to_string())?;
             }
-            return Err(Error::NotCreated { cause: e, key: key.to_string(), outcome_unknown: unknown });
+            return Err(Error::NotCreated {
+                cause: e,
+                key: key.to_string(),
+                outcome_unknown: unknown,
+            });
         }
     };
     failpoint("after-odoo-create");
     let order = match client.read("sale.order", &[id], SaleOrder::FIELDS).await {
         Ok(rows) if !rows.is_empty() => SaleOrder::from_value(&rows[0]).map_err(OdooError::from),
-        Ok(_) => Err(OdooError::Protocol { detail: format!("sale.order {id} vanished right after its creation") }),
+        Ok(_) => Err(OdooError::Protocol {
+            detail: format!("sale.order {id} vanished right after its creation"),
+        }),
         Err(e) => Err(e),
     };
     let order = order.map_err(|e| {
@@ -379,19 +579,27 @@ pub async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
     let client = ctx.odoo()?;
     let key_field = ctx.settings.key_field()?;
     let owner = owner_id();
-    let until = to_text(chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default());
+    let until =
+        to_text(chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default());
     let mut out = Vec::new();
     for intent in pending {
         let key = intent.key.clone();
-        if !store.claim_intent(&key, &owner, &until)? {
-            out.push(Recovered { key, result: "busy", order: None, detail: None });
+        if !claim(&store, &key, &owner, &until)? {
+            out.push(Recovered {
+                key,
+                result: "busy",
+                order: None,
+                detail: None,
+            });
             continue;
         }
-        let req: Option<OrderRequest> = serde_json::from_str::<serde_json::Value>(&intent.payload).ok().and_then(|j| {
-            let mut r = OrderRequest::from_json(&j.to_string()).ok()?;
-            r.idempotency_key = Some(key.clone());
-            Some(r)
-        });
+        let req: Option<OrderRequest> = serde_json::from_str::<serde_json::Value>(&intent.payload)
+            .ok()
+            .and_then(|j| {
+                let mut r = OrderRequest::from_json(&j.to_string()).ok()?;
+                r.idempotency_key = Some(key.clone());
+                Some(r)
+            });
         match find_by_key(&client, &key_field, &key).await {
             Ok(Some(o)) => {
                 let customer = req.as_ref().map(|r| r.customer_id).unwrap_or_default();
@@ -405,18 +613,34 @@ pub async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
                     idempotency_key: Some(key.clone()),
                 };
                 let r = req.unwrap_or(fallback);
-                let (order, _) = store.complete_intent(&key, &local_order(&r, r.customer_id, &key, &o))?;
+                let (order, _) =
+                    store.complete_intent(&key, &local_order(&r, r.customer_id, &key, &o))?;
                 tracing::info!(order_id = order.id, odoo_order_id = o.id, order_number = %o.name, key = %key, "Order created in local database");
-                out.push(Recovered { key, result: "adopted", order: Some(order), detail: None });
+                out.push(Recovered {
+                    key,
+                    result: "adopted",
+                    order: Some(order),
+                    detail: None,
+                });
             }
             Ok(None) => {
                 store.fail_intent(&key, "not found in Odoo by orders recover")?;
-                out.push(Recovered { key, result: "not_in_odoo", order: None, detail: Some("no Odoo order carries this key; marked failed".into()) });
+                out.push(Recovered {
+                    key,
+                    result: "not_in_odoo",
+                    order: None,
+                    detail: Some("no Odoo order carries this key; marked failed".into()),
+                });
             }
             Err(e) => {
                 store.release_intent(&key, &e.to_string())?;
                 tracing::warn!(key = %key, error = %e, "Failed to sync order from Odoo");
-                out.push(Recovered { key, result: "error", order: None, detail: Some(e.to_string()) });
+                out.push(Recovered {
+                    key,
+                    result: "error",
+                    order: None,
+                    detail: Some(e.to_string()),
+                });
             }
         }
     }

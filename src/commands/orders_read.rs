@@ -23,8 +23,13 @@ pub struct OrderView {
 
 impl From<OrderRow> for OrderView {
     fn from(row: OrderRow) -> Self {
-        let (amount, amount_source) = effective_amount(row.total_amount, row.odoo_amount_total, &row.currency);
-        OrderView { row, amount, amount_source }
+        let (amount, amount_source) =
+            effective_amount(row.total_amount, row.odoo_amount_total, &row.currency);
+        OrderView {
+            row,
+            amount,
+            amount_source,
+        }
     }
 }
 
@@ -53,19 +58,30 @@ pub struct ImportReport {
 /// getOrCreateFromOdoo: the local order for an Odoo id, created from Odoo when missing.
 /// Safe to repeat and to run in concurrent processes (unique index, insert-or-ignore,
 /// re-read).
-pub async fn import(ctx: &Context, odoo_id: i64, customer: Option<i64>) -> Result<ImportReport, Error> {
+pub async fn import(
+    ctx: &Context,
+    odoo_id: i64,
+    customer: Option<i64>,
+) -> Result<ImportReport, Error> {
     let store = ctx.store()?;
     if let Some(c) = customer {
         store.customer(c)?;
     }
     if let Some(row) = store.order_by_odoo_id(odoo_id)? {
         tracing::info!(order_id = row.id, odoo_order_id = odoo_id, order_number = ?row.order_number, "Order already exists locally");
-        return Ok(ImportReport { created: false, order: row.into() });
+        return Ok(ImportReport {
+            created: false,
+            order: row.into(),
+        });
     }
     let client = ctx.odoo()?;
-    let rows = client.read("sale.order", &[odoo_id], SaleOrder::FIELDS).await?;
+    let rows = client
+        .read("sale.order", &[odoo_id], SaleOrder::FIELDS)
+        .await?;
     let Some(v) = rows.first() else {
-        return Err(Error::Usage(format!("Odoo has no sale.order {odoo_id} (wrong id, or deleted in Odoo); nothing was stored")));
+        return Err(Error::Usage(format!(
+            "Odoo has no sale.order {odoo_id} (wrong id, or deleted in Odoo); nothing was stored"
+        )));
     };
     let o = SaleOrder::from_value(v).map_err(OdooError::from)?;
     let customer_id = match customer {
@@ -87,7 +103,10 @@ pub async fn import(ctx: &Context, odoo_id: i64, customer: Option<i64>) -> Resul
     } else {
         tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order already exists locally");
     }
-    Ok(ImportReport { created, order: row.into() })
+    Ok(ImportReport {
+        created,
+        order: row.into(),
+    })
 }
 
 /// What the sync before a listing did.
@@ -108,13 +127,33 @@ pub struct ListReport {
 
 /// Pulls the Odoo orders of these partners that are missing locally (one search_read for
 /// all of them) and records Odoo's amount and state for the others.
-async fn pull(client: &OdooClient, store: &Store, partners: &HashMap<i64, i64>) -> Result<usize, Error> {
+async fn pull(
+    client: &OdooClient,
+    store: &Store,
+    partners: &HashMap<i64, i64>,
+) -> Result<usize, Error> {
     let ids: Vec<i64> = partners.keys().copied().collect();
-    let domain = Value::Array(vec![Value::Array(vec![Value::str("partner_id"), Value::str("in"), Value::ints(&ids)])]);
+    let domain = Value::Array(vec![Value::Array(vec![
+        Value::str("partner_id"),
+        Value::str("in"),
+        Value::ints(&ids),
+    ])]);
     let rows = client
-        .search_read("sale.order", domain, SaleOrder::FIELDS, SearchOpts { order: Some("id"), ..Default::default() })
+        .search_read(
+            "sale.order",
+            domain,
+            SaleOrder::FIELDS,
+            SearchOpts {
+                order: Some("id"),
+                ..Default::default()
+            },
+        )
         .await?;
-    let orders: Vec<SaleOrder> = rows.iter().map(SaleOrder::from_value).collect::<Result<_, _>>().map_err(OdooError::from)?;
+    let orders: Vec<SaleOrder> = rows
+        .iter()
+        .map(SaleOrder::from_value)
+        .collect::<Result<_, _>>()
+        .map_err(OdooError::from)?;
     let present = store.odoo_ids_present(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
     let mut pulled = 0;
     for o in &orders {
@@ -135,13 +174,20 @@ async fn pull(client: &OdooClient, store: &Store, partners: &HashMap<i64, i64>) 
 /// Lists orders (of one customer, or all), first pulling missing ones from Odoo for linked
 /// customers unless `no_sync`. If Odoo fails, the local orders are still listed, with a
 /// warning.
-pub async fn list(ctx: &Context, customer: Option<i64>, no_sync: bool) -> Result<ListReport, Error> {
+pub async fn list(
+    ctx: &Context,
+    customer: Option<i64>,
+    no_sync: bool,
+) -> Result<ListReport, Error> {
     let store = ctx.store()?;
     let customers = match customer {
         Some(id) => vec![store.customer(id)?],
         None => store.customers()?,
     };
-    let partners: HashMap<i64, i64> = customers.iter().filter_map(|c| c.odoo_partner_id.map(|p| (p, c.id))).collect();
+    let partners: HashMap<i64, i64> = customers
+        .iter()
+        .filter_map(|c| c.odoo_partner_id.map(|p| (p, c.id)))
+        .collect();
     let mut sync = SyncSummary::default();
     if !no_sync && !partners.is_empty() {
         sync.attempted = true;
@@ -153,11 +199,17 @@ pub async fn list(ctx: &Context, customer: Option<i64>, no_sync: bool) -> Result
             Ok(n) => sync.pulled = n,
             Err(e) => {
                 tracing::warn!(error = %e, "Failed to sync order from Odoo");
-                sync.warning = Some(format!("could not sync with Odoo ({e}); showing local orders only"));
+                sync.warning = Some(format!(
+                    "could not sync with Odoo ({e}); showing local orders only"
+                ));
             }
         }
     }
-    let orders = store.orders(customer)?.into_iter().map(OrderView::from).collect();
+    let orders = store
+        .orders(customer)?
+        .into_iter()
+        .map(OrderView::from)
+        .collect();
     Ok(ListReport { sync, orders })
 }
 

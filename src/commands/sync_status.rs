@@ -24,7 +24,9 @@ impl Selection {
             Selection::Order(id) => {
                 let o = store.order(id)?;
                 if o.odoo_order_id.is_none() {
-                    return Err(Error::Usage(format!("local order {id} has no Odoo id, so there is nothing to sync")));
+                    return Err(Error::Usage(format!(
+                        "local order {id} has no Odoo id, so there is nothing to sync"
+                    )));
                 }
                 vec![o]
             }
@@ -58,19 +60,31 @@ pub struct StatusReport {
 pub async fn run(ctx: &Context, selection: Selection) -> Result<StatusReport, Error> {
     let store = ctx.store()?;
     let orders = selection.orders(&store)?;
-    let mut report = StatusReport { checked: orders.len(), ..Default::default() };
+    let mut report = StatusReport {
+        checked: orders.len(),
+        ..Default::default()
+    };
     if orders.is_empty() {
         return Ok(report);
     }
     let client = ctx.odoo()?;
     for chunk in orders.chunks(1000) {
         let ids: Vec<i64> = chunk.iter().filter_map(|o| o.odoo_order_id).collect();
-        let domain = Value::Array(vec![Value::Array(vec![Value::str("id"), Value::str("in"), Value::ints(&ids)])]);
-        let rows = client.search_read("sale.order", domain, &["state"], SearchOpts::default()).await?;
+        let domain = Value::Array(vec![Value::Array(vec![
+            Value::str("id"),
+            Value::str("in"),
+            Value::ints(&ids),
+        ])]);
+        let rows = client
+            .search_read("sale.order", domain, &["state"], SearchOpts::default())
+            .await?;
         let mut states = std::collections::HashMap::new();
         for r in &rows {
             let rec = crate::odoo::Record(r);
-            states.insert(rec.id().map_err(OdooError::from)?, rec.string("state").map_err(OdooError::from)?);
+            states.insert(
+                rec.id().map_err(OdooError::from)?,
+                rec.string("state").map_err(OdooError::from)?,
+            );
         }
         for o in chunk {
             let Some(state) = o.odoo_order_id.and_then(|id| states.get(&id)) else {

@@ -18,8 +18,15 @@ pub struct SaleOrder {
 }
 
 impl SaleOrder {
-    pub const FIELDS: &'static [&'static str] =
-        &["name", "partner_id", "amount_total", "state", "currency_id", "origin", "client_order_ref"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "partner_id",
+        "amount_total",
+        "state",
+        "currency_id",
+        "origin",
+        "client_order_ref",
+    ];
 
     pub fn from_value(v: &Value) -> Result<SaleOrder, DecodeError> {
         let r = Record(v);
@@ -29,7 +36,9 @@ impl SaleOrder {
             partner_id: r.many2one("partner_id")?.map(|p| p.id),
             amount_total: r.decimal("amount_total")?,
             state: r.string("state")?,
-            currency: r.many2one("currency_id")?.map_or_else(|| "USD".to_string(), |c| c.name),
+            currency: r
+                .many2one("currency_id")?
+                .map_or_else(|| "USD".to_string(), |c| c.name),
             origin: r.opt_str("origin")?,
             client_order_ref: r.opt_str("client_order_ref")?,
         })
@@ -49,6 +58,10 @@ impl Partner {
 
     pub fn from_value(v: &Value) -> Result<Partner, DecodeError> {
         let r = Record(v);
-        Ok(Partner { id: r.id()?, name: r.string("name")?, email: r.opt_str("email")? })
+        Ok(Partner {
+            id: r.id()?,
+            name: r.string("name")?,
+            email: r.opt_str("email")?,
+        })
     }
 }

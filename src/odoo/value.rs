@@ -180,7 +180,9 @@ pub struct DecodeError {
 
 impl From<DecodeError> for super::OdooError {
     fn from(e: DecodeError) -> Self {
-        super::OdooError::Protocol { detail: e.to_string() }
+        super::OdooError::Protocol {
+            detail: e.to_string(),
+        }
     }
 }
 

@@ -16,11 +16,22 @@ pub struct Customer {
 const COLS: &str = "id, name, email, odoo_partner_id, created_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Customer> {
-    Ok(Customer { id: r.get(0)?, name: r.get(1)?, email: r.get(2)?, odoo_partner_id: r.get(3)?, created_at: r.get(4)? })
+    Ok(Customer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        odoo_partner_id: r.get(3)?,
+        created_at: r.get(4)?,
+    })
 }
 
 impl Store {
-    pub fn add_customer(&self, name: &str, email: &str, odoo_partner_id: Option<i64>) -> Result<Customer> {
+    pub fn add_customer(
+        &self,
+        name: &str,
+        email: &str,
+        odoo_partner_id: Option<i64>,
+    ) -> Result<Customer> {
         if let Some(pid) = odoo_partner_id
             && let Some(other) = self.customer_by_partner(pid)?
         {
@@ -41,18 +52,27 @@ impl Store {
 
     pub fn find_customer(&self, id: i64) -> Result<Option<Customer>> {
         self.conn
-            .query_row(&format!("SELECT {COLS} FROM customers WHERE id = ?1"), [id], row)
+            .query_row(
+                &format!("SELECT {COLS} FROM customers WHERE id = ?1"),
+                [id],
+                row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
 
     pub fn customer(&self, id: i64) -> Result<Customer> {
-        self.find_customer(id)?.ok_or_else(|| StoreError::NotFound(format!("there is no customer {id}")))
+        self.find_customer(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("there is no customer {id}")))
     }
 
     pub fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
         self.conn
-            .query_row(&format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"), [partner_id], row)
+            .query_row(
+                &format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"),
+                [partner_id],
+                row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -61,7 +81,10 @@ impl Store {
         if let Some(other) = self.customer_by_partner(partner_id)?
             && other.id != id
         {
-            return Err(StoreError::Conflict(format!("Odoo partner {partner_id} is already linked to customer {}", other.id)));
+            return Err(StoreError::Conflict(format!(
+                "Odoo partner {partner_id} is already linked to customer {}",
+                other.id
+            )));
         }
         let n = self
             .conn
@@ -77,8 +100,12 @@ impl Store {
     }
 
     pub fn customers(&self) -> Result<Vec<Customer>> {
-        let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM customers ORDER BY id")).map_err(|e| self.err(e))?;
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {COLS} FROM customers ORDER BY id"))
+            .map_err(|e| self.err(e))?;
         let rows = st.query_map([], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 }

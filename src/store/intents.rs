@@ -50,7 +50,11 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
 impl Store {
     pub fn intent(&self, key: &str) -> Result<Option<Intent>> {
         self.conn
-            .query_row(&format!("SELECT {COLS} FROM order_intents WHERE key = ?1"), [key], row)
+            .query_row(
+                &format!("SELECT {COLS} FROM order_intents WHERE key = ?1"),
+                [key],
+                row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -66,7 +70,9 @@ impl Store {
                 params![key, hash, payload, now],
             )
             .map_err(|e| self.err(e))?;
-        let intent = self.intent(key)?.ok_or_else(|| StoreError::Sqlite("intent vanished".into()))?;
+        let intent = self
+            .intent(key)?
+            .ok_or_else(|| StoreError::Sqlite("intent vanished".into()))?;
         Ok((intent, n == 1))
     }
 
@@ -80,6 +86,25 @@ impl Store {
                  WHERE key = ?1 AND state != 'done'
                    AND (claimed_by IS NULL OR claimed_by = ?2 OR claimed_until < ?4)",
                 params![key, owner, until, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// Takes over a claim whose holder is known to be dead (it crashed).
+    pub fn steal_intent(
+        &self,
+        key: &str,
+        dead_owner: &str,
+        owner: &str,
+        until: &str,
+    ) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE order_intents SET claimed_by = ?3, claimed_until = ?4, updated_at = ?5
+                 WHERE key = ?1 AND state != 'done' AND claimed_by = ?2",
+                params![key, dead_owner, owner, until, now_text()],
             )
             .map_err(|e| self.err(e))?;
         Ok(n == 1)
@@ -129,9 +154,12 @@ impl Store {
     pub fn pending_intents(&self) -> Result<Vec<Intent>> {
         let mut st = self
             .conn
-            .prepare(&format!("SELECT {COLS} FROM order_intents WHERE state = 'pending' ORDER BY created_at, key"))
+            .prepare(&format!(
+                "SELECT {COLS} FROM order_intents WHERE state = 'pending' ORDER BY created_at, key"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 }

@@ -27,9 +27,17 @@ pub enum StoreError {
     Corrupt { path: String, detail: String },
     #[error("the database {path} is read-only")]
     ReadOnly { path: String },
-    #[error("the database {path} has schema version {found}, newer than this orderbridge understands ({supported})")]
-    NewerSchema { path: String, found: i64, supported: i64 },
-    #[error("the legacy table sales_orders has {groups} odoo_order_id values stored more than once ({rows} rows in all); nothing was changed")]
+    #[error(
+        "the database {path} has schema version {found}, newer than this orderbridge understands ({supported})"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "the legacy table sales_orders has {groups} odoo_order_id values stored more than once ({rows} rows in all); nothing was changed"
+    )]
     LegacyDuplicates { groups: u64, rows: u64 },
     #[error("{0}")]
     NotFound(String),
@@ -45,13 +53,21 @@ impl StoreError {
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self {
             StoreError::Locked { .. } => "another run is writing; try again when it has finished",
-            StoreError::Corrupt { .. } => "check --database / ORDERBRIDGE_DATABASE; restore the file from a backup if it is damaged",
+            StoreError::Corrupt { .. } => {
+                "check --database / ORDERBRIDGE_DATABASE; restore the file from a backup if it is damaged"
+            }
             StoreError::ReadOnly { .. } => "check the file's permissions and the disk",
-            StoreError::NewerSchema { .. } => "upgrade orderbridge; this binary will not touch the file",
-            StoreError::LegacyDuplicates { .. } => "review and remove them with `orderbridge orders dedupe`, then run `orderbridge db migrate`",
+            StoreError::NewerSchema { .. } => {
+                "upgrade orderbridge; this binary will not touch the file"
+            }
+            StoreError::LegacyDuplicates { .. } => {
+                "review and remove them with `orderbridge orders dedupe`, then run `orderbridge db migrate`"
+            }
             StoreError::NotFound(_) | StoreError::Conflict(_) => return None,
             StoreError::Io { .. } => "check the path and its parent folder",
-            StoreError::Sqlite(_) => "run again with -v; if it persists, keep a copy of the database for analysis",
+            StoreError::Sqlite(_) => {
+                "run again with -v; if it persists, keep a copy of the database for analysis"
+            }
         })
     }
 }
@@ -60,10 +76,19 @@ impl StoreError {
 fn classify(path: &Path, e: rusqlite::Error, busy: Duration) -> StoreError {
     let shown = path.display().to_string();
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path: shown, waited_s: busy.as_secs() },
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt { path: shown, detail: e.to_string() },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
+            path: shown,
+            waited_s: busy.as_secs(),
+        },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: shown,
+            detail: e.to_string(),
+        },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path: shown },
-        Some(ErrorCode::CannotOpen) => StoreError::Io { path: shown, detail: e.to_string() },
+        Some(ErrorCode::CannotOpen) => StoreError::Io {
+            path: shown,
+            detail: e.to_string(),
+        },
         _ => StoreError::Sqlite(e.to_string()),
     }
 }
@@ -113,24 +138,43 @@ impl Store {
         let exists = path.exists();
         if !exists {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::Io { path: path.display().to_string(), detail: e.to_string() })?;
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+                    path: path.display().to_string(),
+                    detail: e.to_string(),
+                })?;
             }
         } else if path.is_dir() {
-            return Err(StoreError::Io { path: path.display().to_string(), detail: "it is a directory".into() });
+            return Err(StoreError::Io {
+                path: path.display().to_string(),
+                detail: "it is a directory".into(),
+            });
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e, busy))?;
-        conn.busy_timeout(busy).map_err(|e| classify(path, e, busy))?;
-        let store = Store { conn, path: path.to_path_buf(), busy };
+        conn.busy_timeout(busy)
+            .map_err(|e| classify(path, e, busy))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            busy,
+        };
         // Read before writing anything: a damaged or foreign file must stay as it is.
         let version = store.user_version()?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema { path: path.display().to_string(), found: version, supported: SCHEMA_VERSION });
+            return Err(StoreError::NewerSchema {
+                path: path.display().to_string(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
         }
         if exists {
             // Reads the schema page: a damaged or foreign file fails here, unmodified.
-            let probe: std::result::Result<i64, _> = store.conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0));
+            let probe: std::result::Result<i64, _> =
+                store
+                    .conn
+                    .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0));
             probe.map_err(|e| store.err(e))?;
         }
         if migrate == Migrate::Yes && version < SCHEMA_VERSION {
@@ -138,18 +182,29 @@ impl Store {
         }
         if migrate == Migrate::Yes || version == SCHEMA_VERSION {
             // WAL lets readers and one writer work at once; it persists in the file.
-            let mode: String = store.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(|e| store.err(e))?;
+            let mode: String = store
+                .conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+                .map_err(|e| store.err(e))?;
             tracing::debug!(journal_mode = %mode, "store opened");
         }
-        store.conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;").map_err(|e| store.err(e))?;
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
+            .map_err(|e| store.err(e))?;
         Ok(store)
     }
 
     /// Starts a write transaction at once (`BEGIN IMMEDIATE`), so that concurrent writers
     /// queue on the busy timeout instead of failing on a lock upgrade.
     pub(crate) fn write_tx(&self) -> Result<WriteTx<'_>> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
-        Ok(WriteTx { store: self, done: false })
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        Ok(WriteTx {
+            store: self,
+            done: false,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -161,21 +216,33 @@ impl Store {
     }
 
     pub fn user_version(&self) -> Result<i64> {
-        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     fn table_exists(&self, name: &str) -> Result<bool> {
         self.conn
-            .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |_| Ok(()),
+            )
             .optional()
             .map(|o| o.is_some())
             .map_err(|e| self.err(e))
     }
 
     fn columns(&self, table: &str) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare(&format!("PRAGMA table_info({table})")).map_err(|e| self.err(e))?;
-        let cols = st.query_map([], |r| r.get::<_, String>(1)).map_err(|e| self.err(e))?;
-        cols.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        let mut st = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({table})"))
+            .map_err(|e| self.err(e))?;
+        let cols = st
+            .query_map([], |r| r.get::<_, String>(1))
+            .map_err(|e| self.err(e))?;
+        cols.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Duplicate `odoo_order_id` groups and the rows in them.
@@ -216,7 +283,9 @@ impl Store {
             // Dropping the transaction rolls back the columns added above.
             return Err(StoreError::LegacyDuplicates { groups, rows });
         }
-        self.conn.execute_batch(SCHEMA_SQL).map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch(SCHEMA_SQL)
+            .map_err(|e| self.err(e))?;
         self.conn
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(|e| self.err(e))?;
@@ -233,7 +302,10 @@ pub(crate) struct WriteTx<'a> {
 impl WriteTx<'_> {
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.store.conn.execute_batch("COMMIT").map_err(|e| self.store.err(e))
+        self.store
+            .conn
+            .execute_batch("COMMIT")
+            .map_err(|e| self.store.err(e))
     }
 }
 

@@ -48,15 +48,21 @@ pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, tot
 
 /// Reads a money column: decimal text, or a legacy REAL/INTEGER.
 pub(crate) fn money(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
-    let bad = |what: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into());
+    let bad = |what: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
+    };
     match r.get_ref(i)? {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(n) => Ok(Some(Decimal::from(n))),
         // A legacy float column: its shortest decimal form is what the portal meant.
-        ValueRef::Real(f) => Decimal::from_str(&f.to_string()).map(Some).map_err(|e| bad(e.to_string())),
+        ValueRef::Real(f) => Decimal::from_str(&f.to_string())
+            .map(Some)
+            .map_err(|e| bad(e.to_string())),
         ValueRef::Text(t) => {
             let s = String::from_utf8_lossy(t);
-            crate::money::parse_wire_amount(&s).map(Some).map_err(|e| bad(e.to_string()))
+            crate::money::parse_wire_amount(&s)
+                .map(Some)
+                .map_err(|e| bad(e.to_string()))
         }
         ValueRef::Blob(_) => Err(bad("a blob where an amount was expected".into())),
     }
@@ -70,7 +76,9 @@ pub(crate) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
         odoo_order_id: r.get(3)?,
         total_amount: money(r, 4)?.unwrap_or_default(),
         odoo_amount_total: money(r, 5)?,
-        currency: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "USD".into()),
+        currency: r
+            .get::<_, Option<String>>(6)?
+            .unwrap_or_else(|| "USD".into()),
         status: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
         odoo_state: r.get(8)?,
         idempotency_key: r.get(9)?,
@@ -118,7 +126,9 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let row = match (n, o.odoo_order_id) {
-            (0, Some(oid)) => self.order_by_odoo_id(oid)?.ok_or_else(|| StoreError::Sqlite("conflicting row vanished".into()))?,
+            (0, Some(oid)) => self
+                .order_by_odoo_id(oid)?
+                .ok_or_else(|| StoreError::Sqlite("conflicting row vanished".into()))?,
             _ => self.order(self.conn.last_insert_rowid())?,
         };
         Ok((row, n == 1))
@@ -126,18 +136,29 @@ impl Store {
 
     pub fn find_order(&self, id: i64) -> Result<Option<OrderRow>> {
         self.conn
-            .query_row(&format!("SELECT {COLS} FROM sales_orders WHERE id = ?1"), [id], row)
+            .query_row(
+                &format!("SELECT {COLS} FROM sales_orders WHERE id = ?1"),
+                [id],
+                row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
 
     pub fn order(&self, id: i64) -> Result<OrderRow> {
-        self.find_order(id)?.ok_or_else(|| StoreError::NotFound(format!("there is no local order {id}")))
+        self.find_order(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("there is no local order {id}")))
     }
 
     pub fn order_by_odoo_id(&self, odoo_id: i64) -> Result<Option<OrderRow>> {
         self.conn
-            .query_row(&format!("SELECT {COLS} FROM sales_orders WHERE odoo_order_id = ?1 ORDER BY id LIMIT 1"), [odoo_id], row)
+            .query_row(
+                &format!(
+                    "SELECT {COLS} FROM sales_orders WHERE odoo_order_id = ?1 ORDER BY id LIMIT 1"
+                ),
+                [odoo_id],
+                row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -145,18 +166,32 @@ impl Store {
     /// Orders, newest first; of one customer when given.
     pub fn orders(&self, customer_id: Option<i64>) -> Result<Vec<OrderRow>> {
         let (sql, args): (String, Vec<i64>) = match customer_id {
-            Some(c) => (format!("SELECT {COLS} FROM sales_orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC"), vec![c]),
-            None => (format!("SELECT {COLS} FROM sales_orders ORDER BY created_at DESC, id DESC"), vec![]),
+            Some(c) => (
+                format!(
+                    "SELECT {COLS} FROM sales_orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC"
+                ),
+                vec![c],
+            ),
+            None => (
+                format!("SELECT {COLS} FROM sales_orders ORDER BY created_at DESC, id DESC"),
+                vec![],
+            ),
         };
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = st.query_map(params_from_iter(args), row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        let rows = st
+            .query_map(params_from_iter(args), row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Which of these Odoo ids are stored locally.
     pub fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
         let mut found = HashSet::new();
-        let mut st = self.conn.prepare_cached("SELECT 1 FROM sales_orders WHERE odoo_order_id = ?1").map_err(|e| self.err(e))?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT 1 FROM sales_orders WHERE odoo_order_id = ?1")
+            .map_err(|e| self.err(e))?;
         for id in ids {
             if st.exists([id]).map_err(|e| self.err(e))? {
                 found.insert(*id);
@@ -167,7 +202,13 @@ impl Store {
 
     /// Records what Odoo said about an order (its amount and state), without touching the
     /// portal's amount.
-    pub fn record_seen(&self, odoo_id: i64, amount_total: Decimal, state: &str, status: &str) -> Result<()> {
+    pub fn record_seen(
+        &self,
+        odoo_id: i64,
+        amount_total: Decimal,
+        state: &str,
+        status: &str,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE sales_orders SET odoo_amount_total = ?2, odoo_state = ?3, status = ?4, last_synced_at = ?5
@@ -202,6 +243,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([since], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 }

@@ -1,5 +1,7 @@
 //! One integration-test binary: the real `orderbridge` binary against the fake Odoo.
 
 mod env;
+mod orders;
 mod replay;
+mod store;
 mod test_connection;

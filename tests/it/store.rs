@@ -1,0 +1,113 @@
+//! The local store: migrations, WAL, and files that must be left alone.
+
+use crate::env::TestEnv;
+
+#[test]
+fn new_database_gets_the_current_schema_in_wal_mode() {
+    let env = TestEnv::new();
+    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, orderbridge::store::SCHEMA_VERSION);
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn odoo_order_id_is_unique_but_nulls_are_allowed() {
+    let env = TestEnv::new();
+    env.run(&["customers", "list"]);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let insert = |odoo: Option<i64>| {
+        conn.execute(
+            "INSERT INTO sales_orders (odoo_order_id, total_amount, created_at, updated_at) VALUES (?1, '1', 'x', 'x')",
+            [odoo],
+        )
+    };
+    insert(None).unwrap();
+    insert(None).unwrap();
+    insert(Some(7)).unwrap();
+    assert!(insert(Some(7)).is_err());
+}
+
+fn assert_refused_unchanged(env: &TestEnv, needle: &str) {
+    let before = std::fs::read(env.database()).unwrap();
+    let run = env.run(&["orders", "list", "--no-sync"]);
+    assert_eq!(run.code, 4, "{}", run.all());
+    assert!(
+        run.stderr.contains(needle),
+        "{needle:?} not in {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(env.database()).unwrap(),
+        before,
+        "the file was modified"
+    );
+}
+
+#[test]
+fn corrupt_file_is_reported_and_left_unchanged() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.database(),
+        b"this is not a database, it is a grocery list\n".repeat(200),
+    )
+    .unwrap();
+    assert_refused_unchanged(&env, "is not an orderbridge database, or is damaged");
+}
+
+#[test]
+fn newer_schema_is_refused_and_left_unchanged() {
+    let env = TestEnv::new();
+    {
+        let conn = rusqlite::Connection::open(env.database()).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    assert_refused_unchanged(
+        &env,
+        "schema version 99, newer than this orderbridge understands",
+    );
+}
+
+#[test]
+fn locked_database_waits_for_the_busy_timeout_then_says_so() {
+    let env = TestEnv::new();
+    env.run(&["customers", "list"]);
+    env.write_env(&[("ORDERBRIDGE_BUSY_TIMEOUT", "0.3")]);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    conn.execute_batch("BEGIN EXCLUSIVE; INSERT INTO customers (name, email, created_at, updated_at) VALUES ('a', 'a@b.c', 'x', 'x');").unwrap();
+    let run = env.run(&[
+        "customers",
+        "add",
+        "--name",
+        "B",
+        "--email",
+        "b@example.com",
+    ]);
+    assert_eq!(run.code, 4, "{}", run.all());
+    assert!(
+        run.stderr.contains("is locked by another orderbridge run"),
+        "{}",
+        run.stderr
+    );
+    conn.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(
+        env.run(&[
+            "customers",
+            "add",
+            "--name",
+            "B",
+            "--email",
+            "b@example.com"
+        ])
+        .code,
+        0
+    );
+}
