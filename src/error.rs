@@ -38,6 +38,9 @@ pub enum Error {
         key: String,
         outcome_unknown: bool,
     },
+    /// Another run holds the lock; nothing was done.
+    #[error("{message}")]
+    Busy { message: String },
     /// Something failed; the message says what was and was not changed.
     #[error("{message}")]
     Failed {
@@ -50,6 +53,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
+            Error::Busy { .. } => exit::LOCKED,
             Error::Odoo(OdooError::Config(_)) => exit::USAGE,
             Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
@@ -70,6 +74,10 @@ impl Error {
                 Some("run `orderbridge --help` for the flags; see README for the keys".into())
             }
             Error::Usage(_) => None,
+            Error::Busy { .. } => Some(
+                "the next scheduled run will pick up the work; this exit (75) is not an error"
+                    .into(),
+            ),
             Error::Odoo(e) => Some(e.hint().to_string()),
             Error::Failed { hint, .. } => hint.clone(),
             Error::Store(e) => e.hint().map(str::to_string),

@@ -70,6 +70,8 @@ pub enum Command {
         #[command(subcommand)]
         command: OrdersCommand,
     },
+    /// Print the crontab line and systemd units for the hourly amount sync
+    Schedule,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +139,8 @@ pub enum OrdersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Update portal amounts from Odoo's amount_total (recent 30 days by default; hourly by cron)
+    SyncAmounts(SyncAmountsArgs),
     /// Set the local status from Odoo's state (recent 30 days by default)
     SyncStatus {
         #[arg(long, value_name = "N", conflicts_with = "all")]
@@ -150,6 +154,37 @@ pub enum OrdersCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SyncAmountsArgs {
+    /// Only this local order (also --order-id=N)
+    #[arg(long, value_name = "N", conflicts_with_all = ["all", "days"])]
+    pub order_id: Option<i64>,
+    /// Every order with an Odoo id
+    #[arg(long, conflicts_with = "days")]
+    pub all: bool,
+    /// How many days back "recent" reaches [default: 30]
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Show what would change, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also sync the status from Odoo's state, in the same pass
+    #[arg(long)]
+    pub with_status: bool,
+    /// Orders read from Odoo per call
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch_size: usize,
+    /// Chunk reads in flight at once
+    #[arg(long, default_value_t = 4, value_name = "K")]
+    pub concurrency: usize,
+    /// Plain text without emoji (the default when stdout is not a terminal)
+    #[arg(long)]
+    pub plain: bool,
+    /// Machine-readable output (holds every order's result)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

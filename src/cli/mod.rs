@@ -12,7 +12,9 @@ use clap::Parser;
 use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
-pub use args::{Cli, Command, CreateArgs, CustomersCommand, Global, OdooCommand, OrdersCommand};
+pub use args::{
+    Cli, Command, CreateArgs, CustomersCommand, Global, OdooCommand, OrdersCommand, SyncAmountsArgs,
+};
 
 /// Parses the command line, runs the command, prints the result or the error; returns the
 /// exit code.
@@ -110,6 +112,28 @@ fn init_logging(g: &Global) -> Result<(), String> {
     Ok(())
 }
 
+/// The global flags of this invocation that a scheduled run must repeat (config sources
+/// and database; never secrets, which have no flags).
+fn global_args(g: &Global) -> Vec<String> {
+    let abs = |p: &PathBuf| {
+        std::path::absolute(p)
+            .unwrap_or_else(|_| p.clone())
+            .display()
+            .to_string()
+    };
+    let mut out = Vec::new();
+    if let Some(p) = &g.config {
+        out.extend(["--config".to_string(), abs(p)]);
+    }
+    if let Some(p) = &g.env_file {
+        out.extend(["--env-file".to_string(), abs(p)]);
+    }
+    if let Some(p) = &g.database {
+        out.extend(["--database".to_string(), abs(p)]);
+    }
+    out
+}
+
 fn sources(g: &Global) -> Sources {
     let mut flags = Vec::new();
     let mut flag = |key: &'static str, name: &'static str, v: &Option<String>| {
@@ -139,6 +163,7 @@ fn sources(g: &Global) -> Sources {
 
 async fn run(cli: Cli) -> Result<i32, Error> {
     let settings = Settings::resolve(&sources(&cli.global))?;
+    let global_args = global_args(&cli.global);
     let ctx = Context::new(settings);
     match cli.command {
         Command::Odoo {
@@ -154,7 +179,11 @@ async fn run(cli: Cli) -> Result<i32, Error> {
             })
         }
         Command::Customers { command } => customers(&ctx, command).await,
-        Command::Orders { command } => orders(&ctx, command).await,
+        Command::Orders { command } => orders(&ctx, command, cli.global.quiet).await,
+        Command::Schedule => {
+            render::schedule(&commands::schedule::plan(&global_args, &ctx)?);
+            Ok(exit::OK)
+        }
     }
 }
 
@@ -227,7 +256,34 @@ fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest,
     Ok(req)
 }
 
-async fn orders(ctx: &Context, command: OrdersCommand) -> Result<i32, Error> {
+async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<i32, Error> {
+    use commands::sync_amounts::{self, SyncOptions};
+    use commands::sync_status::Selection;
+    let selection = match (a.order_id, a.all) {
+        (Some(id), _) => Selection::Order(id),
+        (None, true) => Selection::All,
+        (None, false) => Selection::RecentDays(a.days.unwrap_or(30)),
+    };
+    let opts = SyncOptions {
+        selection,
+        dry_run: a.dry_run,
+        batch: a.batch_size,
+        concurrency: a.concurrency,
+        with_status: a.with_status,
+    };
+    let mut out = render::SyncRenderer::new(selection, a.plain, a.json, quiet, a.dry_run);
+    let summary = sync_amounts::run(ctx, opts, &mut |e| out.event(e)).await?;
+    out.finish(&summary);
+    Ok(if summary.odoo_unreachable.is_some() {
+        exit::ODOO_UNAVAILABLE
+    } else if summary.failed > 0 {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
+
+async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i32, Error> {
     use commands::{orders_create, orders_read, sync_status};
     match command {
         OrdersCommand::Create(a) => {
@@ -262,6 +318,7 @@ async fn orders(ctx: &Context, command: OrdersCommand) -> Result<i32, Error> {
             render::order_list(&r, json);
         }
         OrdersCommand::Show { id, json } => render::order(&orders_read::show(ctx, id)?, json),
+        OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, quiet).await,
         OrdersCommand::SyncStatus {
             order_id,
             all,

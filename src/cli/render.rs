@@ -312,3 +312,228 @@ pub fn status(r: &StatusReport, as_json: bool) {
         );
     }
 }
+
+use crate::commands::schedule::Plan;
+use crate::commands::sync_amounts::{Event, OrderResult, Outcome as SyncOutcome, Summary};
+use crate::commands::sync_status::Selection;
+
+pub fn schedule(p: &Plan) {
+    let minutes = (p.next_run - chrono::Utc::now()).num_minutes().max(0);
+    println!(
+        "0 * * * * {}  Next Due: {minutes} minutes from now ({} UTC)\n",
+        p.command,
+        p.next_run.format("%H:%M")
+    );
+    println!("## cron: add this line with `crontab -e`\n{}\n", p.crontab);
+    println!(
+        "## systemd: /etc/systemd/system/orderbridge-sync.service\n{}",
+        p.systemd_service
+    );
+    println!(
+        "## systemd: /etc/systemd/system/orderbridge-sync.timer\n{}",
+        p.systemd_timer
+    );
+    println!("## then: systemctl daemon-reload && systemctl enable --now orderbridge-sync.timer");
+}
+
+/// Renders sync-amounts as it runs: the seeds' lines with emoji on a terminal, plain text
+/// otherwise, only problems with --quiet, JSON at the end with --json, and a progress bar
+/// on stderr for large runs on a terminal.
+pub struct SyncRenderer {
+    selection: Selection,
+    fancy: bool,
+    json: bool,
+    quiet: bool,
+    dry_run: bool,
+    results: Vec<OrderResult>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+const PROGRESS_FROM: u64 = 2000;
+
+impl SyncRenderer {
+    pub fn new(selection: Selection, plain: bool, json: bool, quiet: bool, dry_run: bool) -> Self {
+        let fancy = !plain && !json && console::Term::stdout().is_term();
+        SyncRenderer {
+            selection,
+            fancy,
+            json,
+            quiet,
+            dry_run,
+            results: Vec::new(),
+            bar: None,
+        }
+    }
+
+    fn line(&self, r: &OrderResult) -> Option<String> {
+        let m = |a| {
+            Money {
+                amount: a,
+                currency: &r.currency,
+            }
+            .to_string()
+        };
+        let (icon, plain, text) = match &r.outcome {
+            SyncOutcome::Updated { from, to } => (
+                "✅",
+                "[updated]",
+                format!("{}: {} → {}", r.order_number, m(*from), m(*to)),
+            ),
+            SyncOutcome::NoChange { amount } => (
+                "⏭️ ",
+                "[skipped]",
+                format!("{}: No change ({})", r.order_number, m(*amount)),
+            ),
+            SyncOutcome::KeptPortal { amount } => (
+                "⏭️ ",
+                "[skipped]",
+                format!(
+                    "{}: Still {} in Odoo (keeping portal amount: {})",
+                    r.order_number,
+                    m(Default::default()),
+                    m(*amount)
+                ),
+            ),
+            SyncOutcome::MissingInOdoo => (
+                "⚠️ ",
+                "[missing]",
+                format!(
+                    "{}: not found in Odoo (Odoo id {}); left unchanged",
+                    r.order_number, r.odoo_order_id
+                ),
+            ),
+            SyncOutcome::Failed { reason } => (
+                "❌",
+                "[failed]",
+                format!("{}: failed: {reason}", r.order_number),
+            ),
+        };
+        let problem = matches!(
+            r.outcome,
+            SyncOutcome::MissingInOdoo | SyncOutcome::Failed { .. }
+        );
+        if self.quiet && !problem {
+            return None;
+        }
+        let status = r
+            .status_change
+            .as_ref()
+            .map_or(String::new(), |(a, b)| format!(" [status {a} → {b}]"));
+        let text = if self.fancy {
+            text
+        } else {
+            text.replace('→', "->")
+        };
+        Some(if self.fancy {
+            format!("  {icon} {text}{status}")
+        } else {
+            format!("{plain} {text}{}", status.replace('→', "->"))
+        })
+    }
+
+    pub fn event(&mut self, e: Event<'_>) {
+        match e {
+            Event::Found(n) => {
+                if self.json || self.quiet {
+                    return;
+                }
+                let header = if self.dry_run {
+                    "Syncing order amounts from Odoo (dry run: nothing will be changed)..."
+                } else {
+                    "Syncing order amounts from Odoo..."
+                };
+                if self.fancy {
+                    println!("🔄 {header}\n");
+                } else {
+                    println!("{header}");
+                }
+                let s = if n == 1 { "" } else { "s" };
+                match self.selection {
+                    Selection::RecentDays(d) => {
+                        println!("Found {n} recent order{s} (last {d} days)")
+                    }
+                    Selection::All => println!("Found {n} order{s} with an Odoo id"),
+                    Selection::Order(id) => println!("Found {n} order{s} (local order {id})"),
+                }
+                if self.fancy {
+                    println!();
+                }
+                if n >= PROGRESS_FROM && console::Term::stderr().is_term() {
+                    let bar = indicatif::ProgressBar::new(n);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:40} {pos}/{len} orders {eta}",
+                        )
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    self.bar = Some(bar);
+                }
+            }
+            Event::Order(r) => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                if self.json {
+                    self.results.push(r.clone());
+                } else if let Some(l) = self.line(r) {
+                    match &self.bar {
+                        Some(bar) => bar.println(l),
+                        None => println!("{l}"),
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn finish(self, s: &Summary) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if self.json {
+            json(&serde_json::json!({"summary": s, "synced": s.synced(), "orders": self.results}));
+            return;
+        }
+        if let Some(reason) = &s.odoo_unreachable {
+            eprintln!("error: Odoo became unreachable during the sync: {reason}");
+        }
+        if self.quiet {
+            if s.failed > 0 {
+                eprintln!("error: {} of {} order(s) failed to sync", s.failed, s.found);
+            }
+            return;
+        }
+        if self.fancy {
+            println!();
+        }
+        println!("Synced: {}", s.synced());
+        let mut parts = vec![
+            format!("updated {}", s.updated),
+            format!("no change {}", s.unchanged),
+            format!("kept portal amount {}", s.kept_portal),
+        ];
+        if s.missing_in_odoo > 0 {
+            parts.push(format!("not in Odoo {}", s.missing_in_odoo));
+        }
+        if s.failed > 0 {
+            parts.push(format!("failed {}", s.failed));
+        }
+        if s.status_changed > 0 {
+            parts.push(format!("status changed {}", s.status_changed));
+        }
+        println!("({}; {} round trips)", parts.join(", "), s.round_trips);
+        if self.fancy {
+            println!();
+        }
+        let done = if self.dry_run {
+            "Dry run complete: nothing was changed."
+        } else {
+            "Sync complete!"
+        };
+        match (s.failed > 0, self.fancy) {
+            (true, true) => println!("❌ Sync finished with {} failure(s).", s.failed),
+            (true, false) => println!("Sync finished with {} failure(s).", s.failed),
+            (false, true) => println!("✅ {done}"),
+            (false, false) => println!("{done}"),
+        }
+    }
+}

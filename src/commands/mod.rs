@@ -4,6 +4,8 @@
 pub mod customers;
 pub mod orders_create;
 pub mod orders_read;
+pub mod schedule;
+pub mod sync_amounts;
 pub mod sync_status;
 pub mod test_connection;
 

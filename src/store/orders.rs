@@ -247,3 +247,109 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 }
+
+/// The columns sync-amounts needs of one order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRow {
+    pub id: i64,
+    pub odoo_order_id: i64,
+    pub order_number: Option<String>,
+    pub total_amount: Decimal,
+    pub currency: String,
+    pub status: String,
+}
+
+/// One change sync-amounts writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncWrite {
+    pub id: i64,
+    /// The new portal amount, when it changes.
+    pub total_amount: Option<Decimal>,
+    pub odoo_amount_total: Decimal,
+    /// `(odoo_state, status)` with `--with-status`.
+    pub state: Option<(String, String)>,
+}
+
+impl Store {
+    /// How many orders with an Odoo id were created since `since` (all when `None`).
+    pub fn count_orders_with_odoo_id(&self, since: Option<&str>) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)",
+                [since],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The next page (keyset on id) of orders with an Odoo id: memory stays bounded by the
+    /// page size whatever the table holds.
+    pub fn sync_page(
+        &self,
+        since: Option<&str>,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<SyncRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, odoo_order_id, order_number, total_amount, currency, status FROM sales_orders
+                 WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1) AND id > ?2
+                 ORDER BY id LIMIT ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![since, after_id, limit as i64], |r| {
+                Ok(SyncRow {
+                    id: r.get(0)?,
+                    odoo_order_id: r.get(1)?,
+                    order_number: r.get(2)?,
+                    total_amount: money(r, 3)?.unwrap_or_default(),
+                    currency: r
+                        .get::<_, Option<String>>(4)?
+                        .unwrap_or_else(|| "USD".into()),
+                    status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Applies one chunk's results in one transaction.
+    pub fn apply_sync(&self, writes: &[SyncWrite]) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let tx = self.write_tx()?;
+        let now = now_text();
+        {
+            let mut st = self
+                .conn
+                .prepare_cached(
+                    "UPDATE sales_orders SET
+                       total_amount = COALESCE(?2, total_amount),
+                       odoo_amount_total = ?3,
+                       odoo_state = COALESCE(?4, odoo_state),
+                       status = COALESCE(?5, status),
+                       updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND ?5 IS NOT status) THEN ?6 ELSE updated_at END,
+                       last_synced_at = ?6
+                     WHERE id = ?1",
+                )
+                .map_err(|e| self.err(e))?;
+            for w in writes {
+                st.execute(params![
+                    w.id,
+                    w.total_amount.map(|d| d.to_string()),
+                    w.odoo_amount_total.to_string(),
+                    w.state.as_ref().map(|s| s.0.as_str()),
+                    w.state.as_ref().map(|s| s.1.as_str()),
+                    now,
+                ])
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit()
+    }
+}

@@ -4,4 +4,5 @@ mod env;
 mod orders;
 mod replay;
 mod store;
+mod sync_amounts;
 mod test_connection;

@@ -1,0 +1,342 @@
+//! `orders sync-amounts`: the hourly amount sync, as a pipeline.
+//!
+//! ```text
+//! local orders (keyset pages of `batch` ids) ─► search_read id-in chunk (≤ k in flight)
+//!     ─► compare at currency precision (rules) ─► one write transaction per chunk ─► events
+//! ```
+//! Round trips: ⌈N / batch⌉ plus the login; memory: a few chunks, whatever N is. A lock
+//! file next to the database keeps two runs from overlapping; the OS drops it with the
+//! process, so a killed run leaves no stale lock.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use rust_decimal::Decimal;
+
+use super::Context;
+use super::sync_status::Selection;
+use crate::error::Error;
+use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value};
+use crate::rules::{AmountDecision, decide_amount, status_for_state};
+use crate::store::orders::{SyncRow, SyncWrite};
+use crate::store::to_text;
+
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    pub selection: Selection,
+    pub dry_run: bool,
+    pub batch: usize,
+    pub concurrency: usize,
+    pub with_status: bool,
+}
+
+/// What happened to one order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Odoo's amount is above zero and differed: the portal amount now follows it.
+    Updated { from: Decimal, to: Decimal },
+    /// Equal at the currency's precision.
+    NoChange { amount: Decimal },
+    /// Odoo still says 0.00: the portal amount stays.
+    KeptPortal { amount: Decimal },
+    /// The Odoo order no longer exists; nothing changed.
+    MissingInOdoo,
+    /// Odoo could not be asked, or sent something unreadable; nothing changed.
+    Failed { reason: String },
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrderResult {
+    pub order_id: i64,
+    pub odoo_order_id: i64,
+    /// The order number, or `#<id>` when the order has none.
+    pub order_number: String,
+    pub currency: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// `(from, to)` when `--with-status` changed the status.
+    pub status_change: Option<(String, String)>,
+}
+
+/// Progress, as it happens, for the CLI to render.
+pub enum Event<'a> {
+    Found(u64),
+    Order(&'a OrderResult),
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub found: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub kept_portal: u64,
+    pub missing_in_odoo: u64,
+    pub failed: u64,
+    pub status_changed: u64,
+    pub dry_run: bool,
+    /// The round trips to Odoo this run made (login included).
+    pub round_trips: u64,
+    /// Set when a chunk could not be read because Odoo was unreachable.
+    pub odoo_unreachable: Option<String>,
+}
+
+impl Summary {
+    /// Synced or skipped by the rules.
+    pub fn synced(&self) -> u64 {
+        self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo
+    }
+}
+
+/// The lock that keeps hourly runs from overlapping; released when dropped or when the
+/// process dies.
+pub struct RunLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+pub fn lock_path(ctx: &Context) -> PathBuf {
+    let db = ctx.settings.database();
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".sync-amounts.lock");
+    db.with_file_name(name)
+}
+
+pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
+    let path = lock_path(ctx);
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Usage(format!("cannot open the lock file {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(RunLock { _file: file, path }),
+        Err(TryLockError::WouldBlock) => Err(Error::Busy {
+            message: format!(
+                "another `orders sync-amounts` run holds {}; nothing was done",
+                path.display()
+            ),
+        }),
+        Err(TryLockError::Error(e)) => {
+            Err(Error::Usage(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+}
+
+/// Odoo's answer for one chunk: amount and state per Odoo id (decode errors per order).
+type Fetched = HashMap<i64, Result<(Decimal, String), String>>;
+
+async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<Fetched, OdooError> {
+    let domain = Value::Array(vec![Value::Array(vec![
+        Value::str("id"),
+        Value::str("in"),
+        Value::ints(&ids),
+    ])]);
+    let opts = SearchOpts {
+        limit: Some(batch as u32),
+        ..Default::default()
+    };
+    let rows = client
+        .search_read("sale.order", domain, &["amount_total", "state"], opts)
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for v in &rows {
+        let r = Record(v);
+        let Ok(id) = r.id() else { continue };
+        let decoded = r
+            .decimal("amount_total")
+            .and_then(|a| Ok((a, r.string("state")?)))
+            .map_err(|e| format!("Odoo sent an unreadable value: {e}"));
+        out.insert(id, decoded);
+    }
+    Ok(out)
+}
+
+fn label(r: &SyncRow) -> String {
+    r.order_number
+        .clone()
+        .unwrap_or_else(|| format!("#{}", r.id))
+}
+
+/// Compares one chunk with Odoo's answer; returns the results and the writes to make.
+fn judge(
+    page: &[SyncRow],
+    fetched: &Result<Fetched, OdooError>,
+    with_status: bool,
+) -> (Vec<OrderResult>, Vec<SyncWrite>) {
+    let mut results = Vec::with_capacity(page.len());
+    let mut writes = Vec::with_capacity(page.len());
+    for row in page {
+        let mut status_change = None;
+        let outcome = match fetched {
+            Err(e) => Outcome::Failed {
+                reason: e.to_string(),
+            },
+            Ok(map) => match map.get(&row.odoo_order_id) {
+                None => Outcome::MissingInOdoo,
+                Some(Err(reason)) => Outcome::Failed {
+                    reason: reason.clone(),
+                },
+                Some(Ok((odoo_amount, state))) => {
+                    let decision = decide_amount(row.total_amount, *odoo_amount, &row.currency);
+                    let state_write = with_status.then(|| {
+                        let status = status_for_state(state).to_string();
+                        if status != row.status {
+                            status_change = Some((row.status.clone(), status.clone()));
+                        }
+                        (state.clone(), status)
+                    });
+                    let (outcome, new_total) = match decision {
+                        AmountDecision::Update { from, to } => {
+                            (Outcome::Updated { from, to }, Some(to))
+                        }
+                        AmountDecision::NoChange => (
+                            Outcome::NoChange {
+                                amount: row.total_amount,
+                            },
+                            None,
+                        ),
+                        AmountDecision::KeepPortal => (
+                            Outcome::KeptPortal {
+                                amount: row.total_amount,
+                            },
+                            None,
+                        ),
+                    };
+                    writes.push(SyncWrite {
+                        id: row.id,
+                        total_amount: new_total,
+                        odoo_amount_total: *odoo_amount,
+                        state: state_write,
+                    });
+                    outcome
+                }
+            },
+        };
+        results.push(OrderResult {
+            order_id: row.id,
+            odoo_order_id: row.odoo_order_id,
+            order_number: label(row),
+            currency: row.currency.clone(),
+            outcome,
+            status_change,
+        });
+    }
+    (results, writes)
+}
+
+pub async fn run(
+    ctx: &Context,
+    opts: SyncOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Summary, Error> {
+    if opts.batch == 0 || opts.concurrency == 0 {
+        return Err(Error::Usage(
+            "--batch-size and --concurrency must be at least 1".into(),
+        ));
+    }
+    let _lock = acquire_lock(ctx)?;
+    let store = ctx.store()?;
+    let since = match opts.selection {
+        Selection::RecentDays(days) => Some(to_text(
+            chrono::Utc::now() - chrono::Duration::days(i64::from(days)),
+        )),
+        _ => None,
+    };
+    let single = match opts.selection {
+        Selection::Order(id) => Some(Selection::Order(id).orders(&store)?.remove(0)),
+        _ => None,
+    };
+    let found = match &single {
+        Some(_) => 1,
+        None => store.count_orders_with_odoo_id(since.as_deref())?,
+    };
+    let mut summary = Summary {
+        found,
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    on_event(Event::Found(found));
+    if found == 0 {
+        return Ok(summary);
+    }
+    let client = ctx.odoo()?;
+    // Log in first: an unreachable Odoo or refused credentials stop the run here, clearly.
+    client.session().await?;
+
+    let mut after_id = 0;
+    let mut exhausted = false;
+    let mut in_flight = FuturesOrdered::new();
+    loop {
+        // Keep up to `concurrency` chunk reads in flight while earlier chunks are written.
+        while !exhausted && in_flight.len() < opts.concurrency {
+            let page: Vec<SyncRow> = match &single {
+                Some(o) if after_id == 0 => vec![SyncRow {
+                    id: o.id,
+                    odoo_order_id: o.odoo_order_id.unwrap_or_default(),
+                    order_number: o.order_number.clone(),
+                    total_amount: o.total_amount,
+                    currency: o.currency.clone(),
+                    status: o.status.clone(),
+                }],
+                Some(_) => Vec::new(),
+                None => store.sync_page(since.as_deref(), after_id, opts.batch)?,
+            };
+            let Some(last) = page.last() else {
+                exhausted = true;
+                break;
+            };
+            after_id = last.id;
+            let ids: Vec<i64> = page.iter().map(|r| r.odoo_order_id).collect();
+            let client = &client;
+            let batch = opts.batch;
+            in_flight.push_back(async move {
+                let fetched = fetch(client, ids, batch).await;
+                (page, fetched)
+            });
+        }
+        let Some((page, fetched)) = in_flight.next().await else {
+            break;
+        };
+        if let Err(e) = &fetched {
+            tracing::error!(error = %e, orders = page.len(), "Failed to sync order amounts from Odoo");
+            if e.is_unavailable() && summary.odoo_unreachable.is_none() {
+                summary.odoo_unreachable = Some(e.to_string());
+            }
+        }
+        let (results, writes) = judge(&page, &fetched, opts.with_status);
+        if !opts.dry_run {
+            store.apply_sync(&writes)?;
+        }
+        for r in &results {
+            match &r.outcome {
+                Outcome::Updated { from, to } => {
+                    summary.updated += 1;
+                    if !opts.dry_run {
+                        tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, "Synced order amount from Odoo");
+                    }
+                }
+                Outcome::NoChange { .. } => summary.unchanged += 1,
+                Outcome::KeptPortal { .. } => summary.kept_portal += 1,
+                Outcome::MissingInOdoo => {
+                    summary.missing_in_odoo += 1;
+                    tracing::warn!(order_id = r.order_id, odoo_order_id = r.odoo_order_id, order_number = %r.order_number, "Order not found in Odoo");
+                }
+                Outcome::Failed { .. } => summary.failed += 1,
+            }
+            if r.status_change.is_some() {
+                summary.status_changed += 1;
+            }
+            on_event(Event::Order(r));
+        }
+    }
+    summary.round_trips = client.round_trips();
+    Ok(summary)
+}

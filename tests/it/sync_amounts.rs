@@ -1,0 +1,374 @@
+//! `orders sync-amounts`: the rules, exactness, batching, the lock, exit codes.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use orderbridge::fake::{FakeOptions, Fault, FaultRule};
+use rust_decimal::Decimal;
+
+use crate::env::{Run, TestEnv};
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()))
+}
+
+/// Stores local orders for these Odoo ids with these portal amounts, created now.
+fn seed(env: &TestEnv, orders: &[(i64, &str)]) {
+    assert_eq!(
+        env.run(&["customers", "list"]).code,
+        0,
+        "create the database"
+    );
+    let mut conn = rusqlite::Connection::open(env.database()).unwrap();
+    let tx = conn.transaction().unwrap();
+    for (i, (odoo_id, amount)) in orders.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'USD', 'pending', datetime('now'), datetime('now'))",
+            rusqlite::params![odoo_id, format!("S{:05}", odoo_id), amount],
+        )
+        .unwrap();
+        let _ = i;
+    }
+    tx.commit().unwrap();
+}
+
+fn portal_amount(env: &TestEnv, odoo_id: i64) -> Decimal {
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let s: String = conn
+        .query_row(
+            "SELECT total_amount FROM sales_orders WHERE odoo_order_id = ?1",
+            [odoo_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    d(&s)
+}
+
+fn set_odoo_total(env: &TestEnv, odoo_id: i64, total: &str) {
+    env.fake
+        .with_world(|w| w.set_order_total(odoo_id, d(total)));
+}
+
+fn result_of(j: &serde_json::Value, odoo_id: i64) -> serde_json::Value {
+    j["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["odoo_order_id"] == odoo_id)
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn greater_and_different_in_odoo_updates_the_portal_amount() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "857.87")]);
+    set_odoo_total(&env, 1, "950.00");
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("[updated] S00001: $857.87 -> $950.00"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(portal_amount(&env, 1), d("950.00"));
+    assert!(
+        run.stderr.contains("Synced order amount from Odoo"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("old_amount=857.87") && run.stderr.contains("new_amount=950.00"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn equal_amount_is_no_change() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "857.87")]);
+    set_odoo_total(&env, 1, "857.87");
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert!(
+        run.stdout.contains("[skipped] S00001: No change ($857.87)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(portal_amount(&env, 1), d("857.87"));
+}
+
+#[test]
+fn float_noise_from_odoo_is_no_change() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "857.87")]);
+    env.fake.with_world(|w| {
+        w.orders.get_mut(&1).unwrap().amount_total_wire = Some("857.8699999".into())
+    });
+    let j = json(&env.run(&["orders", "sync-amounts", "--json"]));
+    assert_eq!(result_of(&j, 1)["result"], "no_change");
+    assert_eq!(portal_amount(&env, 1), d("857.87"));
+}
+
+#[test]
+fn zero_in_odoo_keeps_the_portal_amount() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "857.87")]);
+    set_odoo_total(&env, 1, "0");
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert!(
+        run.stdout
+            .contains("[skipped] S00001: Still $0.00 in Odoo (keeping portal amount: $857.87)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(portal_amount(&env, 1), d("857.87"));
+}
+
+#[test]
+fn order_gone_from_odoo_is_reported_and_not_changed() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "10.00"), (999_999, "20.00")]);
+    let run = env.run(&["orders", "sync-amounts", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("[missing] S999999: not found in Odoo"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(portal_amount(&env, 999_999), d("20.00"));
+}
+
+#[test]
+fn unreadable_amount_fails_that_order_only() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "10.00"), (2, "20.00")]);
+    set_odoo_total(&env, 2, "30.00");
+    env.fake
+        .with_world(|w| w.orders.get_mut(&1).unwrap().amount_total_wire = Some("12,50".into()));
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("[failed] S00001"), "{}", run.stdout);
+    assert!(run.stdout.contains("[updated] S00002"), "{}", run.stdout);
+    assert_eq!(portal_amount(&env, 1), d("10.00"));
+    assert_eq!(portal_amount(&env, 2), d("30.00"));
+}
+
+#[test]
+fn a_failed_chunk_does_not_stop_the_others() {
+    let env = TestEnv::with(FakeOptions {
+        orders: 30,
+        ..FakeOptions::default()
+    });
+    seed(&env, &(1..=30).map(|i| (i, "1.00")).collect::<Vec<_>>());
+    env.fake.inject(FaultRule::once(
+        Fault::BadGateway,
+        "sale.order",
+        "search_read",
+    ));
+    let run = env.run(&[
+        "orders",
+        "sync-amounts",
+        "--batch-size",
+        "10",
+        "--concurrency",
+        "1",
+        "--json",
+    ]);
+    let j = json(&run);
+    assert_eq!(j["summary"]["failed"], 10, "{}", run.stderr);
+    assert_eq!(j["summary"]["updated"], 20);
+    assert_ne!(run.code, 0);
+}
+
+#[test]
+fn odoo_unreachable_exits_3_with_one_line() {
+    let mut env = TestEnv::new();
+    seed(&env, &[(1, "10.00")]);
+    env.fake.stop();
+    let run = env.run(&["orders", "sync-amounts", "--quiet"]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    assert_eq!(portal_amount(&env, 1), d("10.00"));
+}
+
+#[test]
+fn order_id_syncs_one_order_and_accepts_the_equals_form() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00"), (2, "2.00")]);
+    set_odoo_total(&env, 1, "5.00");
+    set_odoo_total(&env, 2, "6.00");
+    let run = env.run(&["orders", "sync-amounts", "--order-id=2"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("Found 1 order"), "{}", run.stdout);
+    assert_eq!(portal_amount(&env, 1), d("1.00"));
+    assert_eq!(portal_amount(&env, 2), d("6.00"));
+}
+
+#[test]
+fn unknown_order_id_is_a_clear_error() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    let run = env.run(&["orders", "sync-amounts", "--order-id", "77"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("there is no local order 77"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn recent_means_created_in_the_last_30_days_and_all_means_all() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00"), (2, "2.00")]);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    conn.execute(
+        "UPDATE sales_orders SET created_at = '2020-01-01 00:00:00' WHERE odoo_order_id = 2",
+        [],
+    )
+    .unwrap();
+    let recent = env.run(&["orders", "sync-amounts", "--json"]);
+    assert_eq!(json(&recent)["summary"]["found"], 1);
+    let all = env.run(&["orders", "sync-amounts", "--all", "--json"]);
+    assert_eq!(json(&all)["summary"]["found"], 2);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "857.87")]);
+    set_odoo_total(&env, 1, "950.00");
+    let run = env.run(&["orders", "sync-amounts", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("$857.87 -> $950.00"), "{}", run.stdout);
+    assert!(run.stdout.contains("nothing was changed"), "{}", run.stdout);
+    assert_eq!(portal_amount(&env, 1), d("857.87"));
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let synced: Option<String> = conn
+        .query_row("SELECT last_synced_at FROM sales_orders", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(synced, None);
+}
+
+#[test]
+fn batches_of_1000_read_2500_orders_in_exactly_3_calls() {
+    let env = TestEnv::with(FakeOptions {
+        orders: 2500,
+        ..FakeOptions::default()
+    });
+    seed(&env, &(1..=2500).map(|i| (i, "1.00")).collect::<Vec<_>>());
+    env.fake.reset_calls();
+    let run = env.run(&["orders", "sync-amounts", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(env.fake.calls("sale.order", "search_read"), 3);
+    // ⌈N / batch⌉ + at most 2 (version, login).
+    assert!(env.fake.requests() <= 5, "{:?}", env.fake.all_calls());
+}
+
+#[test]
+fn with_status_syncs_the_state_in_the_same_pass() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00"), (2, "2.00")]);
+    env.fake
+        .with_world(|w| w.orders.get_mut(&1).unwrap().state = "cancel".into());
+    env.fake.reset_calls();
+    let j = json(&env.run(&["orders", "sync-amounts", "--with-status", "--json"]));
+    assert_eq!(
+        result_of(&j, 1)["status_change"],
+        serde_json::json!(["pending", "cancelled"])
+    );
+    assert_eq!(env.fake.calls("sale.order", "search_read"), 1);
+}
+
+#[test]
+fn quiet_prints_only_problems() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    set_odoo_total(&env, 1, "5.00");
+    let run = env.run(&["orders", "sync-amounts", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.stdout, "", "{}", run.stdout);
+    assert_eq!(run.stderr, "", "{}", run.stderr);
+}
+
+#[test]
+fn output_is_plain_without_a_terminal() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert!(
+        run.stdout.starts_with("Syncing order amounts from Odoo..."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Found 1 recent order (last 30 days)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Synced: 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("Sync complete!"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains('✅') && !run.stdout.contains('🔄'),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_held_lock_makes_a_second_run_exit_75_and_do_nothing() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    set_odoo_total(&env, 1, "5.00");
+    let lock_path = env.path("orderbridge.db.sync-amounts.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    f.try_lock().unwrap();
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert_eq!(run.code, 75, "{}", run.all());
+    assert!(
+        run.stderr.contains("another `orders sync-amounts` run"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(portal_amount(&env, 1), d("1.00"));
+    drop(f);
+    assert_eq!(env.run(&["orders", "sync-amounts"]).code, 0);
+}
+
+#[test]
+fn a_killed_run_leaves_no_stale_lock() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    env.fake.inject(FaultRule {
+        fault: Fault::Latency(Duration::from_secs(5)),
+        model: Some("sale.order".into()),
+        method: Some("search_read".into()),
+        times: Some(1),
+    });
+    let mut child = env
+        .command(env.dir.path(), &["orders", "sync-amounts"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it holds the lock and waits on Odoo, then kill -9.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while env.fake.calls("sale.order", "search_read") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run = env.run(&["orders", "sync-amounts"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
