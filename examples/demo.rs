@@ -1,30 +1,58 @@
 //! The newcomer's first command: `cargo run --release --example demo`.
 //!
 //! Starts the built-in fake Odoo 19 server, writes a `.env` for it in a temporary folder,
-//! and runs orderbridge's commands against it, printing each command line first.
+//! and runs orderbridge's commands against it, printing each command line first: the
+//! connection check over each protocol, customers and orders, then the amount-sync guide's
+//! two scenarios (staff add lines in Odoo; staff change a price), then a duplicate cleanup on
+//! a small legacy database.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+use rust_decimal::Decimal;
 
-fn run(env_file: &Path, db: &Path, args: &[&str]) -> i32 {
-    println!("\n$ orderbridge {}", args.join(" "));
-    let mut argv = vec![
-        "orderbridge".to_string(),
-        "--env-file".into(),
-        env_file.display().to_string(),
-        "--database".into(),
-        db.display().to_string(),
-    ];
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let code = orderbridge::cli::run_args(argv);
-    println!("(exit code {code})");
-    code
+struct Demo {
+    env_file: PathBuf,
+    db: PathBuf,
+    log: PathBuf,
+}
+
+impl Demo {
+    fn run(&self, args: &[&str]) -> i32 {
+        self.run_on(&self.db, args)
+    }
+
+    fn run_on(&self, db: &Path, args: &[&str]) -> i32 {
+        println!("\n$ orderbridge {}", args.join(" "));
+        let mut argv = vec![
+            "orderbridge".to_string(),
+            "--env-file".into(),
+            self.env_file.display().to_string(),
+            "--database".into(),
+            db.display().to_string(),
+            // The log lines (the seeds' "Order created in Odoo first", ...) go to a file,
+            // shown at the end, so that the commands' own output reads cleanly here.
+            "--log-file".into(),
+            self.log.display().to_string(),
+        ];
+        argv.extend(args.iter().map(|s| s.to_string()));
+        let code = orderbridge::cli::run_args(argv);
+        if code != 0 {
+            println!("(exit code {code})");
+        }
+        code
+    }
+}
+
+fn step(title: &str) {
+    println!("\n──── {title} ────");
 }
 
 fn main() -> anyhow::Result<()> {
     let fake = FakeOdoo::start(FakeOptions::default())?;
-    let dir = tempfile_dir()?;
+    let dir = std::env::temp_dir().join(format!("orderbridge-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
     let env_file = dir.join(".env");
     std::fs::write(
         &env_file,
@@ -37,20 +65,98 @@ fn main() -> anyhow::Result<()> {
             world::ADMIN_API_KEY
         ),
     )?;
-    let db = dir.join("orderbridge.db");
+    let demo = Demo {
+        env_file,
+        db: dir.join("orderbridge.db"),
+        log: dir.join("orderbridge.log"),
+    };
     println!(
         "Fake Odoo 19 at {} (database '{}'); settings in {}",
         fake.url(),
         world::DB,
-        env_file.display()
+        demo.env_file.display()
     );
 
+    step("1. Connection, over each protocol");
     for protocol in ["json2", "jsonrpc", "xmlrpc"] {
-        run(
-            &env_file,
-            &db,
-            &["--odoo-protocol", protocol, "odoo", "test-connection"],
-        );
+        demo.run(&["--odoo-protocol", protocol, "odoo", "test-connection"]);
+    }
+
+    step("2. A customer, created as an Odoo partner first");
+    demo.run(&[
+        "customers",
+        "add",
+        "--name",
+        "Afinet Labs",
+        "--email",
+        "orders@afinet.example",
+        "--create-partner",
+    ]);
+
+    step("3. Scenario: staff add order lines in Odoo");
+    println!(
+        "10:00 The customer places an order for $857.87. Odoo first: the order has no lines yet."
+    );
+    demo.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "857.87",
+        "--idempotency-key",
+        "portal-checkout-1001",
+    ]);
+    println!("\nA retry with the same key (say the portal timed out) creates nothing new:");
+    demo.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "857.87",
+        "--idempotency-key",
+        "portal-checkout-1001",
+    ]);
+    demo.run(&["orders", "list", "--customer", "1"]);
+    println!("\n10:15 An hourly sync runs before staff have added lines: Odoo still says $0.00.");
+    demo.run(&["orders", "sync-amounts"]);
+    let odoo_id = fake.with_world(|w| *w.orders.keys().last().expect("an order"));
+    println!("\n10:30 Staff add order lines in Odoo: its total becomes $857.87.");
+    fake.with_world(|w| w.set_order_total(odoo_id, Decimal::from_str("857.87").expect("amount")));
+    println!("11:00 The hourly sync runs:");
+    demo.run(&["orders", "sync-amounts"]);
+
+    step("4. Scenario: staff change a price in Odoo");
+    println!("14:15 Staff update the order line price: Odoo now says $950.00.");
+    fake.with_world(|w| w.set_order_total(odoo_id, Decimal::from_str("950.00").expect("amount")));
+    println!("The dashboard already shows Odoo's amount (the list syncs on read):");
+    demo.run(&["orders", "list", "--customer", "1"]);
+    println!("\n15:00 The hourly sync runs:");
+    demo.run(&["orders", "sync-amounts"]);
+    demo.run(&["orders", "show", "1"]);
+
+    step("5. Orders made in Odoo are pulled into the portal on read");
+    demo.run(&[
+        "customers",
+        "add",
+        "--name",
+        "Deco Addict",
+        "--email",
+        "deco.addict@example.com",
+    ]);
+    demo.run(&["customers", "link", "2"]);
+    demo.run(&["orders", "list", "--customer", "2"]);
+    demo.run(&["orders", "sync-status", "--all"]);
+
+    println!(
+        "\n(`orderbridge schedule` prints the crontab line and systemd timer for the hourly sync.)"
+    );
+
+    step("The log lines these commands wrote");
+    let log = std::fs::read_to_string(&demo.log).unwrap_or_default();
+    for line in log.lines().filter(|l| !l.contains("DEBUG")).take(14) {
+        println!("{line}");
     }
     println!(
         "\nRound trips the fake Odoo served, by model.method: {:?}",
@@ -58,10 +164,4 @@ fn main() -> anyhow::Result<()> {
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("orderbridge-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -1,0 +1,154 @@
+//! Benchmark of `orders sync-amounts` against the fake Odoo:
+//!
+//!     cargo build --release && cargo run --release --example bench_sync
+//!
+//! For 1k, 10k and 100k orders and 0 ms / 20 ms of latency per call, it seeds a local
+//! database, runs the real binary (`target/release/orderbridge`) and prints wall time, round
+//! trips and the binary's peak RSS (VmHWM, sampled every 5 ms). Then it sweeps `--concurrency` at 20 ms.
+//! `--quick` runs only the 1k and 10k sizes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+
+struct Measure {
+    wall: Duration,
+    round_trips: u64,
+    peak_rss_mb: f64,
+    code: i32,
+}
+
+fn binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
+    let bin = dir.join("orderbridge");
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release` first",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+fn seed(db: &Path, n: usize) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    conn.execute_batch(include_str!("../schema.sql"))?;
+    conn.execute_batch("PRAGMA user_version = 1; PRAGMA journal_mode = WAL;")?;
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'USD', 'pending', datetime('now'), datetime('now'))",
+        )?;
+        for i in 1..=n as i64 {
+            // A third differ from Odoo, the rest start at some other amount too: all get compared.
+            st.execute(rusqlite::params![
+                i,
+                format!("S{i:05}"),
+                format!("{}.{:02}", 100 + i % 500, i % 100)
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// VmHWM of a live process, in kB: its peak RSS since exec (a fork's parent memory is not
+/// counted, unlike getrusage's maxrss).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs the binary, sampling its peak RSS until it exits.
+fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result<Measure> {
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .env_clear()
+        .env("ODOO_URL", fake.url())
+        .env("ODOO_DB", world::DB)
+        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
+        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
+        .arg("--database")
+        .arg(db)
+        .args(["--quiet", "orders", "sync-amounts", "--all", "--quiet"])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = peak_rss_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Ok(Measure {
+        wall: started.elapsed(),
+        round_trips: fake.requests(),
+        peak_rss_mb: peak as f64 / 1024.0,
+        code: status.code().unwrap_or(-1),
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let bin = binary()?;
+    let dir = std::env::temp_dir().join(format!("orderbridge-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let sizes: &[usize] = if quick {
+        &[1_000, 10_000]
+    } else {
+        &[1_000, 10_000, 100_000]
+    };
+    println!("| orders | latency | wall time | round trips | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|");
+    for &n in sizes {
+        let fake = FakeOdoo::start(FakeOptions {
+            orders: n,
+            ..FakeOptions::default()
+        })?;
+        for latency in [0u64, 20] {
+            let db = dir.join(format!("bench-{n}-{latency}.db"));
+            let _ = std::fs::remove_file(&db);
+            seed(&db, n)?;
+            fake.set_latency(Duration::from_millis(latency));
+            fake.reset_calls();
+            let m = run(&bin, &fake, &db, &[])?;
+            anyhow::ensure!(m.code == 0, "sync-amounts exited {}", m.code);
+            println!(
+                "| {n} | {latency} ms | {:.2} s | {} | {:.1} MB |",
+                m.wall.as_secs_f64(),
+                m.round_trips,
+                m.peak_rss_mb
+            );
+        }
+    }
+    let n = if quick { 10_000 } else { 100_000 };
+    println!("\n--concurrency at 20 ms latency, {n} orders (batch 1000):\n");
+    println!("| concurrency | wall time |");
+    println!("|---:|---:|");
+    let fake = FakeOdoo::start(FakeOptions {
+        orders: n,
+        latency: Duration::from_millis(20),
+        ..FakeOptions::default()
+    })?;
+    for k in [1, 2, 4, 8] {
+        let db = dir.join(format!("bench-k{k}.db"));
+        let _ = std::fs::remove_file(&db);
+        seed(&db, n)?;
+        fake.reset_calls();
+        let m = run(&bin, &fake, &db, &["--concurrency", &k.to_string()])?;
+        println!("| {k} | {:.2} s |", m.wall.as_secs_f64());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
