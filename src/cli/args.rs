@@ -72,6 +72,20 @@ pub enum Command {
     },
     /// Print the crontab line and systemd units for the hourly amount sync
     Schedule,
+    /// The local database
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Bring the database up to date (refuses, changing nothing, while duplicates remain)
+    Migrate {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +155,20 @@ pub enum OrdersCommand {
     },
     /// Update portal amounts from Odoo's amount_total (recent 30 days by default; hourly by cron)
     SyncAmounts(SyncAmountsArgs),
+    /// Remove duplicate orders (same odoo_order_id), keeping the oldest; dry run by default
+    Dedupe {
+        /// Apply: remove the extra rows (archived first, references moved to the kept row)
+        #[arg(long, conflicts_with_all = ["restore", "odoo"])]
+        yes: bool,
+        /// Put this archived order back
+        #[arg(long, value_name = "ID", conflicts_with = "odoo")]
+        restore: Option<i64>,
+        /// Report Odoo orders that share one idempotency key instead (read-only)
+        #[arg(long)]
+        odoo: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Set the local status from Odoo's state (recent 30 days by default)
     SyncStatus {
         #[arg(long, value_name = "N", conflicts_with = "all")]

@@ -13,7 +13,8 @@ use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
-    Cli, Command, CreateArgs, CustomersCommand, Global, OdooCommand, OrdersCommand, SyncAmountsArgs,
+    Cli, Command, CreateArgs, CustomersCommand, DbCommand, Global, OdooCommand, OrdersCommand,
+    SyncAmountsArgs,
 };
 
 /// Parses the command line, runs the command, prints the result or the error; returns the
@@ -180,6 +181,13 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Customers { command } => customers(&ctx, command).await,
         Command::Orders { command } => orders(&ctx, command, cli.global.quiet).await,
+        Command::Db {
+            command: DbCommand::Migrate { json },
+        } => {
+            let r = commands::dedupe::migrate(&ctx)?;
+            render::migrated(&r, json);
+            Ok(exit::OK)
+        }
         Command::Schedule => {
             render::schedule(&commands::schedule::plan(&global_args, &ctx)?);
             Ok(exit::OK)
@@ -318,6 +326,25 @@ async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i3
             render::order_list(&r, json);
         }
         OrdersCommand::Show { id, json } => render::order(&orders_read::show(ctx, id)?, json),
+        OrdersCommand::Dedupe {
+            yes,
+            restore,
+            odoo,
+            json,
+        } => {
+            use commands::dedupe;
+            if let Some(id) = restore {
+                render::restored(&dedupe::restore(ctx, id)?, json);
+            } else if odoo {
+                render::remote_duplicates(&dedupe::remote(ctx).await?, json);
+            } else {
+                let interactive =
+                    !json && console::Term::stdout().is_term() && console::Term::stderr().is_term();
+                let mut confirm = |r: &dedupe::DedupeReport| yes || render::confirm_dedupe(r);
+                let r = dedupe::run(ctx, yes || interactive, &mut confirm)?;
+                render::dedupe(&r, json);
+            }
+        }
         OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, quiet).await,
         OrdersCommand::SyncStatus {
             order_id,

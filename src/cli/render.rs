@@ -537,3 +537,123 @@ impl SyncRenderer {
         }
     }
 }
+
+use crate::commands::dedupe::{DedupeReport, MigrateReport, RemoteDuplicate};
+use crate::store::dedupe::{Archived, DupRow};
+
+fn dup_row(r: &DupRow) -> String {
+    format!(
+        "#{} {} {} {}",
+        r.id,
+        r.total_amount.map_or("-".into(), |a| a.to_string()),
+        r.status.as_deref().unwrap_or("-"),
+        r.created_at.as_deref().unwrap_or("(no date)")
+    )
+}
+
+fn print_groups(r: &DedupeReport) {
+    for g in &r.groups {
+        let flag = if g.disagree {
+            "  ⚠ rows disagree (amount or status): review"
+        } else {
+            ""
+        };
+        println!("odoo_order_id {}:{flag}", g.odoo_order_id);
+        println!("  keep    {}", dup_row(&g.keep));
+        for x in &g.remove {
+            println!("  remove  {}", dup_row(x));
+        }
+    }
+}
+
+/// Asks on the terminal before applying a dedupe.
+pub fn confirm_dedupe(r: &DedupeReport) -> bool {
+    print_groups(r);
+    let prompt = format!(
+        "Remove {} row(s) in {} group(s)? They are archived first and can be restored. [y/N] ",
+        r.rows_to_remove,
+        r.groups.len()
+    );
+    let term = console::Term::stderr();
+    let _ = term.write_str(&prompt);
+    matches!(term.read_line().map(|s| s.trim().to_ascii_lowercase()), Ok(ref s) if s == "y" || s == "yes")
+}
+
+pub fn dedupe(r: &DedupeReport, as_json: bool) {
+    if as_json {
+        return json(r);
+    }
+    if r.groups.is_empty() {
+        println!("No duplicate orders: every odoo_order_id is stored once.");
+        return;
+    }
+    if r.applied {
+        println!(
+            "Removed {} duplicate row(s) in {} group(s); each is archived in sales_orders_archive (restore with `orders dedupe --restore ID`).",
+            r.removed,
+            r.groups.len()
+        );
+        println!("Next: `orderbridge db migrate` adds the unique index.");
+        return;
+    }
+    print_groups(r);
+    println!(
+        "\nDry run: {} group(s), {} row(s) would be removed{}. Nothing was changed; run with --yes to apply.",
+        r.groups.len(),
+        r.rows_to_remove,
+        if r.disagreeing_groups > 0 {
+            format!(
+                ", {} group(s) disagree and need a look",
+                r.disagreeing_groups
+            )
+        } else {
+            String::new()
+        }
+    );
+}
+
+pub fn restored(a: &Archived, as_json: bool) {
+    if as_json {
+        return json(a);
+    }
+    println!(
+        "Restored order {} (it had been removed in favour of order {} on {}).",
+        a.archived_id, a.kept_id, a.archived_at
+    );
+}
+
+pub fn remote_duplicates(list: &[RemoteDuplicate], as_json: bool) {
+    if as_json {
+        return json(&list);
+    }
+    if list.is_empty() {
+        println!("No Odoo orders share an idempotency key.");
+        return;
+    }
+    for d in list {
+        let names: Vec<String> = d
+            .orders
+            .iter()
+            .map(|o| format!("{} (id {}, {} {})", o.name, o.id, o.amount_total, o.state))
+            .collect();
+        println!("key {}: {}", d.key, names.join(", "));
+    }
+    println!(
+        "{} key(s) with more than one Odoo order. Nothing was changed; cancel the extras in Odoo.",
+        list.len()
+    );
+}
+
+pub fn migrated(r: &MigrateReport, as_json: bool) {
+    if as_json {
+        return json(r);
+    }
+    if r.changed {
+        println!(
+            "Database migrated from version {} to {} (unique index on odoo_order_id added).",
+            r.from_version, r.to_version
+        );
+    } else {
+        println!("Database is up to date (version {}).", r.to_version);
+    }
+}

@@ -2,6 +2,7 @@
 //! the library, and returns a typed report for `cli/` to render. Nothing here prints.
 
 pub mod customers;
+pub mod dedupe;
 pub mod orders_create;
 pub mod orders_read;
 pub mod schedule;

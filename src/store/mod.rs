@@ -6,6 +6,7 @@
 //! for each other, and applies the migrations in one transaction.
 
 pub mod customers;
+pub mod dedupe;
 pub mod intents;
 pub mod orders;
 

@@ -1,5 +1,6 @@
 //! One integration-test binary: the real `orderbridge` binary against the fake Odoo.
 
+mod dedupe;
 mod env;
 mod orders;
 mod replay;

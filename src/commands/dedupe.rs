@@ -1,0 +1,150 @@
+//! `orders dedupe` (and `--restore`, `--odoo`) and `db migrate`: cleaning legacy duplicates
+//! so the unique index on `odoo_order_id` can be added.
+
+use std::collections::BTreeMap;
+
+use super::Context;
+use crate::error::Error;
+use crate::odoo::{OdooError, SaleOrder, SearchOpts, Value};
+use crate::store::dedupe::{Archived, DupGroup};
+use crate::store::{Migrate, SCHEMA_VERSION, Store};
+
+fn open(ctx: &Context) -> Result<Store, Error> {
+    // Without migrating: dedupe works on legacy files, before the unique index exists.
+    Ok(Store::open_with(
+        &ctx.settings.database(),
+        ctx.settings.busy_timeout()?,
+        Migrate::No,
+    )?)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DedupeReport {
+    pub groups: Vec<DupGroup>,
+    pub rows_to_remove: usize,
+    pub disagreeing_groups: usize,
+    /// Rows removed (0 for a dry run).
+    pub removed: usize,
+    pub applied: bool,
+}
+
+/// Finds the duplicate groups; removes the extra rows when `apply` (after `confirm` agrees).
+pub fn run(
+    ctx: &Context,
+    apply: bool,
+    confirm: &mut dyn FnMut(&DedupeReport) -> bool,
+) -> Result<DedupeReport, Error> {
+    let store = open(ctx)?;
+    let groups = store.duplicate_groups()?;
+    let rows_to_remove = groups.iter().map(|g| g.remove.len()).sum();
+    let disagreeing_groups = groups.iter().filter(|g| g.disagree).count();
+    let mut report = DedupeReport {
+        groups,
+        rows_to_remove,
+        disagreeing_groups,
+        removed: 0,
+        applied: false,
+    };
+    if apply && rows_to_remove > 0 && confirm(&report) {
+        report.removed = store.apply_dedupe(&report.groups)?;
+        report.applied = true;
+        tracing::info!(
+            groups = report.groups.len(),
+            removed = report.removed,
+            "Duplicate orders removed (archived in sales_orders_archive)"
+        );
+    }
+    Ok(report)
+}
+
+pub fn restore(ctx: &Context, id: i64) -> Result<Archived, Error> {
+    let a = open(ctx)?.restore_archived(id)?;
+    tracing::info!(
+        order_id = a.archived_id,
+        kept_id = a.kept_id,
+        "Archived order restored"
+    );
+    Ok(a)
+}
+
+/// Odoo orders that share one idempotency key: a create that ran twice in Odoo.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RemoteDuplicate {
+    pub key: String,
+    pub orders: Vec<SaleOrder>,
+}
+
+/// Reads Odoo (read-only) for orders sharing an idempotency key.
+pub async fn remote(ctx: &Context) -> Result<Vec<RemoteDuplicate>, Error> {
+    let field = ctx.settings.key_field()?;
+    let client = ctx.odoo()?;
+    let domain = Value::Array(vec![Value::Array(vec![
+        Value::str(&field),
+        Value::str("!="),
+        Value::Bool(false),
+    ])]);
+    let mut fields: Vec<&str> = SaleOrder::FIELDS.to_vec();
+    if !fields.contains(&field.as_str()) {
+        fields.push(&field);
+    }
+    let rows = client
+        .search_read(
+            "sale.order",
+            domain,
+            &fields,
+            SearchOpts {
+                order: Some("id"),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut by_key: BTreeMap<String, Vec<SaleOrder>> = BTreeMap::new();
+    for v in &rows {
+        let key = crate::odoo::Record(v)
+            .opt_str(&field)
+            .map_err(OdooError::from)?;
+        if let Some(k) = key {
+            by_key
+                .entry(k)
+                .or_default()
+                .push(SaleOrder::from_value(v).map_err(OdooError::from)?);
+        }
+    }
+    Ok(by_key
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(key, orders)| RemoteDuplicate { key, orders })
+        .collect())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrateReport {
+    pub from_version: i64,
+    pub to_version: i64,
+    pub changed: bool,
+}
+
+/// Brings the database up to date; on a legacy database with duplicates, changes nothing
+/// and says how many (the error names `orders dedupe`).
+pub fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
+    let store = open(ctx)?;
+    let from = store.user_version()?;
+    if from == SCHEMA_VERSION {
+        return Ok(MigrateReport {
+            from_version: from,
+            to_version: from,
+            changed: false,
+        });
+    }
+    store.migrate()?;
+    tracing::info!(
+        from_version = from,
+        to_version = SCHEMA_VERSION,
+        "Database migrated"
+    );
+    Ok(MigrateReport {
+        from_version: from,
+        to_version: SCHEMA_VERSION,
+        changed: true,
+    })
+}
