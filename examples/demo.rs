@@ -45,6 +45,27 @@ impl Demo {
     }
 }
 
+/// A small legacy portal database: two duplicate groups (one whose rows disagree), a NULL
+/// odoo id, and order items.
+fn make_legacy(path: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "CREATE TABLE sales_orders (id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id INTEGER, order_number TEXT,
+            odoo_order_id INTEGER, total_amount DECIMAL(10,2), status TEXT, created_at TEXT, updated_at TEXT);
+         CREATE TABLE sales_order_items (id INTEGER PRIMARY KEY AUTOINCREMENT, sales_order_id INTEGER NOT NULL,
+            product_name TEXT, quantity INTEGER, price DECIMAL(10,2));
+         INSERT INTO sales_orders VALUES
+            (1, 1, 'AFINET-SO-699C2E7046573', 21, 857.87, 'pending', '2026-02-23 10:00:00', '2026-02-23 10:00:00'),
+            (2, 1, 'AFINET-SO-699C2E7046573', 21, 857.87, 'pending', '2026-02-23 10:00:03', '2026-02-23 10:00:03'),
+            (3, 2, 'AFINET-SO-699C2E20AFF48', 22, 950.00, 'confirmed', '2026-02-23 11:00:00', '2026-02-23 11:00:00'),
+            (4, 2, 'AFINET-SO-699C2E20AFF48', 22, 857.87, 'pending', '2026-02-23 11:00:01', '2026-02-23 11:00:01'),
+            (5, 3, NULL, NULL, 12.00, 'pending', '2026-02-24 09:00:00', '2026-02-24 09:00:00');
+         INSERT INTO sales_order_items (sales_order_id, product_name, quantity, price) VALUES
+            (1, 'Office Chair', 1, 857.87), (2, 'Office Chair', 1, 857.87), (4, 'Desk', 1, 857.87);",
+    )?;
+    Ok(())
+}
+
 fn step(title: &str) {
     println!("\n──── {title} ────");
 }
@@ -152,6 +173,18 @@ fn main() -> anyhow::Result<()> {
     println!(
         "\n(`orderbridge schedule` prints the crontab line and systemd timer for the hourly sync.)"
     );
+
+    step("6. Cleaning a legacy portal database before the unique index");
+    let legacy = dir.join("legacy.db");
+    make_legacy(&legacy)?;
+    println!(
+        "A Laravel sales_orders table with the same Odoo order stored twice, and items pointing at both:"
+    );
+    demo.run_on(&legacy, &["db", "migrate"]);
+    demo.run_on(&legacy, &["orders", "dedupe"]);
+    demo.run_on(&legacy, &["orders", "dedupe", "--yes"]);
+    demo.run_on(&legacy, &["db", "migrate"]);
+    demo.run_on(&legacy, &["orders", "dedupe"]);
 
     step("The log lines these commands wrote");
     let log = std::fs::read_to_string(&demo.log).unwrap_or_default();
