@@ -2,7 +2,7 @@
 
 use super::Context;
 use crate::error::Error;
-use crate::odoo::{OdooClient, Partner, SearchOpts, Value};
+use crate::odoo::{OdooClient, Partner, SearchOpts, Value, domain};
 use crate::store::customers::Customer;
 
 /// How `customers add` ties the new customer to Odoo.
@@ -87,11 +87,7 @@ pub async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
     let store = ctx.store()?;
     let customer = store.customer(id)?;
     let client = ctx.odoo()?;
-    let domain = Value::Array(vec![Value::Array(vec![
-        Value::str("email"),
-        Value::str("=ilike"),
-        Value::str(&customer.email),
-    ])]);
+    let domain = domain("email", "=ilike", Value::str(&customer.email));
     let found = client
         .search_read(
             "res.partner",

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::Context;
 use crate::error::Error;
-use crate::odoo::{OdooError, SaleOrder, SearchOpts, Value};
+use crate::odoo::{OdooError, SaleOrder, SearchOpts, Value, domain};
 use crate::store::dedupe::{Archived, DupGroup};
 use crate::store::{Migrate, SCHEMA_VERSION, Store};
 
@@ -78,11 +78,7 @@ pub struct RemoteDuplicate {
 pub async fn remote(ctx: &Context) -> Result<Vec<RemoteDuplicate>, Error> {
     let field = ctx.settings.key_field()?;
     let client = ctx.odoo()?;
-    let domain = Value::Array(vec![Value::Array(vec![
-        Value::str(&field),
-        Value::str("!="),
-        Value::Bool(false),
-    ])]);
+    let domain = domain(&field, "!=", Value::Bool(false));
     let mut fields: Vec<&str> = SaleOrder::FIELDS.to_vec();
     if !fields.contains(&field.as_str()) {
         fields.push(&field);

@@ -39,3 +39,23 @@ impl Context {
         Ok(OdooClient::new(&cfg)?)
     }
 }
+
+/// The local row for an Odoo order: its id, name, amount and state as Odoo has them.
+pub(crate) fn order_from_odoo(
+    o: &crate::odoo::SaleOrder,
+    customer_id: Option<i64>,
+) -> crate::store::orders::NewOrder {
+    crate::store::orders::NewOrder {
+        customer_id,
+        order_number: Some(o.name.clone()),
+        odoo_order_id: Some(o.id),
+        // Without a portal amount of its own, the order starts at Odoo's.
+        total_amount: o.amount_total,
+        odoo_amount_total: Some(o.amount_total),
+        currency: o.currency.clone(),
+        status: crate::rules::status_for_state(&o.state).to_string(),
+        odoo_state: Some(o.state.clone()),
+        idempotency_key: None,
+        note: None,
+    }
+}

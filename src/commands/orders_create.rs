@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 use super::Context;
 use crate::error::Error;
 use crate::money::parse_user_amount;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, TransportKind, Value};
-use crate::rules::status_for_state;
+use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, TransportKind, Value, domain};
 use crate::store::intents::{Intent, IntentState};
 use crate::store::orders::{NewOrder, OrderRow};
 use crate::store::{Store, to_text};
@@ -303,11 +302,7 @@ async fn find_by_key(
     field: &str,
     key: &str,
 ) -> Result<Option<SaleOrder>, OdooError> {
-    let domain = Value::Array(vec![Value::Array(vec![
-        Value::str(field),
-        Value::str("="),
-        Value::str(key),
-    ])]);
+    let domain = domain(field, "=", Value::str(key));
     let rows = client
         .search_read(
             "sale.order",
@@ -334,16 +329,10 @@ async fn find_by_key(
 
 fn local_order(req: &OrderRequest, customer_id: i64, key: &str, o: &SaleOrder) -> NewOrder {
     NewOrder {
-        customer_id: Some(customer_id),
-        order_number: Some(o.name.clone()),
-        odoo_order_id: Some(o.id),
         total_amount: req.amount,
-        odoo_amount_total: Some(o.amount_total),
-        currency: o.currency.clone(),
-        status: status_for_state(&o.state).to_string(),
-        odoo_state: Some(o.state.clone()),
         idempotency_key: Some(key.to_string()),
         note: req.note.clone(),
+        ..super::order_from_odoo(o, Some(customer_id))
     }
 }
 

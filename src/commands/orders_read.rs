@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::Context;
 use crate::error::Error;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value};
+use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value, domain};
 use crate::rules::{AmountSource, effective_amount, status_for_state};
 use crate::store::Store;
 use crate::store::orders::{NewOrder, OrderRow};
@@ -35,17 +35,8 @@ impl From<OrderRow> for OrderView {
 
 fn new_from_odoo(o: &SaleOrder, customer_id: Option<i64>) -> NewOrder {
     NewOrder {
-        customer_id,
-        order_number: Some(o.name.clone()),
-        odoo_order_id: Some(o.id),
-        // The portal never had its own amount for an order made in Odoo: take Odoo's.
-        total_amount: o.amount_total,
-        odoo_amount_total: Some(o.amount_total),
-        currency: o.currency.clone(),
-        status: status_for_state(&o.state).to_string(),
-        odoo_state: Some(o.state.clone()),
         idempotency_key: o.origin.clone().filter(|s| s.starts_with("ob-")),
-        note: None,
+        ..super::order_from_odoo(o, customer_id)
     }
 }
 
@@ -133,11 +124,7 @@ async fn pull(
     partners: &HashMap<i64, i64>,
 ) -> Result<usize, Error> {
     let ids: Vec<i64> = partners.keys().copied().collect();
-    let domain = Value::Array(vec![Value::Array(vec![
-        Value::str("partner_id"),
-        Value::str("in"),
-        Value::ints(&ids),
-    ])]);
+    let domain = domain("partner_id", "in", Value::ints(&ids));
     let rows = client
         .search_read(
             "sale.order",

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use super::Context;
 use super::sync_status::Selection;
 use crate::error::Error;
-use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value};
+use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain};
 use crate::rules::{AmountDecision, decide_amount, status_for_state};
 use crate::store::orders::{SyncRow, SyncWrite};
 use crate::store::to_text;
@@ -134,11 +134,7 @@ pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
 type Fetched = HashMap<i64, Result<(Decimal, String), String>>;
 
 async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<Fetched, OdooError> {
-    let domain = Value::Array(vec![Value::Array(vec![
-        Value::str("id"),
-        Value::str("in"),
-        Value::ints(&ids),
-    ])]);
+    let domain = domain("id", "in", Value::ints(&ids));
     let opts = SearchOpts {
         limit: Some(batch as u32),
         ..Default::default()

@@ -2,7 +2,7 @@
 
 use super::Context;
 use crate::error::Error;
-use crate::odoo::{OdooError, SearchOpts, Value};
+use crate::odoo::{OdooError, SearchOpts, Value, domain};
 use crate::rules::status_for_state;
 use crate::store::orders::OrderRow;
 use crate::store::{Store, to_text};
@@ -70,11 +70,7 @@ pub async fn run(ctx: &Context, selection: Selection) -> Result<StatusReport, Er
     let client = ctx.odoo()?;
     for chunk in orders.chunks(1000) {
         let ids: Vec<i64> = chunk.iter().filter_map(|o| o.odoo_order_id).collect();
-        let domain = Value::Array(vec![Value::Array(vec![
-            Value::str("id"),
-            Value::str("in"),
-            Value::ints(&ids),
-        ])]);
+        let domain = domain("id", "in", Value::ints(&ids));
         let rows = client
             .search_read("sale.order", domain, &["state"], SearchOpts::default())
             .await?;

@@ -20,7 +20,7 @@ use tokio::sync::OnceCell;
 
 pub use error::{OdooError, TransportKind};
 pub use models::{Partner, SaleOrder};
-pub use value::{DecodeError, Many2One, Record, Value};
+pub use value::{DecodeError, Many2One, Record, Value, domain};
 
 use crate::secret::Secret;
 use transport::Http;

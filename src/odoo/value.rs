@@ -145,6 +145,15 @@ impl Value {
     }
 }
 
+/// A search domain of `[field, operator, value]` leaves (implicitly ANDed).
+pub fn domain<V: Into<Value>>(field: &str, op: &str, value: V) -> Value {
+    Value::Array(vec![Value::Array(vec![
+        Value::str(field),
+        Value::str(op),
+        value.into(),
+    ])])
+}
+
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::Int(i)

@@ -1,10 +1,6 @@
 //! `orders dedupe` and `db migrate` on a legacy (Laravel) database with duplicates.
 
-use crate::env::{Run, TestEnv};
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()))
-}
+use crate::env::TestEnv;
 
 /// A portal database from before the unique index: duplicate groups (one agreeing, one with
 /// a created_at tie and disagreeing amounts), NULL odoo ids, and order items pointing at
@@ -77,7 +73,7 @@ fn dry_run_shows_each_group_and_leaves_the_file_byte_identical() {
     let before = std::fs::read(env.database()).unwrap();
     let run = env.run(&["orders", "dedupe", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let j = json(&run);
+    let j = run.json();
     let groups = j["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 2, "NULL odoo ids are never duplicates");
     assert_eq!(groups[0]["odoo_order_id"], 100);
@@ -141,7 +137,7 @@ fn apply_keeps_the_oldest_moves_the_items_and_archives_the_rest() {
     legacy(&env);
     let run = env.run(&["orders", "dedupe", "--yes", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(json(&run)["removed"], 3);
+    assert_eq!(run.json()["removed"], 3);
     assert_eq!(ids(&env), vec![1, 5, 6, 7, 8]);
     // Items of removed orders now point at the kept ones; none is orphaned.
     assert_eq!(
@@ -161,7 +157,7 @@ fn apply_keeps_the_oldest_moves_the_items_and_archives_the_rest() {
         ]
     );
     // A second run finds nothing.
-    let again = json(&env.run(&["orders", "dedupe", "--json"]));
+    let again = env.run(&["orders", "dedupe", "--json"]).json();
     assert_eq!(again["groups"], serde_json::json!([]));
 }
 
@@ -193,11 +189,11 @@ fn migrate_succeeds_after_dedupe_and_restore_then_says_why_it_cannot() {
     assert_eq!(env.run(&["orders", "dedupe", "--yes"]).code, 0);
     let run = env.run(&["db", "migrate", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(json(&run)["to_version"], orderbridge::store::SCHEMA_VERSION);
+    assert_eq!(run.json()["to_version"], orderbridge::store::SCHEMA_VERSION);
     // The legacy rows are usable by every command now.
     let list = env.run(&["orders", "list", "--no-sync", "--json"]);
     assert_eq!(list.code, 0, "{}", list.all());
-    assert_eq!(json(&list)["orders"].as_array().unwrap().len(), 5);
+    assert_eq!(list.json()["orders"].as_array().unwrap().len(), 5);
     // Restoring a duplicate would break the unique index: refused, with the reason.
     let restore = env.run(&["orders", "dedupe", "--restore", "2"]);
     assert_eq!(restore.code, 1, "{}", restore.all());
@@ -236,7 +232,7 @@ fn remote_duplicates_are_odoo_orders_sharing_a_key() {
     });
     let run = env.run(&["orders", "dedupe", "--odoo", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let j = json(&run);
+    let j = run.json();
     assert_eq!(j.as_array().unwrap().len(), 1);
     assert_eq!(j[0]["key"], "ob-twice");
     assert_eq!(j[0]["orders"].as_array().unwrap().len(), 2);

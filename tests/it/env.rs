@@ -17,6 +17,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// stdout as JSON (for `--json` runs).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.all()))
+    }
+
     /// stdout and stderr together, for "never shows X" checks.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)

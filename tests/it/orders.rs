@@ -6,10 +6,6 @@ use orderbridge::fake::{Fault, FaultRule};
 
 use crate::env::{Run, TestEnv};
 
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()))
-}
-
 /// A TestEnv with customer 1 linked to a new Odoo partner.
 fn with_customer() -> TestEnv {
     let env = TestEnv::new();
@@ -38,7 +34,7 @@ fn odoo_orders_with_origin(env: &TestEnv, key: &str) -> usize {
 fn local_orders(env: &TestEnv) -> Vec<serde_json::Value> {
     let run = env.run(&["orders", "list", "--no-sync", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    json(&run)["orders"].as_array().unwrap().clone()
+    run.json()["orders"].as_array().unwrap().clone()
 }
 
 #[test]
@@ -55,7 +51,7 @@ fn create_makes_the_odoo_order_first_and_stores_its_id_and_name() {
         "--json",
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let j = json(&run);
+    let j = run.json();
     let key = j["idempotency_key"].as_str().unwrap();
     assert_eq!(j["outcome"], "created");
     assert_eq!(j["order"]["order_number"], next.as_str());
@@ -91,7 +87,7 @@ fn create_with_lines_sends_them_in_the_same_create_call() {
         "--json",
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(json(&run)["order"]["odoo_amount_total"], "230.0");
+    assert_eq!(run.json()["order"]["odoo_amount_total"], "230.0");
     assert_eq!(env.fake.calls("sale.order", "create"), 1);
     assert_eq!(env.fake.calls("sale.order.line", "create"), 0);
 }
@@ -122,9 +118,9 @@ fn same_key_twice_returns_the_first_order_without_calling_odoo_again() {
         "K-1",
         "--json",
     ];
-    let a = json(&env.run(&args));
+    let a = env.run(&args).json();
     let creates = env.fake.calls("sale.order", "create");
-    let b = json(&env.run(&args));
+    let b = env.run(&args).json();
     assert_eq!(a["order"]["id"], b["order"]["id"]);
     assert_eq!(b["outcome"], "already_done");
     assert_eq!(env.fake.calls("sale.order", "create"), creates);
@@ -260,7 +256,7 @@ fn lost_response_then_retry_with_the_key_gives_one_order() {
 
     let retry = env.run(&args);
     assert_eq!(retry.code, 0, "{}", retry.all());
-    assert_eq!(json(&retry)["outcome"], "adopted");
+    assert_eq!(retry.json()["outcome"], "adopted");
     assert_eq!(odoo_orders_with_origin(&env, "K-lost"), 1);
     assert_eq!(env.fake.calls("sale.order", "create"), 1);
     assert_eq!(local_orders(&env).len(), 1);
@@ -321,13 +317,13 @@ fn crash_between_odoo_create_and_local_insert_is_recovered_once() {
 
     let run = env.run(&["orders", "recover", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(json(&run)[0]["result"], "adopted");
+    assert_eq!(run.json()[0]["result"], "adopted");
     let orders = local_orders(&env);
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0]["total_amount"], "42");
     // Nothing left to recover, and Odoo still has exactly one.
     assert_eq!(
-        json(&env.run(&["orders", "recover", "--json"])),
+        env.run(&["orders", "recover", "--json"]).json(),
         serde_json::json!([])
     );
     assert_eq!(odoo_orders_with_origin(&env, "K-crash"), 1);
@@ -371,7 +367,7 @@ fn two_processes_creating_with_one_key_make_one_order() {
     let mut ids = Vec::new();
     for r in &runs {
         assert_eq!(r.code, 0, "{}", r.all());
-        ids.push(json(r)["order"]["id"].clone());
+        ids.push(r.json()["order"]["id"].clone());
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(odoo_orders_with_origin(&env, "K-race"), 1);
@@ -401,7 +397,7 @@ fn order_as_json_on_stdin() {
         .unwrap();
     let run = TestEnv::collect(child.wait_with_output().unwrap());
     assert_eq!(run.code, 0, "{}", run.all());
-    let j = json(&run);
+    let j = run.json();
     assert_eq!(j["order"]["total_amount"], "857.87");
     assert_eq!(j["idempotency_key"], "K-json");
 }
@@ -529,8 +525,12 @@ fn import_twice_gives_the_same_local_order() {
         "--odoo-partner-id",
         "9",
     ]);
-    let a = json(&env.run(&["orders", "import", "--odoo-id", "1", "--json"]));
-    let b = json(&env.run(&["orders", "import", "--odoo-id", "1", "--json"]));
+    let a = env
+        .run(&["orders", "import", "--odoo-id", "1", "--json"])
+        .json();
+    let b = env
+        .run(&["orders", "import", "--odoo-id", "1", "--json"])
+        .json();
     assert_eq!(a["created"], true);
     assert_eq!(b["created"], false);
     assert_eq!(a["order"]["id"], b["order"]["id"]);
@@ -577,7 +577,7 @@ fn concurrent_imports_store_one_row() {
         .iter()
         .map(|r| {
             assert_eq!(r.code, 0, "{}", r.all());
-            json(r)["order"]["id"].clone()
+            r.json()["order"]["id"].clone()
         })
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
@@ -612,7 +612,7 @@ fn list_pulls_missing_orders_with_one_search_read() {
     env.fake.reset_calls();
     let run = env.run(&["orders", "list", "--customer", "1", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let j = json(&run);
+    let j = run.json();
     assert_eq!(
         j["sync"]["pulled"], 5,
         "the demo has 5 orders for partner 9"
@@ -622,7 +622,9 @@ fn list_pulls_missing_orders_with_one_search_read() {
     // version (auto) + authenticate + search_read: nothing per order.
     assert_eq!(env.fake.requests(), 3, "{:?}", env.fake.all_calls());
     // Again: nothing new to pull.
-    let again = json(&env.run(&["orders", "list", "--customer", "1", "--json"]));
+    let again = env
+        .run(&["orders", "list", "--customer", "1", "--json"])
+        .json();
     assert_eq!(again["sync"]["pulled"], 0);
 }
 
@@ -673,23 +675,25 @@ fn list_shows_odoo_amount_when_above_zero_else_portal_amount() {
 #[test]
 fn sync_status_follows_odoo_state() {
     let env = with_customer();
-    let j = json(&env.run(&[
-        "orders",
-        "create",
-        "--customer",
-        "1",
-        "--amount",
-        "5",
-        "--json",
-    ]));
+    let j = env
+        .run(&[
+            "orders",
+            "create",
+            "--customer",
+            "1",
+            "--amount",
+            "5",
+            "--json",
+        ])
+        .json();
     let odoo_id = j["order"]["odoo_order_id"].as_i64().unwrap();
     env.fake
         .with_world(|w| w.orders.get_mut(&odoo_id).unwrap().state = "sale".into());
     let run = env.run(&["orders", "sync-status", "--order-id", "1", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let r = json(&run);
+    let r = run.json();
     assert_eq!(r["changed"][0]["to"], "confirmed");
-    let show = json(&env.run(&["orders", "show", "1", "--json"]));
+    let show = env.run(&["orders", "show", "1", "--json"]).json();
     assert_eq!(show["status"], "confirmed");
     assert_eq!(show["odoo_state"], "sale");
 }
@@ -725,10 +729,10 @@ fn customers_link_finds_the_partner_by_email_or_creates_it() {
         "--email",
         "new@example.com",
     ]);
-    let a = json(&env.run(&["customers", "link", "1", "--json"]));
+    let a = env.run(&["customers", "link", "1", "--json"]).json();
     assert_eq!(a["partner"]["id"], 9);
     assert_eq!(a["created_partner"], false);
-    let b = json(&env.run(&["customers", "link", "2", "--json"]));
+    let b = env.run(&["customers", "link", "2", "--json"]).json();
     assert_eq!(b["created_partner"], true);
     assert!(env.fake.with_world(|w| {
         w.partners

@@ -6,14 +6,10 @@ use std::time::Duration;
 use orderbridge::fake::{FakeOptions, Fault, FaultRule};
 use rust_decimal::Decimal;
 
-use crate::env::{Run, TestEnv};
+use crate::env::TestEnv;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()))
 }
 
 /// Stores local orders for these Odoo ids with these portal amounts, created now.
@@ -110,7 +106,7 @@ fn float_noise_from_odoo_is_no_change() {
     env.fake.with_world(|w| {
         w.orders.get_mut(&1).unwrap().amount_total_wire = Some("857.8699999".into())
     });
-    let j = json(&env.run(&["orders", "sync-amounts", "--json"]));
+    let j = env.run(&["orders", "sync-amounts", "--json"]).json();
     assert_eq!(result_of(&j, 1)["result"], "no_change");
     assert_eq!(portal_amount(&env, 1), d("857.87"));
 }
@@ -180,7 +176,7 @@ fn a_failed_chunk_does_not_stop_the_others() {
         "1",
         "--json",
     ]);
-    let j = json(&run);
+    let j = run.json();
     assert_eq!(j["summary"]["failed"], 10, "{}", run.stderr);
     assert_eq!(j["summary"]["updated"], 20);
     assert_ne!(run.code, 0);
@@ -234,9 +230,9 @@ fn recent_means_created_in_the_last_30_days_and_all_means_all() {
     )
     .unwrap();
     let recent = env.run(&["orders", "sync-amounts", "--json"]);
-    assert_eq!(json(&recent)["summary"]["found"], 1);
+    assert_eq!(recent.json()["summary"]["found"], 1);
     let all = env.run(&["orders", "sync-amounts", "--all", "--json"]);
-    assert_eq!(json(&all)["summary"]["found"], 2);
+    assert_eq!(all.json()["summary"]["found"], 2);
 }
 
 #[test]
@@ -278,7 +274,9 @@ fn with_status_syncs_the_state_in_the_same_pass() {
     env.fake
         .with_world(|w| w.orders.get_mut(&1).unwrap().state = "cancel".into());
     env.fake.reset_calls();
-    let j = json(&env.run(&["orders", "sync-amounts", "--with-status", "--json"]));
+    let j = env
+        .run(&["orders", "sync-amounts", "--with-status", "--json"])
+        .json();
     assert_eq!(
         result_of(&j, 1)["status_change"],
         serde_json::json!(["pending", "cancelled"])

@@ -4,10 +4,6 @@ use orderbridge::fake::{Fault, FaultRule, world};
 
 use crate::env::TestEnv;
 
-fn json(run: &crate::env::Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()))
-}
-
 #[test]
 fn reports_version_protocol_user_and_rights_over_each_protocol() {
     let env = TestEnv::new();
@@ -21,7 +17,7 @@ fn reports_version_protocol_user_and_rights_over_each_protocol() {
             "--json",
         ]);
         assert_eq!(run.code, 0, "{protocol}: {}", run.all());
-        let j = json(&run);
+        let j = run.json();
         assert_eq!(j["protocol"], protocol);
         assert_eq!(j["server_version"], "19.0");
         assert_eq!(j["uid"], 2);
@@ -39,14 +35,14 @@ fn auto_picks_json2_on_odoo_19_with_an_api_key() {
     let env = TestEnv::new();
     env.write_env(&[("ODOO_API_KEY", world::ADMIN_API_KEY)]);
     let run = env.run(&["odoo", "test-connection", "--json"]);
-    assert_eq!(json(&run)["protocol"], "json2", "{}", run.all());
+    assert_eq!(run.json()["protocol"], "json2", "{}", run.all());
 }
 
 #[test]
 fn auto_picks_jsonrpc_without_an_api_key() {
     let env = TestEnv::new();
     let run = env.run(&["odoo", "test-connection", "--json"]);
-    assert_eq!(json(&run)["protocol"], "jsonrpc", "{}", run.all());
+    assert_eq!(run.json()["protocol"], "jsonrpc", "{}", run.all());
 }
 
 #[test]
@@ -87,7 +83,7 @@ fn user_without_sales_rights_fails_the_check() {
     ]);
     let run = env.run(&["odoo", "test-connection", "--json"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert_eq!(json(&run)["sale_order"]["read"], false);
+    assert_eq!(run.json()["sale_order"]["read"], false);
 }
 
 fn assert_one_line_error(run: &crate::env::Run, code: i32, needles: &[&str]) {
