@@ -2,7 +2,7 @@
 //!
 //! Every transport decodes into [`Value`]; typed records are built from it with the helpers
 //! here, so that `False`-for-empty, many2one pairs, naive UTC date strings and float money are
-//! handled in one place. Doubles keep their wire text so that money is never an `f64`.
+//! handled in one place. Doubles keep their wire text, so money never passes through a binary float.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
