@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::Context;
 use crate::error::Error;
 use crate::money::parse_user_amount;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, TransportKind, Value, domain};
+use crate::odoo::{OdooClient, OdooError, SaleOrder, TransportKind, Value, domain};
 use crate::store::intents::{Intent, IntentState};
 use crate::store::orders::{NewOrder, OrderRow};
 use crate::store::{Store, to_text};
@@ -302,29 +302,17 @@ async fn find_by_key(
     field: &str,
     key: &str,
 ) -> Result<Option<SaleOrder>, OdooError> {
-    let domain = domain(field, "=", Value::str(key));
-    let rows = client
-        .search_read(
-            "sale.order",
-            domain,
-            SaleOrder::FIELDS,
-            SearchOpts {
-                order: Some("id"),
-                ..Default::default()
-            },
-        )
+    let orders = client
+        .sale_orders(domain(field, "=", Value::str(key)))
         .await?;
-    if rows.len() > 1 {
+    if orders.len() > 1 {
         tracing::warn!(
             key,
-            count = rows.len(),
+            count = orders.len(),
             "several Odoo orders carry this idempotency key; adopting the oldest"
         );
     }
-    rows.first()
-        .map(SaleOrder::from_value)
-        .transpose()
-        .map_err(OdooError::from)
+    Ok(orders.into_iter().next())
 }
 
 fn local_order(req: &OrderRequest, customer_id: i64, key: &str, o: &SaleOrder) -> NewOrder {

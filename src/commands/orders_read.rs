@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::Context;
 use crate::error::Error;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value, domain};
+use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::rules::{AmountSource, effective_amount, status_for_state};
 use crate::store::Store;
 use crate::store::orders::{NewOrder, OrderRow};
@@ -124,37 +124,27 @@ async fn pull(
     partners: &HashMap<i64, i64>,
 ) -> Result<usize, Error> {
     let ids: Vec<i64> = partners.keys().copied().collect();
-    let domain = domain("partner_id", "in", Value::ints(&ids));
-    let rows = client
-        .search_read(
-            "sale.order",
-            domain,
-            SaleOrder::FIELDS,
-            SearchOpts {
-                order: Some("id"),
-                ..Default::default()
-            },
-        )
+    let orders = client
+        .sale_orders(domain("partner_id", "in", Value::ints(&ids)))
         .await?;
-    let orders: Vec<SaleOrder> = rows
-        .iter()
-        .map(SaleOrder::from_value)
-        .collect::<Result<_, _>>()
-        .map_err(OdooError::from)?;
     let present = store.odoo_ids_present(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
-    let mut pulled = 0;
-    for o in &orders {
-        if present.contains(&o.id) {
-            store.record_seen(o.id, o.amount_total, &o.state, status_for_state(&o.state))?;
-            continue;
+    // All the writes of one pull in one transaction.
+    let pulled = store.in_write_tx(|store| {
+        let mut pulled = 0;
+        for o in &orders {
+            if present.contains(&o.id) {
+                store.record_seen(o.id, o.amount_total, &o.state, status_for_state(&o.state))?;
+                continue;
+            }
+            let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
+            let (row, created) = store.insert_order_in_tx(&new_from_odoo(o, customer))?;
+            if created {
+                pulled += 1;
+                tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
+            }
         }
-        let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
-        let (row, created) = store.insert_order(&new_from_odoo(o, customer))?;
-        if created {
-            pulled += 1;
-            tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
-        }
-    }
+        Ok(pulled)
+    })?;
     Ok(pulled)
 }
 

@@ -387,6 +387,20 @@ impl OdooClient {
         list(self.execute(call).await?, model, "search_read")
     }
 
+    /// The sale orders matching `domain`, oldest first, decoded.
+    pub async fn sale_orders(&self, domain: Value) -> Result<Vec<SaleOrder>, OdooError> {
+        let opts = SearchOpts {
+            order: Some("id"),
+            ..Default::default()
+        };
+        let rows = self
+            .search_read("sale.order", domain, SaleOrder::FIELDS, opts)
+            .await?;
+        rows.iter()
+            .map(|v| SaleOrder::from_value(v).map_err(OdooError::from))
+            .collect()
+    }
+
     pub async fn read(
         &self,
         model: &str,

@@ -208,6 +208,14 @@ impl Store {
         })
     }
 
+    /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
+    pub fn in_write_tx<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        let tx = self.write_tx()?;
+        let out = f(self)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

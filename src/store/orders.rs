@@ -94,10 +94,7 @@ impl Store {
     /// row and whether this call created it. Safe under concurrent processes: the loser of a
     /// race reads the winner's row.
     pub fn insert_order(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
-        let tx = self.write_tx()?;
-        let r = self.insert_order_in_tx(o)?;
-        tx.commit()?;
-        Ok(r)
+        self.in_write_tx(|s| s.insert_order_in_tx(o))
     }
 
     pub(crate) fn insert_order_in_tx(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
