@@ -2,7 +2,7 @@
 //! exit code that cron and monitoring rely on and a hint a person can act on.
 
 use crate::config::ConfigError;
-use crate::odoo::OdooError;
+use crate::odoo::{FaultKind, OdooError};
 use crate::store::StoreError;
 
 /// Exit codes (documented in README).
@@ -54,7 +54,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
             Error::Busy { .. } => exit::LOCKED,
-            Error::Odoo(OdooError::Config(_)) => exit::USAGE,
+            Error::Odoo(e) if e.is_misconfigured() => exit::USAGE,
             Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
             Error::Store(StoreError::NotFound(_)) => exit::USAGE,
@@ -62,6 +62,7 @@ impl Error {
                 exit::FAILED
             }
             Error::Store(_) => exit::DATABASE,
+            Error::NotCreated { cause, .. } if cause.is_misconfigured() => exit::USAGE,
             Error::NotCreated { cause, .. } if cause.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::NotCreated { .. } => exit::FAILED,
         }
@@ -92,7 +93,15 @@ impl Error {
                 "{}; then retry (safe with --idempotency-key {key})",
                 cause.hint()
             )),
-            Error::NotCreated { .. } => Some("fix the order and run the command again".into()),
+            Error::NotCreated {
+                cause:
+                    OdooError::Fault {
+                        kind: FaultKind::User,
+                        ..
+                    },
+                ..
+            } => Some("fix the order and run the command again".into()),
+            Error::NotCreated { cause, .. } => Some(cause.hint().to_string()),
         }
     }
 

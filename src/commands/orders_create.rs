@@ -459,18 +459,24 @@ async fn create_in_odoo(
     key_field: &str,
     key: &str,
 ) -> Result<SaleOrder, Error> {
+    let dialect = client.dialect().await.map_err(|e| {
+        let _ = store.release_intent(key, &e.to_string());
+        Error::NotCreated {
+            cause: e,
+            key: key.to_string(),
+            outcome_unknown: false,
+        }
+    })?;
     let lines: Vec<Value> = req
         .lines
         .iter()
         .map(|l| {
-            let mut vals = vec![
-                ("product_id", Value::Int(l.product_id)),
-                ("product_uom_qty", Value::decimal(l.quantity)),
-            ];
-            if let Some(p) = l.price_unit {
-                vals.push(("price_unit", Value::decimal(p)));
-            }
-            Value::Array(vec![Value::Int(0), Value::Int(0), Value::object(vals)])
+            dialect.order_line(
+                l.product_id,
+                Value::decimal(l.quantity),
+                l.price_unit.map(Value::decimal),
+                None,
+            )
         })
         .collect();
     let mut vals = vec![

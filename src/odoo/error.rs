@@ -23,6 +23,30 @@ pub enum TransportKind {
     Other,
 }
 
+/// What kind of exception an Odoo fault carries, from its fault code (XML-RPC) or its
+/// exception's module (JSON-RPC, JSON-2), never from its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `odoo.exceptions.UserError`, `ValidationError`, `MissingError`: about the data sent.
+    User,
+    /// `odoo.exceptions.AccessError`: the user's rights.
+    Access,
+    /// Any other exception (`IndexError`, `TypeError`, ...): Odoo failed on the request,
+    /// which is no fault of the order's data.
+    Internal,
+}
+
+impl FaultKind {
+    /// From a Python exception path such as `odoo.exceptions.UserError` or `builtins.KeyError`.
+    pub fn of_exception_path(path: &str) -> FaultKind {
+        match path.strip_prefix("odoo.exceptions.") {
+            Some("AccessError") => FaultKind::Access,
+            Some(_) => FaultKind::User,
+            None => FaultKind::Internal,
+        }
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum OdooError {
     #[error("{}", transport_message(*.kind, .url, .detail))]
@@ -50,16 +74,30 @@ pub enum OdooError {
     #[error("database '{db}' does not exist on the Odoo server")]
     UnknownDatabase { db: String },
 
-    #[error("Odoo refused {call}: {exception}: {}", one_line(.message))]
+    #[error("{}", fault_message(*.kind, .call, .exception, .message))]
     Fault {
         /// `model.method` that was called.
         call: String,
+        kind: FaultKind,
         /// Short exception name: `AccessError`, `MissingError`, `ValidationError`, ...
         exception: String,
         message: String,
         /// The server traceback, shown only with `-v`.
         traceback: Option<String>,
     },
+
+    /// Odoo answered an API call with a redirect, which the client never follows.
+    #[error(
+        "Odoo at {url} answered HTTP {status}, a redirect to '{location}', instead of an API answer"
+    )]
+    Redirected {
+        status: u16,
+        url: String,
+        location: String,
+    },
+
+    #[error("this server is Odoo {server_version}; JSON-2 needs Odoo 19 or later")]
+    Json2Unsupported { server_version: String, major: u32 },
 
     #[error("Odoo sent an answer that could not be read ({detail})")]
     Protocol { detail: String },
@@ -85,6 +123,16 @@ fn transport_message(kind: TransportKind, url: &str, detail: &str) -> String {
     }
 }
 
+fn fault_message(kind: FaultKind, call: &str, exception: &str, message: &str) -> String {
+    match kind {
+        FaultKind::Internal => format!(
+            "Odoo failed on {call} with an unexpected {exception}: {}",
+            one_line(message)
+        ),
+        _ => format!("Odoo refused {call}: {exception}: {}", one_line(message)),
+    }
+}
+
 /// Odoo's messages span lines; an error line must not.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -105,6 +153,9 @@ fn detail_suffix(s: &str) -> String {
         format!(" ({s})")
     }
 }
+
+/// What to do when Odoo failed inside on a request.
+pub const INTERNAL_FAULT_HINT: &str = "this is an error inside Odoo, not a problem with the data sent: run with -v to see Odoo's traceback, and check the server's Odoo version (orderbridge supports 16 to 19)";
 
 impl OdooError {
     /// What the user can do about it, in one line.
@@ -135,8 +186,21 @@ impl OdooError {
                 "check ODOO_USERNAME and ODOO_PASSWORD or ODOO_API_KEY (JSON-2 needs ODOO_API_KEY)"
             }
             OdooError::UnknownDatabase { .. } => "check ODOO_DB",
-            OdooError::Fault { exception, .. } if exception == "AccessError" => {
+            OdooError::Fault {
+                kind: FaultKind::Access,
+                ..
+            } => {
                 "the Odoo user lacks the access rights for this operation; ask an Odoo administrator"
+            }
+            OdooError::Fault {
+                kind: FaultKind::Internal,
+                ..
+            } => INTERNAL_FAULT_HINT,
+            OdooError::Redirected { .. } => {
+                "set ODOO_URL to the server's base URL (https://host, without /odoo or /web); on /json/2 a redirect to /web/login means the server has no JSON-2"
+            }
+            OdooError::Json2Unsupported { .. } => {
+                "use ODOO_PROTOCOL=jsonrpc or auto (JSON-RPC and XML-RPC work on Odoo 16 to 19)"
             }
             OdooError::Fault { .. } => "Odoo rejected the request; see the message above",
             OdooError::Protocol { .. } => {
@@ -161,6 +225,16 @@ impl OdooError {
             OdooError::Protocol { .. } => true,
             _ => false,
         }
+    }
+
+    /// True when the settings, not Odoo, must change (exit code 2).
+    pub fn is_misconfigured(&self) -> bool {
+        matches!(
+            self,
+            OdooError::Config(_)
+                | OdooError::Redirected { .. }
+                | OdooError::Json2Unsupported { .. }
+        )
     }
 
     /// True when Odoo could not be reached or refused our credentials (exit code 3).

@@ -1,36 +1,50 @@
 //! Odoo 19's JSON-2 API: `POST /json/2/<model>/<method>`, bearer API key, named arguments,
 //! real HTTP statuses for errors.
 
-use super::error::{OdooError, short_exception, snippet};
+use super::error::{FaultKind, OdooError, short_exception, snippet};
 use super::transport::{Http, Reply};
 use super::value::Value;
 use super::{Call, Ctx};
 
-pub(crate) async fn execute(http: &Http, ctx: &Ctx, call: &Call<'_>) -> Result<Value, OdooError> {
+/// A JSON-2 request: path, headers (the key among them) and body.
+pub(crate) struct Request {
+    pub path: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+pub(crate) fn request(ctx: &Ctx, call: &Call<'_>) -> Result<Request, OdooError> {
     let key = ctx.api_key.as_ref().ok_or_else(|| {
         OdooError::Config(
             "ODOO_PROTOCOL=json2 needs ODOO_API_KEY (an API key from the Odoo user's preferences)"
                 .into(),
         )
     })?;
-    let mut body: Vec<(String, Value)> = Vec::with_capacity(call.kwargs.len() + 1);
-    if let Some(ids) = call.ids {
-        body.push(("ids".into(), Value::ints(ids)));
-    }
-    for (k, v) in &call.kwargs {
-        body.push(((*k).into(), v.clone()));
-    }
-    let json =
-        serde_json::to_vec(&Value::Struct(body).to_json()).map_err(|e| OdooError::Protocol {
+    let body = serde_json::to_vec(&Value::Struct(call.json2_body()).to_json()).map_err(|e| {
+        OdooError::Protocol {
             detail: e.to_string(),
-        })?;
+        }
+    })?;
     let mut headers = vec![("Authorization", format!("bearer {}", key.expose()))];
     if !ctx.db.is_empty() {
         headers.push(("X-Odoo-Database", ctx.db.clone()));
     }
-    let path = format!("/json/2/{}/{}", call.model, call.method);
+    Ok(Request {
+        path: format!("/json/2/{}/{}", call.model, call.method),
+        headers,
+        body,
+    })
+}
+
+pub(crate) async fn execute(http: &Http, ctx: &Ctx, call: &Call<'_>) -> Result<Value, OdooError> {
+    let req = request(ctx, call)?;
     let reply = http
-        .post(&path, "application/json; charset=utf-8", &headers, json)
+        .post(
+            &req.path,
+            "application/json; charset=utf-8",
+            &req.headers,
+            req.body,
+        )
         .await?;
     interpret(http, ctx, call, reply)
 }
@@ -52,7 +66,8 @@ fn interpret(http: &Http, ctx: &Ctx, call: &Call<'_>, reply: Reply) -> Result<Va
             });
         }
         return Err(OdooError::Fault {
-            call: format!("{}.{}", call.model, call.method),
+            call: call.label(),
+            kind: FaultKind::of_exception_path(name),
             exception: short_exception(name),
             message: message.trim_end().to_string(),
             traceback: j["debug"].as_str().map(str::to_string),

@@ -3,13 +3,31 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::error::{OdooError, parse_traceback, short_exception, snippet};
+use super::error::{FaultKind, OdooError, parse_traceback, short_exception, snippet};
 use super::json2::parse_json;
 use super::transport::Http;
 use super::value::Value;
 use super::{Call, Ctx, execute_kw_args, fault_to_error};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The body of a JSON-RPC call of `service.method(*args)`.
+pub(crate) fn request_body(
+    service: &str,
+    method: &str,
+    args: Vec<Value>,
+    id: u64,
+) -> Result<Vec<u8>, OdooError> {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "method": "call",
+        "params": {"service": service, "method": method, "args": Value::Array(args).to_json()},
+        "id": id,
+    });
+    serde_json::to_vec(&body).map_err(|e| OdooError::Protocol {
+        detail: e.to_string(),
+    })
+}
 
 /// Calls `service.method(*args)` and returns the result (`Nil` when Odoo sends no result,
 /// which it does for methods that return None).
@@ -21,16 +39,12 @@ pub(crate) async fn call_service(
     args: Vec<Value>,
     what: &str,
 ) -> Result<Value, OdooError> {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let body = serde_json::json!({
-        "jsonrpc": "2.0",
-        "method": "call",
-        "params": {"service": service, "method": method, "args": Value::Array(args).to_json()},
-        "id": id,
-    });
-    let body = serde_json::to_vec(&body).map_err(|e| OdooError::Protocol {
-        detail: e.to_string(),
-    })?;
+    let body = request_body(
+        service,
+        method,
+        args,
+        NEXT_ID.fetch_add(1, Ordering::Relaxed),
+    )?;
     let reply = http.post("/jsonrpc", "application/json", &[], body).await?;
     if reply.status != 200 || reply.is_html() {
         return Err(OdooError::Http {
@@ -58,7 +72,8 @@ pub(crate) async fn call_service(
         } else {
             short_exception(name)
         };
-        return Err(fault_to_error(ctx, what, exception, message, debug));
+        let kind = FaultKind::of_exception_path(name);
+        return Err(fault_to_error(ctx, what, kind, exception, message, debug));
     }
     match j.get("result") {
         Some(r) => Ok(Value::from_json(r)),
@@ -75,14 +90,13 @@ pub(crate) async fn execute(
     uid: i64,
     call: &Call<'_>,
 ) -> Result<Value, OdooError> {
-    let what = format!("{}.{}", call.model, call.method);
     call_service(
         http,
         ctx,
         "object",
         "execute_kw",
         execute_kw_args(ctx, uid, call),
-        &what,
+        &call.label(),
     )
     .await
 }

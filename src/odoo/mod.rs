@@ -4,6 +4,8 @@
 //! once per run (a password check costs Odoo about a second), and turns every answer into
 //! a [`Value`] or a typed [`OdooError`].
 
+mod call;
+mod dialect;
 pub mod error;
 mod json2;
 mod jsonrpc;
@@ -18,7 +20,9 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-pub use error::{OdooError, TransportKind};
+pub use call::{Call, SearchOpts};
+pub use dialect::Dialect;
+pub use error::{FaultKind, OdooError, TransportKind};
 pub use models::{Partner, SaleOrder};
 pub use value::{DecodeError, Many2One, Record, Value, domain};
 
@@ -86,45 +90,6 @@ pub struct ServerVersion {
     pub major: u32,
 }
 
-/// One model method call, in a shape every protocol can carry: the record ids (for methods
-/// on records) and named arguments.
-#[derive(Debug, Clone)]
-pub struct Call<'a> {
-    pub model: &'a str,
-    pub method: &'a str,
-    pub ids: Option<&'a [i64]>,
-    pub kwargs: Vec<(&'static str, Value)>,
-}
-
-impl<'a> Call<'a> {
-    pub fn new(model: &'a str, method: &'a str) -> Self {
-        Call {
-            model,
-            method,
-            ids: None,
-            kwargs: Vec::new(),
-        }
-    }
-
-    pub fn on(mut self, ids: &'a [i64]) -> Self {
-        self.ids = Some(ids);
-        self
-    }
-
-    pub fn arg(mut self, name: &'static str, v: impl Into<Value>) -> Self {
-        self.kwargs.push((name, v.into()));
-        self
-    }
-}
-
-/// Options of `search` / `search_read`.
-#[derive(Debug, Clone, Default)]
-pub struct SearchOpts<'a> {
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
-    pub order: Option<&'a str>,
-}
-
 /// The parts of the configuration the protocol adapters need.
 pub(crate) struct Ctx {
     pub db: String,
@@ -144,12 +109,12 @@ impl Ctx {
     }
 }
 
-/// The protocol and identity settled on at the first call.
+/// The protocol, identity and server version settled on at the first call.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub protocol: Protocol,
     pub uid: i64,
-    pub version: Option<ServerVersion>,
+    pub version: ServerVersion,
 }
 
 pub struct OdooClient {
@@ -192,33 +157,45 @@ impl OdooClient {
         &self.ctx.db
     }
 
-    /// Settles the protocol and logs in, once; later calls reuse the session.
+    /// Settles the protocol, learns the server version and logs in, once; later calls
+    /// reuse the session. Two round trips whatever the protocol.
     pub async fn session(&self) -> Result<&Session, OdooError> {
         self.session.get_or_try_init(|| self.open_session()).await
     }
 
     async fn open_session(&self) -> Result<Session, OdooError> {
         let (protocol, version) = match self.choice {
-            ProtocolChoice::Fixed(p) => (p, None),
             ProtocolChoice::Auto => {
+                // common.version over JSON-RPC answers on every version from 16 to 19.
                 let v = self.version_via(Protocol::JsonRpc).await?;
-                let p = if v.major >= 19 && self.ctx.api_key.is_some() {
+                let p = if Dialect::of(&v).has_json2() && self.ctx.api_key.is_some() {
                     Protocol::Json2
                 } else {
                     Protocol::JsonRpc
                 };
-                (p, Some(v))
+                (p, v)
             }
+            ProtocolChoice::Fixed(Protocol::Json2) => {
+                (Protocol::Json2, self.json2_version().await?)
+            }
+            ProtocolChoice::Fixed(p) => (p, self.version_via(p).await?),
         };
+        if !dialect::SUPPORTED.contains(&version.major) {
+            tracing::warn!(server_version = %version.server_version, "this Odoo version is outside the versions orderbridge is tested with (16 to 19)");
+        }
+        if protocol == Protocol::Json2 && !Dialect::of(&version).has_json2() {
+            return Err(json2_unsupported(version));
+        }
         let uid = match protocol {
             Protocol::Json2 => {
                 // JSON-2 has no login step: the API key is checked on every call. Ask who we are.
-                let ctx = json2::execute(
-                    &self.http,
-                    &self.ctx,
-                    &Call::new("res.users", "context_get"),
-                )
-                .await?;
+                let ctx = json2::execute(&self.http, &self.ctx, &Call::context_get())
+                    .await
+                    .map_err(|e| match e {
+                        // No JSON-2 after all: Odoo sends the API call to its login page.
+                        OdooError::Redirected { .. } => json2_unsupported(version.clone()),
+                        e => e,
+                    })?;
                 ctx.get("uid")
                     .and_then(Value::as_i64)
                     .ok_or_else(|| OdooError::Protocol {
@@ -227,7 +204,7 @@ impl OdooClient {
             }
             Protocol::JsonRpc | Protocol::XmlRpc => self.authenticate(protocol).await?,
         };
-        tracing::debug!(%protocol, uid, "odoo session opened");
+        tracing::debug!(%protocol, uid, server_version = %version.server_version, "odoo session opened");
         Ok(Session {
             protocol,
             uid,
@@ -250,24 +227,9 @@ impl OdooClient {
             Value::str(secret.expose()),
             Value::Struct(Vec::new()),
         ];
-        let what = "common.authenticate";
-        let v = match protocol {
-            Protocol::XmlRpc => {
-                xmlrpc::call_service(
-                    &self.http,
-                    &self.ctx,
-                    "/xmlrpc/2/common",
-                    "authenticate",
-                    &args,
-                    what,
-                )
-                .await?
-            }
-            _ => {
-                jsonrpc::call_service(&self.http, &self.ctx, "common", "authenticate", args, what)
-                    .await?
-            }
-        };
+        let v = self
+            .call_service(protocol, "authenticate", args, "common.authenticate")
+            .await?;
         match v {
             Value::Int(uid) if uid > 0 => Ok(uid),
             // A wrong password is not a fault: Odoo answers False.
@@ -282,84 +244,68 @@ impl OdooClient {
         }
     }
 
-    /// The server's version, over the given protocol's unauthenticated endpoint.
-    async fn version_via(&self, protocol: Protocol) -> Result<ServerVersion, OdooError> {
-        let v = match protocol {
+    /// `common.<method>(*args)` over XML-RPC or JSON-RPC.
+    async fn call_service(
+        &self,
+        protocol: Protocol,
+        method: &str,
+        args: Vec<Value>,
+        what: &str,
+    ) -> Result<Value, OdooError> {
+        match protocol {
             Protocol::XmlRpc => {
                 xmlrpc::call_service(
                     &self.http,
                     &self.ctx,
                     "/xmlrpc/2/common",
-                    "version",
-                    &[],
-                    "common.version",
+                    method,
+                    &args,
+                    what,
                 )
-                .await?
+                .await
             }
-            Protocol::JsonRpc => {
-                jsonrpc::call_service(
-                    &self.http,
-                    &self.ctx,
-                    "common",
-                    "version",
-                    vec![],
-                    "common.version",
-                )
-                .await?
-            }
-            Protocol::Json2 => {
-                let reply = self.http.get("/web/version").await?;
-                if reply.status != 200 {
-                    return Err(OdooError::Http {
-                        status: reply.status,
-                        url: self.url().to_string(),
-                        snippet: error::snippet(&reply.body),
-                    });
-                }
-                let j = json2::parse_json(&reply.body)?;
-                Value::object([
-                    ("server_version", Value::from_json(&j["version"])),
-                    ("server_version_info", Value::from_json(&j["version_info"])),
-                ])
-            }
-        };
-        let text = v
-            .get("server_version")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let major = v
-            .get("server_version_info")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(Value::as_i64)
-            .map(|m| m as u32)
-            .or_else(|| {
-                // "saas~18.2" and similar: take the first run of digits.
-                let digits: String = text
-                    .chars()
-                    .skip_while(|c| !c.is_ascii_digit())
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                digits.parse().ok()
-            })
-            .ok_or_else(|| OdooError::Protocol {
-                detail: format!("the server version '{text}' could not be read"),
-            })?;
-        Ok(ServerVersion {
-            server_version: text,
-            major,
-        })
+            _ => jsonrpc::call_service(&self.http, &self.ctx, "common", method, args, what).await,
+        }
     }
 
-    /// The server version (asked over the session's protocol, reused if auto-detection
-    /// already asked).
-    pub async fn version(&self) -> Result<ServerVersion, OdooError> {
-        let s = self.session().await?;
-        match &s.version {
-            Some(v) => Ok(v.clone()),
-            None => self.version_via(s.protocol).await,
+    /// The server's version over an RPC protocol's unauthenticated `common.version`.
+    async fn version_via(&self, protocol: Protocol) -> Result<ServerVersion, OdooError> {
+        let v = self
+            .call_service(protocol, "version", vec![], "common.version")
+            .await?;
+        ServerVersion::from_value(&v)
+    }
+
+    /// The version for a JSON-2 session: `GET /web/version` (Odoo 19), else `common.version`
+    /// over JSON-RPC, which older servers answer, so that the error can name their version.
+    async fn json2_version(&self) -> Result<ServerVersion, OdooError> {
+        let reply = match self.http.get("/web/version").await {
+            Ok(reply) => Some(reply),
+            Err(OdooError::Redirected { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(reply) = reply
+            && reply.status == 200
+            && !reply.is_html()
+            && let Ok(j) = json2::parse_json(&reply.body)
+        {
+            let v = Value::object([
+                ("server_version", Value::from_json(&j["version"])),
+                ("server_version_info", Value::from_json(&j["version_info"])),
+            ]);
+            return ServerVersion::from_value(&v);
         }
+        self.version_via(Protocol::JsonRpc).await
+    }
+
+    /// The server version (learnt when the session opened).
+    pub async fn version(&self) -> Result<ServerVersion, OdooError> {
+        Ok(self.session().await?.version.clone())
+    }
+
+    /// Field names and states of the server's version.
+    pub async fn dialect(&self) -> Result<Dialect, OdooError> {
+        Ok(Dialect::of(&self.session().await?.version))
     }
 
     /// Calls a model method; the generic entry point behind every helper below.
@@ -380,10 +326,7 @@ impl OdooClient {
         fields: &[&str],
         opts: SearchOpts<'_>,
     ) -> Result<Vec<Value>, OdooError> {
-        let mut call = Call::new(model, "search_read")
-            .arg("domain", domain)
-            .arg("fields", Value::strs(fields));
-        call = with_opts(call, &opts);
+        let call = Call::search_read(model, domain, fields, &opts);
         list(self.execute(call).await?, model, "search_read")
     }
 
@@ -407,31 +350,8 @@ impl OdooClient {
         ids: &[i64],
         fields: &[&str],
     ) -> Result<Vec<Value>, OdooError> {
-        let call = Call::new(model, "read")
-            .on(ids)
-            .arg("fields", Value::strs(fields));
-        list(self.execute(call).await?, model, "read")
-    }
-
-    pub async fn search(
-        &self,
-        model: &str,
-        domain: Value,
-        opts: SearchOpts<'_>,
-    ) -> Result<Vec<i64>, OdooError> {
-        let call = with_opts(Call::new(model, "search").arg("domain", domain), &opts);
-        list(self.execute(call).await?, model, "search")?
-            .iter()
-            .map(|v| v.as_i64().ok_or_else(|| bad_answer(model, "search", v)))
-            .collect()
-    }
-
-    pub async fn search_count(&self, model: &str, domain: Value) -> Result<i64, OdooError> {
-        let v = self
-            .execute(Call::new(model, "search_count").arg("domain", domain))
-            .await?;
-        v.as_i64()
-            .ok_or_else(|| bad_answer(model, "search_count", &v))
+        let v = self.execute(Call::read(model, ids, fields)).await?;
+        list(v, model, "read")
     }
 
     /// Creates one record per vals in one call; returns their ids in order.
@@ -441,9 +361,7 @@ impl OdooClient {
         vals_list: Vec<Value>,
     ) -> Result<Vec<i64>, OdooError> {
         let n = vals_list.len();
-        let v = self
-            .execute(Call::new(model, "create").arg("vals_list", Value::Array(vals_list)))
-            .await?;
+        let v = self.execute(Call::create(model, vals_list)).await?;
         let ids: Vec<i64> = match &v {
             Value::Int(id) => vec![*id],
             Value::Array(a) => a
@@ -460,17 +378,6 @@ impl OdooClient {
 
     pub async fn create(&self, model: &str, vals: Value) -> Result<i64, OdooError> {
         Ok(self.create_many(model, vec![vals]).await?[0])
-    }
-
-    pub async fn write(&self, model: &str, ids: &[i64], vals: Value) -> Result<(), OdooError> {
-        self.execute(Call::new(model, "write").on(ids).arg("vals", vals))
-            .await?;
-        Ok(())
-    }
-
-    /// Calls a method such as `action_confirm`; a None result comes back as `Value::Nil`.
-    pub async fn call(&self, model: &str, method: &str, ids: &[i64]) -> Result<Value, OdooError> {
-        self.execute(Call::new(model, method).on(ids)).await
     }
 
     /// The logged-in user's id and login.
@@ -492,24 +399,16 @@ impl OdooClient {
         model: &str,
         operation: &str,
     ) -> Result<bool, OdooError> {
-        let call = Call::new(model, "check_access_rights")
-            .arg("operation", operation)
-            .arg("raise_exception", false);
+        let call = Call::check_access_rights(model, operation);
         match self.execute(call).await {
             Ok(v) => Ok(v.truthy()),
-            // Newer servers may drop the deprecated method; has_access is its successor.
+            // A server without the deprecated method: has_access is its successor (18+).
             Err(OdooError::Fault {
-                exception, message, ..
-            }) if message.contains("does not exist")
-                && (exception == "AttributeError" || exception == "NotFound") =>
-            {
-                let v = self
-                    .execute(
-                        Call::new(model, "has_access")
-                            .on(&[])
-                            .arg("operation", operation),
-                    )
-                    .await?;
+                kind: FaultKind::Internal,
+                exception,
+                ..
+            }) if exception == "AttributeError" || exception == "NotFound" => {
+                let v = self.execute(Call::has_access(model, operation)).await?;
                 Ok(v.truthy())
             }
             Err(e) => Err(e),
@@ -517,17 +416,44 @@ impl OdooClient {
     }
 }
 
-fn with_opts<'a>(mut call: Call<'a>, opts: &SearchOpts<'_>) -> Call<'a> {
-    if let Some(l) = opts.limit {
-        call = call.arg("limit", i64::from(l));
+fn json2_unsupported(version: ServerVersion) -> OdooError {
+    OdooError::Json2Unsupported {
+        server_version: version.server_version,
+        major: version.major,
     }
-    if let Some(o) = opts.offset {
-        call = call.arg("offset", i64::from(o));
+}
+
+impl ServerVersion {
+    /// From `common.version`'s answer: `server_version_info[0]`, else the first number of
+    /// `server_version` (`saas~18.2`).
+    fn from_value(v: &Value) -> Result<ServerVersion, OdooError> {
+        let text = v
+            .get("server_version")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let major = v
+            .get("server_version_info")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_i64)
+            .and_then(|m| u32::try_from(m).ok())
+            .or_else(|| {
+                let digits: String = text
+                    .chars()
+                    .skip_while(|c| !c.is_ascii_digit())
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse().ok()
+            })
+            .ok_or_else(|| OdooError::Protocol {
+                detail: format!("the server version '{text}' could not be read"),
+            })?;
+        Ok(ServerVersion {
+            server_version: text,
+            major,
+        })
     }
-    if let Some(o) = opts.order {
-        call = call.arg("order", o);
-    }
-    call
 }
 
 fn list(v: Value, model: &str, method: &str) -> Result<Vec<Value>, OdooError> {
@@ -543,19 +469,9 @@ fn bad_answer(model: &str, method: &str, v: &Value) -> OdooError {
     }
 }
 
-/// `execute_kw(db, uid, secret, model, method, args, kwargs)`: ids go positionally, the rest
-/// by name.
+/// `execute_kw(db, uid, secret, model, method, args, kwargs)`, shaped by [`Call::rpc_args`].
 pub(crate) fn execute_kw_args(ctx: &Ctx, uid: i64, call: &Call<'_>) -> Vec<Value> {
-    let args = match call.ids {
-        Some(ids) => vec![Value::ints(ids)],
-        None => vec![],
-    };
-    let kwargs = Value::Struct(
-        call.kwargs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect(),
-    );
+    let (args, kwargs) = call.rpc_args();
     vec![
         Value::str(&ctx.db),
         Value::Int(uid),
@@ -563,7 +479,7 @@ pub(crate) fn execute_kw_args(ctx: &Ctx, uid: i64, call: &Call<'_>) -> Vec<Value
         Value::str(call.model),
         Value::str(call.method),
         Value::Array(args),
-        kwargs,
+        Value::Struct(kwargs),
     ]
 }
 
@@ -571,6 +487,7 @@ pub(crate) fn execute_kw_args(ctx: &Ctx, uid: i64, call: &Call<'_>) -> Vec<Value
 pub(crate) fn fault_to_error(
     ctx: &Ctx,
     what: &str,
+    kind: FaultKind,
     exception: String,
     message: String,
     traceback: Option<String>,
@@ -590,6 +507,7 @@ pub(crate) fn fault_to_error(
     }
     OdooError::Fault {
         call: what.to_string(),
+        kind,
         exception,
         message,
         traceback,

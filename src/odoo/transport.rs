@@ -48,6 +48,9 @@ impl Http {
         let client = reqwest::Client::builder()
             .user_agent(concat!("orderbridge/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)
+            // An API call is never redirected by Odoo: a redirect is an answer to report
+            // (wrong base URL; Odoo 18 sends /json/2 calls to its login page).
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| OdooError::Config(format!("cannot set up the HTTP client: {e}")))?;
@@ -95,6 +98,19 @@ impl Http {
         let started = std::time::Instant::now();
         let resp = req.send().await.map_err(|e| self.classify(&e))?;
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            return Err(OdooError::Redirected {
+                status,
+                url: self.shown.clone(),
+                location: strip_userinfo(&location),
+            });
+        }
         let content_type = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)

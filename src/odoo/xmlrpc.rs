@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::error::{OdooError, parse_traceback, snippet};
+use super::error::{FaultKind, OdooError, parse_traceback, snippet};
 use super::transport::Http;
 use super::value::Value;
 use super::{Call, Ctx, execute_kw_args, fault_to_error};
@@ -413,24 +413,33 @@ pub(crate) async fn call_service(
 }
 
 fn fault(ctx: &Ctx, what: &str, code: &Value, string: &str) -> Result<Value, OdooError> {
-    let (exception, message, traceback) = match code {
-        Value::Int(3) => ("AccessDenied".to_string(), string.to_string(), None),
-        Value::Int(4) => ("AccessError".to_string(), string.to_string(), None),
-        Value::Int(2) => {
-            let name = if string.starts_with("Record does not exist") {
-                "MissingError"
-            } else {
-                "UserError"
-            };
-            (name.to_string(), string.to_string(), None)
-        }
+    let (kind, exception, message, traceback) = match code {
+        Value::Int(3) => (
+            FaultKind::Access,
+            "AccessDenied".to_string(),
+            string.to_string(),
+            None,
+        ),
+        Value::Int(4) => (
+            FaultKind::Access,
+            "AccessError".to_string(),
+            string.to_string(),
+            None,
+        ),
+        // Code 2 carries the message only; Odoo's user-facing exceptions share it.
+        Value::Int(2) => (
+            FaultKind::User,
+            "UserError".to_string(),
+            string.to_string(),
+            None,
+        ),
         Value::Int(1) => {
+            let (name, msg) = parse_traceback(string);
             // The method ran and Odoo committed; only marshalling its None result failed.
-            if string.contains("cannot marshal None") {
+            if name == "TypeError" && msg.starts_with("cannot marshal None") {
                 return Ok(Value::Nil);
             }
-            let (name, msg) = parse_traceback(string);
-            (name, msg, Some(string.to_string()))
+            (FaultKind::Internal, name, msg, Some(string.to_string()))
         }
         // The legacy /xmlrpc/object path puts "warning -- MissingError\n\nmessage" in faultCode.
         Value::Str(s) => {
@@ -441,13 +450,19 @@ fn fault(ctx: &Ctx, what: &str, code: &Value, string: &str) -> Result<Value, Odo
                 .unwrap_or("Exception")
                 .trim()
                 .to_string();
-            (name, rest.trim().to_string(), None)
+            (FaultKind::User, name, rest.trim().to_string(), None)
         }
-        _ => ("Exception".to_string(), string.to_string(), None),
+        _ => (
+            FaultKind::Internal,
+            "Exception".to_string(),
+            string.to_string(),
+            None,
+        ),
     };
     Err(fault_to_error(
         ctx,
         what,
+        kind,
         exception,
         message.trim_end().to_string(),
         traceback,
@@ -460,14 +475,13 @@ pub(crate) async fn execute(
     uid: i64,
     call: &Call<'_>,
 ) -> Result<Value, OdooError> {
-    let what = format!("{}.{}", call.model, call.method);
     call_service(
         http,
         ctx,
         "/xmlrpc/2/object",
         "execute_kw",
         &execute_kw_args(ctx, uid, call),
-        &what,
+        &call.label(),
     )
     .await
 }

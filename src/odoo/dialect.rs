@@ -1,0 +1,119 @@
+//! What differs between the Odoo versions orderbridge supports (16 to 19): the one place
+//! that picks field names and states by the server's major version, never by trial.
+
+use super::ServerVersion;
+use super::value::Value;
+
+/// The oldest and newest major versions the project is tested against.
+pub const SUPPORTED: std::ops::RangeInclusive<u32> = 16..=19;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    pub major: u32,
+}
+
+impl Dialect {
+    pub fn of(version: &ServerVersion) -> Dialect {
+        Dialect {
+            major: version.major,
+        }
+    }
+
+    /// Odoo 19 added the JSON-2 API; older servers redirect `/json/2/...` to their login page.
+    pub fn has_json2(self) -> bool {
+        self.major >= 19
+    }
+
+    /// `sale.order.line`'s taxes: `tax_id` up to 18, `tax_ids` from 19.
+    pub fn line_taxes_field(self) -> &'static str {
+        if self.major >= 19 {
+            "tax_ids"
+        } else {
+            "tax_id"
+        }
+    }
+
+    /// `sale.order.line`'s unit of measure: `product_uom` up to 18, `product_uom_id` from 19.
+    pub fn line_uom_field(self) -> &'static str {
+        if self.major >= 19 {
+            "product_uom_id"
+        } else {
+            "product_uom"
+        }
+    }
+
+    /// The values of `sale.order.state`: Odoo 16 also has `done` (locking became a separate
+    /// boolean in 17).
+    pub fn order_states(self) -> &'static [&'static str] {
+        if self.major <= 16 {
+            &["draft", "sent", "sale", "done", "cancel"]
+        } else {
+            &["draft", "sent", "sale", "cancel"]
+        }
+    }
+
+    /// An order line as a `(0, 0, vals)` create command. `taxes`: `None` keeps the
+    /// product's taxes; `Some(ids)` replaces them (`(6, 0, ids)`).
+    pub fn order_line(
+        self,
+        product_id: i64,
+        quantity: Value,
+        price_unit: Option<Value>,
+        taxes: Option<&[i64]>,
+    ) -> Value {
+        let mut vals = vec![
+            ("product_id", Value::Int(product_id)),
+            ("product_uom_qty", quantity),
+        ];
+        if let Some(p) = price_unit {
+            vals.push(("price_unit", p));
+        }
+        if let Some(ids) = taxes {
+            let set = Value::Array(vec![Value::Int(6), Value::Int(0), Value::ints(ids)]);
+            vals.push((self.line_taxes_field(), Value::Array(vec![set])));
+        }
+        Value::Array(vec![Value::Int(0), Value::Int(0), Value::object(vals)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(major: u32) -> Dialect {
+        Dialect { major }
+    }
+
+    #[test]
+    fn line_field_names_follow_the_version() {
+        assert_eq!(
+            (d(18).line_taxes_field(), d(18).line_uom_field()),
+            ("tax_id", "product_uom")
+        );
+        assert_eq!(
+            (d(19).line_taxes_field(), d(19).line_uom_field()),
+            ("tax_ids", "product_uom_id")
+        );
+    }
+
+    #[test]
+    fn only_odoo_16_has_the_done_state() {
+        assert!(d(16).order_states().contains(&"done"));
+        assert!(!d(17).order_states().contains(&"done"));
+        assert!(!d(19).order_states().contains(&"done"));
+    }
+
+    #[test]
+    fn json2_starts_at_odoo_19() {
+        assert!(!d(18).has_json2());
+        assert!(d(19).has_json2());
+    }
+
+    #[test]
+    fn a_line_with_taxes_names_the_versions_field() {
+        let line = d(17).order_line(5, Value::Int(2), None, Some(&[]));
+        let vals = &line.as_array().unwrap()[2];
+        assert!(vals.get("tax_id").is_some());
+        assert!(vals.get("tax_ids").is_none());
+    }
+}
