@@ -34,7 +34,7 @@ pub enum Error {
     /// `orders create` did not create the order; says whether Odoo may have it after all.
     #[error("{}", not_created_message(.cause, *.outcome_unknown))]
     NotCreated {
-        cause: OdooError,
+        cause: Box<OdooError>,
         key: String,
         outcome_unknown: bool,
     },
@@ -93,14 +93,17 @@ impl Error {
                 "{}; then retry (safe with --idempotency-key {key})",
                 cause.hint()
             )),
-            Error::NotCreated {
-                cause:
+            Error::NotCreated { cause, .. }
+                if matches!(
+                    **cause,
                     OdooError::Fault {
                         kind: FaultKind::User,
                         ..
-                    },
-                ..
-            } => Some("fix the order and run the command again".into()),
+                    }
+                ) =>
+            {
+                Some("fix the order and run the command again".into())
+            }
             Error::NotCreated { cause, .. } => Some(cause.hint().to_string()),
         }
     }
@@ -108,7 +111,8 @@ impl Error {
     /// Extra detail shown with `-v` (a server traceback).
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Error::Odoo(e) | Error::NotCreated { cause: e, .. } => e.traceback(),
+            Error::Odoo(e) => e.traceback(),
+            Error::NotCreated { cause, .. } => cause.traceback(),
             _ => None,
         }
     }

@@ -96,7 +96,6 @@ pub async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
             SearchOpts {
                 limit: Some(2),
                 order: Some("id"),
-                ..Default::default()
             },
         )
         .await?;

@@ -418,7 +418,7 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
         find_by_key(&client, &key_field, &key).await.map_err(|e| {
             let _ = store.release_intent(&key, &e.to_string());
             Error::NotCreated {
-                cause: e,
+                cause: Box::new(e),
                 key: key.clone(),
                 outcome_unknown: false,
             }
@@ -462,7 +462,7 @@ async fn create_in_odoo(
     let dialect = client.dialect().await.map_err(|e| {
         let _ = store.release_intent(key, &e.to_string());
         Error::NotCreated {
-            cause: e,
+            cause: Box::new(e),
             key: key.to_string(),
             outcome_unknown: false,
         }
@@ -514,7 +514,7 @@ async fn create_in_odoo(
                 store.fail_intent(key, &e.to_string())?;
             }
             return Err(Error::NotCreated {
-                cause: e,
+                cause: Box::new(e),
                 key: key.to_string(),
                 outcome_unknown: unknown,
             });
