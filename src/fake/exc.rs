@@ -24,6 +24,7 @@ pub enum Exc {
     IdsOnModelMethod(String),
     TypeError(String),
     ValueError(String),
+    IndexError(String),
     UnknownDb(String),
 }
 
@@ -52,6 +53,7 @@ impl Exc {
             Exc::IdsOnModelMethod(q) => ("builtins.TypeError", format!("cannot call {q} with ids")),
             Exc::TypeError(m) => ("builtins.TypeError", m.clone()),
             Exc::ValueError(m) => ("builtins.ValueError", m.clone()),
+            Exc::IndexError(m) => ("builtins.IndexError", m.clone()),
             Exc::UnknownDb(db) => (
                 "psycopg2.OperationalError",
                 format!(
@@ -277,22 +279,27 @@ pub struct Bound {
     pub args: Args,
 }
 
-/// Binds an RPC call: `execute_kw` args (ids first for record methods) and kwargs.
+/// Binds an RPC call as Odoo's `call_kw` does: a record method takes its ids as the first
+/// positional argument and `create` its values as the first positional argument; a keyword
+/// in their place ends in Python's `IndexError` (Odoo 19 indexes a list, older versions a
+/// tuple), and for `create` after the method ran, so its transaction is rolled back.
 pub fn bind_rpc(
+    version: u32,
     model: &str,
     method: &str,
     args: &[Value],
     kwargs: &[(String, Value)],
 ) -> Result<Bound, Exc> {
     let sig = check_callable(model, method)?;
+    let index_error = || {
+        let seq = if version >= 19 { "list" } else { "tuple" };
+        Exc::IndexError(format!("{seq} index out of range"))
+    };
     let (ids, positional) = if sig.model_level {
         (None, args)
     } else {
         let Some((first, rest)) = args.split_first() else {
-            return Err(Exc::TypeError(format!(
-                "{}() missing 1 required positional argument: 'self'",
-                sig.qualname
-            )));
+            return Err(index_error());
         };
         (Some(ids_of(first)?), rest)
     };
@@ -313,7 +320,19 @@ pub fn bind_rpc(
         .zip(positional)
         .map(|(p, v)| (p.to_string(), v.clone()))
         .collect();
+    if let Some((k, _)) = kwargs
+        .iter()
+        .find(|(k, _)| bound.iter().any(|(b, _)| b == k))
+    {
+        return Err(Exc::TypeError(format!(
+            "{}() got multiple values for argument '{k}'",
+            sig.qualname
+        )));
+    }
     bind_kwargs(&sig, &mut bound, kwargs)?;
+    if method == "create" && positional.is_empty() {
+        return Err(index_error());
+    }
     Ok(Bound {
         ids,
         args: Args(bound),

@@ -12,6 +12,7 @@
 
 mod domain;
 mod exc;
+mod fields;
 mod server;
 pub mod world;
 
@@ -88,6 +89,8 @@ pub struct FakeOptions {
     pub orders: usize,
     /// Latency added to every call.
     pub latency: Duration,
+    /// The Odoo major version to play: 16, 17, 18 or 19.
+    pub version: u32,
 }
 
 impl Default for FakeOptions {
@@ -96,11 +99,14 @@ impl Default for FakeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             orders: 20,
             latency: Duration::ZERO,
+            version: 19,
         }
     }
 }
 
 pub(crate) struct Inner {
+    /// The Odoo major version played (16 to 19).
+    pub version: u32,
     pub world: Mutex<World>,
     calls: Mutex<BTreeMap<String, u64>>,
     requests: AtomicU64,
@@ -162,8 +168,15 @@ impl FakeOdoo {
         let listener = std::net::TcpListener::bind(opts.listen)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        if !(16..=19).contains(&opts.version) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the fake plays Odoo 16 to 19, not {}", opts.version),
+            ));
+        }
         let inner = Arc::new(Inner {
-            world: Mutex::new(World::demo(opts.orders)),
+            version: opts.version,
+            world: Mutex::new(World::demo_of(opts.version, opts.orders)),
             calls: Mutex::new(BTreeMap::new()),
             requests: AtomicU64::new(0),
             rules: Mutex::new(Vec::new()),

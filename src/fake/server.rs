@@ -34,11 +34,14 @@ pub(crate) struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// `Location` of a redirect.
+    pub location: Option<String>,
 }
 
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        303 => "SEE OTHER",
         400 => "BAD REQUEST",
         401 => "UNAUTHORIZED",
         403 => "FORBIDDEN",
@@ -59,6 +62,7 @@ fn xml(body: String) -> Response {
         status: 200,
         content_type: XML,
         body: body.into_bytes(),
+        location: None,
     }
 }
 
@@ -67,6 +71,7 @@ fn json(status: u16, j: &serde_json::Value) -> Response {
         status,
         content_type: JSON,
         body: serde_json::to_vec(j).unwrap_or_default(),
+        location: None,
     }
 }
 
@@ -117,10 +122,18 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
     })
 }
 
-fn encode_head(status: u16, content_type: &str, len: usize) -> Vec<u8> {
+fn encode_head(resp: &Response) -> Vec<u8> {
+    let location = resp
+        .location
+        .as_ref()
+        .map(|l| format!("Location: {l}\r\n"))
+        .unwrap_or_default();
     format!(
-        "HTTP/1.1 {status} {}\r\nServer: Werkzeug/2.2.2 Python/3.11.7\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        reason(status)
+        "HTTP/1.1 {} {}\r\nServer: Werkzeug/2.2.2 Python/3.11.7\r\nContent-Type: {}\r\nContent-Length: {}\r\n{location}X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        resp.status,
+        reason(resp.status),
+        resp.content_type,
+        resp.body.len()
     )
     .into_bytes()
 }
@@ -141,14 +154,15 @@ pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Inner>) {
             status: 502,
             content_type: HTML,
             body: b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n".to_vec(),
+            location: None,
         },
         Some(Fault::MalformedBody) => {
             let ct = if req.path.starts_with("/xmlrpc") { XML } else { JSON };
-            Response { status: 200, content_type: ct, body: b"<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><int>1</i\n{\"jsonrpc\": \"2.0\", \"res".to_vec() }
+            Response { status: 200, content_type: ct, body: b"<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><int>1</i\n{\"jsonrpc\": \"2.0\", \"res".to_vec(), location: None }
         }
         _ => handle(&inner, &req),
     };
-    let head = encode_head(resp.status, resp.content_type, resp.body.len());
+    let head = encode_head(&resp);
     match fault {
         Some(Fault::CommitThenDrop) => {}
         Some(Fault::CommitThenHang(d)) => tokio::time::sleep(d).await,
@@ -199,32 +213,53 @@ fn call_key(req: &Request) -> String {
     format!("http.{}", req.path)
 }
 
+fn not_found() -> Response {
+    Response {
+        status: 404,
+        content_type: HTML,
+        body: b"<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server.</p>\n".to_vec(),
+        location: None,
+    }
+}
+
 fn handle(inner: &Inner, req: &Request) -> Response {
+    let version = inner.version;
     match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/web/version") | ("GET", "/json/version") => json(
+        ("GET", "/web/version") | ("GET", "/json/version") if version >= 19 => json(
             200,
-            &serde_json::json!({"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}),
+            &serde_json::json!({"version_info": [version, 0, 0, "final", 0, ""], "version": server_version(version)}),
         ),
+        // Before 19 there is no JSON-2: Odoo's catch-all sends the caller to its login page.
+        (_, p) if p.starts_with("/json/2/") && version < 19 => Response {
+            status: 303,
+            content_type: HTML,
+            body: b"<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"/web/login\">/web/login</a>. If not, click the link.\n".to_vec(),
+            location: Some(format!("/web/login?redirect={}", req.path)),
+        },
         ("POST", "/xmlrpc/2/common") | ("POST", "/xmlrpc/common") => xmlrpc_common(inner, req),
         ("POST", "/xmlrpc/2/object") => xmlrpc_object(inner, req, false),
         ("POST", "/xmlrpc/object") => xmlrpc_object(inner, req, true),
         ("POST", "/jsonrpc") => jsonrpc(inner, req),
         (_, p) if p.starts_with("/json/2/") => json2(inner, req),
-        _ => Response {
-            status: 404,
-            content_type: HTML,
-            body: b"<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server.</p>\n".to_vec(),
-        },
+        _ => not_found(),
     }
 }
 
-fn version_value() -> Value {
+/// `server_version` as each version's server says it.
+fn server_version(version: u32) -> String {
+    match version {
+        18 => "18.0-20250421".into(),
+        v => format!("{v}.0"),
+    }
+}
+
+fn version_value(version: u32) -> Value {
     Value::object([
-        ("server_version", Value::str("19.0")),
+        ("server_version", Value::str(server_version(version))),
         (
             "server_version_info",
             Value::Array(vec![
-                Value::Int(19),
+                Value::Int(i64::from(version)),
                 Value::Int(0),
                 Value::Int(0),
                 Value::str("final"),
@@ -232,7 +267,7 @@ fn version_value() -> Value {
                 Value::str(""),
             ]),
         ),
-        ("server_serie", Value::str("19.0")),
+        ("server_serie", Value::str(format!("{version}.0"))),
         ("protocol_version", Value::Int(1)),
     ])
 }
@@ -241,7 +276,7 @@ fn version_value() -> Value {
 fn common(inner: &Inner, method: &str, params: &[Value]) -> Result<Value, Exc> {
     let s = |i: usize| params.get(i).and_then(Value::as_str).unwrap_or("");
     match method {
-        "version" => Ok(version_value()),
+        "version" => Ok(version_value(inner.version)),
         "authenticate" | "login" => {
             if s(0) != world::DB {
                 return Err(Exc::UnknownDb(s(0).to_string()));
@@ -276,7 +311,7 @@ fn execute_kw(inner: &Inner, params: &[Value]) -> Result<Value, Exc> {
         Some(Value::Struct(m)) => m.as_slice(),
         _ => &[],
     };
-    let bound = bind_rpc(model, method, args, kwargs)?;
+    let bound = bind_rpc(w.version, model, method, args, kwargs)?;
     w.call(uid, model, method, bound.ids, &bound.args)
 }
 
@@ -338,6 +373,7 @@ fn jsonrpc(inner: &Inner, req: &Request) -> Response {
             status: 400,
             content_type: HTML,
             body: b"Invalid JSON data".to_vec(),
+            location: None,
         };
     };
     let id = j.get("id").cloned().unwrap_or(serde_json::Value::Null);
@@ -382,6 +418,7 @@ fn json2(inner: &Inner, req: &Request) -> Response {
                 status: 404,
                 content_type: HTML,
                 body: b"<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and the requested URL was not found in the server-wide controllers.</p><p>Please verify the hostname, <a href=/web/login>login</a> and try again.</p>\n<!-- Alternatively, use the X-Odoo-Database header. -->\n".to_vec(),
+                location: None,
             };
     }
     if req.method != "POST" {

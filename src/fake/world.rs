@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::domain;
 use super::exc::Exc;
+use super::fields::{self, Fields};
 use crate::money::round_to;
 use crate::odoo::value::{Value, format_odoo_datetime};
 
@@ -102,6 +103,8 @@ impl Line {
 /// Everything the fake server knows.
 #[derive(Debug, Clone)]
 pub struct World {
+    /// The Odoo major version the fake plays (16 to 19).
+    pub version: u32,
     pub users: Vec<User>,
     pub partners: BTreeMap<i64, Partner>,
     pub products: BTreeMap<i64, Product>,
@@ -109,65 +112,10 @@ pub struct World {
     pub lines: BTreeMap<i64, Line>,
     next_partner: i64,
     next_order: i64,
+    /// The `S000nn` name sequence, apart from ids as in Odoo.
+    next_order_seq: i64,
     next_line: i64,
 }
-
-const ORDER_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "display_name",
-    "partner_id",
-    "amount_total",
-    "amount_untaxed",
-    "amount_tax",
-    "state",
-    "client_order_ref",
-    "origin",
-    "note",
-    "date_order",
-    "create_date",
-    "write_date",
-    "currency_id",
-    "order_line",
-    "company_id",
-    "user_id",
-    "pricelist_id",
-    "validity_date",
-    "commitment_date",
-    "locked",
-    "tag_ids",
-];
-const LINE_FIELDS: &[&str] = &[
-    "id",
-    "order_id",
-    "product_id",
-    "name",
-    "product_uom_qty",
-    "product_uom_id",
-    "price_unit",
-    "discount",
-    "tax_ids",
-    "price_subtotal",
-    "price_tax",
-    "price_total",
-    "currency_id",
-    "state",
-    "display_type",
-    "sequence",
-];
-const PARTNER_FIELDS: &[&str] = &["id", "name", "display_name", "email", "parent_id"];
-const PRODUCT_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "display_name",
-    "default_code",
-    "list_price",
-    "taxes_id",
-    "uom_id",
-    "type",
-    "sale_ok",
-];
-const USER_FIELDS: &[&str] = &["id", "login", "name", "display_name"];
 
 pub const MODELS: &[&str] = &[
     "res.partner",
@@ -191,8 +139,14 @@ impl World {
     /// The demo server: Deco Addict and friends, the office chair, and `orders` sale orders
     /// (with one line each, so their amounts are above zero).
     pub fn demo(orders: usize) -> World {
+        World::demo_of(19, orders)
+    }
+
+    /// The demo server as Odoo `version` (16 to 19).
+    pub fn demo_of(version: u32, orders: usize) -> World {
         let now = Utc::now();
         let mut w = World {
+            version,
             users: vec![
                 User {
                     id: ADMIN_UID,
@@ -217,6 +171,7 @@ impl World {
             lines: BTreeMap::new(),
             next_partner: 44,
             next_order: 1,
+            next_order_seq: 1,
             next_line: 1,
         };
         for (id, name) in [
@@ -281,11 +236,13 @@ impl World {
     fn insert_order(&mut self, partner_id: i64, when: DateTime<Utc>) -> i64 {
         let id = self.next_order;
         self.next_order += 1;
+        let seq = self.next_order_seq;
+        self.next_order_seq += 1;
         self.orders.insert(
             id,
             Order {
                 id,
-                name: format!("S{id:05}"),
+                name: format!("S{seq:05}"),
                 partner_id,
                 state: "draft".into(),
                 client_order_ref: None,
@@ -392,14 +349,21 @@ impl World {
         }
     }
 
-    fn fields_of(model: &str) -> &'static [&'static str] {
-        match model {
-            "sale.order" => ORDER_FIELDS,
-            "sale.order.line" => LINE_FIELDS,
-            "res.partner" => PARTNER_FIELDS,
-            "product.product" => PRODUCT_FIELDS,
-            _ => USER_FIELDS,
-        }
+    /// The model's fields in this version (empty for a model the fake does not know).
+    pub fn fields(&self, model: &str) -> &'static Fields {
+        static NONE: std::sync::OnceLock<Fields> = std::sync::OnceLock::new();
+        fields::catalogue(self.version)
+            .of(model)
+            .unwrap_or_else(|| NONE.get_or_init(Fields::default))
+    }
+
+    /// A field's value as Odoo reads it: the modelled value, or the empty value of its type.
+    pub fn value(&self, model: &str, id: i64, field: &str) -> Value {
+        self.field(model, id, field).unwrap_or_else(|| {
+            self.fields(model)
+                .get(field)
+                .map_or(Value::Bool(false), |f| f.empty_value())
+        })
     }
 
     fn all_ids(&self, model: &str) -> Vec<i64> {
@@ -469,6 +433,8 @@ impl World {
                             .to_string(),
                     ),
                     "locked" => Value::Bool(o.locked),
+                    "invoice_status" => Value::str("no"),
+                    "partner_invoice_id" | "partner_shipping_id" => self.partner_pair(o.partner_id),
                     "tag_ids" => Value::Array(vec![]),
                     _ => return None,
                 })
@@ -492,10 +458,10 @@ impl World {
                         }
                     })),
                     "product_uom_qty" => Value::decimal(l.qty),
-                    "product_uom_id" => pair(1, "Units"),
+                    "product_uom_id" | "product_uom" => pair(1, "Units"),
                     "price_unit" => Value::decimal(l.price_unit),
                     "discount" => Value::decimal(l.discount),
-                    "tax_ids" => {
+                    "tax_ids" | "tax_id" => {
                         if l.tax_percent.is_zero() {
                             Value::Array(vec![])
                         } else {
@@ -517,6 +483,9 @@ impl World {
                 Some(match field {
                     "name" | "display_name" => Value::str(&p.name),
                     "email" => opt(&p.email),
+                    "active" => Value::Bool(true),
+                    "type" => Value::str("contact"),
+                    "lang" => Value::str("en_US"),
                     "parent_id" => p
                         .parent_id
                         .map_or(Value::Bool(false), |pid| self.partner_pair(pid)),
@@ -560,12 +529,13 @@ impl World {
     }
 
     fn read_rows(&self, model: &str, ids: &[i64], fields: Option<&[String]>) -> Result<Value, Exc> {
+        let known = self.fields(model);
         let wanted: Vec<&str> = match fields {
             Some(f) if !f.is_empty() => f.iter().map(String::as_str).collect(),
-            _ => Self::fields_of(model).to_vec(),
+            _ => known.all().iter().map(|f| f.name.as_str()).collect(),
         };
         for f in &wanted {
-            if !Self::fields_of(model).contains(f) {
+            if !known.contains(f) {
                 return Err(Exc::ValueError(format!(
                     "Invalid field '{f}' on model '{model}'"
                 )));
@@ -578,10 +548,7 @@ impl World {
             }
             let mut rec = vec![("id".to_string(), Value::Int(id))];
             for f in wanted.iter().filter(|f| **f != "id") {
-                rec.push((
-                    (*f).to_string(),
-                    self.field(model, id, f).unwrap_or(Value::Bool(false)),
-                ));
+                rec.push(((*f).to_string(), self.value(model, id, f)));
             }
             rows.push(Value::Struct(rec));
         }
@@ -596,7 +563,8 @@ impl World {
         limit: Option<i64>,
         order: Option<&str>,
     ) -> Result<Vec<i64>, Exc> {
-        let known = |f: &str| Self::fields_of(model).contains(&f);
+        let fields = self.fields(model);
+        let known = |f: &str| fields.contains(f);
         let compiled = domain::compile(model, dom, &known)?;
         // `id in [...]` is how batches are read: look the ids up instead of scanning.
         let candidates = match compiled.id_filter() {
@@ -608,7 +576,7 @@ impl World {
         };
         let mut ids: Vec<i64> = Vec::new();
         for id in candidates {
-            if compiled.matches(&|f| self.field(model, id, f).unwrap_or(Value::Bool(false)))? {
+            if compiled.matches(&|f| self.value(model, id, f))? {
                 ids.push(id);
             }
         }
@@ -618,12 +586,7 @@ impl World {
             "id"
         };
         let order = order.unwrap_or(default_order);
-        domain::sort(
-            &mut ids,
-            order,
-            &|id, f| self.field(model, id, f).unwrap_or(Value::Bool(false)),
-            &known,
-        )?;
+        domain::sort(&mut ids, order, &|id, f| self.value(model, id, f), &known)?;
         let start = offset.max(0) as usize;
         let it = ids.into_iter().skip(start);
         Ok(match limit {
@@ -703,7 +666,7 @@ impl World {
                     .len();
                 Ok(Value::Int(n as i64))
             }
-            "fields_get" => Ok(self.fields_get(model, args)),
+            "fields_get" => self.fields_get(model, args),
             "create" => self.create(model, args.get("vals_list").cloned().unwrap_or(Value::Nil)),
             "write" => {
                 let vals = args.get("vals").cloned().unwrap_or(Value::Struct(vec![]));
@@ -716,54 +679,19 @@ impl World {
         }
     }
 
-    fn fields_get(&self, model: &str, args: &super::Args) -> Value {
-        let all = Self::fields_of(model);
-        let wanted: Vec<String> = args
-            .strings("allfields")
-            .ok()
-            .flatten()
-            .filter(|f| !f.is_empty())
-            .unwrap_or_else(|| all.iter().map(|s| s.to_string()).collect());
-        let describe = |f: &str| -> Value {
-            let (string, ty, readonly, required) = match f {
-                "name" => ("Order Reference", "char", false, true),
-                "state" => ("Status", "selection", true, false),
-                "client_order_ref" => ("Customer Reference", "char", false, false),
-                "origin" => ("Source Document", "char", false, false),
-                "amount_total" => ("Total", "monetary", true, false),
-                _ => (f, "char", false, false),
-            };
-            let mut m = vec![
-                ("readonly".to_string(), Value::Bool(readonly)),
-                ("required".to_string(), Value::Bool(required)),
-            ];
-            if f == "state" {
-                m.push((
-                    "selection".into(),
-                    Value::Array(
-                        [
-                            ("draft", "Quotation"),
-                            ("sent", "Quotation Sent"),
-                            ("sale", "Sales Order"),
-                            ("cancel", "Cancelled"),
-                        ]
-                        .iter()
-                        .map(|(k, v)| Value::Array(vec![Value::str(*k), Value::str(*v)]))
-                        .collect(),
-                    ),
-                ));
-            }
-            m.push(("string".into(), Value::str(string)));
-            m.push(("type".into(), Value::str(ty)));
-            Value::Struct(m)
-        };
-        Value::Struct(
-            wanted
-                .iter()
-                .filter(|f| all.contains(&f.as_str()))
-                .map(|f| (f.clone(), describe(f)))
-                .collect(),
-        )
+    /// `fields_get(allfields, attributes)` from the version's real field list.
+    fn fields_get(&self, model: &str, args: &super::Args) -> Result<Value, Exc> {
+        let fields = self.fields(model);
+        let wanted = args.strings("allfields")?.filter(|f| !f.is_empty());
+        let attributes = args.strings("attributes")?;
+        // Odoo answers in the model's field order and leaves out unknown names.
+        let described = fields
+            .all()
+            .iter()
+            .filter(|f| wanted.as_ref().is_none_or(|w| w.contains(&f.name)))
+            .map(|f| (f.name.clone(), f.describe(attributes.as_deref())))
+            .collect();
+        Ok(Value::Struct(described))
     }
 
     fn create(&mut self, model: &str, vals_list: Value) -> Result<Value, Exc> {
@@ -795,12 +723,7 @@ impl World {
         let Value::Struct(members) = vals else {
             return Err(Exc::TypeError("vals must be a dict".into()));
         };
-        let known = Self::fields_of(model);
-        for (k, _) in members {
-            if !known.contains(&k.as_str()) {
-                return Err(Exc::ValueError(format!("Invalid field '{k}' in '{model}'")));
-            }
-        }
+        self.check_fields(model, members)?;
         let get = |k: &str| vals.get(k);
         match model {
             "res.partner" => {
@@ -878,7 +801,12 @@ impl World {
         let qty = num(vals.get("product_uom_qty"))?.unwrap_or(Decimal::ONE);
         let price = num(vals.get("price_unit"))?.unwrap_or(list_price);
         let discount = num(vals.get("discount"))?;
+        let taxes = self.line_taxes(vals)?;
+        self.check_fields("sale.order.line", vals_members(vals))?;
         let id = self.insert_line(order_id, product, qty, price, discount);
+        if let Some(t) = taxes {
+            self.lines.get_mut(&id).unwrap().tax_percent = t;
+        }
         self.touch(order_id);
         Ok(id)
     }
@@ -915,7 +843,43 @@ impl World {
         Ok(())
     }
 
+    /// The tax rate set by the version's taxes field (`tax_ids` / `tax_id`) as `(6, 0, ids)`:
+    /// no ids, no tax; else the demo's 15 %.
+    fn line_taxes(&self, vals: &Value) -> Result<Option<Decimal>, Exc> {
+        let field = if self.version >= 19 {
+            "tax_ids"
+        } else {
+            "tax_id"
+        };
+        let Some(cmds) = vals.get(field) else {
+            return Ok(None);
+        };
+        let mut rate = None;
+        for cmd in cmds.as_array().unwrap_or(&[]) {
+            match cmd.as_array().unwrap_or(&[]) {
+                [Value::Int(6), _, ids] => {
+                    let none = ids.as_array().is_none_or(<[Value]>::is_empty);
+                    rate = Some(if none {
+                        Decimal::ZERO
+                    } else {
+                        Decimal::from(15)
+                    });
+                }
+                [Value::Int(5), ..] => rate = Some(Decimal::ZERO),
+                _ => {
+                    return Err(Exc::ValueError(format!(
+                        "Invalid command {}",
+                        cmd.describe()
+                    )));
+                }
+            }
+        }
+        Ok(rate)
+    }
+
     fn write_line(&mut self, line_id: i64, vals: &Value) -> Result<(), Exc> {
+        self.check_fields("sale.order.line", vals_members(vals))?;
+        let taxes = self.line_taxes(vals)?;
         let qty = num(vals.get("product_uom_qty"))?;
         let price = num(vals.get("price_unit"))?;
         let discount = num(vals.get("discount"))?;
@@ -932,6 +896,9 @@ impl World {
         if let Some(d) = discount {
             l.discount = d;
         }
+        if let Some(t) = taxes {
+            l.tax_percent = t;
+        }
         let order = l.order_id;
         if let Some(o) = self.orders.get_mut(&order) {
             o.amount_total_wire = None;
@@ -940,16 +907,20 @@ impl World {
         Ok(())
     }
 
+    /// Values may name any real field of the model; anything else is Odoo's ValueError.
+    fn check_fields(&self, model: &str, members: &[(String, Value)]) -> Result<(), Exc> {
+        let known = self.fields(model);
+        match members.iter().find(|(k, _)| !known.contains(k)) {
+            Some((k, _)) => Err(Exc::ValueError(format!("Invalid field '{k}' in '{model}'"))),
+            None => Ok(()),
+        }
+    }
+
     fn write(&mut self, model: &str, ids: &[i64], vals: &Value) -> Result<(), Exc> {
         let Value::Struct(members) = vals else {
             return Err(Exc::TypeError("vals must be a dict".into()));
         };
-        let known = Self::fields_of(model);
-        for (k, _) in members {
-            if !known.contains(&k.as_str()) {
-                return Err(Exc::ValueError(format!("Invalid field '{k}' in '{model}'")));
-            }
-        }
+        self.check_fields(model, members)?;
         for &id in ids {
             if !self.exists(model, id) {
                 return Err(missing(model, id));
@@ -1093,6 +1064,7 @@ impl World {
     /// Test hook: the id the next sale.order will get (ids only grow).
     pub fn set_next_order_id(&mut self, id: i64) {
         self.next_order = self.next_order.max(id);
+        self.next_order_seq = self.next_order_seq.max(id);
     }
 
     /// The order ids, for tests.
@@ -1102,7 +1074,38 @@ impl World {
 
     /// Test hook: the name the next sale.order will get.
     pub fn next_order_name(&self) -> String {
-        format!("S{:05}", self.next_order)
+        format!("S{:05}", self.next_order_seq)
+    }
+
+    /// Test hook: the number in the next sale.order's name (names and ids drift apart in a
+    /// real database).
+    pub fn set_next_order_seq(&mut self, seq: i64) {
+        self.next_order_seq = seq;
+    }
+
+    /// Test hook: the id the next res.partner will get.
+    pub fn set_next_partner_id(&mut self, id: i64) {
+        self.next_partner = self.next_partner.max(id);
+    }
+
+    /// Test hook: the id the next sale.order.line will get.
+    pub fn set_next_line_id(&mut self, id: i64) {
+        self.next_line = self.next_line.max(id);
+    }
+
+    /// Test hook: a saleable product, as staff would add one.
+    pub fn add_product(&mut self, id: i64, name: &str, list_price: Decimal) {
+        self.products.insert(
+            id,
+            Product {
+                id,
+                name: name.into(),
+                default_code: format!("P{id}"),
+                list_price,
+                tax_percent: Decimal::from(15),
+                description: String::new(),
+            },
+        );
     }
 }
 
@@ -1117,6 +1120,13 @@ fn num(v: Option<&Value>) -> Result<Option<Decimal>, Exc> {
             "could not convert {} to float",
             other.describe()
         ))),
+    }
+}
+
+fn vals_members(v: &Value) -> &[(String, Value)] {
+    match v {
+        Value::Struct(m) => m,
+        _ => &[],
     }
 }
 

@@ -1,0 +1,206 @@
+//! The fields each model of the fake has, per Odoo version.
+//!
+//! `res.partner`, `sale.order` and `sale.order.line` are a real Odoo 19's `fields_get`
+//! (captures-2 022–024, kept in `fields/`); older versions rename what they renamed. A read
+//! or write of a field outside this list faults, as Odoo does.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use crate::odoo::value::Value;
+
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: String,
+    /// The whole `fields_get` description (type, string, required, readonly, relation,
+    /// selection, store).
+    pub attrs: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FieldDef {
+    fn simple(name: &str, ty: &str, string: &str) -> FieldDef {
+        let attrs = serde_json::json!({"readonly": false, "required": false, "store": true, "string": string, "type": ty});
+        FieldDef {
+            name: name.into(),
+            ty: ty.into(),
+            attrs: attrs.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// What a record with nothing set in this field reads as.
+    pub fn empty_value(&self) -> Value {
+        match self.ty.as_str() {
+            "one2many" | "many2many" | "properties" => Value::Array(vec![]),
+            "integer" => Value::Int(0),
+            "float" | "monetary" => Value::Double("0.0".into()),
+            _ => Value::Bool(false),
+        }
+    }
+
+    /// The description `fields_get` gives, cut to `attributes` when asked.
+    pub fn describe(&self, attributes: Option<&[String]>) -> Value {
+        let kept = self
+            .attrs
+            .iter()
+            .filter(|(k, _)| attributes.is_none_or(|a| a.iter().any(|x| x == *k)));
+        Value::Struct(
+            kept.map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .collect(),
+        )
+    }
+}
+
+/// A model's fields, in Odoo's order.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    list: Vec<FieldDef>,
+    index: BTreeMap<String, usize>,
+}
+
+impl Fields {
+    fn new(list: Vec<FieldDef>) -> Fields {
+        let index = list
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        Fields { list, index }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&FieldDef> {
+        self.index.get(name).map(|&i| &self.list[i])
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    pub fn all(&self) -> &[FieldDef] {
+        &self.list
+    }
+
+    fn parse(json: &str) -> Fields {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).expect("the fake's field lists are valid JSON");
+        Fields::new(
+            map.into_iter()
+                .map(|(name, v)| {
+                    let attrs = v.as_object().cloned().unwrap_or_default();
+                    let ty = attrs
+                        .get("type")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("char")
+                        .to_string();
+                    FieldDef { name, ty, attrs }
+                })
+                .collect(),
+        )
+    }
+
+    fn rename(&mut self, from: &str, to: &str, string: &str) {
+        if let Some(&i) = self.index.get(from) {
+            let f = &mut self.list[i];
+            f.name = to.into();
+            f.attrs.insert("string".into(), string.into());
+            *self = Fields::new(std::mem::take(&mut self.list));
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.list.retain(|f| f.name != name);
+        *self = Fields::new(std::mem::take(&mut self.list));
+    }
+}
+
+/// Every model's fields for one Odoo version.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    models: BTreeMap<&'static str, Fields>,
+}
+
+impl Catalogue {
+    pub fn of(&self, model: &str) -> Option<&Fields> {
+        self.models.get(model)
+    }
+
+    fn build(version: u32) -> Catalogue {
+        let mut order = Fields::parse(include_str!("fields/sale.order.json"));
+        let mut line = Fields::parse(include_str!("fields/sale.order.line.json"));
+        let partner = Fields::parse(include_str!("fields/res.partner.json"));
+        if version <= 18 {
+            line.rename("tax_ids", "tax_id", "Taxes");
+            line.rename("product_uom_id", "product_uom", "Unit of Measure");
+        }
+        if version <= 16 {
+            // Odoo 16 locks an order with the `done` state, not a boolean.
+            order.remove("locked");
+            if let Some(&i) = order.index.get("state") {
+                order.list[i].attrs.insert(
+                    "selection".into(),
+                    serde_json::json!([
+                        ["draft", "Quotation"],
+                        ["sent", "Quotation Sent"],
+                        ["sale", "Sales Order"],
+                        ["done", "Locked"],
+                        ["cancel", "Cancelled"]
+                    ]),
+                );
+            }
+        }
+        let product = Fields::new(vec![
+            FieldDef::simple("id", "integer", "ID"),
+            FieldDef::simple("name", "char", "Name"),
+            FieldDef::simple("display_name", "char", "Display Name"),
+            FieldDef::simple("default_code", "char", "Internal Reference"),
+            FieldDef::simple("list_price", "float", "Sales Price"),
+            FieldDef::simple("taxes_id", "many2many", "Sales Taxes"),
+            FieldDef::simple("uom_id", "many2one", "Unit"),
+            FieldDef::simple("type", "selection", "Product Type"),
+            FieldDef::simple("sale_ok", "boolean", "Can be Sold"),
+        ]);
+        let users = Fields::new(vec![
+            FieldDef::simple("id", "integer", "ID"),
+            FieldDef::simple("login", "char", "Login"),
+            FieldDef::simple("name", "char", "Name"),
+            FieldDef::simple("display_name", "char", "Display Name"),
+        ]);
+        Catalogue {
+            models: BTreeMap::from([
+                ("sale.order", order),
+                ("sale.order.line", line),
+                ("res.partner", partner),
+                ("product.product", product),
+                ("res.users", users),
+            ]),
+        }
+    }
+}
+
+/// The catalogue of an Odoo version (16 to 19), built once.
+pub fn catalogue(version: u32) -> &'static Catalogue {
+    static CELLS: [OnceLock<Catalogue>; 4] = [const { OnceLock::new() }; 4];
+    let v = version.clamp(16, 19);
+    CELLS[(v - 16) as usize].get_or_init(|| Catalogue::build(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odoo_19_lines_have_tax_ids_and_older_ones_tax_id() {
+        let l19 = catalogue(19).of("sale.order.line").unwrap();
+        let l18 = catalogue(18).of("sale.order.line").unwrap();
+        assert!(l19.contains("tax_ids") && l19.contains("product_uom_id"));
+        assert!(!l18.contains("tax_ids") && !l18.contains("product_uom_id"));
+        assert!(l18.contains("tax_id") && l18.contains("product_uom"));
+    }
+
+    #[test]
+    fn the_real_fields_are_known() {
+        let partner = catalogue(19).of("res.partner").unwrap();
+        assert!(partner.contains("phone") && partner.contains("vat"));
+        assert_eq!(partner.all().len(), 162);
+    }
+}
