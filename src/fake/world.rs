@@ -114,6 +114,8 @@ pub struct World {
     next_order: i64,
     /// The `S000nn` name sequence, apart from ids as in Odoo.
     next_order_seq: i64,
+    /// A fixed "now" for replays (the recorded server's clock); the real clock when `None`.
+    clock: Option<DateTime<Utc>>,
     next_line: i64,
 }
 
@@ -172,6 +174,7 @@ impl World {
             next_partner: 44,
             next_order: 1,
             next_order_seq: 1,
+            clock: None,
             next_line: 1,
         };
         for (id, name) in [
@@ -344,8 +347,9 @@ impl World {
     }
 
     fn touch(&mut self, order_id: i64) {
+        let now = self.now();
         if let Some(o) = self.orders.get_mut(&order_id) {
-            o.write_date = Utc::now();
+            o.write_date = now;
         }
     }
 
@@ -761,7 +765,7 @@ impl World {
                         "Record does not exist or has been deleted.\n(Record: res.partner({partner},), User: 2)"
                     )));
                 }
-                let id = self.insert_order(partner, Utc::now());
+                let id = self.insert_order(partner, self.now());
                 let o = self.orders.get_mut(&id).unwrap();
                 o.client_order_ref = str_or_false(get("client_order_ref"));
                 o.origin = str_or_false(get("origin"));
@@ -1022,6 +1026,7 @@ impl World {
     }
 
     fn order_action(&mut self, ids: &[i64], action: &str) -> Result<Value, Exc> {
+        let now = self.now();
         for &id in ids {
             if !self.orders.contains_key(&id) {
                 return Err(missing("sale.order", id));
@@ -1052,7 +1057,7 @@ impl World {
                 "action_unlock" => o.locked = false,
                 _ => return Err(Exc::UnknownMethod(format!("sale.order.{action}"))),
             }
-            o.write_date = Utc::now();
+            o.write_date = now;
         }
         Ok(match action {
             // These return None in Odoo: XML-RPC cannot marshal it, JSON sends null.
@@ -1081,6 +1086,16 @@ impl World {
     /// real database).
     pub fn set_next_order_seq(&mut self, seq: i64) {
         self.next_order_seq = seq;
+    }
+
+    /// The time writes are stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
+    }
+
+    /// Test hook: stops the clock at `t` (a replay sets the recorded server's time).
+    pub fn set_clock(&mut self, t: DateTime<Utc>) {
+        self.clock = Some(t);
     }
 
     /// Test hook: the id the next res.partner will get.
