@@ -129,6 +129,7 @@ fn fault_message(kind: FaultKind, call: &str, exception: &str, message: &str) ->
             "Odoo failed on {call} with an unexpected {exception}: {}",
             one_line(message)
         ),
+        _ if exception.is_empty() => format!("Odoo refused {call}: {}", one_line(message)),
         _ => format!("Odoo refused {call}: {exception}: {}", one_line(message)),
     }
 }

@@ -426,13 +426,9 @@ fn fault(ctx: &Ctx, what: &str, code: &Value, string: &str) -> Result<Value, Odo
             string.to_string(),
             None,
         ),
-        // Code 2 carries the message only; Odoo's user-facing exceptions share it.
-        Value::Int(2) => (
-            FaultKind::User,
-            "UserError".to_string(),
-            string.to_string(),
-            None,
-        ),
+        // Code 2 carries the message only, which Odoo's user-facing exceptions share: the
+        // exception's name is not on the wire.
+        Value::Int(2) => (FaultKind::User, String::new(), string.to_string(), None),
         Value::Int(1) => {
             let (name, msg) = parse_traceback(string);
             // The method ran and Odoo committed; only marshalling its None result failed.

@@ -7,3 +7,4 @@ mod replay;
 mod store;
 mod sync_amounts;
 mod test_connection;
+mod versions;
