@@ -1,7 +1,9 @@
-//! Runs the fake Odoo 19 server on its own, for trying orderbridge by hand:
+//! Runs the fake Odoo server on its own, for trying orderbridge by hand:
 //!
 //!     cargo run --example fake_odoo -- --listen 127.0.0.1:8069 --orders 1000
 //!
+//! `--odoo-version 16|17|18|19` (default 19) plays that version: its `common.version`, field
+//! names and states, and no JSON-2 below 19.
 //! Log in with database `portal`, user `admin`, password `admin`, or the API key printed at
 //! start. `--latency-ms 20` adds latency to every call.
 
@@ -21,8 +23,11 @@ fn main() -> anyhow::Result<()> {
             "--listen" => opts.listen = value()?.parse()?,
             "--orders" => opts.orders = value()?.parse()?,
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
+            "--odoo-version" => opts.version = value()?.parse()?,
             "-h" | "--help" => {
-                println!("fake_odoo [--listen ADDR] [--orders N] [--latency-ms MS]");
+                println!(
+                    "fake_odoo [--listen ADDR] [--orders N] [--latency-ms MS] [--odoo-version 16|17|18|19]"
+                );
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument {other}; try --help"),
@@ -30,7 +35,8 @@ fn main() -> anyhow::Result<()> {
     }
     let fake = FakeOdoo::start(opts.clone())?;
     println!(
-        "fake Odoo 19 listening on {} with {} orders",
+        "fake Odoo {} listening on {} with {} orders",
+        opts.version,
         fake.url(),
         opts.orders
     );
@@ -41,10 +47,12 @@ fn main() -> anyhow::Result<()> {
         world::ADMIN_LOGIN,
         world::ADMIN_PASSWORD
     );
-    println!(
-        "  ODOO_API_KEY={} (for ODOO_PROTOCOL=json2)",
-        world::ADMIN_API_KEY
-    );
+    if opts.version >= 19 {
+        println!(
+            "  ODOO_API_KEY={} (for ODOO_PROTOCOL=json2)",
+            world::ADMIN_API_KEY
+        );
+    }
     println!("Ctrl-C to stop.");
     loop {
         std::thread::sleep(Duration::from_secs(3600));

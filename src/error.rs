@@ -125,3 +125,66 @@ fn not_created_message(cause: &OdooError, unknown: bool) -> String {
         format!("the order was not created: {cause}; nothing was created in Odoo or locally")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn not_created(kind: FaultKind, exception: &str, message: &str) -> Error {
+        Error::NotCreated {
+            cause: Box::new(OdooError::Fault {
+                call: "sale.order.create".into(),
+                kind,
+                exception: exception.into(),
+                message: message.into(),
+                traceback: Some("Traceback ...".into()),
+            }),
+            key: "K".into(),
+            outcome_unknown: false,
+        }
+    }
+
+    #[test]
+    fn an_unexpected_exception_inside_odoo_is_not_blamed_on_the_order() {
+        let e = not_created(FaultKind::Internal, "IndexError", "list index out of range");
+        assert!(
+            e.to_string()
+                .contains("Odoo failed on sale.order.create with an unexpected IndexError: list index out of range"),
+            "{e}"
+        );
+        let hint = e.hint().unwrap();
+        assert!(
+            hint.contains("-v") && hint.contains("Odoo version"),
+            "{hint}"
+        );
+        assert!(!hint.contains("fix the order"), "{hint}");
+        assert_eq!(e.exit_code(), exit::FAILED);
+        assert_eq!(e.detail(), Some("Traceback ..."));
+    }
+
+    #[test]
+    fn a_refusal_of_the_orders_data_keeps_its_hint() {
+        let e = not_created(FaultKind::User, "ValidationError", "Missing required value");
+        assert!(
+            e.to_string()
+                .contains("Odoo refused sale.order.create: ValidationError")
+        );
+        assert_eq!(e.hint().unwrap(), "fix the order and run the command again");
+    }
+
+    #[test]
+    fn missing_rights_point_at_an_administrator() {
+        let e = not_created(FaultKind::Access, "AccessError", "You are not allowed");
+        assert!(e.hint().unwrap().contains("access rights"));
+    }
+
+    #[test]
+    fn json2_on_an_older_server_is_a_settings_error() {
+        let e = Error::Odoo(OdooError::Json2Unsupported {
+            server_version: "18.0".into(),
+            major: 18,
+        });
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert!(e.hint().unwrap().contains("jsonrpc or auto"));
+    }
+}

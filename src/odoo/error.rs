@@ -323,6 +323,26 @@ mod tests {
     }
 
     #[test]
+    fn fault_kind_comes_from_the_exception_module_not_its_text() {
+        assert_eq!(
+            FaultKind::of_exception_path("odoo.exceptions.ValidationError"),
+            FaultKind::User
+        );
+        assert_eq!(
+            FaultKind::of_exception_path("odoo.exceptions.AccessError"),
+            FaultKind::Access
+        );
+        assert_eq!(
+            FaultKind::of_exception_path("builtins.IndexError"),
+            FaultKind::Internal
+        );
+        assert_eq!(
+            FaultKind::of_exception_path("werkzeug.exceptions.UnprocessableEntity"),
+            FaultKind::Internal
+        );
+    }
+
+    #[test]
     fn html_snippet_is_short_and_tagless() {
         let page = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
         assert_eq!(snippet(page), "502 Bad Gateway 502 Bad Gateway nginx");

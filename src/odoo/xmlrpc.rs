@@ -504,6 +504,46 @@ mod tests {
         );
     }
 
+    fn ctx() -> Ctx {
+        Ctx {
+            db: "portal".into(),
+            login: "admin".into(),
+            api_key: None,
+            rpc_secret: None,
+        }
+    }
+
+    #[test]
+    fn fault_code_1_is_odoo_failing_inside() {
+        let tb = "Traceback (most recent call last):\n  File \"/opt/odoo/odoo/service/model.py\", line 98, in call_kw\nIndexError: list index out of range\n";
+        match fault(&ctx(), "sale.order.create", &Value::Int(1), tb) {
+            Err(OdooError::Fault {
+                kind, exception, ..
+            }) => {
+                assert_eq!(kind, FaultKind::Internal);
+                assert_eq!(exception, "IndexError");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn fault_code_2_is_about_the_data_sent() {
+        let r = fault(
+            &ctx(),
+            "sale.order.create",
+            &Value::Int(2),
+            "Record does not exist",
+        );
+        assert!(matches!(
+            r,
+            Err(OdooError::Fault {
+                kind: FaultKind::User,
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn response_with_empty_array_and_false() {
         let body = "<?xml version=\"1.0\"?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n</data></array></value>\n</param>\n</params>\n\n</methodResponse>\n";

@@ -230,3 +230,62 @@ fn a_session_costs_two_round_trips_whatever_the_protocol() {
         );
     }
 }
+
+/// A raw JSON-RPC `execute_kw` against the fake, as an older client would send it.
+fn raw_execute_kw(s: &Server, method: &str, args: &str, kwargs: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let body = format!(
+        r#"{{"jsonrpc": "2.0", "method": "call", "id": 1, "params": {{"service": "object", "method": "execute_kw", "args": ["portal", 2, "admin", "sale.order", "{method}", {args}, {kwargs}]}}}}"#
+    );
+    let mut stream = std::net::TcpStream::connect(s.env.fake.addr()).unwrap();
+    write!(
+        stream,
+        "POST /jsonrpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
+#[test]
+fn the_fake_refuses_create_values_given_as_a_keyword_as_odoo_does() {
+    for (version, text) in [
+        (19, "list index out of range"),
+        (18, "tuple index out of range"),
+    ] {
+        let s = Server::start(version, "jsonrpc");
+        let before = s.env.fake.with_world(|w| w.orders.len());
+        let j = raw_execute_kw(&s, "create", "[]", r#"{"vals_list": [{"partner_id": 9}]}"#);
+        assert_eq!(j["error"]["data"]["name"], "builtins.IndexError", "{j}");
+        assert_eq!(j["error"]["data"]["message"], text);
+        assert_eq!(s.env.fake.with_world(|w| w.orders.len()), before);
+    }
+}
+
+#[test]
+fn the_fake_refuses_record_ids_given_as_a_keyword_as_odoo_does() {
+    let s = Server::start(19, "jsonrpc");
+    let j = raw_execute_kw(&s, "read", "[]", r#"{"ids": [1], "fields": ["name"]}"#);
+    assert_eq!(j["error"]["data"]["name"], "builtins.IndexError", "{j}");
+}
+
+#[test]
+fn the_fake_refuses_a_field_the_version_does_not_have() {
+    let s = Server::start(18, "jsonrpc");
+    let j = raw_execute_kw(
+        &s,
+        "create",
+        r#"[{"partner_id": 9, "order_line": [[0, 0, {"product_id": 5, "tax_ids": [[6, 0, []]]}]]}]"#,
+        "{}",
+    );
+    assert_eq!(j["error"]["data"]["name"], "builtins.ValueError", "{j}");
+    let ok = raw_execute_kw(
+        &s,
+        "create",
+        r#"[{"partner_id": 9, "order_line": [[0, 0, {"product_id": 5, "tax_id": [[6, 0, []]]}]]}]"#,
+        "{}",
+    );
+    assert!(ok["result"].is_i64(), "{ok}");
+}
