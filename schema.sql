@@ -1,6 +1,7 @@
--- orderbridge's local store, current schema (user_version 1).
--- Readable on its own; `Store::open` applies it to a new file and migrates older ones
--- (including a Laravel portal's legacy sales_orders table) up to it.
+-- orderbridge's local store, current schema (user_version 2).
+-- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
+-- `migrations/` (a test checks that both give the same schema), including a Laravel
+-- portal's legacy sales_orders table.
 -- Money is decimal text (e.g. '857.87'), never REAL. Times are UTC 'YYYY-MM-DD HH:MM:SS'.
 
 CREATE TABLE IF NOT EXISTS customers (
@@ -49,5 +50,6 @@ CREATE TABLE IF NOT EXISTS order_intents (
     claimed_by     TEXT,      -- the process working on it, until claimed_until
     claimed_until  TEXT,
     created_at     TEXT NOT NULL,
-    updated_at     TEXT NOT NULL
+    updated_at     TEXT NOT NULL,
+    sent_at        TEXT       -- when the last create request went to Odoo (outcome may be unknown)
 );

@@ -38,7 +38,10 @@ fn binary() -> anyhow::Result<PathBuf> {
 fn seed(db: &Path, n: usize) -> anyhow::Result<()> {
     let mut conn = rusqlite::Connection::open(db)?;
     conn.execute_batch(include_str!("../schema.sql"))?;
-    conn.execute_batch("PRAGMA user_version = 1; PRAGMA journal_mode = WAL;")?;
+    conn.execute_batch(&format!(
+        "PRAGMA user_version = {}; PRAGMA journal_mode = WAL;",
+        orderbridge::store::SCHEMA_VERSION
+    ))?;
     let tx = conn.transaction()?;
     {
         let mut st = tx.prepare(

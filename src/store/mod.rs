@@ -16,9 +16,14 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 
+/// The numbered migrations, in order: migration `n` brings `user_version` from `n - 1` to `n`.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_intent_sent_at.sql"),
+];
+
 /// The schema version this binary writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
-const SCHEMA_SQL: &str = include_str!("../../schema.sql");
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -270,9 +275,25 @@ impl Store {
     }
 
     /// Brings an older file (empty, or a portal's legacy tables) up to the current schema,
-    /// all or nothing.
+    /// all or nothing: every migration after the file's `user_version`, in one transaction.
     pub fn migrate(&self) -> Result<()> {
         let tx = self.write_tx()?;
+        let from = self.user_version()?;
+        if from == 0 {
+            self.adapt_legacy_tables()?;
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+            self.conn.execute_batch(sql).map_err(|e| self.err(e))?;
+            self.conn
+                .execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .map_err(|e| self.err(e))?;
+        }
+        tx.commit()
+    }
+
+    /// Legacy tables: add what the first schema has and they lack, and refuse duplicates
+    /// (the unique index would fail on them).
+    fn adapt_legacy_tables(&self) -> Result<()> {
         // Legacy tables: add what the current schema has and they lack.
         for (table, cols) in LEGACY_COLUMNS {
             if !self.table_exists(table)? {
@@ -292,13 +313,7 @@ impl Store {
             // Dropping the transaction rolls back the columns added above.
             return Err(StoreError::LegacyDuplicates { groups, rows });
         }
-        self.conn
-            .execute_batch(SCHEMA_SQL)
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
-            .map_err(|e| self.err(e))?;
-        tx.commit()
+        Ok(())
     }
 }
 

@@ -111,3 +111,99 @@ fn locked_database_waits_for_the_busy_timeout_then_says_so() {
         0
     );
 }
+
+/// Tables with their columns (name, type, not null, default, pk) and indexes, sorted.
+fn schema_of(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut st = conn
+        .prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+        .unwrap();
+    let objects: Vec<(String, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (kind, name, table) in objects {
+        if kind == "table" {
+            let mut cols = conn.prepare(&format!("PRAGMA table_info({name})")).unwrap();
+            let cols: Vec<String> = cols
+                .query_map([], |r| {
+                    Ok(format!(
+                        "{}.{} {} notnull={} default={:?} pk={}",
+                        name,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, i64>(5)?
+                    ))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            out.extend(cols);
+        } else {
+            let unique: i64 = conn
+                .query_row(
+                    &format!("SELECT \"unique\" FROM pragma_index_list('{table}') WHERE name = ?1"),
+                    [&name],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let mut cols = conn
+                .prepare(&format!("SELECT name FROM pragma_index_info('{name}')"))
+                .unwrap();
+            let cols: Vec<String> = cols
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            out.push(format!(
+                "{kind} {name} on {table}({}) unique={unique}",
+                cols.join(",")
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn migrations_step_by_step_give_the_schema_of_schema_sql() {
+    let env = TestEnv::new();
+    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    let migrated = rusqlite::Connection::open(env.database()).unwrap();
+    let fresh = rusqlite::Connection::open_in_memory().unwrap();
+    fresh
+        .execute_batch(include_str!("../../schema.sql"))
+        .unwrap();
+    assert_eq!(schema_of(&migrated), schema_of(&fresh));
+}
+
+#[test]
+fn a_version_1_file_is_migrated_and_keeps_its_rows() {
+    let env = TestEnv::new();
+    {
+        let conn = rusqlite::Connection::open(env.database()).unwrap();
+        conn.execute_batch(include_str!("../../migrations/0001_initial.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO order_intents (key, payload_hash, payload, state, created_at, updated_at)
+             VALUES ('K', 'h', '{}', 'pending', '2026-01-01 00:00:00', '2026-01-01 00:00:00');",
+        )
+        .unwrap();
+    }
+    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, orderbridge::store::SCHEMA_VERSION);
+    let (key, sent): (String, Option<String>) = conn
+        .query_row("SELECT key, sent_at FROM order_intents", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((key.as_str(), sent), ("K", None));
+}
