@@ -22,6 +22,7 @@ pub const KEYS: &[&str] = &[
     "ORDERBRIDGE_DATABASE",
     "ORDERBRIDGE_BUSY_TIMEOUT",
     "ORDERBRIDGE_KEY_FIELD",
+    "ORDERBRIDGE_CREATE_GRACE",
 ];
 
 const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
@@ -321,6 +322,28 @@ impl Settings {
                     )
                 }),
             None => Ok(Duration::from_secs(10)),
+        }
+    }
+
+    /// How long after an unanswered create request Odoo may still be working on it (default
+    /// 180 s: Odoo's default `limit_time_real` of 120 s, after which its worker is killed and
+    /// the transaction rolled back, plus a minute for the commit and clocks that differ).
+    pub fn create_grace(&self) -> Result<Duration, ConfigError> {
+        match self.get("ORDERBRIDGE_CREATE_GRACE") {
+            Some((v, _)) => v
+                .trim()
+                .trim_end_matches('s')
+                .parse::<f64>()
+                .ok()
+                .filter(|s| (0.0..=86_400.0).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    self.invalid(
+                        "ORDERBRIDGE_CREATE_GRACE",
+                        format!("'{v}' is not a number of seconds up to 86400"),
+                    )
+                }),
+            None => Ok(Duration::from_secs(180)),
         }
     }
 

@@ -41,6 +41,16 @@ pub enum Error {
     /// Another run holds the lock; nothing was done.
     #[error("{message}")]
     Busy { message: String },
+    /// An earlier create with this key went unanswered and Odoo may still be working on it:
+    /// the key is only looked up, never created again, until `retry_after`.
+    #[error(
+        "the order with key {key} is still unknown: an earlier request sent at {sent_at} UTC went unanswered and Odoo may still be creating it; it is not in Odoo yet, and nothing was created now"
+    )]
+    StillUnknown {
+        key: String,
+        sent_at: String,
+        retry_after: String,
+    },
     /// Something failed; the message says what was and was not changed.
     #[error("{message}")]
     Failed {
@@ -53,7 +63,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
-            Error::Busy { .. } => exit::LOCKED,
+            Error::Busy { .. } | Error::StillUnknown { .. } => exit::LOCKED,
             Error::Odoo(e) if e.is_misconfigured() => exit::USAGE,
             Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
@@ -79,6 +89,11 @@ impl Error {
                 "the next scheduled run will pick up the work; this exit (75) is not an error"
                     .into(),
             ),
+            Error::StillUnknown {
+                key, retry_after, ..
+            } => Some(format!(
+                "run the same command (with --idempotency-key {key}) again after {retry_after} UTC: it adopts the order if Odoo made it, else creates it"
+            )),
             Error::Odoo(e) => Some(e.hint().to_string()),
             Error::Failed { hint, .. } => hint.clone(),
             Error::Store(e) => e.hint().map(str::to_string),

@@ -308,6 +308,10 @@ async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i3
             {
                 return Ok(exit::FAILED);
             }
+            // Nothing failed, but some outcomes can only be known later: try again then.
+            if items.iter().any(|r| r.result == "still_unknown") {
+                return Ok(exit::LOCKED);
+            }
         }
         OrdersCommand::Import {
             odoo_id,

@@ -15,10 +15,10 @@ use sha2::{Digest, Sha256};
 use super::Context;
 use crate::error::Error;
 use crate::money::parse_user_amount;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, TransportKind, Value, domain};
+use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::store::intents::{Intent, IntentState};
 use crate::store::orders::{NewOrder, OrderRow};
-use crate::store::{Store, to_text};
+use crate::store::{Store, from_text, to_text};
 
 /// One order line: a product, a quantity, and optionally a unit price (else Odoo's price).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -297,6 +297,24 @@ fn lease(ctx: &Context) -> Duration {
     timeout * 3 + Duration::from_secs(10)
 }
 
+/// An unanswered create request Odoo may still be working on.
+struct Doubt {
+    sent_at: String,
+    retry_after: String,
+}
+
+/// `Some` while the intent's last request is younger than the grace period: Odoo may still
+/// commit it, and a search cannot see a transaction that has not committed.
+fn in_doubt(intent: &Intent, grace: Duration) -> Option<Doubt> {
+    let sent_at = intent.sent_at.as_deref()?;
+    let sent = from_text(sent_at)?;
+    let until = sent + chrono::Duration::from_std(grace).unwrap_or_default();
+    (chrono::Utc::now() < until).then(|| Doubt {
+        sent_at: sent_at.to_string(),
+        retry_after: to_text(until),
+    })
+}
+
 async fn find_by_key(
     client: &OdooClient,
     field: &str,
@@ -431,10 +449,21 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
             tracing::info!(odoo_order_id = o.id, order_number = %o.name, key = %key, "Order found in Odoo by its key; adopting it");
             (o, Outcome::Adopted)
         }
-        None => (
-            create_in_odoo(&client, &store, &req, partner, &key_field, &key).await?,
-            Outcome::Created,
-        ),
+        None => {
+            if let Some(doubt) = in_doubt(&intent, ctx.settings.create_grace()?) {
+                store.unclaim_intent(&key)?;
+                tracing::warn!(key = %key, sent_at = %doubt.sent_at, retry_after = %doubt.retry_after, "Order outcome still unknown; not creating it again yet");
+                return Err(Error::StillUnknown {
+                    key,
+                    sent_at: doubt.sent_at,
+                    retry_after: doubt.retry_after,
+                });
+            }
+            (
+                create_in_odoo(&client, &store, &req, partner, &key_field, &key).await?,
+                Outcome::Created,
+            )
+        }
     };
     let (order, inserted) =
         store.complete_intent(&key, &local_order(&req, customer.id, &key, &odoo_order))?;
@@ -492,21 +521,11 @@ async fn create_in_odoo(
     if let Some(r) = &req.customer_ref {
         vals.push(("client_order_ref".into(), Value::str(r)));
     }
+    store.mark_intent_sent(key)?;
     let id = match client.create("sale.order", Value::Struct(vals)).await {
         Ok(id) => id,
         Err(e) => {
-            // Refused connection or DNS: nothing was sent. Otherwise Odoo may have it.
-            let not_sent = matches!(
-                &e,
-                OdooError::Transport {
-                    kind: TransportKind::Refused
-                        | TransportKind::Dns
-                        | TransportKind::Connect
-                        | TransportKind::Tls,
-                    ..
-                }
-            );
-            let unknown = e.outcome_unknown() && !not_sent;
+            let unknown = e.outcome_unknown();
             tracing::error!(key, error = %e, outcome_unknown = unknown, "Failed to create order in Odoo");
             if unknown {
                 store.release_intent(key, &e.to_string())?;
@@ -543,9 +562,10 @@ async fn create_in_odoo(
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Recovered {
     pub key: String,
-    /// `adopted`: found in Odoo and stored; `not_in_odoo`: marked failed (re-run the create
-    /// with the key to create it); `busy`: another run holds it; `error`: Odoo could not be
-    /// asked (still pending).
+    /// `adopted`: found in Odoo and stored; `still_unknown`: not in Odoo yet, but its last
+    /// request may still commit (still pending; run recover again later); `not_in_odoo`:
+    /// marked failed (re-run the create with the key to create it); `busy`: another run
+    /// holds it; `error`: Odoo could not be asked (still pending).
     pub result: &'static str,
     pub order: Option<OrderRow>,
     pub detail: Option<String>,
@@ -561,6 +581,7 @@ pub async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
     }
     let client = ctx.odoo()?;
     let key_field = ctx.settings.key_field()?;
+    let grace = ctx.settings.create_grace()?;
     let owner = owner_id();
     let until =
         to_text(chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default());
@@ -604,6 +625,18 @@ pub async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
                     result: "adopted",
                     order: Some(order),
                     detail: None,
+                });
+            }
+            Ok(None) if let Some(doubt) = in_doubt(&intent, grace) => {
+                store.unclaim_intent(&key)?;
+                out.push(Recovered {
+                    key,
+                    result: "still_unknown",
+                    order: None,
+                    detail: Some(format!(
+                        "not in Odoo yet, but its request (sent at {} UTC) may still commit; run recover again after {} UTC",
+                        doubt.sent_at, doubt.retry_after
+                    )),
                 });
             }
             Ok(None) => {

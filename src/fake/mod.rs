@@ -91,6 +91,8 @@ pub struct FakeOptions {
     pub latency: Duration,
     /// The Odoo major version to play: 16, 17, 18 or 19.
     pub version: u32,
+    /// Serve under this path, as behind a reverse proxy (e.g. `/odoo-tls`).
+    pub base_path: Option<String>,
 }
 
 impl Default for FakeOptions {
@@ -100,6 +102,7 @@ impl Default for FakeOptions {
             orders: 20,
             latency: Duration::ZERO,
             version: 19,
+            base_path: None,
         }
     }
 }
@@ -107,6 +110,8 @@ impl Default for FakeOptions {
 pub(crate) struct Inner {
     /// The Odoo major version played (16 to 19).
     pub version: u32,
+    /// A reverse proxy's mount path, stripped from request paths.
+    pub base_path: Option<String>,
     pub world: Mutex<World>,
     calls: Mutex<BTreeMap<String, u64>>,
     requests: AtomicU64,
@@ -176,6 +181,7 @@ impl FakeOdoo {
         }
         let inner = Arc::new(Inner {
             version: opts.version,
+            base_path: opts.base_path.clone(),
             world: Mutex::new(World::demo_of(opts.version, opts.orders)),
             calls: Mutex::new(BTreeMap::new()),
             requests: AtomicU64::new(0),

@@ -140,9 +140,17 @@ fn encode_head(resp: &Response) -> Vec<u8> {
 
 /// Serves one connection: one request, one answer (or an injected failure).
 pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Inner>) {
-    let Ok(req) = read_request(&mut stream).await else {
+    let Ok(mut req) = read_request(&mut stream).await else {
         return;
     };
+    // Behind a reverse proxy that mounts Odoo under a path, Odoo sees the path without it.
+    if let Some(rest) = inner
+        .base_path
+        .as_deref()
+        .and_then(|b| req.path.strip_prefix(b))
+    {
+        req.path = rest.to_string();
+    }
     let key = call_key(&req);
     inner.count(&key);
     let (latency, fault) = inner.take_fault(&key);

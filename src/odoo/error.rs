@@ -5,22 +5,31 @@
 
 use std::fmt;
 
-/// How the request failed before an HTTP answer arrived.
+/// How the request failed before an HTTP answer arrived. The first three happen while
+/// connecting, so the request was never sent; the others may have reached Odoo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
-    /// Nothing listens at the address: the request was certainly not processed.
+    /// Nothing listens at the address.
     Refused,
-    /// The host name did not resolve.
-    Dns,
-    /// No connection could be made (network unreachable, ...): nothing was sent.
+    /// No connection could be made (host name not found, network unreachable, connect
+    /// timeout).
     Connect,
     /// The TLS handshake or certificate check failed.
     Tls,
     /// No answer within the timeout: the request may have been processed.
     Timeout,
-    /// The connection broke after the request was sent: it may have been processed.
+    /// The connection broke after it was made: the request may have been processed.
     Interrupted,
-    Other,
+}
+
+impl TransportKind {
+    /// The request never left this machine: Odoo cannot have processed it.
+    pub fn never_sent(self) -> bool {
+        matches!(
+            self,
+            TransportKind::Refused | TransportKind::Connect | TransportKind::Tls
+        )
+    }
 }
 
 /// What kind of exception an Odoo fault carries, from its fault code (XML-RPC) or its
@@ -109,12 +118,10 @@ pub enum OdooError {
 fn transport_message(kind: TransportKind, url: &str, detail: &str) -> String {
     let what = match kind {
         TransportKind::Refused => "connection refused",
-        TransportKind::Dns => "host name not found",
         TransportKind::Connect => "could not connect",
         TransportKind::Tls => "TLS handshake failed",
         TransportKind::Timeout => "no answer before the timeout",
         TransportKind::Interrupted => "connection closed before the answer was complete",
-        TransportKind::Other => "request failed",
     };
     if detail.is_empty() {
         format!("cannot reach Odoo at {url}: {what}")
@@ -163,7 +170,7 @@ impl OdooError {
     pub fn hint(&self) -> &'static str {
         match self {
             OdooError::Transport {
-                kind: TransportKind::Refused | TransportKind::Dns | TransportKind::Connect,
+                kind: TransportKind::Refused | TransportKind::Connect,
                 ..
             } => "check ODOO_URL and that the Odoo server is running",
             OdooError::Transport {
@@ -215,12 +222,7 @@ impl OdooError {
     /// a create with such an outcome must be looked up before it is retried.
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            OdooError::Transport { kind, .. } => {
-                matches!(
-                    kind,
-                    TransportKind::Timeout | TransportKind::Interrupted | TransportKind::Other
-                )
-            }
+            OdooError::Transport { kind, .. } => !kind.never_sent(),
             // A gateway error: the request may have reached Odoo behind the proxy.
             OdooError::Http { status, .. } => *status >= 500,
             OdooError::Protocol { .. } => true,

@@ -1,7 +1,6 @@
 //! The HTTP seam under the three protocols: one reqwest client, timeouts, round-trip
 //! counting, and the mapping of network failures onto [`OdooError`].
 
-use std::error::Error as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -120,6 +119,7 @@ impl Http {
         let body = resp.bytes().await.map_err(|e| {
             let mut err = self.classify(&e);
             if let OdooError::Transport { kind, detail, .. } = &mut err {
+                // The request was sent and the answer began: never "not sent".
                 if *kind != TransportKind::Timeout {
                     *kind = TransportKind::Interrupted;
                 }
@@ -139,10 +139,13 @@ impl Http {
         })
     }
 
+    /// Classifies a failure by its kind, never by its text (which holds the URL): only an
+    /// error of the connect phase (DNS, TCP, TLS handshake) proves the request was not sent;
+    /// anything else may have reached Odoo.
     fn classify(&self, e: &reqwest::Error) -> OdooError {
         let mut detail = String::new();
         let mut io_kind = None;
-        let mut source = e.source();
+        let mut source = std::error::Error::source(e);
         while let Some(s) = source {
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
                 io_kind = Some(io.kind());
@@ -150,22 +153,17 @@ impl Http {
             detail = s.to_string();
             source = s.source();
         }
-        let text = format!("{e:?}").to_ascii_lowercase();
-        let kind = if e.is_timeout() {
+        let kind = if e.is_connect() {
+            match io_kind {
+                Some(std::io::ErrorKind::ConnectionRefused) => TransportKind::Refused,
+                // TLS libraries report a failed handshake as invalid data; TCP never does.
+                Some(std::io::ErrorKind::InvalidData) => TransportKind::Tls,
+                _ => TransportKind::Connect,
+            }
+        } else if e.is_timeout() {
             TransportKind::Timeout
-        } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
-            TransportKind::Refused
-        } else if text.contains("dns error") || text.contains("failed to lookup") {
-            TransportKind::Dns
-        } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake")
-        {
-            TransportKind::Tls
-        } else if e.is_connect() {
-            TransportKind::Connect
-        } else if e.is_request() || e.is_body() || e.is_decode() {
-            TransportKind::Interrupted
         } else {
-            TransportKind::Other
+            TransportKind::Interrupted
         };
         OdooError::Transport {
             kind,

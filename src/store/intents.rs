@@ -24,9 +24,11 @@ pub struct Intent {
     pub error: Option<String>,
     pub claimed_by: Option<String>,
     pub claimed_until: Option<String>,
+    /// When the last create request went to Odoo (`None`: never, as far as is known).
+    pub sent_at: Option<String>,
 }
 
-const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until";
+const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
     let state = match r.get::<_, String>(3)?.as_str() {
@@ -44,6 +46,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
         error: r.get(6)?,
         claimed_by: r.get(7)?,
         claimed_until: r.get(8)?,
+        sent_at: r.get(9)?,
     })
 }
 
@@ -108,6 +111,31 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         Ok(n == 1)
+    }
+
+    /// Notes that a create request is about to go to Odoo: from now on its outcome may be
+    /// unknown until answered.
+    pub fn mark_intent_sent(&self, key: &str) -> Result<()> {
+        let now = now_text();
+        self.conn
+            .execute(
+                "UPDATE order_intents SET sent_at = ?2, updated_at = ?2 WHERE key = ?1",
+                params![key, now],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Gives the claim up, changing nothing else.
+    pub fn unclaim_intent(&self, key: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+                 WHERE key = ?1 AND state != 'done'",
+                params![key, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// Marks the intent failed: Odoo refused it, or it was found not to exist in Odoo.

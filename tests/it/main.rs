@@ -7,4 +7,5 @@ mod replay;
 mod store;
 mod sync_amounts;
 mod test_connection;
+mod unknown_outcome;
 mod versions;

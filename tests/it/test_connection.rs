@@ -167,7 +167,7 @@ fn unknown_host_says_so() {
     let env = TestEnv::new();
     env.write_env(&[("ODOO_URL", "http://no-such-host.invalid")]);
     let run = env.run(&["odoo", "test-connection"]);
-    assert_one_line_error(&run, 3, &["host name not found"]);
+    assert_one_line_error(&run, 3, &["could not connect", "lookup address"]);
 }
 
 #[test]
