@@ -41,6 +41,16 @@ pub enum Error {
     /// Another run holds the lock; nothing was done.
     #[error("{message}")]
     Busy { message: String },
+    /// Odoo has the order, but the local store failed before recording it.
+    #[error(
+        "the order exists in Odoo as {name} (id {odoo_id}, key {key}) but could not be stored locally: {cause}"
+    )]
+    CreatedNotStored {
+        name: String,
+        odoo_id: i64,
+        key: String,
+        cause: StoreError,
+    },
     /// An earlier create with this key went unanswered and Odoo may still be working on it:
     /// the key is only looked up, never created again, until `retry_after`.
     #[error(
@@ -71,7 +81,7 @@ impl Error {
             Error::Store(StoreError::Conflict(_) | StoreError::LegacyDuplicates { .. }) => {
                 exit::FAILED
             }
-            Error::Store(_) => exit::DATABASE,
+            Error::Store(_) | Error::CreatedNotStored { .. } => exit::DATABASE,
             Error::NotCreated { cause, .. } if cause.is_misconfigured() => exit::USAGE,
             Error::NotCreated { cause, .. } if cause.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::NotCreated { .. } => exit::FAILED,
@@ -97,6 +107,10 @@ impl Error {
             Error::Odoo(e) => Some(e.hint().to_string()),
             Error::Failed { hint, .. } => hint.clone(),
             Error::Store(e) => e.hint().map(str::to_string),
+            Error::CreatedNotStored { key, cause, .. } => Some(format!(
+                "{}; then run `orderbridge orders recover`, or the same command with --idempotency-key {key}: either records this order without creating another",
+                cause.hint().unwrap_or("make the database usable again")
+            )),
             Error::NotCreated {
                 key,
                 outcome_unknown: true,

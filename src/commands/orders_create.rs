@@ -465,8 +465,14 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
             )
         }
     };
-    let (order, inserted) =
-        store.complete_intent(&key, &local_order(&req, customer.id, &key, &odoo_order))?;
+    let (order, inserted) = store
+        .complete_intent(&key, &local_order(&req, customer.id, &key, &odoo_order))
+        .map_err(|cause| Error::CreatedNotStored {
+            name: odoo_order.name.clone(),
+            odoo_id: odoo_order.id,
+            key: key.clone(),
+            cause,
+        })?;
     if inserted {
         tracing::info!(order_id = order.id, odoo_order_id = odoo_order.id, order_number = %odoo_order.name, key = %key, "Order created in local database");
     } else {

@@ -154,3 +154,53 @@ fn a_refused_connection_is_known_not_sent() {
         first.stderr
     );
 }
+
+#[test]
+fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() {
+    let env = TestEnv::new();
+    env.write_env(&[("ORDERBRIDGE_BUSY_TIMEOUT", "0.2")]);
+    linked(&env);
+    // The read-back after the create is slow: the test locks the database meanwhile.
+    env.fake.inject(FaultRule::once(
+        Fault::Latency(Duration::from_millis(1500)),
+        "sale.order",
+        "read",
+    ));
+    let child = env
+        .command(
+            env.dir.path(),
+            &["orders", "create", "--customer", "1", "--amount", "5"],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while env.fake.calls("sale.order", "create") == 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lock = rusqlite::Connection::open(env.database()).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let run = TestEnv::collect(child.wait_with_output().unwrap());
+    lock.execute_batch("COMMIT").unwrap();
+    drop(lock);
+
+    assert_eq!(run.code, 4, "{}", run.all());
+    let name = env.fake.with_world(|w| {
+        w.orders
+            .values()
+            .find(|o| o.origin.as_deref().is_some_and(|k| k.starts_with("ob-")))
+            .map(|o| o.name.clone())
+            .unwrap()
+    });
+    assert!(
+        run.stderr.contains(&format!("exists in Odoo as {name}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("key ob-"), "{}", run.stderr);
+    assert!(run.stderr.contains("orders recover"), "{}", run.stderr);
+
+    let recover = env.run(&["orders", "recover", "--json"]);
+    assert_eq!(recover.json()[0]["result"], "adopted", "{}", recover.all());
+    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+}
