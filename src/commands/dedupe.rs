@@ -11,11 +11,13 @@ use crate::store::{Migrate, SCHEMA_VERSION, Store};
 
 fn open(ctx: &Context) -> Result<Store, Error> {
     // Without migrating: dedupe works on legacy files, before the unique index exists.
-    Ok(Store::open_with(
+    let store = Store::open_with(
         &ctx.settings.database(),
         ctx.settings.busy_timeout()?,
         Migrate::No,
-    )?)
+    )?;
+    store.verify()?;
+    Ok(store)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -26,8 +26,17 @@ impl Context {
         Context { settings }
     }
 
-    /// Opens (and migrates) the local store.
+    /// Opens (and migrates) the local store, and checks that no page of it is damaged
+    /// before the command writes anything, there or to Odoo.
     pub fn store(&self) -> Result<Store, Error> {
+        let store = self.store_unverified()?;
+        store.verify()?;
+        Ok(store)
+    }
+
+    /// Opens the store without checking its pages: for a command that checks them itself
+    /// (`orders create`, while it waits for Odoo).
+    pub fn store_unverified(&self) -> Result<Store, Error> {
         Ok(Store::open(
             &self.settings.database(),
             self.settings.busy_timeout()?,

@@ -397,7 +397,7 @@ async fn wait_for_claim(
 
 pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Error> {
     req.validate()?;
-    let store = ctx.store()?;
+    let store = ctx.store_unverified()?;
     let customer = store.customer(req.customer_id)?;
     let partner = customer.odoo_partner_id.ok_or_else(|| Error::Failed {
         message: format!(
@@ -415,6 +415,20 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
         Some(k) => (k.trim().to_string(), false),
         None => (format!("ob-{}", uuid::Uuid::new_v4()), true),
     };
+    // Check the store's pages while the session opens (a login takes Odoo about a second):
+    // nothing is written, here or in Odoo, into a damaged store.
+    let (path, busy) = (ctx.settings.database(), ctx.settings.busy_timeout()?);
+    let verify = tokio::task::spawn_blocking(move || Store::verify_file(&path, busy));
+    let session = client.session().await.map(|_| ());
+    verify.await.map_err(|e| Error::Failed {
+        message: format!("the store check stopped: {e}"),
+        hint: None,
+    })??;
+    session.map_err(|e| Error::NotCreated {
+        cause: Box::new(e),
+        key: key.clone(),
+        outcome_unknown: false,
+    })?;
     let (payload, hash) = req.fingerprint();
     let (intent, new) = store.record_intent(&key, &hash, &payload)?;
     if intent.payload_hash != hash {

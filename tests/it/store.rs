@@ -207,3 +207,92 @@ fn a_version_1_file_is_migrated_and_keeps_its_rows() {
         .unwrap();
     assert_eq!((key.as_str(), sent), ("K", None));
 }
+
+/// A store with 3,000 orders whose middle pages are overwritten with random bytes.
+fn damaged(env: &TestEnv) {
+    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    {
+        let conn = rusqlite::Connection::open(env.database()).unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        for i in 1..=3000 {
+            tx.execute(
+                "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, created_at, updated_at)
+                 VALUES (?1, 'S' || ?1, '10.00', datetime('now'), datetime('now'))",
+                [i],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(env.database()).unwrap();
+    let mid = bytes.len() / 2;
+    let mut x: u32 = 2_463_534_242;
+    for b in &mut bytes[mid..mid + 3000] {
+        // xorshift: the same "random" bytes every run.
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    std::fs::write(env.database(), bytes).unwrap();
+}
+
+fn assert_refused_before_writing(env: &TestEnv, args: &[&str]) {
+    let before = std::fs::read(env.database()).unwrap();
+    let run = env.run(args);
+    assert_eq!(run.code, 4, "{args:?}: {}", run.all());
+    assert!(run.stderr.contains("damaged pages"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(env.database()).unwrap(),
+        before,
+        "{args:?} wrote into it"
+    );
+}
+
+#[test]
+fn a_damaged_store_is_refused_by_a_sync_before_it_writes() {
+    let env = TestEnv::new();
+    damaged(&env);
+    assert_refused_before_writing(&env, &["orders", "sync-amounts", "--all"]);
+}
+
+#[test]
+fn a_damaged_store_is_refused_by_customers_add_before_it_writes() {
+    let env = TestEnv::new();
+    damaged(&env);
+    assert_refused_before_writing(
+        &env,
+        &[
+            "customers",
+            "add",
+            "--name",
+            "A",
+            "--email",
+            "a@example.com",
+        ],
+    );
+}
+
+#[test]
+fn a_damaged_store_is_refused_by_create_before_odoo_is_asked_to_create() {
+    let env = TestEnv::new();
+    let run = env.run(&[
+        "customers",
+        "add",
+        "--name",
+        "Deco",
+        "--email",
+        "deco@example.com",
+        "--odoo-partner-id",
+        "9",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    damaged(&env);
+    assert_refused_before_writing(
+        &env,
+        &["orders", "create", "--customer", "1", "--amount", "5"],
+    );
+    assert_eq!(env.fake.calls("sale.order", "create"), 0);
+}
