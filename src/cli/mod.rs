@@ -69,13 +69,21 @@ where
 fn report_error(e: &Error, verbose: u8) {
     let stderr = console::Term::stderr();
     let red = console::Style::new().red().bold();
-    let _ = writeln!(&stderr, "{} {e}", red.apply_to("error:"));
+    let _ = writeln!(
+        &stderr,
+        "{} {}",
+        red.apply_to("error:"),
+        render::printable(&e.to_string())
+    );
     if let Some(h) = e.hint() {
         let _ = writeln!(&stderr, "  hint: {h}");
     }
     if let Some(d) = e.detail() {
         if verbose > 0 {
-            let _ = writeln!(&stderr, "  server traceback:\n{d}");
+            let _ = writeln!(&stderr, "  server traceback:");
+            for line in d.lines() {
+                let _ = writeln!(&stderr, "{}", render::printable(line));
+            }
         } else {
             let _ = writeln!(&stderr, "  (run with -v for the server's traceback)");
         }

@@ -12,6 +12,25 @@ fn mark(ok: bool) -> String {
     }
 }
 
+/// Text from a user or from Odoo, safe to print: control characters (escape sequences, line
+/// breaks) are shown escaped instead of acting on the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
 pub fn json<T: serde::Serialize>(value: &T) {
     println!(
         "{}",
@@ -36,7 +55,7 @@ pub fn connection(r: &ConnectionReport, as_json: bool) {
             &r.database
         }
     );
-    println!("Logged in as:  {} (uid {})", r.login, r.uid);
+    println!("Logged in as:  {} (uid {})", printable(&r.login), r.uid);
     println!(
         "sale.order:    read {}  create {}  write {}",
         mark(r.sale_order.read),
@@ -71,8 +90,8 @@ pub fn customer(c: &Customer, as_json: bool) {
     println!(
         "Customer {}: {} <{}> ({})",
         c.id,
-        c.name,
-        c.email,
+        printable(&c.name),
+        printable(&c.email),
         partner(c.odoo_partner_id)
     );
 }
@@ -88,7 +107,9 @@ pub fn link(r: &LinkReport, as_json: bool) {
     };
     println!(
         "Customer {} linked to Odoo partner {} ({}, {how})",
-        r.customer.id, r.partner.id, r.partner.name
+        r.customer.id,
+        r.partner.id,
+        printable(&r.partner.name)
     );
 }
 
@@ -108,7 +129,12 @@ pub fn customers(list: &[Customer], as_json: bool) {
         let p = c
             .odoo_partner_id
             .map_or_else(|| "-".to_string(), |p| p.to_string());
-        println!("{:>5}  {:<24} {:<32} {p}", c.id, c.name, c.email);
+        println!(
+            "{:>5}  {:<24} {:<32} {p}",
+            c.id,
+            printable(&c.name),
+            printable(&c.email)
+        );
     }
 }
 
@@ -132,7 +158,7 @@ pub fn order(v: &OrderView, as_json: bool) {
     println!("Order {}", r.id);
     println!(
         "  number:        {}",
-        r.order_number.as_deref().unwrap_or("-")
+        printable(r.order_number.as_deref().unwrap_or("-"))
     );
     println!(
         "  Odoo id:       {}",
@@ -185,7 +211,7 @@ pub fn created(r: &CreateReport, as_json: bool) {
     println!(
         "{what}: order {} ({}), Odoo id {}, portal amount {}, Odoo amount {}",
         o.id,
-        o.order_number.as_deref().unwrap_or("-"),
+        printable(o.order_number.as_deref().unwrap_or("-")),
         o.odoo_order_id.map_or("-".into(), |i| i.to_string()),
         Money {
             amount: o.total_amount,
@@ -221,7 +247,7 @@ pub fn recovered(items: &[Recovered], as_json: bool) {
             (Some(o), _) => println!(
                 "{}: found in Odoo as {} and stored as order {}",
                 r.key,
-                o.order_number.as_deref().unwrap_or("-"),
+                printable(o.order_number.as_deref().unwrap_or("-")),
                 o.id
             ),
             (None, res) => println!(
@@ -247,7 +273,7 @@ pub fn imported(r: &ImportReport, as_json: bool) {
     println!(
         "{what}: order {} ({}), Odoo id {}, {}",
         r.order.row.id,
-        r.order.row.order_number.as_deref().unwrap_or("-"),
+        printable(r.order.row.order_number.as_deref().unwrap_or("-")),
         r.order.row.odoo_order_id.unwrap_or_default(),
         amount_text(&r.order)
     );
@@ -276,7 +302,7 @@ pub fn order_list(r: &ListReport, as_json: bool) {
         println!(
             "{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {}",
             o.id,
-            o.order_number.as_deref().unwrap_or("-"),
+            printable(o.order_number.as_deref().unwrap_or("-")),
             o.odoo_order_id.map_or("-".into(), |i| i.to_string()),
             o.customer_id.map_or("-".into(), |i| i.to_string()),
             o.status,
@@ -299,7 +325,7 @@ pub fn status(r: &StatusReport, as_json: bool) {
     for c in &r.changed {
         println!(
             "  {}: {} → {} (Odoo: {})",
-            c.order_number.as_deref().unwrap_or("-"),
+            printable(c.order_number.as_deref().unwrap_or("-")),
             c.from,
             c.to,
             c.odoo_state

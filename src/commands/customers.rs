@@ -1,6 +1,7 @@
 //! `customers add | link | list`: the portal's customers and their Odoo partners.
 
 use super::Context;
+use super::order_request::check_text;
 use crate::error::Error;
 use crate::odoo::{OdooClient, Partner, SearchOpts, Value, domain};
 use crate::store::customers::Customer;
@@ -16,13 +17,19 @@ pub enum PartnerChoice {
     Create,
 }
 
+/// A name fits one line (at most 200 characters); an email address at most 254 (RFC 5321).
 fn validate(name: &str, email: &str) -> Result<(), Error> {
     if name.trim().is_empty() {
         return Err(Error::Usage("--name must not be empty".into()));
     }
+    check_text("--name", name, 200, false)?;
+    check_text("--email", email, 254, false)?;
     let (user, domain) = email.split_once('@').unwrap_or(("", ""));
     if user.is_empty() || !domain.contains('.') || email.contains(char::is_whitespace) {
-        return Err(Error::Usage(format!("'{email}' is not an email address")));
+        return Err(Error::Usage(format!(
+            "'{}' is not an email address",
+            email.escape_debug()
+        )));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::store::{Migrate, SCHEMA_VERSION, Store};
 fn open(ctx: &Context) -> Result<Store, Error> {
     // Without migrating: dedupe works on legacy files, before the unique index exists.
     let store = Store::open_with(
-        &ctx.settings.database(),
+        &ctx.database_path()?,
         ctx.settings.busy_timeout()?,
         Migrate::No,
     )?;

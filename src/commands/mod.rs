@@ -3,6 +3,7 @@
 
 pub mod customers;
 pub mod dedupe;
+pub mod order_request;
 pub mod orders_create;
 pub mod orders_read;
 pub mod schedule;
@@ -38,9 +39,26 @@ impl Context {
     /// (`orders create`, while it waits for Odoo).
     pub fn store_unverified(&self) -> Result<Store, Error> {
         Ok(Store::open(
-            &self.settings.database(),
+            &self.database_path()?,
             self.settings.busy_timeout()?,
         )?)
+    }
+
+    /// The database path. Only the default location's folder is created: a folder named by
+    /// the user that does not exist is a typo more often than a wish.
+    pub fn database_path(&self) -> Result<std::path::PathBuf, Error> {
+        let path = self.settings.database();
+        if let Some((_, origin)) = self.settings.get("ORDERBRIDGE_DATABASE")
+            && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(Error::Usage(format!(
+                "the folder {} of the database {} (from {origin}) does not exist; nothing was created (create the folder, or fix the path)",
+                parent.display(),
+                path.display()
+            )));
+        }
+        Ok(path)
     }
 
     pub fn odoo(&self) -> Result<OdooClient, Error> {

@@ -6,206 +6,15 @@
 //! the local insert), the next attempt with the key searches Odoo for it and adopts the
 //! order it finds instead of creating a second one. See README, "Exactly once".
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
-
 use super::Context;
+pub use super::order_request::{LineRequest, OrderRequest};
 use crate::error::Error;
-use crate::money::parse_user_amount;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::store::intents::{Intent, IntentState};
 use crate::store::orders::{NewOrder, OrderRow};
 use crate::store::{Store, from_text, to_text};
-
-/// One order line: a product, a quantity, and optionally a unit price (else Odoo's price).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LineRequest {
-    pub product_id: i64,
-    pub quantity: Decimal,
-    pub price_unit: Option<Decimal>,
-}
-
-/// What `orders create` takes, from flags or as JSON.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct OrderRequest {
-    pub customer_id: i64,
-    /// The portal's amount.
-    pub amount: Decimal,
-    pub currency: String,
-    pub lines: Vec<LineRequest>,
-    pub note: Option<String>,
-    /// The customer's own reference (PO number), sent as `client_order_ref`.
-    pub customer_ref: Option<String>,
-    #[serde(skip)]
-    pub idempotency_key: Option<String>,
-}
-
-impl LineRequest {
-    /// Parses `PRODUCT_ID:QTY[:PRICE]`.
-    pub fn parse(s: &str, currency: &str) -> Result<LineRequest, Error> {
-        let bad = |why: &str| {
-            Error::Usage(format!(
-                "--line '{s}': {why} (expected PRODUCT_ID:QTY[:PRICE], e.g. 5:2:100.00)"
-            ))
-        };
-        let parts: Vec<&str> = s.split(':').collect();
-        if !(2..=3).contains(&parts.len()) {
-            return Err(bad("wrong number of parts"));
-        }
-        let product_id = parts[0]
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| bad("the product id is not a positive integer"))?;
-        let quantity =
-            Decimal::from_str(parts[1].trim()).map_err(|_| bad("the quantity is not a number"))?;
-        let price_unit = match parts.get(2) {
-            Some(p) => Some(parse_user_amount(p, currency).map_err(|e| bad(&e.to_string()))?),
-            None => None,
-        };
-        Ok(LineRequest {
-            product_id,
-            quantity,
-            price_unit,
-        })
-    }
-}
-
-fn json_amount(v: &serde_json::Value, field: &str, currency: &str) -> Result<Decimal, Error> {
-    let text = match v {
-        serde_json::Value::String(s) => s.clone(),
-        // serde_json keeps the number's text (arbitrary_precision): no float on the way.
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => {
-            return Err(Error::Usage(format!(
-                "'{field}' must be an amount like \"857.87\""
-            )));
-        }
-    };
-    parse_user_amount(&text, currency).map_err(|e| Error::Usage(format!("'{field}': {e}")))
-}
-
-impl OrderRequest {
-    /// Parses the JSON form the portal sends:
-    /// `{"customer_id": 1, "amount": "857.87", "currency": "USD", "lines": [{"product_id": 5,
-    /// "quantity": 2, "price_unit": "100.00"}], "note": "...", "customer_ref": "PO-1",
-    /// "idempotency_key": "..."}`.
-    pub fn from_json(text: &str) -> Result<OrderRequest, Error> {
-        let j: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| Error::Usage(format!("the order JSON is invalid: {e}")))?;
-        let obj = j
-            .as_object()
-            .ok_or_else(|| Error::Usage("the order JSON must be an object".into()))?;
-        const KNOWN: &[&str] = &[
-            "customer_id",
-            "amount",
-            "currency",
-            "lines",
-            "note",
-            "customer_ref",
-            "idempotency_key",
-        ];
-        if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(Error::Usage(format!(
-                "the order JSON has an unknown field '{k}' (known: {})",
-                KNOWN.join(", ")
-            )));
-        }
-        let customer_id = j["customer_id"]
-            .as_i64()
-            .ok_or_else(|| Error::Usage("'customer_id' must be an integer".into()))?;
-        let currency = j["currency"].as_str().unwrap_or("USD").to_ascii_uppercase();
-        let amount = json_amount(&j["amount"], "amount", &currency)?;
-        let mut lines = Vec::new();
-        for (i, l) in j["lines"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
-            let product_id = l["product_id"]
-                .as_i64()
-                .ok_or_else(|| Error::Usage(format!("lines[{i}].product_id must be an integer")))?;
-            let quantity = match &l["quantity"] {
-                serde_json::Value::Null => Decimal::ONE,
-                serde_json::Value::Number(n) => Decimal::from_str(&n.to_string())
-                    .map_err(|_| Error::Usage(format!("lines[{i}].quantity is not a number")))?,
-                serde_json::Value::String(s) => Decimal::from_str(s)
-                    .map_err(|_| Error::Usage(format!("lines[{i}].quantity is not a number")))?,
-                _ => return Err(Error::Usage(format!("lines[{i}].quantity is not a number"))),
-            };
-            let price_unit = match &l["price_unit"] {
-                serde_json::Value::Null => None,
-                p => Some(json_amount(
-                    p,
-                    &format!("lines[{i}].price_unit"),
-                    &currency,
-                )?),
-            };
-            lines.push(LineRequest {
-                product_id,
-                quantity,
-                price_unit,
-            });
-        }
-        Ok(OrderRequest {
-            customer_id,
-            amount,
-            currency,
-            lines,
-            note: j["note"].as_str().map(str::to_string),
-            customer_ref: j["customer_ref"].as_str().map(str::to_string),
-            idempotency_key: j["idempotency_key"].as_str().map(str::to_string),
-        })
-    }
-
-    fn validate(&self) -> Result<(), Error> {
-        if self.amount.is_sign_negative() {
-            return Err(Error::Usage(format!(
-                "the amount {} is negative",
-                self.amount
-            )));
-        }
-        for l in &self.lines {
-            if l.quantity <= Decimal::ZERO {
-                return Err(Error::Usage(format!(
-                    "product {}: the quantity must be above zero",
-                    l.product_id
-                )));
-            }
-            if l.price_unit.is_some_and(|p| p.is_sign_negative()) {
-                return Err(Error::Usage(format!(
-                    "product {}: the price is negative",
-                    l.product_id
-                )));
-            }
-        }
-        if let Some(k) = &self.idempotency_key
-            && (k.trim().is_empty() || k.len() > 200)
-        {
-            return Err(Error::Usage(
-                "the idempotency key must be 1 to 200 characters".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The payload as canonical JSON, and its SHA-256: a key reused with another payload
-    /// is refused.
-    fn fingerprint(&self) -> (String, String) {
-        let payload = serde_json::to_string(self).unwrap_or_default();
-        let hash = Sha256::digest(payload.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        (payload, hash)
-    }
-}
 
 /// How the Odoo order came about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -412,12 +221,12 @@ pub async fn create(ctx: &Context, req: OrderRequest) -> Result<CreateReport, Er
     let key_field = ctx.settings.key_field()?;
     let client = ctx.odoo()?;
     let (key, generated) = match &req.idempotency_key {
-        Some(k) => (k.trim().to_string(), false),
+        Some(k) => (k.clone(), false),
         None => (format!("ob-{}", uuid::Uuid::new_v4()), true),
     };
     // Check the store's pages while the session opens (a login takes Odoo about a second):
     // nothing is written, here or in Odoo, into a damaged store.
-    let (path, busy) = (ctx.settings.database(), ctx.settings.busy_timeout()?);
+    let (path, busy) = (ctx.database_path()?, ctx.settings.busy_timeout()?);
     let verify = tokio::task::spawn_blocking(move || Store::verify_file(&path, busy));
     let session = client.session().await.map(|_| ());
     verify.await.map_err(|e| Error::Failed {

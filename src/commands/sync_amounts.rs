@@ -21,6 +21,7 @@ use super::sync_status::Selection;
 use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain};
 use crate::rules::{AmountDecision, decide_amount, status_for_state};
+use crate::store::StoreError;
 use crate::store::orders::{SyncRow, SyncWrite};
 use crate::store::to_text;
 
@@ -98,15 +99,22 @@ pub struct RunLock {
     pub path: PathBuf,
 }
 
-pub fn lock_path(ctx: &Context) -> PathBuf {
-    let db = ctx.settings.database();
+pub fn lock_path(ctx: &Context) -> Result<PathBuf, Error> {
+    let db = ctx.database_path()?;
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".sync-amounts.lock");
-    db.with_file_name(name)
+    Ok(db.with_file_name(name))
 }
 
 pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
-    let path = lock_path(ctx);
+    let path = lock_path(ctx)?;
+    // A lock file that cannot be made is a local storage problem (read-only disk, rights).
+    let storage = |e: std::io::Error| {
+        Error::Store(StoreError::Io {
+            path: path.display().to_string(),
+            detail: format!("cannot create the run lock: {e}"),
+        })
+    };
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -115,7 +123,7 @@ pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::Usage(format!("cannot open the lock file {}: {e}", path.display())))?;
+        .map_err(storage)?;
     match file.try_lock() {
         Ok(()) => Ok(RunLock { _file: file, path }),
         Err(TryLockError::WouldBlock) => Err(Error::Busy {
@@ -124,9 +132,7 @@ pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
                 path.display()
             ),
         }),
-        Err(TryLockError::Error(e)) => {
-            Err(Error::Usage(format!("cannot lock {}: {e}", path.display())))
-        }
+        Err(TryLockError::Error(e)) => Err(storage(e)),
     }
 }
 

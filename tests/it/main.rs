@@ -2,6 +2,7 @@
 
 mod dedupe;
 mod env;
+mod input;
 mod orders;
 mod replay;
 mod store;

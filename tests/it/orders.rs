@@ -452,7 +452,7 @@ fn negative_amount_is_a_clear_error() {
         &env,
         &["orders", "create", "--customer", "1", "--amount", "-5"],
         2,
-        "negative",
+        "must be above zero",
     );
 }
 
