@@ -41,6 +41,9 @@ pub enum Fault {
     CommitThenHang(Duration),
     /// Wait this long before handling the call.
     Latency(Duration),
+    /// Answer HTTP 500 with an HTML page that echoes the request, headers and body, as a
+    /// debugging proxy does; the call is not run.
+    EchoRequest,
 }
 
 /// Injects `fault` into calls matching `model` / `method` (any when `None`), `times` times

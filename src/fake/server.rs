@@ -164,6 +164,25 @@ pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Inner>) {
             body: b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n".to_vec(),
             location: None,
         },
+        Some(Fault::EchoRequest) => {
+            let headers: String = req
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect();
+            Response {
+                status: 500,
+                content_type: HTML,
+                body: format!(
+                    "<html><body><h1>Upstream error</h1><pre>{}\n{} {}\n{headers}</pre></body></html>",
+                    String::from_utf8_lossy(&req.body),
+                    req.method,
+                    req.path
+                )
+                .into_bytes(),
+                location: None,
+            }
+        }
         Some(Fault::MalformedBody) => {
             let ct = if req.path.starts_with("/xmlrpc") { XML } else { JSON };
             Response { status: 200, content_type: ct, body: b"<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><int>1</i\n{\"jsonrpc\": \"2.0\", \"res".to_vec(), location: None }

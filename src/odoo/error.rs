@@ -252,6 +252,66 @@ impl OdooError {
         )
     }
 
+    /// The same error with every secret value replaced by `***` in any text that came from
+    /// the server (a proxy or a server may echo the request, password included).
+    pub fn redacted(self, secrets: &[&str]) -> OdooError {
+        let clean = |s: String| redact(s, secrets);
+        match self {
+            OdooError::Transport { kind, url, detail } => OdooError::Transport {
+                kind,
+                url: clean(url),
+                detail: clean(detail),
+            },
+            OdooError::Http {
+                status,
+                url,
+                snippet,
+            } => OdooError::Http {
+                status,
+                url: clean(url),
+                snippet: clean(snippet),
+            },
+            OdooError::AuthFailed { login, db, detail } => OdooError::AuthFailed {
+                login,
+                db,
+                detail: clean(detail),
+            },
+            OdooError::Fault {
+                call,
+                kind,
+                exception,
+                message,
+                traceback,
+            } => OdooError::Fault {
+                call,
+                kind,
+                exception: clean(exception),
+                message: clean(message),
+                traceback: traceback.map(clean),
+            },
+            OdooError::Redirected {
+                status,
+                url,
+                location,
+            } => OdooError::Redirected {
+                status,
+                url: clean(url),
+                location: clean(location),
+            },
+            OdooError::Json2Unsupported {
+                server_version,
+                major,
+            } => OdooError::Json2Unsupported {
+                server_version: clean(server_version),
+                major,
+            },
+            OdooError::Protocol { detail } => OdooError::Protocol {
+                detail: clean(detail),
+            },
+            e @ (OdooError::UnknownDatabase { .. } | OdooError::Config(_)) => e,
+        }
+    }
+
     /// The server traceback, if any (for `-v`).
     pub fn traceback(&self) -> Option<&str> {
         match self {
@@ -259,6 +319,17 @@ impl OdooError {
             _ => None,
         }
     }
+}
+
+/// `text` with every (non-empty) secret replaced by `***`.
+pub fn redact(text: String, secrets: &[&str]) -> String {
+    secrets.iter().filter(|s| !s.is_empty()).fold(text, |t, s| {
+        if t.contains(s) {
+            t.replace(s, "***")
+        } else {
+            t
+        }
+    })
 }
 
 /// Cuts a server body to a short, printable snippet (HTML tags collapsed to spaces).
@@ -342,6 +413,21 @@ mod tests {
             FaultKind::of_exception_path("werkzeug.exceptions.UnprocessableEntity"),
             FaultKind::Internal
         );
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_every_server_text() {
+        let e = OdooError::Fault {
+            call: "sale.order.create".into(),
+            kind: FaultKind::Internal,
+            exception: "TypeError".into(),
+            message: "bad args ['portal', 2, 'hunter2']".into(),
+            traceback: Some("... 'hunter2' ...".into()),
+        }
+        .redacted(&["hunter2", ""]);
+        let text = format!("{e} {:?}", e.traceback());
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("'***'"), "{text}");
     }
 
     #[test]

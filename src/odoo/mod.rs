@@ -160,7 +160,21 @@ impl OdooClient {
     /// Settles the protocol, learns the server version and logs in, once; later calls
     /// reuse the session. Two round trips whatever the protocol.
     pub async fn session(&self) -> Result<&Session, OdooError> {
-        self.session.get_or_try_init(|| self.open_session()).await
+        self.session
+            .get_or_try_init(|| self.open_session())
+            .await
+            .map_err(|e| self.redacted(e))
+    }
+
+    /// Every configured secret out of an error's server texts: nothing the server says is
+    /// printed, logged or stored with a password or key in it.
+    fn redacted(&self, e: OdooError) -> OdooError {
+        let secrets: Vec<&str> = [&self.ctx.api_key, &self.ctx.rpc_secret]
+            .into_iter()
+            .flatten()
+            .map(Secret::expose)
+            .collect();
+        e.redacted(&secrets)
     }
 
     async fn open_session(&self) -> Result<Session, OdooError> {
@@ -317,6 +331,7 @@ impl OdooClient {
             Protocol::JsonRpc => jsonrpc::execute(&self.http, &self.ctx, s.uid, &call).await,
             Protocol::XmlRpc => xmlrpc::execute(&self.http, &self.ctx, s.uid, &call).await,
         }
+        .map_err(|e| self.redacted(e))
     }
 
     pub async fn search_read(

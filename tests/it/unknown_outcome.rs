@@ -204,3 +204,47 @@ fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() 
     assert_eq!(recover.json()[0]["result"], "adopted", "{}", recover.all());
     assert_eq!(env.fake.calls("sale.order", "create"), 1);
 }
+
+#[test]
+fn a_secret_echoed_by_the_server_is_never_printed_logged_or_stored() {
+    let env = TestEnv::new();
+    // The API key doubles as the RPC password: it travels in every JSON-RPC body.
+    let key = orderbridge::fake::world::ADMIN_API_KEY;
+    env.write_env(&[
+        ("ODOO_PASSWORD", ""),
+        ("ODOO_API_KEY", key),
+        ("ODOO_PROTOCOL", "jsonrpc"),
+    ]);
+    linked(&env);
+    env.fake
+        .inject(FaultRule::once(Fault::EchoRequest, "sale.order", "create"));
+    let log = env.path("run.log");
+    let run = env.run(&[
+        "--log-file",
+        log.to_str().unwrap(),
+        "-v",
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "5",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(
+        run.stderr.contains("***"),
+        "the echo is shown, redacted: {}",
+        run.stderr
+    );
+    assert!(!run.all().contains(key), "printed: {}", run.all());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains(key), "logged: {logged}");
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let stored: String = conn
+        .query_row("SELECT error FROM order_intents", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        stored.contains("***") && !stored.contains(key),
+        "stored: {stored}"
+    );
+}
