@@ -290,13 +290,15 @@ async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<
     let mut out = render::SyncRenderer::new(selection, a.plain, a.json, quiet, a.dry_run);
     let summary = sync_amounts::run(ctx, opts, &mut |e| out.event(e)).await?;
     out.finish(&summary);
-    Ok(if summary.odoo_unreachable.is_some() {
-        exit::ODOO_UNAVAILABLE
-    } else if summary.failed > 0 {
-        exit::FAILED
-    } else {
-        exit::OK
-    })
+    Ok(
+        if summary.odoo_unreachable.is_some() || summary.odoo_garbled.is_some() {
+            exit::ODOO_UNAVAILABLE
+        } else if summary.failed > 0 {
+            exit::FAILED
+        } else {
+            exit::OK
+        },
+    )
 }
 
 async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i32, Error> {

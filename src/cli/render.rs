@@ -519,6 +519,12 @@ impl SyncRenderer {
             json(&serde_json::json!({"summary": s, "synced": s.synced(), "orders": self.results}));
             return;
         }
+        if let Some(reason) = &s.odoo_garbled {
+            eprintln!(
+                "error: Odoo answered something that is not Odoo's protocol during the sync: {}",
+                printable(reason)
+            );
+        }
         if let Some(reason) = &s.odoo_unreachable {
             eprintln!("error: Odoo became unreachable during the sync: {reason}");
         }

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use super::Context;
 use super::sync_status::Selection;
 use crate::error::Error;
-use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain};
+use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{AmountDecision, decide_amount, status_for_state};
 use crate::store::StoreError;
 use crate::store::orders::{SyncRow, SyncWrite};
@@ -83,6 +83,8 @@ pub struct Summary {
     pub round_trips: u64,
     /// Set when a chunk could not be read because Odoo was unreachable.
     pub odoo_unreachable: Option<String>,
+    /// Odoo (or what answers at its URL) sent something that is not its protocol.
+    pub odoo_garbled: Option<String>,
 }
 
 impl Summary {
@@ -154,7 +156,7 @@ async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<Fetch
         let Ok(id) = r.id() else { continue };
         let decoded = r
             .decimal("amount_total")
-            .and_then(|a| Ok((a, r.string("state")?)))
+            .and_then(|a| Ok((a, order_state(&r)?)))
             .map_err(|e| format!("Odoo sent an unreadable value: {e}"));
         out.insert(id, decoded);
     }
@@ -309,8 +311,12 @@ pub async fn run(
         };
         if let Err(e) = &fetched {
             tracing::error!(error = %e, orders = page.len(), "Failed to sync order amounts from Odoo");
-            if e.is_unavailable() && summary.odoo_unreachable.is_none() {
-                summary.odoo_unreachable = Some(e.to_string());
+            if matches!(e, OdooError::Protocol { .. }) {
+                summary.odoo_garbled.get_or_insert_with(|| e.to_string());
+            } else if e.is_unavailable() {
+                summary
+                    .odoo_unreachable
+                    .get_or_insert_with(|| e.to_string());
             }
         }
         let (results, writes) = judge(&page, &fetched, opts.with_status);

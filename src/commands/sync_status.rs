@@ -79,7 +79,7 @@ pub async fn run(ctx: &Context, selection: Selection) -> Result<StatusReport, Er
             let rec = crate::odoo::Record(r);
             states.insert(
                 rec.id().map_err(OdooError::from)?,
-                rec.string("state").map_err(OdooError::from)?,
+                crate::odoo::order_state(&rec).map_err(OdooError::from)?,
             );
         }
         for o in chunk {

@@ -23,7 +23,7 @@ use tokio::sync::OnceCell;
 pub use call::{Call, SearchOpts};
 pub use dialect::Dialect;
 pub use error::{FaultKind, OdooError, TransportKind};
-pub use models::{Partner, SaleOrder};
+pub use models::{Partner, SaleOrder, order_state};
 pub use value::{DecodeError, Many2One, Record, Value, domain};
 
 use crate::secret::Secret;

@@ -35,12 +35,30 @@ impl SaleOrder {
             name: r.string("name")?,
             partner_id: r.many2one("partner_id")?.map(|p| p.id),
             amount_total: r.decimal("amount_total")?,
-            state: r.string("state")?,
+            state: order_state(&r)?,
             currency: r
                 .many2one("currency_id")?
                 .map_or_else(|| "USD".to_string(), |c| c.name),
             origin: r.opt_str("origin")?,
             client_order_ref: r.opt_str("client_order_ref")?,
+        })
+    }
+}
+
+/// The states `sale.order` has in Odoo 16 to 19.
+const ORDER_STATES: &[&str] = &["draft", "sent", "sale", "done", "cancel"];
+
+/// `sale.order.state`, refused when it is none Odoo has: a garbled answer must never become
+/// a stored status.
+pub fn order_state(r: &Record<'_>) -> Result<String, DecodeError> {
+    let s = r.string("state")?;
+    if ORDER_STATES.contains(&s.as_str()) {
+        Ok(s)
+    } else {
+        Err(DecodeError {
+            field: "state".into(),
+            expected: "one of draft, sent, sale, done, cancel",
+            got: format!("'{}'", s.escape_debug()),
         })
     }
 }

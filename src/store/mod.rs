@@ -33,6 +33,8 @@ pub enum StoreError {
     Corrupt { path: String, detail: String },
     #[error("the database {path} is read-only")]
     ReadOnly { path: String },
+    #[error("the disk holding {path} is full; the write was rolled back")]
+    DiskFull { path: String },
     #[error(
         "the database {path} has schema version {found}, newer than this orderbridge understands ({supported})"
     )]
@@ -63,6 +65,7 @@ impl StoreError {
                 "check --database / ORDERBRIDGE_DATABASE; restore the file from a backup if it is damaged"
             }
             StoreError::ReadOnly { .. } => "check the file's permissions and the disk",
+            StoreError::DiskFull { .. } => "free space on that disk, then run the command again",
             StoreError::NewerSchema { .. } => {
                 "upgrade orderbridge; this binary will not touch the file"
             }
@@ -91,6 +94,7 @@ fn classify(path: &Path, e: rusqlite::Error, busy: Duration) -> StoreError {
             detail: e.to_string(),
         },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path: shown },
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull { path: shown },
         Some(ErrorCode::CannotOpen) => StoreError::Io {
             path: shown,
             detail: e.to_string(),

@@ -370,3 +370,52 @@ fn a_killed_run_leaves_no_stale_lock() {
     let run = env.run(&["orders", "sync-amounts"]);
     assert_eq!(run.code, 0, "{}", run.all());
 }
+
+fn stored_status(env: &TestEnv, odoo_id: i64) -> String {
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    conn.query_row(
+        "SELECT status FROM sales_orders WHERE odoo_order_id = ?1",
+        [odoo_id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_unknown_state_fails_that_order_and_changes_nothing_of_it() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00"), (2, "2.00")]);
+    env.fake
+        .with_world(|w| w.orders.get_mut(&1).unwrap().state = "dra}t".into());
+    let run = env.run(&["orders", "sync-amounts", "--all", "--with-status", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let j = run.json();
+    assert_eq!(j["summary"]["failed"], 1, "{j}");
+    assert_eq!(result_of(&j, 1)["result"], "failed", "{j}");
+    assert!(
+        result_of(&j, 1)["reason"].to_string().contains("dra}t"),
+        "{j}"
+    );
+    assert_eq!(portal_amount(&env, 1), d("1.00"));
+    assert_eq!(stored_status(&env, 1), "pending");
+    assert_ne!(
+        portal_amount(&env, 2),
+        d("2.00"),
+        "the other order is synced"
+    );
+}
+
+#[test]
+fn a_garbled_answer_is_not_called_unreachable() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    env.fake.inject(FaultRule::once(
+        Fault::MalformedBody,
+        "sale.order",
+        "search_read",
+    ));
+    let run = env.run(&["orders", "sync-amounts", "--all"]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(run.stderr.contains("not Odoo's protocol"), "{}", run.stderr);
+    assert!(!run.stderr.contains("unreachable"), "{}", run.stderr);
+}
