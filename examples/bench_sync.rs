@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+use fake_odoo::{FakeOdoo, FakeOptions, world};
 
 struct Measure {
     wall: Duration,

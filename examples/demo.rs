@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+use fake_odoo::{FakeOdoo, FakeOptions, world};
 use rust_decimal::Decimal;
 
 struct Demo {

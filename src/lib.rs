@@ -7,8 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
-#[cfg(feature = "fake")]
-pub mod fake;
+mod failpoint;
 pub mod money;
 pub mod odoo;
 pub mod rules;

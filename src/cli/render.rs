@@ -14,7 +14,7 @@ fn mark(ok: bool) -> String {
 
 /// Text from a user or from Odoo, safe to print: control characters (escape sequences, line
 /// breaks) are shown escaped instead of acting on the terminal.
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(char::is_control) {
         s.chars()
             .map(|c| {
@@ -31,14 +31,14 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn json<T: serde::Serialize>(value: &T) {
+pub(super) fn json<T: serde::Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
 }
 
-pub fn connection(r: &ConnectionReport, as_json: bool) {
+pub(super) fn connection(r: &ConnectionReport, as_json: bool) {
     if as_json {
         let mut v = serde_json::to_value(r).unwrap_or_default();
         v["ok"] = serde_json::Value::Bool(r.all_ok());
@@ -83,7 +83,7 @@ fn partner(p: Option<i64>) -> String {
     p.map_or_else(|| "not linked".to_string(), |p| format!("Odoo partner {p}"))
 }
 
-pub fn customer(c: &Customer, as_json: bool) {
+pub(super) fn customer(c: &Customer, as_json: bool) {
     if as_json {
         return json(c);
     }
@@ -96,7 +96,7 @@ pub fn customer(c: &Customer, as_json: bool) {
     );
 }
 
-pub fn link(r: &LinkReport, as_json: bool) {
+pub(super) fn link(r: &LinkReport, as_json: bool) {
     if as_json {
         return json(r);
     }
@@ -113,7 +113,7 @@ pub fn link(r: &LinkReport, as_json: bool) {
     );
 }
 
-pub fn customers(list: &[Customer], as_json: bool) {
+pub(super) fn customers(list: &[Customer], as_json: bool) {
     if as_json {
         return json(&list);
     }
@@ -150,7 +150,7 @@ fn amount_text(v: &OrderView) -> String {
     format!("{m} ({src})")
 }
 
-pub fn order(v: &OrderView, as_json: bool) {
+pub(super) fn order(v: &OrderView, as_json: bool) {
     if as_json {
         return json(v);
     }
@@ -198,7 +198,7 @@ pub fn order(v: &OrderView, as_json: bool) {
     }
 }
 
-pub fn created(r: &CreateReport, as_json: bool) {
+pub(super) fn created(r: &CreateReport, as_json: bool) {
     if as_json {
         return json(r);
     }
@@ -234,7 +234,7 @@ pub fn created(r: &CreateReport, as_json: bool) {
     );
 }
 
-pub fn recovered(items: &[Recovered], as_json: bool) {
+pub(super) fn recovered(items: &[Recovered], as_json: bool) {
     if as_json {
         return json(&items);
     }
@@ -261,7 +261,7 @@ pub fn recovered(items: &[Recovered], as_json: bool) {
     }
 }
 
-pub fn imported(r: &ImportReport, as_json: bool) {
+pub(super) fn imported(r: &ImportReport, as_json: bool) {
     if as_json {
         return json(r);
     }
@@ -279,7 +279,7 @@ pub fn imported(r: &ImportReport, as_json: bool) {
     );
 }
 
-pub fn order_list(r: &ListReport, as_json: bool) {
+pub(super) fn order_list(r: &ListReport, as_json: bool) {
     if let Some(w) = &r.sync.warning {
         eprintln!("{} {w}", Style::new().yellow().bold().apply_to("warning:"));
     }
@@ -312,7 +312,7 @@ pub fn order_list(r: &ListReport, as_json: bool) {
     }
 }
 
-pub fn status(r: &StatusReport, as_json: bool) {
+pub(super) fn status(r: &StatusReport, as_json: bool) {
     if as_json {
         return json(r);
     }
@@ -343,7 +343,7 @@ use crate::commands::schedule::Plan;
 use crate::commands::sync_amounts::{Event, OrderResult, Outcome as SyncOutcome, Summary};
 use crate::commands::sync_status::Selection;
 
-pub fn schedule(p: &Plan) {
+pub(super) fn schedule(p: &Plan) {
     let minutes = (p.next_run - chrono::Utc::now()).num_minutes().max(0);
     println!(
         "0 * * * * {}  Next Due: {minutes} minutes from now ({} UTC)\n",
@@ -365,7 +365,7 @@ pub fn schedule(p: &Plan) {
 /// Renders sync-amounts as it runs: the seeds' lines with emoji on a terminal, plain text
 /// otherwise, only problems with --quiet, JSON at the end with --json, and a progress bar
 /// on stderr for large runs on a terminal.
-pub struct SyncRenderer {
+pub(super) struct SyncRenderer {
     selection: Selection,
     fancy: bool,
     json: bool,
@@ -378,7 +378,7 @@ pub struct SyncRenderer {
 const PROGRESS_FROM: u64 = 2000;
 
 impl SyncRenderer {
-    pub fn new(selection: Selection, plain: bool, json: bool, quiet: bool, dry_run: bool) -> Self {
+    pub(super) fn new(selection: Selection, plain: bool, json: bool, quiet: bool, dry_run: bool) -> Self {
         let fancy = !plain && !json && console::Term::stdout().is_term();
         SyncRenderer {
             selection,
@@ -457,7 +457,7 @@ impl SyncRenderer {
         })
     }
 
-    pub fn event(&mut self, e: Event<'_>) {
+    pub(super) fn event(&mut self, e: Event<'_>) {
         match e {
             Event::Found(n) => {
                 if self.json || self.quiet {
@@ -511,7 +511,7 @@ impl SyncRenderer {
         }
     }
 
-    pub fn finish(self, s: &Summary) {
+    pub(super) fn finish(self, s: &Summary) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -599,7 +599,7 @@ fn print_groups(r: &DedupeReport) {
 }
 
 /// Asks on the terminal before applying a dedupe.
-pub fn confirm_dedupe(r: &DedupeReport) -> bool {
+pub(super) fn confirm_dedupe(r: &DedupeReport) -> bool {
     print_groups(r);
     let prompt = format!(
         "Remove {} row(s) in {} group(s)? They are archived first and can be restored. [y/N] ",
@@ -611,7 +611,7 @@ pub fn confirm_dedupe(r: &DedupeReport) -> bool {
     matches!(term.read_line().map(|s| s.trim().to_ascii_lowercase()), Ok(ref s) if s == "y" || s == "yes")
 }
 
-pub fn dedupe(r: &DedupeReport, as_json: bool) {
+pub(super) fn dedupe(r: &DedupeReport, as_json: bool) {
     if as_json {
         return json(r);
     }
@@ -644,7 +644,7 @@ pub fn dedupe(r: &DedupeReport, as_json: bool) {
     );
 }
 
-pub fn restored(a: &Archived, as_json: bool) {
+pub(super) fn restored(a: &Archived, as_json: bool) {
     if as_json {
         return json(a);
     }
@@ -654,7 +654,7 @@ pub fn restored(a: &Archived, as_json: bool) {
     );
 }
 
-pub fn remote_duplicates(list: &[RemoteDuplicate], as_json: bool) {
+pub(super) fn remote_duplicates(list: &[RemoteDuplicate], as_json: bool) {
     if as_json {
         return json(&list);
     }
@@ -676,7 +676,7 @@ pub fn remote_duplicates(list: &[RemoteDuplicate], as_json: bool) {
     );
 }
 
-pub fn migrated(r: &MigrateReport, as_json: bool) {
+pub(super) fn migrated(r: &MigrateReport, as_json: bool) {
     if as_json {
         return json(r);
     }

@@ -37,18 +37,6 @@ pub struct CreateReport {
     pub order: OrderRow,
 }
 
-/// A test hook: `ORDERBRIDGE_FAILPOINT=after-odoo-create` stops the process right after
-/// Odoo has created the order, before the local insert, as a crash would.
-fn failpoint(name: &str) {
-    if std::env::var("ORDERBRIDGE_FAILPOINT").is_ok_and(|v| v == name) {
-        tracing::error!(
-            failpoint = name,
-            "failpoint reached: exiting as a crash would"
-        );
-        std::process::exit(70);
-    }
-}
-
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
@@ -368,7 +356,7 @@ async fn create_in_odoo(
             });
         }
     };
-    failpoint("after-odoo-create");
+    crate::failpoint::hit("after-odoo-create");
     let order = match client.read("sale.order", &[id], SaleOrder::FIELDS).await {
         Ok(rows) if !rows.is_empty() => SaleOrder::from_value(&rows[0]).map_err(OdooError::from),
         Ok(_) => Err(OdooError::Protocol {

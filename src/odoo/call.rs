@@ -148,7 +148,7 @@ impl<'a> Call<'a> {
 mod shapes {
     use super::*;
     use crate::odoo::value::domain;
-    use crate::odoo::{Ctx, execute_kw_args, json2, jsonrpc, xmlrpc};
+    use crate::odoo::{Ctx, execute_kw_args, json2, jsonrpc};
     use crate::secret::Secret;
 
     fn ctx() -> Ctx {
@@ -161,7 +161,7 @@ mod shapes {
     }
 
     fn xml(call: &Call<'_>) -> String {
-        xmlrpc::encode_call("execute_kw", &execute_kw_args(&ctx(), 2, call))
+        orderbridge_wire::xmlrpc::encode_call("execute_kw", &execute_kw_args(&ctx(), 2, call))
     }
 
     fn jsonrpc(call: &Call<'_>) -> String {

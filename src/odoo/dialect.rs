@@ -5,7 +5,7 @@ use super::ServerVersion;
 use super::value::Value;
 
 /// The oldest and newest major versions the project is tested against.
-pub const SUPPORTED: std::ops::RangeInclusive<u32> = 16..=19;
+pub(super) const SUPPORTED: std::ops::RangeInclusive<u32> = 16..=19;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {

@@ -14,7 +14,7 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub fn is_html(&self) -> bool {
+    pub(crate) fn is_html(&self) -> bool {
         self.content_type.starts_with("text/html")
             || self.body.trim_ascii_start().starts_with(b"<!DOCTYPE")
             || self.body.trim_ascii_start().starts_with(b"<html")
@@ -30,7 +30,7 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, OdooError> {
+    pub(crate) fn new(base_url: &str, timeout: Duration) -> Result<Self, OdooError> {
         let base = base_url.trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&base).map_err(|e| {
             OdooError::Config(format!(
@@ -61,15 +61,15 @@ impl Http {
         })
     }
 
-    pub fn shown_url(&self) -> &str {
+    pub(crate) fn shown_url(&self) -> &str {
         &self.shown
     }
 
-    pub fn round_trips(&self) -> u64 {
+    pub(crate) fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
     }
 
-    pub async fn post(
+    pub(crate) async fn post(
         &self,
         path: &str,
         content_type: &str,
@@ -87,7 +87,7 @@ impl Http {
         self.send(req).await
     }
 
-    pub async fn get(&self, path: &str) -> Result<Reply, OdooError> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Reply, OdooError> {
         self.send(self.client.get(format!("{}{}", self.base, path)))
             .await
     }

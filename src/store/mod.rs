@@ -358,7 +358,7 @@ pub(crate) struct WriteTx<'a> {
 }
 
 impl WriteTx<'_> {
-    pub fn commit(mut self) -> Result<()> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         self.done = true;
         self.store
             .conn

@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+use fake_odoo::{FakeOdoo, FakeOptions, world};
 
-pub struct TestEnv {
+pub(crate) struct TestEnv {
     pub fake: FakeOdoo,
     pub dir: tempfile::TempDir,
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -18,22 +18,22 @@ pub struct Run {
 
 impl Run {
     /// stdout as JSON (for `--json` runs).
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.all()))
     }
 
     /// stdout and stderr together, for "never shows X" checks.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 }
 
 impl TestEnv {
-    pub fn new() -> TestEnv {
+    pub(crate) fn new() -> TestEnv {
         Self::with(FakeOptions::default())
     }
 
-    pub fn with(opts: FakeOptions) -> TestEnv {
+    pub(crate) fn with(opts: FakeOptions) -> TestEnv {
         let env = TestEnv {
             fake: FakeOdoo::start(opts).expect("fake odoo"),
             dir: tempfile::tempdir().unwrap(),
@@ -42,13 +42,13 @@ impl TestEnv {
         env
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// Writes the `.env` pointing at the fake as admin, with `overrides` (KEY, VALUE) on top;
     /// a VALUE of "" removes the key.
-    pub fn write_env(&self, overrides: &[(&str, &str)]) {
+    pub(crate) fn write_env(&self, overrides: &[(&str, &str)]) {
         let url = self.fake.url();
         let mut vals: Vec<(String, String)> = vec![
             ("ODOO_URL".into(), url),
@@ -66,21 +66,21 @@ impl TestEnv {
         std::fs::write(self.path(".env"), text).unwrap();
     }
 
-    pub fn database(&self) -> PathBuf {
+    pub(crate) fn database(&self) -> PathBuf {
         self.path("orderbridge.db")
     }
 
     /// Runs the binary with a clean environment, the test's .env and database.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_in(self.dir.path(), args)
     }
 
-    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
+    pub(crate) fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
         let out = self.command(cwd, args).output().expect("run orderbridge");
         Self::collect(out)
     }
 
-    pub fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, cwd: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderbridge"));
         cmd.current_dir(cwd)
             .env_clear()
@@ -96,7 +96,7 @@ impl TestEnv {
         cmd
     }
 
-    pub fn collect(out: Output) -> Run {
+    pub(crate) fn collect(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use orderbridge::fake::{Fault, FaultRule};
+use fake_odoo::{Fault, FaultRule};
 
 use crate::env::{Run, TestEnv};
 

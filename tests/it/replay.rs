@@ -9,9 +9,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
-use orderbridge::fake::{FakeOdoo, FakeOptions};
-use orderbridge::odoo::Value;
-use orderbridge::odoo::xmlrpc::{Response, decode_response};
+use fake_odoo::{FakeOdoo, FakeOptions};
+use orderbridge_wire::Value;
+use orderbridge_wire::xmlrpc::{Response, decode_response};
 use rust_decimal::Decimal;
 
 struct Exchange {

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use orderbridge::fake::{FakeOptions, Fault, FaultRule};
+use fake_odoo::{FakeOptions, Fault, FaultRule};
 use rust_decimal::Decimal;
 
 use crate::env::TestEnv;

@@ -1,6 +1,6 @@
 //! `orderbridge odoo test-connection` over each protocol, and each failure mode.
 
-use orderbridge::fake::{Fault, FaultRule, world};
+use fake_odoo::{Fault, FaultRule, world};
 
 use crate::env::TestEnv;
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use orderbridge::fake::{FakeOptions, Fault, FaultRule};
+use fake_odoo::{FakeOptions, Fault, FaultRule};
 
 use crate::env::TestEnv;
 
@@ -209,7 +209,7 @@ fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() 
 fn a_secret_echoed_by_the_server_is_never_printed_logged_or_stored() {
     let env = TestEnv::new();
     // The API key doubles as the RPC password: it travels in every JSON-RPC body.
-    let key = orderbridge::fake::world::ADMIN_API_KEY;
+    let key = fake_odoo::world::ADMIN_API_KEY;
     env.write_env(&[
         ("ODOO_PASSWORD", ""),
         ("ODOO_API_KEY", key),

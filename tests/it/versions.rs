@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use orderbridge::fake::{FakeOptions, world};
+use fake_odoo::{FakeOptions, world};
 use rust_decimal::Decimal;
 
 use crate::env::{Run, TestEnv};

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::domain;
 use super::exc::Exc;
 use super::fields::{self, Fields};
-use crate::money::round_to;
-use crate::odoo::value::{Value, format_odoo_datetime};
+use rust_decimal::RoundingStrategy;
+use orderbridge_wire::{Value, format_odoo_datetime, number};
 
 pub const DB: &str = "portal";
 pub const ADMIN_UID: i64 = 2;
@@ -1124,11 +1124,16 @@ impl World {
     }
 }
 
+/// Rounds half away from zero, as Odoo's `float_round` does for money.
+fn round_to(amount: Decimal, decimals: u32) -> Decimal {
+    amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
+}
+
 fn num(v: Option<&Value>) -> Result<Option<Decimal>, Exc> {
     match v {
         None | Some(Value::Bool(false)) | Some(Value::Nil) => Ok(None),
         Some(Value::Int(i)) => Ok(Some(Decimal::from(*i))),
-        Some(Value::Double(s)) => crate::money::parse_wire_amount(s)
+        Some(Value::Double(s)) => number::decimal(s)
             .map(Some)
             .map_err(|_| Exc::ValueError(format!("could not convert string to float: '{s}'"))),
         Some(other) => Err(Exc::ValueError(format!(

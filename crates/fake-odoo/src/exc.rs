@@ -1,7 +1,7 @@
 //! The exceptions the fake raises, and how each protocol renders them (fault codes,
 //! JSON-RPC error names, JSON-2 HTTP statuses), as the transcripts show.
 
-use crate::odoo::value::Value;
+use orderbridge_wire::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Exc {
@@ -274,7 +274,7 @@ fn signature(method: &str) -> Option<Sig> {
 }
 
 /// The ids (for record methods) and bound arguments of a call, as Python would bind them.
-pub struct Bound {
+pub(crate) struct Bound {
     pub ids: Option<Vec<i64>>,
     pub args: Args,
 }
@@ -283,7 +283,7 @@ pub struct Bound {
 /// positional argument and `create` its values as the first positional argument; a keyword
 /// in their place ends in Python's `IndexError` (Odoo 19 indexes a list, older versions a
 /// tuple), and for `create` after the method ran, so its transaction is rolled back.
-pub fn bind_rpc(
+pub(crate) fn bind_rpc(
     version: u32,
     model: &str,
     method: &str,
@@ -340,7 +340,7 @@ pub fn bind_rpc(
 }
 
 /// Binds a JSON-2 call: every argument by name, `ids` apart.
-pub fn bind_json2(model: &str, method: &str, body: Vec<(String, Value)>) -> Result<Bound, Exc> {
+pub(crate) fn bind_json2(model: &str, method: &str, body: Vec<(String, Value)>) -> Result<Bound, Exc> {
     let sig = check_callable(model, method)?;
     let mut ids = None;
     let mut kwargs = Vec::new();

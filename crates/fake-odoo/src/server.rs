@@ -11,8 +11,8 @@ use tokio::net::TcpStream;
 use super::exc::{Exc, bind_json2, bind_rpc};
 use super::world::{self, World};
 use super::{Fault, Inner};
-use crate::odoo::value::Value;
-use crate::odoo::xmlrpc;
+use orderbridge_wire::Value;
+use orderbridge_wire::xmlrpc;
 
 pub(crate) struct Request {
     pub method: String,

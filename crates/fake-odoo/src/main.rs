@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use orderbridge::fake::{FakeOdoo, FakeOptions, world};
+use fake_odoo::{FakeOdoo, FakeOptions, world};
 
 fn main() -> anyhow::Result<()> {
     let mut opts = FakeOptions::default();

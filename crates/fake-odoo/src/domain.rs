@@ -4,10 +4,10 @@
 use std::cmp::Ordering;
 
 use super::exc::Exc;
-use crate::money::parse_wire_amount;
-use crate::odoo::value::Value;
+use orderbridge_wire::number;
+use orderbridge_wire::Value;
 
-pub enum Expr {
+pub(crate) enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
@@ -20,7 +20,7 @@ pub enum Expr {
 }
 
 /// Compiles a domain, checking every field against the model.
-pub fn compile(model: &str, domain: &Value, known: &dyn Fn(&str) -> bool) -> Result<Expr, Exc> {
+pub(crate) fn compile(model: &str, domain: &Value, known: &dyn Fn(&str) -> bool) -> Result<Expr, Exc> {
     let items = match domain {
         Value::Array(a) => a.as_slice(),
         Value::Nil | Value::Bool(false) => &[],
@@ -128,7 +128,7 @@ fn python_repr(v: &Value) -> String {
 
 impl Expr {
     /// For a lone `('id', 'in', [...])` or `('id', '=', n)` leaf: the ids it allows, deduplicated.
-    pub fn id_filter(&self) -> Option<Vec<i64>> {
+    pub(crate) fn id_filter(&self) -> Option<Vec<i64>> {
         let Expr::Leaf { field, op, value } = self else {
             return None;
         };
@@ -145,7 +145,7 @@ impl Expr {
         Some(ids)
     }
 
-    pub fn matches(&self, get: &dyn Fn(&str) -> Value) -> Result<bool, Exc> {
+    pub(crate) fn matches(&self, get: &dyn Fn(&str) -> Value) -> Result<bool, Exc> {
         Ok(match self {
             Expr::True => true,
             Expr::And(a, b) => a.matches(get)? && b.matches(get)?,
@@ -170,7 +170,7 @@ fn scalar(v: &Value) -> Value {
     }
 }
 
-pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
@@ -178,7 +178,7 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Double(_) | Value::Int(_), Value::Double(_) | Value::Int(_)) => {
             let num = |v: &Value| match v {
                 Value::Int(i) => Some(rust_decimal::Decimal::from(*i)),
-                Value::Double(s) => parse_wire_amount(s).ok(),
+                Value::Double(s) => number::decimal(s).ok(),
                 _ => None,
             };
             Some(num(a)?.cmp(&num(b)?))
@@ -247,7 +247,7 @@ fn leaf_matches(actual: &Value, op: &str, wanted: &Value) -> bool {
 }
 
 /// Sorts ids by an Odoo `order` string such as `date_order desc, id desc`.
-pub fn sort(
+pub(crate) fn sort(
     ids: &mut [i64],
     order: &str,
     get: &dyn Fn(i64, &str) -> Value,

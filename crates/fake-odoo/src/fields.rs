@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use crate::odoo::value::Value;
+use orderbridge_wire::Value;
 
 #[derive(Debug, Clone)]
 pub struct FieldDef {
@@ -115,12 +115,12 @@ impl Fields {
 
 /// Every model's fields for one Odoo version.
 #[derive(Debug, Default)]
-pub struct Catalogue {
+pub(crate) struct Catalogue {
     models: BTreeMap<&'static str, Fields>,
 }
 
 impl Catalogue {
-    pub fn of(&self, model: &str) -> Option<&Fields> {
+    pub(crate) fn of(&self, model: &str) -> Option<&Fields> {
         self.models.get(model)
     }
 
@@ -178,7 +178,7 @@ impl Catalogue {
 }
 
 /// The catalogue of an Odoo version (16 to 19), built once.
-pub fn catalogue(version: u32) -> &'static Catalogue {
+pub(crate) fn catalogue(version: u32) -> &'static Catalogue {
     static CELLS: [OnceLock<Catalogue>; 4] = [const { OnceLock::new() }; 4];
     let v = version.clamp(16, 19);
     CELLS[(v - 16) as usize].get_or_init(|| Catalogue::build(v))

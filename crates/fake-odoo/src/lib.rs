@@ -6,7 +6,7 @@
 //! recomputed with 15 % tax. It counts calls per `model.method` and injects faults.
 //!
 //! ```no_run
-//! let fake = orderbridge::fake::FakeOdoo::start(orderbridge::fake::FakeOptions::default()).unwrap();
+//! let fake = fake_odoo::FakeOdoo::start(fake_odoo::FakeOptions::default()).unwrap();
 //! println!("{}", fake.url());
 //! ```
 
