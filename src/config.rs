@@ -11,7 +11,7 @@ use crate::odoo::{OdooConfig, ProtocolChoice};
 use crate::secret::Secret;
 
 /// The keys orderbridge reads.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "ODOO_URL",
     "ODOO_DB",
     "ODOO_USERNAME",
@@ -29,12 +29,11 @@ const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     Flag(&'static str),
     Env,
     DotEnv(PathBuf),
     Toml(PathBuf),
-    Default,
 }
 
 impl fmt::Display for Origin {
@@ -44,7 +43,6 @@ impl fmt::Display for Origin {
             Origin::Env => write!(f, "environment"),
             Origin::DotEnv(p) => write!(f, "{}", p.display()),
             Origin::Toml(p) => write!(f, "{}", p.display()),
-            Origin::Default => write!(f, "default"),
         }
     }
 }
@@ -65,7 +63,7 @@ pub enum ConfigError {
 
 /// Where to look for settings; flags are given by the CLI.
 #[derive(Debug, Clone, Default)]
-pub struct Sources {
+pub(crate) struct Sources {
     /// Values given as flags, by key, with the flag's name.
     pub flags: Vec<(&'static str, &'static str, String)>,
     /// `--env-file`; otherwise `./.env` when it exists.
@@ -78,7 +76,7 @@ pub struct Sources {
 
 /// The resolved settings.
 #[derive(Clone, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     values: BTreeMap<&'static str, (String, Origin)>,
     /// The .env / TOML files that were read, for messages.
     read_files: Vec<PathBuf>,
@@ -104,12 +102,12 @@ fn key_of(name: &str) -> Option<&'static str> {
 }
 
 /// The platform's default config file (`~/.config/orderbridge/config.toml` on Linux).
-pub fn default_config_file() -> Option<PathBuf> {
+pub(crate) fn default_config_file() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("orderbridge").join("config.toml"))
 }
 
 /// The platform's default database (`~/.local/share/orderbridge/orderbridge.db` on Linux).
-pub fn default_database() -> PathBuf {
+pub(crate) fn default_database() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("orderbridge")
@@ -117,7 +115,7 @@ pub fn default_database() -> PathBuf {
 }
 
 impl Settings {
-    pub fn resolve(src: &Sources) -> Result<Settings, ConfigError> {
+    pub(crate) fn resolve(src: &Sources) -> Result<Settings, ConfigError> {
         let mut s = Settings::default();
         // Lowest precedence first; later layers overwrite.
         let toml_path = src
@@ -207,7 +205,7 @@ impl Settings {
     }
 
     /// A value and its origin.
-    pub fn get(&self, key: &str) -> Option<(&str, &Origin)> {
+    pub(crate) fn get(&self, key: &str) -> Option<(&str, &Origin)> {
         self.values.get(key).map(|(v, o)| (v.as_str(), o))
     }
 
@@ -247,7 +245,7 @@ impl Settings {
     }
 
     /// The Odoo connection settings; names the first missing or invalid key.
-    pub fn odoo(&self) -> Result<OdooConfig, ConfigError> {
+    pub(crate) fn odoo(&self) -> Result<OdooConfig, ConfigError> {
         let url = self.required("ODOO_URL", Some("--odoo-url"))?;
         let protocol = match self.get("ODOO_PROTOCOL") {
             Some((v, _)) => v
@@ -306,7 +304,7 @@ impl Settings {
     }
 
     /// How long to wait for another run's lock on the database (default 10 s).
-    pub fn busy_timeout(&self) -> Result<Duration, ConfigError> {
+    pub(crate) fn busy_timeout(&self) -> Result<Duration, ConfigError> {
         match self.get("ORDERBRIDGE_BUSY_TIMEOUT") {
             Some((v, _)) => v
                 .trim()
@@ -328,7 +326,7 @@ impl Settings {
     /// How long after an unanswered create request Odoo may still be working on it (default
     /// 180 s: Odoo's default `limit_time_real` of 120 s, after which its worker is killed and
     /// the transaction rolled back, plus a minute for the commit and clocks that differ).
-    pub fn create_grace(&self) -> Result<Duration, ConfigError> {
+    pub(crate) fn create_grace(&self) -> Result<Duration, ConfigError> {
         match self.get("ORDERBRIDGE_CREATE_GRACE") {
             Some((v, _)) => v
                 .trim()
@@ -349,7 +347,7 @@ impl Settings {
 
     /// The sale.order field that carries the idempotency key (default `origin`, the
     /// "Source Document"; `client_order_ref` stays free for the customer's PO number).
-    pub fn key_field(&self) -> Result<String, ConfigError> {
+    pub(crate) fn key_field(&self) -> Result<String, ConfigError> {
         let v = self
             .get("ORDERBRIDGE_KEY_FIELD")
             .map_or("origin", |(v, _)| v)
@@ -365,7 +363,7 @@ impl Settings {
     }
 
     /// The local SQLite database path.
-    pub fn database(&self) -> PathBuf {
+    pub(crate) fn database(&self) -> PathBuf {
         self.get("ORDERBRIDGE_DATABASE")
             .map(|(v, _)| PathBuf::from(v))
             .unwrap_or_else(default_database)

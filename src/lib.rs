@@ -2,16 +2,21 @@
 //!
 //! The library does the work and never prints; the `cli` module parses and renders.
 //! Data flows one way: cli → commands → (odoo, store, rules).
+//!
+//! Public: what the `orderbridge` binary needs ([`cli`]) and what a program embedding the
+//! library needs: the Odoo client ([`odoo`]), the local store ([`store`]) and [`Secret`].
+//! Everything else is the crate's own.
 
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod error;
+mod commands;
+mod config;
+mod error;
 mod failpoint;
-pub mod money;
+mod money;
 pub mod odoo;
-pub mod rules;
-pub mod secret;
+mod rules;
+mod secret;
 pub mod store;
 
-pub use error::Error;
+pub use error::{Error, exit};
+pub use secret::Secret;

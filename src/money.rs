@@ -7,13 +7,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-pub use rust_decimal::Decimal;
+pub(crate) use rust_decimal::Decimal;
 use rust_decimal::RoundingStrategy;
 
 /// An amount that could not be read as money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{text}' is not a valid amount: {why}")]
-pub struct MoneyError {
+pub(crate) struct MoneyError {
     pub text: String,
     pub why: &'static str,
 }
@@ -26,7 +26,7 @@ fn err(text: &str, why: &'static str) -> MoneyError {
 }
 
 /// Decimal places of a currency (ISO 4217 minor units); 2 when the code is not listed.
-pub fn currency_decimals(code: &str) -> u32 {
+pub(crate) fn currency_decimals(code: &str) -> u32 {
     match code.to_ascii_uppercase().as_str() {
         "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
         | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
@@ -53,19 +53,19 @@ const CURRENCIES: &[&str] = &[
 ];
 
 /// True for an ISO 4217 currency code (upper case, as Odoo names currencies).
-pub fn is_currency(code: &str) -> bool {
+pub(crate) fn is_currency(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()
 }
 
 /// Rounds half away from zero, as Odoo's `float_round` does for money.
-pub fn round_to(amount: Decimal, decimals: u32) -> Decimal {
+pub(crate) fn round_to(amount: Decimal, decimals: u32) -> Decimal {
     let mut r = amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(decimals);
     r
 }
 
 /// True when the two amounts are equal once rounded to the currency's precision.
-pub fn same_amount(a: Decimal, b: Decimal, currency: &str) -> bool {
+pub(crate) fn same_amount(a: Decimal, b: Decimal, currency: &str) -> bool {
     let dp = currency_decimals(currency);
     round_to(a, dp) == round_to(b, dp)
 }
@@ -73,7 +73,7 @@ pub fn same_amount(a: Decimal, b: Decimal, currency: &str) -> bool {
 /// Parses an amount typed by a person or sent by the portal: plain decimal notation,
 /// optional leading minus, no exponent, no thousands separators, at most the currency's
 /// decimal places (so nothing is silently rounded away).
-pub fn parse_user_amount(text: &str, currency: &str) -> Result<Decimal, MoneyError> {
+pub(crate) fn parse_user_amount(text: &str, currency: &str) -> Result<Decimal, MoneyError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(err(text, "it is empty"));
@@ -97,7 +97,7 @@ pub fn parse_user_amount(text: &str, currency: &str) -> Result<Decimal, MoneyErr
 
 /// Parses a number as Odoo puts it on the wire (Python's float repr: `857.87`, `0.0`,
 /// `1e-05`, `1.5e+16`) into an exact decimal of that text.
-pub fn parse_wire_amount(text: &str) -> Result<Decimal, MoneyError> {
+pub(crate) fn parse_wire_amount(text: &str) -> Result<Decimal, MoneyError> {
     let t = text.trim();
     let ok_chars = !t.is_empty()
         && t.bytes()
@@ -114,7 +114,7 @@ pub fn parse_wire_amount(text: &str) -> Result<Decimal, MoneyError> {
 
 /// An amount in a currency, displayed the way the seeds do (`$857.87`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Money<'a> {
+pub(crate) struct Money<'a> {
     pub amount: Decimal,
     pub currency: &'a str,
 }
@@ -135,11 +135,6 @@ impl fmt::Display for Money<'_> {
             None => write!(f, "{v} {}", self.currency),
         }
     }
-}
-
-/// Formats a decimal for storage or JSON: rounded to the currency's precision, plain text.
-pub fn to_text(amount: Decimal, currency: &str) -> String {
-    round_to(amount, currency_decimals(currency)).to_string()
 }
 
 #[cfg(test)]

@@ -8,14 +8,14 @@ use crate::money::{currency_decimals, round_to, same_amount};
 /// Which amount a display shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum AmountSource {
+pub(crate) enum AmountSource {
     Odoo,
     Portal,
 }
 
 /// Odoo's amount when it is above zero, else the portal's (an order without lines in Odoo
 /// has `amount_total` 0.0 until staff add them).
-pub fn effective_amount(
+pub(crate) fn effective_amount(
     portal: Decimal,
     odoo: Option<Decimal>,
     currency: &str,
@@ -30,7 +30,7 @@ pub fn effective_amount(
 
 /// What sync-amounts does with one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AmountDecision {
+pub(crate) enum AmountDecision {
     /// Odoo's amount is above zero and differs: take it.
     Update { from: Decimal, to: Decimal },
     /// Equal at the currency's precision.
@@ -39,7 +39,7 @@ pub enum AmountDecision {
     KeepPortal,
 }
 
-pub fn decide_amount(portal: Decimal, odoo: Decimal, currency: &str) -> AmountDecision {
+pub(crate) fn decide_amount(portal: Decimal, odoo: Decimal, currency: &str) -> AmountDecision {
     let dp = currency_decimals(currency);
     let odoo = round_to(odoo, dp);
     if odoo <= Decimal::ZERO {
@@ -56,7 +56,7 @@ pub fn decide_amount(portal: Decimal, odoo: Decimal, currency: &str) -> AmountDe
 
 /// The portal's status for an Odoo `sale.order` state (Odoo 19: draft, sent, sale, cancel;
 /// older servers also have done).
-pub fn status_for_state(state: &str) -> &'static str {
+pub(crate) fn status_for_state(state: &str) -> &'static str {
     match state {
         "draft" => "pending",
         "sent" => "quotation_sent",

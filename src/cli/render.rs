@@ -378,7 +378,13 @@ pub(super) struct SyncRenderer {
 const PROGRESS_FROM: u64 = 2000;
 
 impl SyncRenderer {
-    pub(super) fn new(selection: Selection, plain: bool, json: bool, quiet: bool, dry_run: bool) -> Self {
+    pub(super) fn new(
+        selection: Selection,
+        plain: bool,
+        json: bool,
+        quiet: bool,
+        dry_run: bool,
+    ) -> Self {
         let fancy = !plain && !json && console::Term::stdout().is_term();
         SyncRenderer {
             selection,

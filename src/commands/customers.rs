@@ -8,7 +8,7 @@ use crate::store::customers::Customer;
 
 /// How `customers add` ties the new customer to Odoo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartnerChoice {
+pub(crate) enum PartnerChoice {
     /// Not linked yet (`customers link` later).
     None,
     /// An existing res.partner, checked in Odoo.
@@ -43,7 +43,7 @@ async fn read_partner(client: &OdooClient, id: i64) -> Result<Option<Partner>, E
         .map_err(crate::odoo::OdooError::from)?)
 }
 
-pub async fn add(
+pub(crate) async fn add(
     ctx: &Context,
     name: &str,
     email: &str,
@@ -82,7 +82,7 @@ pub async fn add(
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct LinkReport {
+pub(crate) struct LinkReport {
     pub customer: Customer,
     pub partner: Partner,
     /// The partner was created in Odoo by this run (none had the email).
@@ -90,7 +90,7 @@ pub struct LinkReport {
 }
 
 /// Links a customer to the res.partner with its email, creating the partner if none has it.
-pub async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
+pub(crate) async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
     let store = ctx.store()?;
     let customer = store.customer(id)?;
     let client = ctx.odoo()?;
@@ -145,6 +145,6 @@ pub async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
     })
 }
 
-pub fn list(ctx: &Context) -> Result<Vec<Customer>, Error> {
+pub(crate) fn list(ctx: &Context) -> Result<Vec<Customer>, Error> {
     Ok(ctx.store()?.customers()?)
 }

@@ -21,7 +21,7 @@ fn open(ctx: &Context) -> Result<Store, Error> {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct DedupeReport {
+pub(crate) struct DedupeReport {
     pub groups: Vec<DupGroup>,
     pub rows_to_remove: usize,
     pub disagreeing_groups: usize,
@@ -31,7 +31,7 @@ pub struct DedupeReport {
 }
 
 /// Finds the duplicate groups; removes the extra rows when `apply` (after `confirm` agrees).
-pub fn run(
+pub(crate) fn run(
     ctx: &Context,
     apply: bool,
     confirm: &mut dyn FnMut(&DedupeReport) -> bool,
@@ -59,7 +59,7 @@ pub fn run(
     Ok(report)
 }
 
-pub fn restore(ctx: &Context, id: i64) -> Result<Archived, Error> {
+pub(crate) fn restore(ctx: &Context, id: i64) -> Result<Archived, Error> {
     let a = open(ctx)?.restore_archived(id)?;
     tracing::info!(
         order_id = a.archived_id,
@@ -71,13 +71,13 @@ pub fn restore(ctx: &Context, id: i64) -> Result<Archived, Error> {
 
 /// Odoo orders that share one idempotency key: a create that ran twice in Odoo.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct RemoteDuplicate {
+pub(crate) struct RemoteDuplicate {
     pub key: String,
     pub orders: Vec<SaleOrder>,
 }
 
 /// Reads Odoo (read-only) for orders sharing an idempotency key.
-pub async fn remote(ctx: &Context) -> Result<Vec<RemoteDuplicate>, Error> {
+pub(crate) async fn remote(ctx: &Context) -> Result<Vec<RemoteDuplicate>, Error> {
     let field = ctx.settings.key_field()?;
     let client = ctx.odoo()?;
     let domain = domain(&field, "!=", Value::Bool(false));
@@ -116,7 +116,7 @@ pub async fn remote(ctx: &Context) -> Result<Vec<RemoteDuplicate>, Error> {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct MigrateReport {
+pub(crate) struct MigrateReport {
     pub from_version: i64,
     pub to_version: i64,
     pub changed: bool,
@@ -124,7 +124,7 @@ pub struct MigrateReport {
 
 /// Brings the database up to date; on a legacy database with duplicates, changes nothing
 /// and says how many (the error names `orders dedupe`).
-pub fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
+pub(crate) fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
     let store = open(ctx)?;
     let from = store.user_version()?;
     if from == SCHEMA_VERSION {

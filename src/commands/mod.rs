@@ -1,15 +1,15 @@
 //! One module per command: each takes typed arguments and a context, does the work through
 //! the library, and returns a typed report for `cli/` to render. Nothing here prints.
 
-pub mod customers;
-pub mod dedupe;
-pub mod order_request;
-pub mod orders_create;
-pub mod orders_read;
-pub mod schedule;
-pub mod sync_amounts;
-pub mod sync_status;
-pub mod test_connection;
+pub(crate) mod customers;
+pub(crate) mod dedupe;
+pub(crate) mod order_request;
+pub(crate) mod orders_create;
+pub(crate) mod orders_read;
+pub(crate) mod schedule;
+pub(crate) mod sync_amounts;
+pub(crate) mod sync_status;
+pub(crate) mod test_connection;
 
 use crate::config::Settings;
 use crate::error::Error;
@@ -18,18 +18,18 @@ use crate::store::Store;
 
 /// What every command may need, built lazily so that a command that needs no database
 /// never opens one, and one that needs no Odoo never asks for its settings.
-pub struct Context {
+pub(crate) struct Context {
     pub settings: Settings,
 }
 
 impl Context {
-    pub fn new(settings: Settings) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
         Context { settings }
     }
 
     /// Opens (and migrates) the local store, and checks that no page of it is damaged
     /// before the command writes anything, there or to Odoo.
-    pub fn store(&self) -> Result<Store, Error> {
+    pub(crate) fn store(&self) -> Result<Store, Error> {
         let store = self.store_unverified()?;
         store.verify()?;
         Ok(store)
@@ -37,7 +37,7 @@ impl Context {
 
     /// Opens the store without checking its pages: for a command that checks them itself
     /// (`orders create`, while it waits for Odoo).
-    pub fn store_unverified(&self) -> Result<Store, Error> {
+    pub(crate) fn store_unverified(&self) -> Result<Store, Error> {
         Ok(Store::open(
             &self.database_path()?,
             self.settings.busy_timeout()?,
@@ -46,7 +46,7 @@ impl Context {
 
     /// The database path. Only the default location's folder is created: a folder named by
     /// the user that does not exist is a typo more often than a wish.
-    pub fn database_path(&self) -> Result<std::path::PathBuf, Error> {
+    pub(crate) fn database_path(&self) -> Result<std::path::PathBuf, Error> {
         let path = self.settings.database();
         if let Some((_, origin)) = self.settings.get("ORDERBRIDGE_DATABASE")
             && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
@@ -61,7 +61,7 @@ impl Context {
         Ok(path)
     }
 
-    pub fn odoo(&self) -> Result<OdooClient, Error> {
+    pub(crate) fn odoo(&self) -> Result<OdooClient, Error> {
         let cfg = self.settings.odoo()?;
         Ok(OdooClient::new(&cfg)?)
     }

@@ -17,17 +17,17 @@ const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_327, 232, 0, false, 0)
 const MAX_QUANTITY: u32 = 1_000_000;
 /// Decimal places of a quantity: Odoo's default precision for units of measure; a finer
 /// quantity would be rounded (to 0, for 0.0000001) by Odoo.
-pub const QUANTITY_DECIMALS: u32 = 2;
+pub(crate) const QUANTITY_DECIMALS: u32 = 2;
 const MAX_LINES: usize = 1_000;
 const MAX_NOTE_CHARS: usize = 10_000;
 const MAX_REF_CHARS: usize = 200;
 const MAX_KEY_CHARS: usize = 200;
 /// The largest order JSON read from a file or stdin.
-pub const MAX_INPUT_BYTES: usize = 1 << 20;
+pub(crate) const MAX_INPUT_BYTES: usize = 1 << 20;
 
 /// One order line: a product, a quantity, and optionally a unit price (else Odoo's price).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LineRequest {
+pub(crate) struct LineRequest {
     pub product_id: i64,
     pub quantity: Decimal,
     pub price_unit: Option<Decimal>,
@@ -35,7 +35,7 @@ pub struct LineRequest {
 
 /// What `orders create` takes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct OrderRequest {
+pub(crate) struct OrderRequest {
     pub customer_id: i64,
     /// The portal's amount.
     pub amount: Decimal,
@@ -116,7 +116,12 @@ fn shown(s: &str) -> String {
 
 /// Text that fits one line of a terminal and a database: no control characters (a note may
 /// have line breaks and tabs), at most `max` characters.
-pub fn check_text(field: &str, value: &str, max: usize, multiline: bool) -> Result<(), Error> {
+pub(crate) fn check_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<(), Error> {
     let n = value.chars().count();
     if n > max {
         return Err(usage(format!(
@@ -135,7 +140,7 @@ pub fn check_text(field: &str, value: &str, max: usize, multiline: bool) -> Resu
 
 impl LineRequest {
     /// Parses `PRODUCT_ID:QTY[:PRICE]`.
-    pub fn parse(s: &str, currency: &str) -> Result<LineRequest, Error> {
+    pub(crate) fn parse(s: &str, currency: &str) -> Result<LineRequest, Error> {
         let bad = |why: &str| {
             usage(format!(
                 "--line '{}': {why} (expected PRODUCT_ID:QTY[:PRICE], e.g. 5:2:100.00)",
@@ -166,7 +171,7 @@ impl OrderRequest {
     /// `{"customer_id": 1, "amount": "857.87", "currency": "USD", "lines": [{"product_id": 5,
     /// "quantity": 2, "price_unit": "100.00"}], "note": "...", "customer_ref": "PO-1",
     /// "idempotency_key": "..."}`.
-    pub fn from_json(text: &str) -> Result<OrderRequest, Error> {
+    pub(crate) fn from_json(text: &str) -> Result<OrderRequest, Error> {
         if text.len() > MAX_INPUT_BYTES {
             return Err(usage(format!(
                 "the order JSON has {} bytes; at most {MAX_INPUT_BYTES} are accepted",
@@ -216,7 +221,7 @@ impl OrderRequest {
     }
 
     /// Every rule an order must pass, whichever form it came in.
-    pub fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.customer_id <= 0 {
             return Err(usage("the customer id must be a positive integer"));
         }

@@ -13,7 +13,7 @@ use crate::store::orders::{NewOrder, OrderRow};
 
 /// An order as displayed: the stored row and the amount to show.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct OrderView {
+pub(crate) struct OrderView {
     #[serde(flatten)]
     pub row: OrderRow,
     /// Odoo's amount when it is above zero, else the portal's.
@@ -41,7 +41,7 @@ fn new_from_odoo(o: &SaleOrder, customer_id: Option<i64>) -> NewOrder {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ImportReport {
+pub(crate) struct ImportReport {
     pub created: bool,
     pub order: OrderView,
 }
@@ -49,7 +49,7 @@ pub struct ImportReport {
 /// getOrCreateFromOdoo: the local order for an Odoo id, created from Odoo when missing.
 /// Safe to repeat and to run in concurrent processes (unique index, insert-or-ignore,
 /// re-read).
-pub async fn import(
+pub(crate) async fn import(
     ctx: &Context,
     odoo_id: i64,
     customer: Option<i64>,
@@ -102,7 +102,7 @@ pub async fn import(
 
 /// What the sync before a listing did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct SyncSummary {
+pub(crate) struct SyncSummary {
     pub attempted: bool,
     /// Orders pulled from Odoo that were missing locally.
     pub pulled: usize,
@@ -111,7 +111,7 @@ pub struct SyncSummary {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ListReport {
+pub(crate) struct ListReport {
     pub sync: SyncSummary,
     pub orders: Vec<OrderView>,
 }
@@ -151,7 +151,7 @@ async fn pull(
 /// Lists orders (of one customer, or all), first pulling missing ones from Odoo for linked
 /// customers unless `no_sync`. If Odoo fails, the local orders are still listed, with a
 /// warning.
-pub async fn list(
+pub(crate) async fn list(
     ctx: &Context,
     customer: Option<i64>,
     no_sync: bool,
@@ -190,6 +190,6 @@ pub async fn list(
     Ok(ListReport { sync, orders })
 }
 
-pub fn show(ctx: &Context, id: i64) -> Result<OrderView, Error> {
+pub(crate) fn show(ctx: &Context, id: i64) -> Result<OrderView, Error> {
     Ok(ctx.store()?.order(id)?.into())
 }

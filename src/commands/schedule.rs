@@ -7,7 +7,7 @@ use super::Context;
 use crate::error::Error;
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The command the schedule runs.
     pub command: String,
     pub crontab: String,
@@ -28,7 +28,7 @@ fn quote(a: &str) -> String {
     }
 }
 
-pub fn plan(global_args: &[String], ctx: &Context) -> Result<Plan, Error> {
+pub(crate) fn plan(global_args: &[String], ctx: &Context) -> Result<Plan, Error> {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| std::fs::canonicalize(p).ok())

@@ -26,7 +26,7 @@ use crate::store::orders::{SyncRow, SyncWrite};
 use crate::store::to_text;
 
 #[derive(Debug, Clone, Copy)]
-pub struct SyncOptions {
+pub(crate) struct SyncOptions {
     pub selection: Selection,
     pub dry_run: bool,
     pub batch: usize,
@@ -37,7 +37,7 @@ pub struct SyncOptions {
 /// What happened to one order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Odoo's amount is above zero and differed: the portal amount now follows it.
     Updated { from: Decimal, to: Decimal },
     /// Equal at the currency's precision.
@@ -51,7 +51,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct OrderResult {
+pub(crate) struct OrderResult {
     pub order_id: i64,
     pub odoo_order_id: i64,
     /// The order number, or `#<id>` when the order has none.
@@ -64,13 +64,13 @@ pub struct OrderResult {
 }
 
 /// Progress, as it happens, for the CLI to render.
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     Found(u64),
     Order(&'a OrderResult),
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub found: u64,
     pub updated: u64,
     pub unchanged: u64,
@@ -89,26 +89,25 @@ pub struct Summary {
 
 impl Summary {
     /// Synced or skipped by the rules.
-    pub fn synced(&self) -> u64 {
+    pub(crate) fn synced(&self) -> u64 {
         self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo
     }
 }
 
 /// The lock that keeps hourly runs from overlapping; released when dropped or when the
 /// process dies.
-pub struct RunLock {
+pub(crate) struct RunLock {
     _file: File,
-    pub path: PathBuf,
 }
 
-pub fn lock_path(ctx: &Context) -> Result<PathBuf, Error> {
+pub(crate) fn lock_path(ctx: &Context) -> Result<PathBuf, Error> {
     let db = ctx.database_path()?;
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".sync-amounts.lock");
     Ok(db.with_file_name(name))
 }
 
-pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
+pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
     let path = lock_path(ctx)?;
     // A lock file that cannot be made is a local storage problem (read-only disk, rights).
     let storage = |e: std::io::Error| {
@@ -127,7 +126,7 @@ pub fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
         .open(&path)
         .map_err(storage)?;
     match file.try_lock() {
-        Ok(()) => Ok(RunLock { _file: file, path }),
+        Ok(()) => Ok(RunLock { _file: file }),
         Err(TryLockError::WouldBlock) => Err(Error::Busy {
             message: format!(
                 "another `orders sync-amounts` run holds {}; nothing was done",
@@ -236,7 +235,7 @@ fn judge(
     (results, writes)
 }
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Context,
     opts: SyncOptions,
     on_event: &mut dyn FnMut(Event<'_>),

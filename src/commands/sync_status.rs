@@ -9,7 +9,7 @@ use crate::store::{Store, to_text};
 
 /// Which local orders a sync looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Selection {
+pub(crate) enum Selection {
     /// Orders with an Odoo id created in the last N days.
     RecentDays(u32),
     /// Every order with an Odoo id.
@@ -19,7 +19,7 @@ pub enum Selection {
 }
 
 impl Selection {
-    pub fn orders(&self, store: &Store) -> Result<Vec<OrderRow>, Error> {
+    pub(crate) fn orders(&self, store: &Store) -> Result<Vec<OrderRow>, Error> {
         Ok(match *self {
             Selection::Order(id) => {
                 let o = store.order(id)?;
@@ -40,7 +40,7 @@ impl Selection {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct StatusChange {
+pub(crate) struct StatusChange {
     pub order_id: i64,
     pub order_number: Option<String>,
     pub from: String,
@@ -49,7 +49,7 @@ pub struct StatusChange {
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct StatusReport {
+pub(crate) struct StatusReport {
     pub checked: usize,
     pub changed: Vec<StatusChange>,
     pub unchanged: usize,
@@ -57,7 +57,7 @@ pub struct StatusReport {
     pub missing_in_odoo: Vec<i64>,
 }
 
-pub async fn run(ctx: &Context, selection: Selection) -> Result<StatusReport, Error> {
+pub(crate) async fn run(ctx: &Context, selection: Selection) -> Result<StatusReport, Error> {
     let store = ctx.store()?;
     let orders = selection.orders(&store)?;
     let mut report = StatusReport {

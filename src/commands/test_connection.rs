@@ -4,14 +4,14 @@ use crate::error::Error;
 use crate::odoo::{OdooClient, Protocol};
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct AccessRights {
+pub(crate) struct AccessRights {
     pub read: bool,
     pub create: bool,
     pub write: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ConnectionReport {
+pub(crate) struct ConnectionReport {
     pub url: String,
     pub database: String,
     pub protocol: Protocol,
@@ -25,12 +25,12 @@ pub struct ConnectionReport {
 
 impl ConnectionReport {
     /// Every check passed: the exit code is 0 only then.
-    pub fn all_ok(&self) -> bool {
+    pub(crate) fn all_ok(&self) -> bool {
         self.sale_order.read && self.sale_order.create && self.sale_order.write
     }
 }
 
-pub async fn run(client: &OdooClient) -> Result<ConnectionReport, Error> {
+pub(crate) async fn run(client: &OdooClient) -> Result<ConnectionReport, Error> {
     let session = client.session().await?.clone();
     let version = client.version().await?;
     let (uid, login) = client.whoami().await?;

@@ -33,25 +33,6 @@ impl Dialect {
         }
     }
 
-    /// `sale.order.line`'s unit of measure: `product_uom` up to 18, `product_uom_id` from 19.
-    pub fn line_uom_field(self) -> &'static str {
-        if self.major >= 19 {
-            "product_uom_id"
-        } else {
-            "product_uom"
-        }
-    }
-
-    /// The values of `sale.order.state`: Odoo 16 also has `done` (locking became a separate
-    /// boolean in 17).
-    pub fn order_states(self) -> &'static [&'static str] {
-        if self.major <= 16 {
-            &["draft", "sent", "sale", "done", "cancel"]
-        } else {
-            &["draft", "sent", "sale", "cancel"]
-        }
-    }
-
     /// An order line as a `(0, 0, vals)` create command. `taxes`: `None` keeps the
     /// product's taxes; `Some(ids)` replaces them (`(6, 0, ids)`).
     pub fn order_line(
@@ -85,22 +66,9 @@ mod tests {
     }
 
     #[test]
-    fn line_field_names_follow_the_version() {
-        assert_eq!(
-            (d(18).line_taxes_field(), d(18).line_uom_field()),
-            ("tax_id", "product_uom")
-        );
-        assert_eq!(
-            (d(19).line_taxes_field(), d(19).line_uom_field()),
-            ("tax_ids", "product_uom_id")
-        );
-    }
-
-    #[test]
-    fn only_odoo_16_has_the_done_state() {
-        assert!(d(16).order_states().contains(&"done"));
-        assert!(!d(17).order_states().contains(&"done"));
-        assert!(!d(19).order_states().contains(&"done"));
+    fn the_taxes_field_follows_the_version() {
+        assert_eq!(d(18).line_taxes_field(), "tax_id");
+        assert_eq!(d(19).line_taxes_field(), "tax_ids");
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn detail_suffix(s: &str) -> String {
 }
 
 /// What to do when Odoo failed inside on a request.
-pub const INTERNAL_FAULT_HINT: &str = "this is an error inside Odoo, not a problem with the data sent: run with -v to see Odoo's traceback, and check the server's Odoo version (orderbridge supports 16 to 19)";
+pub(crate) const INTERNAL_FAULT_HINT: &str = "this is an error inside Odoo, not a problem with the data sent: run with -v to see Odoo's traceback, and check the server's Odoo version (orderbridge supports 16 to 19)";
 
 impl OdooError {
     /// What the user can do about it, in one line.
@@ -322,7 +322,7 @@ impl OdooError {
 }
 
 /// `text` with every (non-empty) secret replaced by `***`.
-pub fn redact(text: String, secrets: &[&str]) -> String {
+pub(crate) fn redact(text: String, secrets: &[&str]) -> String {
     secrets.iter().filter(|s| !s.is_empty()).fold(text, |t, s| {
         if t.contains(s) {
             t.replace(s, "***")
@@ -333,7 +333,7 @@ pub fn redact(text: String, secrets: &[&str]) -> String {
 }
 
 /// Cuts a server body to a short, printable snippet (HTML tags collapsed to spaces).
-pub fn snippet(body: &[u8]) -> String {
+pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
     let mut in_tag = false;
@@ -357,13 +357,13 @@ pub fn snippet(body: &[u8]) -> String {
 }
 
 /// A short name for a Python exception path: `odoo.exceptions.AccessError` → `AccessError`.
-pub fn short_exception(name: &str) -> String {
+pub(crate) fn short_exception(name: &str) -> String {
     name.rsplit('.').next().unwrap_or(name).to_string()
 }
 
 /// Splits an XML-RPC code-1 fault string (a traceback) into exception name and message,
 /// from its last line `ExceptionName: message`.
-pub fn parse_traceback(tb: &str) -> (String, String) {
+pub(crate) fn parse_traceback(tb: &str) -> (String, String) {
     let last = tb.trim_end().lines().last().unwrap_or("").trim();
     match last.split_once(": ") {
         Some((name, msg)) if !name.contains(' ') => (short_exception(name), msg.to_string()),

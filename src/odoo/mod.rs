@@ -6,13 +6,13 @@
 
 mod call;
 mod dialect;
-pub mod error;
+pub(crate) mod error;
 mod json2;
 mod jsonrpc;
-pub mod models;
+pub(crate) mod models;
 mod transport;
-pub mod value;
-pub mod xmlrpc;
+pub(crate) mod value;
+pub(crate) mod xmlrpc;
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,7 +24,7 @@ pub use call::{Call, SearchOpts};
 pub use dialect::Dialect;
 pub use error::{FaultKind, OdooError, TransportKind};
 pub use models::{Partner, SaleOrder, order_state};
-pub use value::{DecodeError, Many2One, Record, Value, domain};
+pub use value::{Record, Value, domain};
 
 use crate::secret::Secret;
 use transport::Http;

@@ -1,10 +1,9 @@
 //! Typed decoding of Odoo's wire values at this edge: `False`-for-empty, many2one pairs, naive
 //! UTC date strings and float money are handled here, once.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-pub use orderbridge_wire::{Value, domain, format_odoo_datetime, parse_odoo_datetime};
+pub use orderbridge_wire::{Value, domain};
 
 use crate::money;
 
@@ -79,13 +78,6 @@ impl<'a> Record<'a> {
         }
     }
 
-    pub fn boolean(&self, name: &str) -> Result<bool, DecodeError> {
-        match self.field(name)? {
-            Value::Bool(b) => Ok(*b),
-            v => Err(Self::bad(name, "a boolean", v)),
-        }
-    }
-
     /// A many2one field: `[id, "name"]`, or `False` for none.
     pub fn many2one(&self, name: &str) -> Result<Option<Many2One>, DecodeError> {
         let v = self.field(name)?;
@@ -107,22 +99,6 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// An x2many field: a list of ids.
-    pub fn ids(&self, name: &str) -> Result<Vec<i64>, DecodeError> {
-        let v = self.field(name)?;
-        match v {
-            Value::Array(a) => a
-                .iter()
-                .map(|x| {
-                    x.as_i64()
-                        .ok_or_else(|| Self::bad(name, "a list of ids", v))
-                })
-                .collect(),
-            Value::Bool(false) => Ok(Vec::new()),
-            _ => Err(Self::bad(name, "a list of ids", v)),
-        }
-    }
-
     /// A float field holding money, parsed exactly from the wire text.
     pub fn decimal(&self, name: &str) -> Result<Decimal, DecodeError> {
         let v = self.field(name)?;
@@ -132,28 +108,6 @@ impl<'a> Record<'a> {
             }
             Value::Int(i) => Ok(Decimal::from(*i)),
             _ => Err(Self::bad(name, "a number", v)),
-        }
-    }
-
-    /// A date field: `"2026-12-22"`, or `False`.
-    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, DecodeError> {
-        match self.field(name)? {
-            Value::Bool(false) | Value::Nil => Ok(None),
-            v @ Value::Str(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| Self::bad(name, "a date YYYY-MM-DD", v)),
-            v => Err(Self::bad(name, "a date or False", v)),
-        }
-    }
-
-    /// A datetime field: naive UTC `"2026-11-21 23:24:39"`, or `False`.
-    pub fn datetime(&self, name: &str) -> Result<Option<DateTime<Utc>>, DecodeError> {
-        match self.field(name)? {
-            Value::Bool(false) | Value::Nil => Ok(None),
-            v @ Value::Str(s) => parse_odoo_datetime(s)
-                .map(Some)
-                .ok_or_else(|| Self::bad(name, "a datetime YYYY-MM-DD HH:MM:SS", v)),
-            v => Err(Self::bad(name, "a datetime or False", v)),
         }
     }
 }
@@ -178,8 +132,6 @@ mod tests {
         let r = Record(&v);
         assert_eq!(r.opt_str("client_order_ref").unwrap(), None);
         assert_eq!(r.many2one("partner_id").unwrap(), None);
-        assert_eq!(r.date("validity_date").unwrap(), None);
-        assert_eq!(r.datetime("commitment_date").unwrap(), None);
     }
 
     #[test]
@@ -195,21 +147,6 @@ mod tests {
                 name: "Lab Customer 232430".into()
             })
         );
-    }
-
-    #[test]
-    fn dates_and_datetimes_are_naive_utc() {
-        let v = rec(vec![
-            ("validity_date", Value::str("2026-12-22")),
-            ("date_order", Value::str("2026-11-21 23:24:39")),
-        ]);
-        let r = Record(&v);
-        assert_eq!(
-            r.date("validity_date").unwrap(),
-            NaiveDate::from_ymd_opt(2026, 12, 22)
-        );
-        let t = r.datetime("date_order").unwrap().unwrap();
-        assert_eq!(format_odoo_datetime(t), "2026-11-21 23:24:39");
     }
 
     #[test]
@@ -234,5 +171,4 @@ mod tests {
         let e = Record(&v).decimal("amount_total").unwrap_err();
         assert!(e.to_string().contains("amount_total"), "{e}");
     }
-
 }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, StoreError, now_text};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Customer {
+pub(crate) struct Customer {
     pub id: i64,
     pub name: String,
     pub email: String,
@@ -26,7 +26,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Customer> {
 }
 
 impl Store {
-    pub fn add_customer(
+    pub(crate) fn add_customer(
         &self,
         name: &str,
         email: &str,
@@ -50,7 +50,7 @@ impl Store {
         self.customer(self.conn.last_insert_rowid())
     }
 
-    pub fn find_customer(&self, id: i64) -> Result<Option<Customer>> {
+    pub(crate) fn find_customer(&self, id: i64) -> Result<Option<Customer>> {
         self.conn
             .query_row(
                 &format!("SELECT {COLS} FROM customers WHERE id = ?1"),
@@ -61,12 +61,12 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn customer(&self, id: i64) -> Result<Customer> {
+    pub(crate) fn customer(&self, id: i64) -> Result<Customer> {
         self.find_customer(id)?
             .ok_or_else(|| StoreError::NotFound(format!("there is no customer {id}")))
     }
 
-    pub fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
+    pub(crate) fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
         self.conn
             .query_row(
                 &format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"),
@@ -77,7 +77,7 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn link_customer(&self, id: i64, partner_id: i64) -> Result<Customer> {
+    pub(crate) fn link_customer(&self, id: i64, partner_id: i64) -> Result<Customer> {
         if let Some(other) = self.customer_by_partner(partner_id)?
             && other.id != id
         {
@@ -99,7 +99,7 @@ impl Store {
         self.customer(id)
     }
 
-    pub fn customers(&self) -> Result<Vec<Customer>> {
+    pub(crate) fn customers(&self) -> Result<Vec<Customer>> {
         let mut st = self
             .conn
             .prepare(&format!("SELECT {COLS} FROM customers ORDER BY id"))

@@ -9,7 +9,7 @@ use super::{Result, Store, StoreError, now_text};
 
 /// One row of a duplicate group.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct DupRow {
+pub(crate) struct DupRow {
     pub id: i64,
     pub total_amount: Option<Decimal>,
     pub status: Option<String>,
@@ -18,7 +18,7 @@ pub struct DupRow {
 
 /// Rows sharing one `odoo_order_id`: the first is kept.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct DupGroup {
+pub(crate) struct DupGroup {
     pub odoo_order_id: i64,
     pub keep: DupRow,
     pub remove: Vec<DupRow>,
@@ -28,13 +28,13 @@ pub struct DupGroup {
 
 /// A column elsewhere that points at sales_orders.id.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Reference {
+pub(crate) struct Reference {
     pub table: String,
     pub column: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Archived {
+pub(crate) struct Archived {
     pub archived_id: i64,
     pub kept_id: i64,
     pub odoo_order_id: Option<i64>,
@@ -83,7 +83,7 @@ fn json_to_sql(v: &serde_json::Value) -> Sql {
 impl Store {
     /// Duplicate groups, oldest row first in each (created_at ascending, a missing date
     /// last, ties by lowest id). NULL `odoo_order_id` is never a duplicate.
-    pub fn duplicate_groups(&self) -> Result<Vec<DupGroup>> {
+    pub(crate) fn duplicate_groups(&self) -> Result<Vec<DupGroup>> {
         let mut st = self
             .conn
             .prepare(
@@ -130,7 +130,7 @@ impl Store {
 
     /// Columns of other tables that point at sales_orders.id: declared foreign keys, and
     /// Laravel's `sales_order_id` convention (legacy tables often declare none).
-    pub fn order_references(&self) -> Result<Vec<Reference>> {
+    pub(crate) fn order_references(&self) -> Result<Vec<Reference>> {
         let tables: Vec<String> = {
             let mut st = self
                 .conn
@@ -178,7 +178,7 @@ impl Store {
     /// the kept row and each removed row is archived whole first. Set-based (a temp mapping
     /// table, one statement per referencing table), so an unindexed legacy `sales_order_id`
     /// column is scanned once, not once per row. Returns the number of rows removed.
-    pub fn apply_dedupe(&self, groups: &[DupGroup]) -> Result<usize> {
+    pub(crate) fn apply_dedupe(&self, groups: &[DupGroup]) -> Result<usize> {
         let refs = self.order_references()?;
         let tx = self.write_tx()?;
         self.conn
@@ -293,31 +293,9 @@ impl Store {
         Ok(removed)
     }
 
-    pub fn archived(&self) -> Result<Vec<Archived>> {
-        if !self.table_exists("sales_orders_archive")? {
-            return Ok(Vec::new());
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT archived_id, kept_id, odoo_order_id, archived_at FROM sales_orders_archive ORDER BY archived_id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(Archived {
-                    archived_id: r.get(0)?,
-                    kept_id: r.get(1)?,
-                    odoo_order_id: r.get(2)?,
-                    archived_at: r.get(3)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
-    }
-
     /// Puts an archived row back (with the references that were moved off it), unless that
     /// would break uniqueness; says why when it would.
-    pub fn restore_archived(&self, id: i64) -> Result<Archived> {
+    pub(crate) fn restore_archived(&self, id: i64) -> Result<Archived> {
         if !self.table_exists("sales_orders_archive")? {
             return Err(StoreError::NotFound(format!(
                 "no archived order {id}: nothing was ever removed by dedupe"

@@ -7,14 +7,14 @@ use super::{Result, Store, StoreError, now_text};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum IntentState {
+pub(crate) enum IntentState {
     Pending,
     Done,
     Failed,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Intent {
+pub(crate) struct Intent {
     pub key: String,
     pub payload_hash: String,
     pub payload: String,
@@ -51,7 +51,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
 }
 
 impl Store {
-    pub fn intent(&self, key: &str) -> Result<Option<Intent>> {
+    pub(crate) fn intent(&self, key: &str) -> Result<Option<Intent>> {
         self.conn
             .query_row(
                 &format!("SELECT {COLS} FROM order_intents WHERE key = ?1"),
@@ -63,7 +63,12 @@ impl Store {
     }
 
     /// Records a new intent (pending), or returns the existing one with this key.
-    pub fn record_intent(&self, key: &str, hash: &str, payload: &str) -> Result<(Intent, bool)> {
+    pub(crate) fn record_intent(
+        &self,
+        key: &str,
+        hash: &str,
+        payload: &str,
+    ) -> Result<(Intent, bool)> {
         let now = now_text();
         let n = self
             .conn
@@ -81,7 +86,7 @@ impl Store {
 
     /// Takes the intent for this process until `until`, unless another live process holds
     /// it or it is done. Returns whether this process now owns it.
-    pub fn claim_intent(&self, key: &str, owner: &str, until: &str) -> Result<bool> {
+    pub(crate) fn claim_intent(&self, key: &str, owner: &str, until: &str) -> Result<bool> {
         let n = self
             .conn
             .execute(
@@ -95,7 +100,7 @@ impl Store {
     }
 
     /// Takes over a claim whose holder is known to be dead (it crashed).
-    pub fn steal_intent(
+    pub(crate) fn steal_intent(
         &self,
         key: &str,
         dead_owner: &str,
@@ -115,7 +120,7 @@ impl Store {
 
     /// Notes that a create request is about to go to Odoo: from now on its outcome may be
     /// unknown until answered.
-    pub fn mark_intent_sent(&self, key: &str) -> Result<()> {
+    pub(crate) fn mark_intent_sent(&self, key: &str) -> Result<()> {
         let now = now_text();
         self.conn
             .execute(
@@ -127,7 +132,7 @@ impl Store {
     }
 
     /// Gives the claim up, changing nothing else.
-    pub fn unclaim_intent(&self, key: &str) -> Result<()> {
+    pub(crate) fn unclaim_intent(&self, key: &str) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
@@ -139,7 +144,7 @@ impl Store {
     }
 
     /// Marks the intent failed: Odoo refused it, or it was found not to exist in Odoo.
-    pub fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
+    pub(crate) fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE order_intents SET state = 'failed', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
@@ -151,7 +156,7 @@ impl Store {
     }
 
     /// Leaves the intent pending (outcome unknown) and lets another run take it.
-    pub fn release_intent(&self, key: &str, error: &str) -> Result<()> {
+    pub(crate) fn release_intent(&self, key: &str, error: &str) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE order_intents SET state = 'pending', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
@@ -164,7 +169,7 @@ impl Store {
 
     /// Inserts the local order (or finds the one already stored for that Odoo id) and marks
     /// the intent done, in one transaction: after a crash there is nothing half-done.
-    pub fn complete_intent(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
+    pub(crate) fn complete_intent(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
         let tx = self.write_tx()?;
         let (row, created) = self.insert_order_in_tx(order)?;
         self.conn
@@ -179,7 +184,7 @@ impl Store {
     }
 
     /// Intents whose outcome is not known yet.
-    pub fn pending_intents(&self) -> Result<Vec<Intent>> {
+    pub(crate) fn pending_intents(&self) -> Result<Vec<Intent>> {
         let mut st = self
             .conn
             .prepare(&format!(

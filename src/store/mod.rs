@@ -5,10 +5,10 @@
 //! then switches to WAL with a busy timeout so that an operator's run and cron's run wait
 //! for each other, and applies the migrations in one transaction.
 
-pub mod customers;
-pub mod dedupe;
-pub mod intents;
-pub mod orders;
+pub(crate) mod customers;
+pub(crate) mod dedupe;
+pub(crate) mod intents;
+pub(crate) mod orders;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -113,15 +113,15 @@ pub struct Store {
 }
 
 /// UTC now as stored: `YYYY-MM-DD HH:MM:SS`.
-pub fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     to_text(Utc::now())
 }
 
-pub fn to_text(t: DateTime<Utc>) -> String {
+pub(crate) fn to_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-pub fn from_text(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn from_text(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
@@ -234,15 +234,11 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
-    pub fn in_write_tx<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+    pub(crate) fn in_write_tx<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
         let tx = self.write_tx()?;
         let out = f(self)?;
         tx.commit()?;
         Ok(out)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -280,7 +276,7 @@ impl Store {
     }
 
     /// Duplicate `odoo_order_id` groups and the rows in them.
-    pub fn duplicate_counts(&self) -> Result<(u64, u64)> {
+    pub(crate) fn duplicate_counts(&self) -> Result<(u64, u64)> {
         if !self.table_exists("sales_orders")? {
             return Ok((0, 0));
         }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::{Result, Store, StoreError, now_text};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct OrderRow {
+pub(crate) struct OrderRow {
     pub id: i64,
     pub customer_id: Option<i64>,
     pub order_number: Option<String>,
@@ -31,7 +31,7 @@ pub struct OrderRow {
 
 /// A row to insert.
 #[derive(Debug, Clone, Default)]
-pub struct NewOrder {
+pub(crate) struct NewOrder {
     pub customer_id: Option<i64>,
     pub order_number: Option<String>,
     pub odoo_order_id: Option<i64>,
@@ -93,7 +93,7 @@ impl Store {
     /// Inserts the order unless one with the same `odoo_order_id` exists; returns the stored
     /// row and whether this call created it. Safe under concurrent processes: the loser of a
     /// race reads the winner's row.
-    pub fn insert_order(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
+    pub(crate) fn insert_order(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
         self.in_write_tx(|s| s.insert_order_in_tx(o))
     }
 
@@ -131,7 +131,7 @@ impl Store {
         Ok((row, n == 1))
     }
 
-    pub fn find_order(&self, id: i64) -> Result<Option<OrderRow>> {
+    pub(crate) fn find_order(&self, id: i64) -> Result<Option<OrderRow>> {
         self.conn
             .query_row(
                 &format!("SELECT {COLS} FROM sales_orders WHERE id = ?1"),
@@ -142,12 +142,12 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    pub fn order(&self, id: i64) -> Result<OrderRow> {
+    pub(crate) fn order(&self, id: i64) -> Result<OrderRow> {
         self.find_order(id)?
             .ok_or_else(|| StoreError::NotFound(format!("there is no local order {id}")))
     }
 
-    pub fn order_by_odoo_id(&self, odoo_id: i64) -> Result<Option<OrderRow>> {
+    pub(crate) fn order_by_odoo_id(&self, odoo_id: i64) -> Result<Option<OrderRow>> {
         self.conn
             .query_row(
                 &format!(
@@ -161,7 +161,7 @@ impl Store {
     }
 
     /// Orders, newest first; of one customer when given.
-    pub fn orders(&self, customer_id: Option<i64>) -> Result<Vec<OrderRow>> {
+    pub(crate) fn orders(&self, customer_id: Option<i64>) -> Result<Vec<OrderRow>> {
         let (sql, args): (String, Vec<i64>) = match customer_id {
             Some(c) => (
                 format!(
@@ -183,7 +183,7 @@ impl Store {
     }
 
     /// Which of these Odoo ids are stored locally.
-    pub fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
+    pub(crate) fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
         let mut found = HashSet::new();
         let mut st = self
             .conn
@@ -199,7 +199,7 @@ impl Store {
 
     /// Records what Odoo said about an order (its amount and state), without touching the
     /// portal's amount.
-    pub fn record_seen(
+    pub(crate) fn record_seen(
         &self,
         odoo_id: i64,
         amount_total: Decimal,
@@ -217,7 +217,7 @@ impl Store {
     }
 
     /// Sets a local order's status from Odoo's state.
-    pub fn set_status(&self, id: i64, state: &str, status: &str) -> Result<bool> {
+    pub(crate) fn set_status(&self, id: i64, state: &str, status: &str) -> Result<bool> {
         let n = self
             .conn
             .execute(
@@ -232,7 +232,7 @@ impl Store {
 
     /// Local orders with an Odoo id, optionally only those created since `since` (stored
     /// text), oldest id first.
-    pub fn orders_with_odoo_id(&self, since: Option<&str>) -> Result<Vec<OrderRow>> {
+    pub(crate) fn orders_with_odoo_id(&self, since: Option<&str>) -> Result<Vec<OrderRow>> {
         let mut st = self
             .conn
             .prepare(&format!(
@@ -247,7 +247,7 @@ impl Store {
 
 /// The columns sync-amounts needs of one order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SyncRow {
+pub(crate) struct SyncRow {
     pub id: i64,
     pub odoo_order_id: i64,
     pub order_number: Option<String>,
@@ -258,7 +258,7 @@ pub struct SyncRow {
 
 /// One change sync-amounts writes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SyncWrite {
+pub(crate) struct SyncWrite {
     pub id: i64,
     /// The new portal amount, when it changes.
     pub total_amount: Option<Decimal>,
@@ -269,7 +269,7 @@ pub struct SyncWrite {
 
 impl Store {
     /// How many orders with an Odoo id were created since `since` (all when `None`).
-    pub fn count_orders_with_odoo_id(&self, since: Option<&str>) -> Result<u64> {
+    pub(crate) fn count_orders_with_odoo_id(&self, since: Option<&str>) -> Result<u64> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)",
@@ -282,7 +282,7 @@ impl Store {
 
     /// The next page (keyset on id) of orders with an Odoo id: memory stays bounded by the
     /// page size whatever the table holds.
-    pub fn sync_page(
+    pub(crate) fn sync_page(
         &self,
         since: Option<&str>,
         after_id: i64,
@@ -315,7 +315,7 @@ impl Store {
     }
 
     /// Applies one chunk's results in one transaction.
-    pub fn apply_sync(&self, writes: &[SyncWrite]) -> Result<()> {
+    pub(crate) fn apply_sync(&self, writes: &[SyncWrite]) -> Result<()> {
         if writes.is_empty() {
             return Ok(());
         }

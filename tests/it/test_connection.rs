@@ -304,7 +304,7 @@ fn verbose_shows_the_server_traceback_of_a_fault() {
         url: env.fake.url(),
         db: world::DB.into(),
         login: world::ADMIN_LOGIN.into(),
-        password: Some(orderbridge::secret::Secret::new(world::ADMIN_PASSWORD)),
+        password: Some(orderbridge::Secret::new(world::ADMIN_PASSWORD)),
         api_key: None,
         protocol: ProtocolChoice::Auto,
         timeout: std::time::Duration::from_secs(5),

@@ -4,8 +4,8 @@
 use std::cmp::Ordering;
 
 use super::exc::Exc;
-use orderbridge_wire::number;
 use orderbridge_wire::Value;
+use orderbridge_wire::number;
 
 pub(crate) enum Expr {
     And(Box<Expr>, Box<Expr>),
@@ -20,7 +20,11 @@ pub(crate) enum Expr {
 }
 
 /// Compiles a domain, checking every field against the model.
-pub(crate) fn compile(model: &str, domain: &Value, known: &dyn Fn(&str) -> bool) -> Result<Expr, Exc> {
+pub(crate) fn compile(
+    model: &str,
+    domain: &Value,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Expr, Exc> {
     let items = match domain {
         Value::Array(a) => a.as_slice(),
         Value::Nil | Value::Bool(false) => &[],

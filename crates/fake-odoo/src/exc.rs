@@ -340,7 +340,11 @@ pub(crate) fn bind_rpc(
 }
 
 /// Binds a JSON-2 call: every argument by name, `ids` apart.
-pub(crate) fn bind_json2(model: &str, method: &str, body: Vec<(String, Value)>) -> Result<Bound, Exc> {
+pub(crate) fn bind_json2(
+    model: &str,
+    method: &str,
+    body: Vec<(String, Value)>,
+) -> Result<Bound, Exc> {
     let sig = check_callable(model, method)?;
     let mut ids = None;
     let mut kwargs = Vec::new();

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::domain;
 use super::exc::Exc;
 use super::fields::{self, Fields};
-use rust_decimal::RoundingStrategy;
 use orderbridge_wire::{Value, format_odoo_datetime, number};
+use rust_decimal::RoundingStrategy;
 
 pub const DB: &str = "portal";
 pub const ADMIN_UID: i64 = 2;

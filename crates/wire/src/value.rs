@@ -173,7 +173,6 @@ impl From<String> for Value {
     }
 }
 
-
 /// Parses Odoo's naive UTC datetime text.
 pub fn parse_odoo_datetime(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
@@ -185,7 +184,6 @@ pub fn parse_odoo_datetime(s: &str) -> Option<DateTime<Utc>> {
 pub fn format_odoo_datetime(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -400,9 +400,6 @@ mod tests {
         );
     }
 
-
-
-
     #[test]
     fn response_with_empty_array_and_false() {
         let body = "<?xml version=\"1.0\"?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n</data></array></value>\n</param>\n</params>\n\n</methodResponse>\n";
