@@ -171,30 +171,31 @@ pub enum OrdersCommand {
     },
     /// Set the local status from Odoo's state (recent 30 days by default)
     SyncStatus {
-        #[arg(long, value_name = "N", conflicts_with = "all")]
-        order_id: Option<i64>,
-        /// Every order with an Odoo id
-        #[arg(long)]
-        all: bool,
-        /// How many days back "recent" reaches
-        #[arg(long, default_value_t = 30, value_name = "N")]
-        days: u32,
+        #[command(flatten)]
+        selection: SelectionArgs,
         #[arg(long)]
         json: bool,
     },
 }
 
+/// Which local orders a sync looks at (shared by sync-amounts and sync-status).
 #[derive(Debug, Args)]
-pub struct SyncAmountsArgs {
+pub struct SelectionArgs {
     /// Only this local order (also --order-id=N)
     #[arg(long, value_name = "N", conflicts_with_all = ["all", "days"])]
     pub order_id: Option<i64>,
     /// Every order with an Odoo id
     #[arg(long, conflicts_with = "days")]
     pub all: bool,
-    /// How many days back "recent" reaches [default: 30]
-    #[arg(long, value_name = "N")]
-    pub days: Option<u32>,
+    /// How many days back "recent" reaches
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub days: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncAmountsArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Show what would change, change nothing
     #[arg(long)]
     pub dry_run: bool,

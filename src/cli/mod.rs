@@ -14,7 +14,7 @@ use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
     Cli, Command, CreateArgs, CustomersCommand, DbCommand, Global, OdooCommand, OrdersCommand,
-    SyncAmountsArgs,
+    SelectionArgs, SyncAmountsArgs,
 };
 
 /// Parses the command line, runs the command, prints the result or the error; returns the
@@ -272,23 +272,28 @@ fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest,
     Ok(req)
 }
 
-async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<i32, Error> {
-    use commands::sync_amounts::{self, SyncOptions};
-    use commands::sync_status::Selection;
-    let selection = match (a.order_id, a.all) {
+fn selection(a: &SelectionArgs) -> commands::sync::Selection {
+    use commands::sync::Selection;
+    match (a.order_id, a.all) {
         (Some(id), _) => Selection::Order(id),
         (None, true) => Selection::All,
-        (None, false) => Selection::RecentDays(a.days.unwrap_or(30)),
-    };
+        (None, false) => Selection::RecentDays(a.days),
+    }
+}
+
+async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<i32, Error> {
+    use commands::sync::{self, SyncOptions};
+    let selection = selection(&a.selection);
     let opts = SyncOptions {
         selection,
         dry_run: a.dry_run,
         batch: a.batch_size,
         concurrency: a.concurrency,
-        with_status: a.with_status,
+        amounts: true,
+        status: a.with_status,
     };
     let mut out = render::SyncRenderer::new(selection, a.plain, a.json, quiet, a.dry_run);
-    let summary = sync_amounts::run(ctx, opts, &mut |e| out.event(e)).await?;
+    let summary = sync::run(ctx, opts, &mut |e| out.event(e)).await?;
     out.finish(&summary);
     Ok(
         if summary.odoo_unreachable.is_some() || summary.odoo_garbled.is_some() {
@@ -302,7 +307,7 @@ async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<
 }
 
 async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i32, Error> {
-    use commands::{orders_create, orders_read, sync_status};
+    use commands::{orders_create, orders_read, sync};
     match command {
         OrdersCommand::Create(a) => {
             let json = a.json;
@@ -361,18 +366,32 @@ async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i3
         }
         OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, quiet).await,
         OrdersCommand::SyncStatus {
-            order_id,
-            all,
-            days,
+            selection: sel,
             json,
         } => {
-            let sel = match (order_id, all) {
-                (Some(id), _) => sync_status::Selection::Order(id),
-                (None, true) => sync_status::Selection::All,
-                (None, false) => sync_status::Selection::RecentDays(days),
+            let opts = sync::SyncOptions {
+                selection: selection(&sel),
+                dry_run: false,
+                batch: 1000,
+                concurrency: 4,
+                amounts: false,
+                status: true,
             };
-            let r = sync_status::run(ctx, sel).await?;
-            render::status(&r, json);
+            let mut report = sync::StatusReport::default();
+            let summary = sync::run(ctx, opts, &mut |e| {
+                if let sync::Event::Order(r) = e {
+                    report.add(r);
+                }
+            })
+            .await?;
+            render::status(&report, json);
+            if let Some(reason) = summary.odoo_garbled.or(summary.odoo_unreachable) {
+                tracing::error!(error = %reason, "Odoo failed during the status sync");
+                return Ok(exit::ODOO_UNAVAILABLE);
+            }
+            if !report.failed.is_empty() {
+                return Ok(exit::FAILED);
+            }
         }
     }
     Ok(exit::OK)

@@ -74,7 +74,7 @@ pub(super) fn connection(r: &ConnectionReport, as_json: bool) {
 use crate::commands::customers::LinkReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
-use crate::commands::sync_status::StatusReport;
+use crate::commands::sync::StatusReport;
 use crate::money::Money;
 use crate::rules::AmountSource;
 use crate::store::customers::Customer;
@@ -325,7 +325,7 @@ pub(super) fn status(r: &StatusReport, as_json: bool) {
     for c in &r.changed {
         println!(
             "  {}: {} → {} (Odoo: {})",
-            printable(c.order_number.as_deref().unwrap_or("-")),
+            printable(&c.order_number),
             c.from,
             c.to,
             c.odoo_state
@@ -340,8 +340,7 @@ pub(super) fn status(r: &StatusReport, as_json: bool) {
 }
 
 use crate::commands::schedule::Plan;
-use crate::commands::sync_amounts::{Event, OrderResult, Outcome as SyncOutcome, Summary};
-use crate::commands::sync_status::Selection;
+use crate::commands::sync::{Event, OrderResult, Outcome as SyncOutcome, Selection, Summary};
 
 pub(super) fn schedule(p: &Plan) {
     let minutes = (p.next_run - chrono::Utc::now()).num_minutes().max(0);
@@ -438,6 +437,14 @@ impl SyncRenderer {
                 "❌",
                 "[failed]",
                 format!("{}: failed: {reason}", r.order_number),
+            ),
+            SyncOutcome::StatusChecked => (
+                "✅",
+                "[checked]",
+                match &r.status_change {
+                    Some((from, to)) => format!("{}: status {from} → {to}", r.order_number),
+                    None => format!("{}: status unchanged", r.order_number),
+                },
             ),
         };
         let problem = matches!(

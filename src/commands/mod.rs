@@ -7,8 +7,7 @@ pub(crate) mod order_request;
 pub(crate) mod orders_create;
 pub(crate) mod orders_read;
 pub(crate) mod schedule;
-pub(crate) mod sync_amounts;
-pub(crate) mod sync_status;
+pub(crate) mod sync;
 pub(crate) mod test_connection;
 
 use crate::config::Settings;

@@ -215,34 +215,6 @@ impl Store {
             .map_err(|e| self.err(e))?;
         Ok(())
     }
-
-    /// Sets a local order's status from Odoo's state.
-    pub(crate) fn set_status(&self, id: i64, state: &str, status: &str) -> Result<bool> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE sales_orders SET odoo_state = ?2, status = ?3, last_synced_at = ?4,
-                   updated_at = CASE WHEN status IS ?3 THEN updated_at ELSE ?4 END
-                 WHERE id = ?1",
-                params![id, state, status, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
-    }
-
-    /// Local orders with an Odoo id, optionally only those created since `since` (stored
-    /// text), oldest id first.
-    pub(crate) fn orders_with_odoo_id(&self, since: Option<&str>) -> Result<Vec<OrderRow>> {
-        let mut st = self
-            .conn
-            .prepare(&format!(
-                "SELECT {COLS} FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1) ORDER BY id"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st.query_map([since], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
-    }
 }
 
 /// The columns sync-amounts needs of one order.

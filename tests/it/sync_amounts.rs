@@ -335,7 +335,7 @@ fn a_held_lock_makes_a_second_run_exit_75_and_do_nothing() {
     let run = env.run(&["orders", "sync-amounts"]);
     assert_eq!(run.code, 75, "{}", run.all());
     assert!(
-        run.stderr.contains("another `orders sync-amounts` run"),
+        run.stderr.contains("another sync run holds"),
         "{}",
         run.stderr
     );
@@ -418,4 +418,36 @@ fn a_garbled_answer_is_not_called_unreachable() {
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("not Odoo's protocol"), "{}", run.stderr);
     assert!(!run.stderr.contains("unreachable"), "{}", run.stderr);
+}
+
+#[test]
+fn sync_status_is_refused_while_another_sync_holds_the_lock() {
+    let env = TestEnv::new();
+    seed(&env, &[(1, "1.00")]);
+    let mut name = env.database().file_name().unwrap().to_os_string();
+    name.push(".sync-amounts.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.database().with_file_name(name))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let run = env.run(&["orders", "sync-status", "--all"]);
+    assert_eq!(run.code, 75, "{}", run.all());
+}
+
+#[test]
+fn sync_status_reads_in_batches_like_sync_amounts() {
+    let env = TestEnv::with(FakeOptions {
+        orders: 2500,
+        ..FakeOptions::default()
+    });
+    seed(&env, &(1..=2500).map(|i| (i, "1.00")).collect::<Vec<_>>());
+    env.fake.reset_calls();
+    let run = env.run(&["orders", "sync-status", "--all", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.json()["checked"], 2500);
+    assert_eq!(env.fake.calls("sale.order", "search_read"), 3);
+    assert_eq!(portal_amount(&env, 1), d("1.00"), "amounts are not touched");
 }

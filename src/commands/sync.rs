@@ -1,4 +1,4 @@
-//! `orders sync-amounts`: the hourly amount sync, as a pipeline.
+//! `orders sync-amounts` and `orders sync-status`: one pipeline, with amounts, status or both.
 //!
 //! ```text
 //! local orders (keyset pages of `batch` ids) ─► search_read id-in chunk (≤ k in flight)
@@ -17,13 +17,23 @@ use futures_util::stream::FuturesOrdered;
 use rust_decimal::Decimal;
 
 use super::Context;
-use super::sync_status::Selection;
 use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{AmountDecision, decide_amount, status_for_state};
 use crate::store::StoreError;
 use crate::store::orders::{SyncRow, SyncWrite};
-use crate::store::to_text;
+use crate::store::{Store, to_text};
+
+/// Which local orders a sync looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Selection {
+    /// Orders with an Odoo id created in the last N days.
+    RecentDays(u32),
+    /// Every order with an Odoo id.
+    All,
+    /// One local order.
+    Order(i64),
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SyncOptions {
@@ -31,7 +41,10 @@ pub(crate) struct SyncOptions {
     pub dry_run: bool,
     pub batch: usize,
     pub concurrency: usize,
-    pub with_status: bool,
+    /// Apply Odoo's amount by the rules (`sync-amounts`); off for `sync-status`.
+    pub amounts: bool,
+    /// Set the status from Odoo's state (`sync-status`, `sync-amounts --with-status`).
+    pub status: bool,
 }
 
 /// What happened to one order.
@@ -48,6 +61,8 @@ pub(crate) enum Outcome {
     MissingInOdoo,
     /// Odoo could not be asked, or sent something unreadable; nothing changed.
     Failed { reason: String },
+    /// Amounts were not asked for (`sync-status`): Odoo's state was compared.
+    StatusChecked,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,6 +76,49 @@ pub(crate) struct OrderResult {
     pub outcome: Outcome,
     /// `(from, to)` when `--with-status` changed the status.
     pub status_change: Option<(String, String)>,
+    /// Odoo's state, when the status was synced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odoo_state: Option<String>,
+}
+
+/// One status that changed, in `sync-status`'s report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct StatusChange {
+    pub order_id: i64,
+    pub order_number: String,
+    pub from: String,
+    pub to: String,
+    pub odoo_state: String,
+}
+
+/// `sync-status`'s report, gathered from the pipeline's events (only changes are kept).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct StatusReport {
+    pub checked: u64,
+    pub changed: Vec<StatusChange>,
+    pub unchanged: u64,
+    /// Local orders whose Odoo order no longer exists (reported, not changed).
+    pub missing_in_odoo: Vec<i64>,
+    /// Local orders Odoo could not be asked about, or answered unreadably for.
+    pub failed: Vec<i64>,
+}
+
+impl StatusReport {
+    pub(crate) fn add(&mut self, r: &OrderResult) {
+        self.checked += 1;
+        match (&r.outcome, &r.status_change) {
+            (Outcome::MissingInOdoo, _) => self.missing_in_odoo.push(r.order_id),
+            (Outcome::Failed { .. }, _) => self.failed.push(r.order_id),
+            (_, Some((from, to))) => self.changed.push(StatusChange {
+                order_id: r.order_id,
+                order_number: r.order_number.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                odoo_state: r.odoo_state.clone().unwrap_or_default(),
+            }),
+            (_, None) => self.unchanged += 1,
+        }
+    }
 }
 
 /// Progress, as it happens, for the CLI to render.
@@ -129,7 +187,7 @@ pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
         Ok(()) => Ok(RunLock { _file: file }),
         Err(TryLockError::WouldBlock) => Err(Error::Busy {
             message: format!(
-                "another `orders sync-amounts` run holds {}; nothing was done",
+                "another sync run holds {}; nothing was done",
                 path.display()
             ),
         }),
@@ -138,9 +196,9 @@ pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
 }
 
 /// Odoo's answer for one chunk: amount and state per Odoo id (decode errors per order).
-type Fetched = HashMap<i64, Result<(Decimal, String), String>>;
+type OdooChunk = HashMap<i64, Result<(Decimal, String), String>>;
 
-async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<Fetched, OdooError> {
+async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<OdooChunk, OdooError> {
     let domain = domain("id", "in", Value::ints(&ids));
     let opts = SearchOpts {
         limit: Some(batch as u32),
@@ -168,16 +226,17 @@ fn label(r: &SyncRow) -> String {
         .unwrap_or_else(|| format!("#{}", r.id))
 }
 
-/// Compares one chunk with Odoo's answer; returns the results and the writes to make.
-fn judge(
+/// Compares one chunk with Odoo's answer by the rules; returns the results and the writes.
+fn compare_chunk(
     page: &[SyncRow],
-    fetched: &Result<Fetched, OdooError>,
-    with_status: bool,
+    fetched: &Result<OdooChunk, OdooError>,
+    opts: &SyncOptions,
 ) -> (Vec<OrderResult>, Vec<SyncWrite>) {
     let mut results = Vec::with_capacity(page.len());
     let mut writes = Vec::with_capacity(page.len());
     for row in page {
         let mut status_change = None;
+        let mut odoo_state = None;
         let outcome = match fetched {
             Err(e) => Outcome::Failed {
                 reason: e.to_string(),
@@ -188,25 +247,29 @@ fn judge(
                     reason: reason.clone(),
                 },
                 Some(Ok((odoo_amount, state))) => {
-                    let decision = decide_amount(row.total_amount, *odoo_amount, &row.currency);
-                    let state_write = with_status.then(|| {
+                    let state_write = opts.status.then(|| {
+                        odoo_state = Some(state.clone());
                         let status = status_for_state(state).to_string();
                         if status != row.status {
                             status_change = Some((row.status.clone(), status.clone()));
                         }
                         (state.clone(), status)
                     });
+                    let decision = opts
+                        .amounts
+                        .then(|| decide_amount(row.total_amount, *odoo_amount, &row.currency));
                     let (outcome, new_total) = match decision {
-                        AmountDecision::Update { from, to } => {
+                        None => (Outcome::StatusChecked, None),
+                        Some(AmountDecision::Update { from, to }) => {
                             (Outcome::Updated { from, to }, Some(to))
                         }
-                        AmountDecision::NoChange => (
+                        Some(AmountDecision::NoChange) => (
                             Outcome::NoChange {
                                 amount: row.total_amount,
                             },
                             None,
                         ),
-                        AmountDecision::KeepPortal => (
+                        Some(AmountDecision::KeepPortal) => (
                             Outcome::KeptPortal {
                                 amount: row.total_amount,
                             },
@@ -230,9 +293,21 @@ fn judge(
             currency: row.currency.clone(),
             outcome,
             status_change,
+            odoo_state,
         });
     }
     (results, writes)
+}
+
+/// The one local order `--order-id` names; it must have an Odoo id.
+fn one_order(store: &Store, id: i64) -> Result<crate::store::orders::OrderRow, Error> {
+    let o = store.order(id)?;
+    if o.odoo_order_id.is_none() {
+        return Err(Error::Usage(format!(
+            "local order {id} has no Odoo id, so there is nothing to sync"
+        )));
+    }
+    Ok(o)
 }
 
 pub(crate) async fn run(
@@ -254,7 +329,7 @@ pub(crate) async fn run(
         _ => None,
     };
     let single = match opts.selection {
-        Selection::Order(id) => Some(Selection::Order(id).orders(&store)?.remove(0)),
+        Selection::Order(id) => Some(one_order(&store, id)?),
         _ => None,
     };
     let found = match &single {
@@ -318,7 +393,7 @@ pub(crate) async fn run(
                     .get_or_insert_with(|| e.to_string());
             }
         }
-        let (results, writes) = judge(&page, &fetched, opts.with_status);
+        let (results, writes) = compare_chunk(&page, &fetched, &opts);
         if !opts.dry_run {
             store.apply_sync(&writes)?;
         }
@@ -337,9 +412,13 @@ pub(crate) async fn run(
                     tracing::warn!(order_id = r.order_id, odoo_order_id = r.odoo_order_id, order_number = %r.order_number, "Order not found in Odoo");
                 }
                 Outcome::Failed { .. } => summary.failed += 1,
+                Outcome::StatusChecked => summary.unchanged += u64::from(r.status_change.is_none()),
             }
-            if r.status_change.is_some() {
+            if let Some((from, to)) = &r.status_change {
                 summary.status_changed += 1;
+                if !opts.dry_run {
+                    tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_status = %from, new_status = %to, "Synced order status from Odoo");
+                }
             }
             on_event(Event::Order(r));
         }
