@@ -307,6 +307,7 @@ async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<
 }
 
 async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i32, Error> {
+    use commands::orders_create::Recovery;
     use commands::{orders_create, orders_read, sync};
     match command {
         OrdersCommand::Create(a) => {
@@ -319,12 +320,12 @@ async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i3
             render::recovered(&items, json);
             if items
                 .iter()
-                .any(|r| r.result == "error" || r.result == "busy")
+                .any(|r| matches!(r.result, Recovery::Error | Recovery::Busy))
             {
                 return Ok(exit::FAILED);
             }
             // Nothing failed, but some outcomes can only be known later: try again then.
-            if items.iter().any(|r| r.result == "still_unknown") {
+            if items.iter().any(|r| r.result == Recovery::StillUnknown) {
                 return Ok(exit::LOCKED);
             }
         }

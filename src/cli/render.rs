@@ -72,7 +72,7 @@ pub(super) fn connection(r: &ConnectionReport, as_json: bool) {
 }
 
 use crate::commands::customers::LinkReport;
-use crate::commands::orders_create::{CreateReport, Outcome, Recovered};
+use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
 use crate::commands::sync::StatusReport;
 use crate::money::Money;
@@ -251,8 +251,15 @@ pub(super) fn recovered(items: &[Recovered], as_json: bool) {
                 o.id
             ),
             (None, res) => println!(
-                "{}: {res}{}",
+                "{}: {}{}",
                 r.key,
+                match res {
+                    Recovery::Adopted => "adopted",
+                    Recovery::StillUnknown => "still unknown",
+                    Recovery::NotInOdoo => "not in Odoo",
+                    Recovery::Busy => "busy",
+                    Recovery::Error => "error",
+                },
                 r.detail
                     .as_ref()
                     .map_or(String::new(), |d| format!(" ({d})"))

@@ -66,22 +66,33 @@ impl Context {
     }
 }
 
-/// The local row for an Odoo order: its id, name, amount and state as Odoo has them.
-pub(crate) fn order_from_odoo(
+/// The local row for an Odoo order: its id, name, amount and state as Odoo has them. An
+/// order the portal created (`created`: its request and key) keeps the portal's amount, key
+/// and note; one imported from Odoo starts at Odoo's amount, with the key orderbridge
+/// generated if `origin` holds one.
+pub(crate) fn new_order(
     o: &crate::odoo::SaleOrder,
     customer_id: Option<i64>,
+    created: Option<(&order_request::OrderRequest, &str)>,
 ) -> crate::store::orders::NewOrder {
+    let (total_amount, idempotency_key, note) = match created {
+        Some((req, key)) => (req.amount, Some(key.to_string()), req.note.clone()),
+        None => (
+            o.amount_total,
+            o.origin.clone().filter(|s| s.starts_with("ob-")),
+            None,
+        ),
+    };
     crate::store::orders::NewOrder {
         customer_id,
         order_number: Some(o.name.clone()),
         odoo_order_id: Some(o.id),
-        // Without a portal amount of its own, the order starts at Odoo's.
-        total_amount: o.amount_total,
+        total_amount,
         odoo_amount_total: Some(o.amount_total),
         currency: o.currency.clone(),
         status: crate::rules::status_for_state(&o.state).to_string(),
         odoo_state: Some(o.state.clone()),
-        idempotency_key: None,
-        note: None,
+        idempotency_key,
+        note,
     }
 }

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::rules::{AmountSource, effective_amount, status_for_state};
 use crate::store::Store;
-use crate::store::orders::{NewOrder, OrderRow};
+use crate::store::orders::OrderRow;
 
 /// An order as displayed: the stored row and the amount to show.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -30,13 +30,6 @@ impl From<OrderRow> for OrderView {
             amount,
             amount_source,
         }
-    }
-}
-
-fn new_from_odoo(o: &SaleOrder, customer_id: Option<i64>) -> NewOrder {
-    NewOrder {
-        idempotency_key: o.origin.clone().filter(|s| s.starts_with("ob-")),
-        ..super::order_from_odoo(o, customer_id)
     }
 }
 
@@ -88,7 +81,7 @@ pub(crate) async fn import(
                 .id
         }
     };
-    let (row, created) = store.insert_order(&new_from_odoo(&o, Some(customer_id)))?;
+    let (row, created) = store.insert_order(&super::new_order(&o, Some(customer_id), None))?;
     if created {
         tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
     } else {
@@ -137,7 +130,7 @@ async fn pull(
                 continue;
             }
             let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
-            let (row, created) = store.insert_order_in_tx(&new_from_odoo(o, customer))?;
+            let (row, created) = store.insert_order_in_tx(&super::new_order(o, customer, None))?;
             if created {
                 pulled += 1;
                 tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");

@@ -5,6 +5,7 @@
 //! then switches to WAL with a busy timeout so that an operator's run and cron's run wait
 //! for each other, and applies the migrations in one transaction.
 
+pub(crate) mod claims;
 pub(crate) mod customers;
 pub(crate) mod dedupe;
 pub(crate) mod intents;

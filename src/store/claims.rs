@@ -1,0 +1,63 @@
+//! Who works on a create intent: a claim names its holder (`host:pid:random`) and lasts
+//! until a lease ends, so that two processes never send one key at once, and a holder that
+//! crashed on this host is recognised at once instead of after its lease.
+
+use super::{Result, Store};
+
+/// This process, as a claim holder.
+#[derive(Debug, Clone)]
+pub(crate) struct Claimant(String);
+
+impl Claimant {
+    pub(crate) fn this_process() -> Claimant {
+        Claimant(format!(
+            "{}:{}:{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ))
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// True when the claim's holder ran on this host and its process is gone (it crashed).
+fn holder_is_dead(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (_rand, pid, host) = (parts.next(), parts.next(), parts.next());
+    match (host, pid.and_then(|p| p.parse::<u32>().ok())) {
+        (Some(h), Some(pid)) if h == hostname() && pid != std::process::id() => {
+            let proc = std::path::Path::new("/proc");
+            // Without /proc we cannot tell: the lease will expire instead.
+            proc.exists() && !proc.join(pid.to_string()).exists()
+        }
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Claims the intent until `until`, taking it over from a holder that crashed. Returns
+    /// whether `who` now holds it.
+    pub(crate) fn claim(&self, key: &str, who: &Claimant, until: &str) -> Result<bool> {
+        if self.claim_intent(key, who.id(), until)? {
+            return Ok(true);
+        }
+        match self.intent(key)?.and_then(|i| i.claimed_by) {
+            Some(holder) if holder_is_dead(&holder) => {
+                self.steal_intent(key, &holder, who.id(), until)
+            }
+            _ => Ok(false),
+        }
+    }
+}
