@@ -192,7 +192,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         Command::Db {
             command: DbCommand::Migrate { json },
         } => {
-            let r = commands::dedupe::migrate(&ctx)?;
+            let r = commands::migrate::migrate(&ctx)?;
             render::migrated(&r, json);
             Ok(exit::OK)
         }

@@ -590,7 +590,8 @@ impl SyncRenderer {
     }
 }
 
-use crate::commands::dedupe::{DedupeReport, MigrateReport, RemoteDuplicate};
+use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
+use crate::commands::migrate::MigrateReport;
 use crate::store::dedupe::{Archived, DupRow};
 
 fn dup_row(r: &DupRow) -> String {

@@ -1,4 +1,4 @@
-//! `orders dedupe` (and `--restore`, `--odoo`) and `db migrate`: cleaning legacy duplicates
+//! `orders dedupe` (and `--restore`, `--odoo`): cleaning legacy duplicates
 //! so the unique index on `odoo_order_id` can be added.
 
 use std::collections::BTreeMap;
@@ -7,18 +7,6 @@ use super::Context;
 use crate::error::Error;
 use crate::odoo::{OdooError, SaleOrder, SearchOpts, Value, domain};
 use crate::store::dedupe::{Archived, DupGroup};
-use crate::store::{Migrate, SCHEMA_VERSION, Store};
-
-fn open(ctx: &Context) -> Result<Store, Error> {
-    // Without migrating: dedupe works on legacy files, before the unique index exists.
-    let store = Store::open_with(
-        &ctx.database_path()?,
-        ctx.settings.busy_timeout()?,
-        Migrate::No,
-    )?;
-    store.verify()?;
-    Ok(store)
-}
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct DedupeReport {
@@ -36,7 +24,7 @@ pub(crate) fn run(
     apply: bool,
     confirm: &mut dyn FnMut(&DedupeReport) -> bool,
 ) -> Result<DedupeReport, Error> {
-    let store = open(ctx)?;
+    let store = ctx.store_unmigrated()?;
     let groups = store.duplicate_groups()?;
     let rows_to_remove = groups.iter().map(|g| g.remove.len()).sum();
     let disagreeing_groups = groups.iter().filter(|g| g.disagree).count();
@@ -60,7 +48,7 @@ pub(crate) fn run(
 }
 
 pub(crate) fn restore(ctx: &Context, id: i64) -> Result<Archived, Error> {
-    let a = open(ctx)?.restore_archived(id)?;
+    let a = ctx.store_unmigrated()?.restore_archived(id)?;
     tracing::info!(
         order_id = a.archived_id,
         kept_id = a.kept_id,
@@ -113,36 +101,4 @@ pub(crate) async fn remote(ctx: &Context) -> Result<Vec<RemoteDuplicate>, Error>
         .filter(|(_, v)| v.len() > 1)
         .map(|(key, orders)| RemoteDuplicate { key, orders })
         .collect())
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct MigrateReport {
-    pub from_version: i64,
-    pub to_version: i64,
-    pub changed: bool,
-}
-
-/// Brings the database up to date; on a legacy database with duplicates, changes nothing
-/// and says how many (the error names `orders dedupe`).
-pub(crate) fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
-    let store = open(ctx)?;
-    let from = store.user_version()?;
-    if from == SCHEMA_VERSION {
-        return Ok(MigrateReport {
-            from_version: from,
-            to_version: from,
-            changed: false,
-        });
-    }
-    store.migrate()?;
-    tracing::info!(
-        from_version = from,
-        to_version = SCHEMA_VERSION,
-        "Database migrated"
-    );
-    Ok(MigrateReport {
-        from_version: from,
-        to_version: SCHEMA_VERSION,
-        changed: true,
-    })
 }

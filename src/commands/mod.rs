@@ -3,6 +3,7 @@
 
 pub(crate) mod customers;
 pub(crate) mod dedupe;
+pub(crate) mod migrate;
 pub(crate) mod order_request;
 pub(crate) mod orders_create;
 pub(crate) mod orders_read;
@@ -41,6 +42,18 @@ impl Context {
             &self.database_path()?,
             self.settings.busy_timeout()?,
         )?)
+    }
+
+    /// Opens the store as it is, without migrating: dedupe and `db migrate` work on legacy
+    /// files, before the unique index exists. Its pages are checked all the same.
+    pub(crate) fn store_unmigrated(&self) -> Result<Store, Error> {
+        let store = Store::open_with(
+            &self.database_path()?,
+            self.settings.busy_timeout()?,
+            crate::store::Migrate::No,
+        )?;
+        store.verify()?;
+        Ok(store)
     }
 
     /// The database path. Only the default location's folder is created: a folder named by
