@@ -51,6 +51,9 @@ pub struct Global {
     /// Write logs to this file instead of stderr
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+    /// Machine-readable output: the report as JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,10 +85,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Bring the database up to date (refuses, changing nothing, while duplicates remain)
-    Migrate {
-        #[arg(long)]
-        json: bool,
-    },
+    Migrate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,20 +102,11 @@ pub enum CustomersCommand {
         /// Create the res.partner in Odoo first
         #[arg(long)]
         create_partner: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// Link a customer to the Odoo partner with its email (created in Odoo if none)
-    Link {
-        id: i64,
-        #[arg(long)]
-        json: bool,
-    },
+    Link { id: i64 },
     /// List customers
-    List {
-        #[arg(long)]
-        json: bool,
-    },
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,10 +114,7 @@ pub enum OrdersCommand {
     /// Create an order in Odoo first, then locally (exactly once per idempotency key)
     Create(CreateArgs),
     /// Resolve creates whose outcome was unknown (timeout, crash): adopt what Odoo has
-    Recover {
-        #[arg(long)]
-        json: bool,
-    },
+    Recover,
     /// Get or create the local order for an Odoo order id (safe to repeat)
     Import {
         #[arg(long, value_name = "ID")]
@@ -134,8 +122,6 @@ pub enum OrdersCommand {
         /// The local customer (default: the one linked to the order's partner)
         #[arg(long, value_name = "ID")]
         customer: Option<i64>,
-        #[arg(long)]
-        json: bool,
     },
     /// List orders, first pulling missing ones from Odoo for linked customers
     List {
@@ -144,15 +130,9 @@ pub enum OrdersCommand {
         /// Show local orders only, without asking Odoo
         #[arg(long)]
         no_sync: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// Show one local order
-    Show {
-        id: i64,
-        #[arg(long)]
-        json: bool,
-    },
+    Show { id: i64 },
     /// Update portal amounts from Odoo's amount_total (recent 30 days by default; hourly by cron)
     SyncAmounts(SyncAmountsArgs),
     /// Remove duplicate orders (same odoo_order_id), keeping the oldest; dry run by default
@@ -166,15 +146,11 @@ pub enum OrdersCommand {
         /// Report Odoo orders that share one idempotency key instead (read-only)
         #[arg(long)]
         odoo: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// Set the local status from Odoo's state (recent 30 days by default)
     SyncStatus {
         #[command(flatten)]
         selection: SelectionArgs,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -211,9 +187,6 @@ pub struct SyncAmountsArgs {
     /// Plain text without emoji (the default when stdout is not a terminal)
     #[arg(long)]
     pub plain: bool,
-    /// Machine-readable output (holds every order's result)
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -240,16 +213,10 @@ pub struct CreateArgs {
     /// The order as JSON, from a file or - for stdin
     #[arg(long, value_name = "FILE", conflicts_with_all = ["customer", "amount", "lines", "note", "customer_ref"])]
     pub input: Option<std::path::PathBuf>,
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum OdooCommand {
     /// Check the URL, database, credentials and the rights on sale.order
-    TestConnection {
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
-    },
+    TestConnection,
 }

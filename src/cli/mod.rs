@@ -2,7 +2,9 @@
 //! prints.
 
 mod args;
-mod render;
+mod output;
+mod reports;
+mod sync_view;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ pub use args::{
     Cli, Command, CreateArgs, CustomersCommand, DbCommand, Global, OdooCommand, OrdersCommand,
     SelectionArgs, SyncAmountsArgs,
 };
+use output::{Format, emit};
 
 /// Parses the command line, runs the command, prints the result or the error; returns the
 /// exit code.
@@ -59,10 +62,40 @@ where
     };
     match rt.block_on(run(cli)) {
         Ok(code) => code,
-        Err(e) => {
+        Err(Failure::Command(e)) => {
             report_error(&e, verbose);
             e.exit_code()
         }
+        // The reader closed the pipe (`| head`): its choice, not a failure.
+        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(Failure::Output(e)) => {
+            eprintln!("error: cannot write the output: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+/// Why a run stopped early: its command failed, or its output could not be written.
+enum Failure {
+    Command(Error),
+    Output(std::io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Command(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Failure::Command(e.into())
     }
 }
 
@@ -73,7 +106,7 @@ fn report_error(e: &Error, verbose: u8) {
         &stderr,
         "{} {}",
         red.apply_to("error:"),
-        render::printable(&e.to_string())
+        output::printable(&e.to_string())
     );
     if let Some(h) = e.hint() {
         let _ = writeln!(&stderr, "  hint: {h}");
@@ -82,7 +115,7 @@ fn report_error(e: &Error, verbose: u8) {
         if verbose > 0 {
             let _ = writeln!(&stderr, "  server traceback:");
             for line in d.lines() {
-                let _ = writeln!(&stderr, "{}", render::printable(line));
+                let _ = writeln!(&stderr, "{}", output::printable(line));
             }
         } else {
             let _ = writeln!(&stderr, "  (run with -v for the server's traceback)");
@@ -170,40 +203,44 @@ fn sources(g: &Global) -> Sources {
     }
 }
 
-async fn run(cli: Cli) -> Result<i32, Error> {
+async fn run(cli: Cli) -> Result<i32, Failure> {
     let settings = Settings::resolve(&sources(&cli.global))?;
     let global_args = global_args(&cli.global);
+    let format = if cli.global.json {
+        Format::Json
+    } else {
+        Format::Human
+    };
     let ctx = Context::new(settings);
     match cli.command {
         Command::Odoo {
-            command: OdooCommand::TestConnection { json },
+            command: OdooCommand::TestConnection,
         } => {
             let client = ctx.odoo()?;
             let report = commands::test_connection::run(&client).await?;
-            render::connection(&report, json);
-            Ok(if report.all_ok() {
-                exit::OK
-            } else {
-                exit::FAILED
-            })
+            emit(&report, format)?;
+            Ok(if report.ok { exit::OK } else { exit::FAILED })
         }
-        Command::Customers { command } => customers(&ctx, command).await,
-        Command::Orders { command } => orders(&ctx, command, cli.global.quiet).await,
+        Command::Customers { command } => customers(&ctx, command, format).await,
+        Command::Orders { command } => orders(&ctx, command, format, cli.global.quiet).await,
         Command::Db {
-            command: DbCommand::Migrate { json },
+            command: DbCommand::Migrate,
         } => {
-            let r = commands::migrate::migrate(&ctx)?;
-            render::migrated(&r, json);
+            emit(&commands::migrate::migrate(&ctx)?, format)?;
             Ok(exit::OK)
         }
         Command::Schedule => {
-            render::schedule(&commands::schedule::plan(&global_args, &ctx)?);
+            emit(&commands::schedule::plan(&global_args, &ctx)?, format)?;
             Ok(exit::OK)
         }
     }
 }
 
-async fn customers(ctx: &Context, command: CustomersCommand) -> Result<i32, Error> {
+async fn customers(
+    ctx: &Context,
+    command: CustomersCommand,
+    format: Format,
+) -> Result<i32, Failure> {
     use commands::customers::{self, PartnerChoice};
     match command {
         CustomersCommand::Add {
@@ -211,21 +248,16 @@ async fn customers(ctx: &Context, command: CustomersCommand) -> Result<i32, Erro
             email,
             odoo_partner_id,
             create_partner,
-            json,
         } => {
             let choice = match (odoo_partner_id, create_partner) {
                 (Some(id), _) => PartnerChoice::Existing(id),
                 (None, true) => PartnerChoice::Create,
                 (None, false) => PartnerChoice::None,
             };
-            let c = customers::add(ctx, &name, &email, choice).await?;
-            render::customer(&c, json);
+            emit(&customers::add(ctx, &name, &email, choice).await?, format)?;
         }
-        CustomersCommand::Link { id, json } => {
-            let r = customers::link(ctx, id).await?;
-            render::link(&r, json);
-        }
-        CustomersCommand::List { json } => render::customers(&customers::list(ctx)?, json),
+        CustomersCommand::Link { id } => emit(&customers::link(ctx, id).await?, format)?,
+        CustomersCommand::List => emit(&customers::list(ctx)?, format)?,
     }
     Ok(exit::OK)
 }
@@ -281,7 +313,12 @@ fn selection(a: &SelectionArgs) -> commands::sync::Selection {
     }
 }
 
-async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<i32, Error> {
+async fn sync_amounts(
+    ctx: &Context,
+    a: SyncAmountsArgs,
+    format: Format,
+    quiet: bool,
+) -> Result<i32, Failure> {
     use commands::sync::{self, SyncOptions};
     let selection = selection(&a.selection);
     let opts = SyncOptions {
@@ -292,9 +329,9 @@ async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<
         amounts: true,
         status: a.with_status,
     };
-    let mut out = render::SyncRenderer::new(selection, a.plain, a.json, quiet, a.dry_run);
+    let mut out = sync_view::SyncRenderer::new(selection, a.plain, format, quiet, a.dry_run);
     let summary = sync::run(ctx, opts, &mut |e| out.event(e)).await?;
-    out.finish(&summary);
+    out.finish(&summary)?;
     Ok(
         if summary.odoo_unreachable.is_some() || summary.odoo_garbled.is_some() {
             exit::ODOO_UNAVAILABLE
@@ -306,18 +343,24 @@ async fn sync_amounts(ctx: &Context, a: SyncAmountsArgs, quiet: bool) -> Result<
     )
 }
 
-async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i32, Error> {
+async fn orders(
+    ctx: &Context,
+    command: OrdersCommand,
+    format: Format,
+    quiet: bool,
+) -> Result<i32, Failure> {
     use commands::orders_create::Recovery;
     use commands::{orders_create, orders_read, sync};
     match command {
         OrdersCommand::Create(a) => {
-            let json = a.json;
-            let report = orders_create::create(ctx, order_request(a)?).await?;
-            render::created(&report, json);
+            emit(
+                &orders_create::create(ctx, order_request(a)?).await?,
+                format,
+            )?;
         }
-        OrdersCommand::Recover { json } => {
+        OrdersCommand::Recover => {
             let items = orders_create::recover(ctx).await?;
-            render::recovered(&items, json);
+            emit(&items, format)?;
             if items
                 .iter()
                 .any(|r| matches!(r.result, Recovery::Error | Recovery::Busy))
@@ -329,47 +372,34 @@ async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i3
                 return Ok(exit::LOCKED);
             }
         }
-        OrdersCommand::Import {
-            odoo_id,
-            customer,
-            json,
-        } => {
-            let r = orders_read::import(ctx, odoo_id, customer).await?;
-            render::imported(&r, json);
+        OrdersCommand::Import { odoo_id, customer } => {
+            emit(&orders_read::import(ctx, odoo_id, customer).await?, format)?;
         }
-        OrdersCommand::List {
-            customer,
-            no_sync,
-            json,
-        } => {
+        OrdersCommand::List { customer, no_sync } => {
             let r = orders_read::list(ctx, customer, no_sync).await?;
-            render::order_list(&r, json);
+            if let Some(w) = &r.sync.warning {
+                let label = console::Style::new().yellow().bold().apply_to("warning:");
+                eprintln!("{label} {}", output::printable(w));
+            }
+            emit(&r, format)?;
         }
-        OrdersCommand::Show { id, json } => render::order(&orders_read::show(ctx, id)?, json),
-        OrdersCommand::Dedupe {
-            yes,
-            restore,
-            odoo,
-            json,
-        } => {
+        OrdersCommand::Show { id } => emit(&orders_read::show(ctx, id)?, format)?,
+        OrdersCommand::Dedupe { yes, restore, odoo } => {
             use commands::dedupe;
             if let Some(id) = restore {
-                render::restored(&dedupe::restore(ctx, id)?, json);
+                emit(&dedupe::restore(ctx, id)?, format)?;
             } else if odoo {
-                render::remote_duplicates(&dedupe::remote(ctx).await?, json);
+                emit(&dedupe::remote(ctx).await?, format)?;
             } else {
-                let interactive =
-                    !json && console::Term::stdout().is_term() && console::Term::stderr().is_term();
-                let mut confirm = |r: &dedupe::DedupeReport| yes || render::confirm_dedupe(r);
-                let r = dedupe::run(ctx, yes || interactive, &mut confirm)?;
-                render::dedupe(&r, json);
+                let interactive = format == Format::Human
+                    && console::Term::stdout().is_term()
+                    && console::Term::stderr().is_term();
+                let mut confirm = |r: &dedupe::DedupeReport| yes || reports::confirm_dedupe(r);
+                emit(&dedupe::run(ctx, yes || interactive, &mut confirm)?, format)?;
             }
         }
-        OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, quiet).await,
-        OrdersCommand::SyncStatus {
-            selection: sel,
-            json,
-        } => {
+        OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, format, quiet).await,
+        OrdersCommand::SyncStatus { selection: sel } => {
             let opts = sync::SyncOptions {
                 selection: selection(&sel),
                 dry_run: false,
@@ -385,7 +415,7 @@ async fn orders(ctx: &Context, command: OrdersCommand, quiet: bool) -> Result<i3
                 }
             })
             .await?;
-            render::status(&report, json);
+            emit(&report, format)?;
             if let Some(reason) = summary.odoo_garbled.or(summary.odoo_unreachable) {
                 tracing::error!(error = %reason, "Odoo failed during the status sync");
                 return Ok(exit::ODOO_UNAVAILABLE);

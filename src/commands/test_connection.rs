@@ -21,13 +21,8 @@ pub(crate) struct ConnectionReport {
     /// Access rights of the user on `sale.order`.
     pub sale_order: AccessRights,
     pub round_trips: u64,
-}
-
-impl ConnectionReport {
     /// Every check passed: the exit code is 0 only then.
-    pub(crate) fn all_ok(&self) -> bool {
-        self.sale_order.read && self.sale_order.create && self.sale_order.write
-    }
+    pub ok: bool,
 }
 
 pub(crate) async fn run(client: &OdooClient) -> Result<ConnectionReport, Error> {
@@ -47,6 +42,7 @@ pub(crate) async fn run(client: &OdooClient) -> Result<ConnectionReport, Error> 
         server_version: version.server_version,
         uid,
         login,
+        ok: sale_order.read && sale_order.create && sale_order.write,
         sale_order,
         round_trips: client.round_trips(),
     })

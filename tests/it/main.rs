@@ -4,6 +4,7 @@ mod dedupe;
 mod env;
 mod input;
 mod orders;
+mod output;
 mod replay;
 mod store;
 mod sync_amounts;

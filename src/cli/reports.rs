@@ -1,0 +1,526 @@
+//! How each one-shot report reads for people; `--json` serializes the same report.
+
+use std::io::{self, Write};
+
+use console::Style;
+
+use super::output::{Report, printable};
+use crate::commands::customers::LinkReport;
+use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
+use crate::commands::migrate::MigrateReport;
+use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
+use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
+use crate::commands::schedule::Plan;
+use crate::commands::sync::StatusReport;
+use crate::commands::test_connection::ConnectionReport;
+use crate::money::Money;
+use crate::rules::AmountSource;
+use crate::store::customers::Customer;
+use crate::store::dedupe::{Archived, DupRow};
+
+fn mark(ok: bool) -> String {
+    if ok {
+        Style::new().green().apply_to("yes").to_string()
+    } else {
+        Style::new().red().apply_to("NO").to_string()
+    }
+}
+
+fn partner(p: Option<i64>) -> String {
+    p.map_or_else(|| "not linked".to_string(), |p| format!("Odoo partner {p}"))
+}
+
+fn amount_text(v: &OrderView) -> String {
+    let m = Money {
+        amount: v.amount,
+        currency: &v.row.currency,
+    };
+    let src = match v.amount_source {
+        AmountSource::Odoo => "odoo",
+        AmountSource::Portal => "portal",
+    };
+    format!("{m} ({src})")
+}
+
+fn dup_row(r: &DupRow) -> String {
+    format!(
+        "#{} {} {} {}",
+        r.id,
+        r.total_amount.map_or("-".into(), |a| a.to_string()),
+        r.status.as_deref().unwrap_or("-"),
+        r.created_at.as_deref().unwrap_or("(no date)")
+    )
+}
+
+fn print_groups(out: &mut dyn Write, r: &DedupeReport) -> io::Result<()> {
+    for g in &r.groups {
+        let flag = if g.disagree {
+            "  ⚠ rows disagree (amount or status): review"
+        } else {
+            ""
+        };
+        writeln!(out, "odoo_order_id {}:{flag}", g.odoo_order_id)?;
+        writeln!(out, "  keep    {}", dup_row(&g.keep))?;
+        for x in &g.remove {
+            writeln!(out, "  remove  {}", dup_row(x))?;
+        }
+    }
+    Ok(())
+}
+
+/// Asks on the terminal before applying a dedupe.
+pub(super) fn confirm_dedupe(r: &DedupeReport) -> bool {
+    let _ = print_groups(&mut std::io::stderr(), r);
+    let prompt = format!(
+        "Remove {} row(s) in {} group(s)? They are archived first and can be restored. [y/N] ",
+        r.rows_to_remove,
+        r.groups.len()
+    );
+    let term = console::Term::stderr();
+    let _ = term.write_str(&prompt);
+    matches!(term.read_line().map(|s| s.trim().to_ascii_lowercase()), Ok(ref s) if s == "y" || s == "yes")
+}
+
+impl Report for ConnectionReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        writeln!(
+            out,
+            "Odoo server:   {} (version {})",
+            r.url, r.server_version
+        )?;
+        writeln!(out, "Protocol:      {}", r.protocol)?;
+        writeln!(
+            out,
+            "Database:      {}",
+            if r.database.is_empty() {
+                "(server default)"
+            } else {
+                &r.database
+            }
+        )?;
+        writeln!(
+            out,
+            "Logged in as:  {} (uid {})",
+            printable(&r.login),
+            r.uid
+        )?;
+        writeln!(
+            out,
+            "sale.order:    read {}  create {}  write {}",
+            mark(r.sale_order.read),
+            mark(r.sale_order.create),
+            mark(r.sale_order.write)
+        )?;
+        if r.ok {
+            writeln!(out, "Connection OK ({} round trips)", r.round_trips)?;
+        } else {
+            writeln!(
+                out,
+                "Connection works, but the user lacks rights on sale.order: ask an Odoo administrator"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for Customer {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let c = self;
+        writeln!(
+            out,
+            "Customer {}: {} <{}> ({})",
+            c.id,
+            printable(&c.name),
+            printable(&c.email),
+            partner(c.odoo_partner_id)
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for LinkReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        let how = if r.created_partner {
+            "created in Odoo"
+        } else {
+            "found by email"
+        };
+        writeln!(
+            out,
+            "Customer {} linked to Odoo partner {} ({}, {how})",
+            r.customer.id,
+            r.partner.id,
+            printable(&r.partner.name)
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for Vec<Customer> {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let list = self;
+        if list.is_empty() {
+            writeln!(out, "No customers.")?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{:>5}  {:<24} {:<32} {:<12}",
+            "ID", "NAME", "EMAIL", "ODOO PARTNER"
+        )?;
+        for c in list {
+            let p = c
+                .odoo_partner_id
+                .map_or_else(|| "-".to_string(), |p| p.to_string());
+            writeln!(
+                out,
+                "{:>5}  {:<24} {:<32} {p}",
+                c.id,
+                printable(&c.name),
+                printable(&c.email)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for OrderView {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let v = self;
+        let r = &v.row;
+        writeln!(out, "Order {}", r.id)?;
+        writeln!(
+            out,
+            "  number:        {}",
+            printable(r.order_number.as_deref().unwrap_or("-"))
+        )?;
+        writeln!(
+            out,
+            "  Odoo id:       {}",
+            r.odoo_order_id.map_or("-".into(), |i| i.to_string())
+        )?;
+        writeln!(
+            out,
+            "  customer:      {}",
+            r.customer_id.map_or("-".into(), |i| i.to_string())
+        )?;
+        writeln!(out, "  amount:        {}", amount_text(v))?;
+        writeln!(
+            out,
+            "  portal amount: {}",
+            Money {
+                amount: r.total_amount,
+                currency: &r.currency
+            }
+        )?;
+        if let Some(o) = r.odoo_amount_total {
+            writeln!(
+                out,
+                "  Odoo amount:   {}",
+                Money {
+                    amount: o,
+                    currency: &r.currency
+                }
+            )?;
+        }
+        writeln!(
+            out,
+            "  status:        {}{}",
+            r.status,
+            r.odoo_state
+                .as_ref()
+                .map_or(String::new(), |s| format!(" (Odoo: {s})"))
+        )?;
+        writeln!(out, "  created:       {}", r.created_at)?;
+        if let Some(k) = &r.idempotency_key {
+            writeln!(out, "  key:           {k}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for CreateReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        let o = &r.order;
+        let what = match r.outcome {
+            Outcome::Created => "Created",
+            Outcome::Adopted => "Found in Odoo by its key and stored",
+            Outcome::AlreadyDone => "Already created earlier with this key",
+        };
+        writeln!(
+            out,
+            "{what}: order {} ({}), Odoo id {}, portal amount {}, Odoo amount {}",
+            o.id,
+            printable(o.order_number.as_deref().unwrap_or("-")),
+            o.odoo_order_id.map_or("-".into(), |i| i.to_string()),
+            Money {
+                amount: o.total_amount,
+                currency: &o.currency
+            },
+            o.odoo_amount_total.map_or("-".into(), |a| Money {
+                amount: a,
+                currency: &o.currency
+            }
+            .to_string()),
+        )?;
+        writeln!(
+            out,
+            "Idempotency key: {}{}",
+            r.idempotency_key,
+            if r.key_generated {
+                " (generated; reuse it to retry safely)"
+            } else {
+                ""
+            }
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for Vec<Recovered> {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let items = self;
+        if items.is_empty() {
+            writeln!(out, "No pending creates: nothing to recover.")?;
+            return Ok(());
+        }
+        for r in items {
+            match (&r.order, r.result) {
+                (Some(o), _) => writeln!(
+                    out,
+                    "{}: found in Odoo as {} and stored as order {}",
+                    r.key,
+                    printable(o.order_number.as_deref().unwrap_or("-")),
+                    o.id
+                )?,
+                (None, res) => writeln!(
+                    out,
+                    "{}: {}{}",
+                    r.key,
+                    match res {
+                        Recovery::Adopted => "adopted",
+                        Recovery::StillUnknown => "still unknown",
+                        Recovery::NotInOdoo => "not in Odoo",
+                        Recovery::Busy => "busy",
+                        Recovery::Error => "error",
+                    },
+                    r.detail
+                        .as_ref()
+                        .map_or(String::new(), |d| format!(" ({d})"))
+                )?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Report for ImportReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        let what = if r.created {
+            "Imported from Odoo"
+        } else {
+            "Already stored"
+        };
+        writeln!(
+            out,
+            "{what}: order {} ({}), Odoo id {}, {}",
+            r.order.row.id,
+            printable(r.order.row.order_number.as_deref().unwrap_or("-")),
+            r.order.row.odoo_order_id.unwrap_or_default(),
+            amount_text(&r.order)
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for ListReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        if r.sync.pulled > 0 {
+            writeln!(out, "Pulled {} order(s) from Odoo.", r.sync.pulled)?;
+        }
+        if r.orders.is_empty() {
+            writeln!(out, "No orders.")?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {:<19}",
+            "ID", "NUMBER", "ODOO ID", "CUSTOMER", "STATUS", "AMOUNT", "CREATED"
+        )?;
+        for v in &r.orders {
+            let o = &v.row;
+            writeln!(
+                out,
+                "{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {}",
+                o.id,
+                printable(o.order_number.as_deref().unwrap_or("-")),
+                o.odoo_order_id.map_or("-".into(), |i| i.to_string()),
+                o.customer_id.map_or("-".into(), |i| i.to_string()),
+                o.status,
+                amount_text(v),
+                o.created_at
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for StatusReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        writeln!(
+            out,
+            "Checked {} order(s): {} changed, {} unchanged.",
+            r.checked,
+            r.changed.len(),
+            r.unchanged
+        )?;
+        for c in &r.changed {
+            writeln!(
+                out,
+                "  {}: {} → {} (Odoo: {})",
+                printable(&c.order_number),
+                c.from,
+                c.to,
+                c.odoo_state
+            )?;
+        }
+        if !r.missing_in_odoo.is_empty() {
+            writeln!(
+                out,
+                "Not found in Odoo (left unchanged): local order(s) {:?}",
+                r.missing_in_odoo
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for DedupeReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        if r.groups.is_empty() {
+            writeln!(
+                out,
+                "No duplicate orders: every odoo_order_id is stored once."
+            )?;
+            return Ok(());
+        }
+        if r.applied {
+            writeln!(
+                out,
+                "Removed {} duplicate row(s) in {} group(s); each is archived in sales_orders_archive (restore with `orders dedupe --restore ID`).",
+                r.removed,
+                r.groups.len()
+            )?;
+            writeln!(out, "Next: `orderbridge db migrate` adds the unique index.")?;
+            return Ok(());
+        }
+        print_groups(out, r)?;
+        writeln!(
+            out,
+            "\nDry run: {} group(s), {} row(s) would be removed{}. Nothing was changed; run with --yes to apply.",
+            r.groups.len(),
+            r.rows_to_remove,
+            if r.disagreeing_groups > 0 {
+                format!(
+                    ", {} group(s) disagree and need a look",
+                    r.disagreeing_groups
+                )
+            } else {
+                String::new()
+            }
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for Archived {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let a = self;
+        writeln!(
+            out,
+            "Restored order {} (it had been removed in favour of order {} on {}).",
+            a.archived_id, a.kept_id, a.archived_at
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for Vec<RemoteDuplicate> {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let list = self;
+        if list.is_empty() {
+            writeln!(out, "No Odoo orders share an idempotency key.")?;
+            return Ok(());
+        }
+        for d in list {
+            let names: Vec<String> = d
+                .orders
+                .iter()
+                .map(|o| format!("{} (id {}, {} {})", o.name, o.id, o.amount_total, o.state))
+                .collect();
+            writeln!(out, "key {}: {}", d.key, names.join(", "))?;
+        }
+        writeln!(
+            out,
+            "{} key(s) with more than one Odoo order. Nothing was changed; cancel the extras in Odoo.",
+            list.len()
+        )?;
+        Ok(())
+    }
+}
+
+impl Report for MigrateReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = self;
+        if r.changed {
+            writeln!(
+                out,
+                "Database migrated from version {} to {} (unique index on odoo_order_id added).",
+                r.from_version, r.to_version
+            )?;
+        } else {
+            writeln!(out, "Database is up to date (version {}).", r.to_version)?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for Plan {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let p = self;
+        let minutes = (p.next_run - chrono::Utc::now()).num_minutes().max(0);
+        writeln!(
+            out,
+            "0 * * * * {}  Next Due: {minutes} minutes from now ({} UTC)\n",
+            p.command,
+            p.next_run.format("%H:%M")
+        )?;
+        writeln!(
+            out,
+            "## cron: add this line with `crontab -e`\n{}\n",
+            p.crontab
+        )?;
+        writeln!(
+            out,
+            "## systemd: /etc/systemd/system/orderbridge-sync.service\n{}",
+            p.systemd_service
+        )?;
+        writeln!(
+            out,
+            "## systemd: /etc/systemd/system/orderbridge-sync.timer\n{}",
+            p.systemd_timer
+        )?;
+        writeln!(
+            out,
+            "## then: systemctl daemon-reload && systemctl enable --now orderbridge-sync.timer"
+        )?;
+        Ok(())
+    }
+}

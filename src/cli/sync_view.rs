@@ -1,0 +1,262 @@
+//! `orders sync-amounts` as it runs: the seeds' lines with emoji on a terminal, plain text
+//! otherwise, only problems with --quiet, JSON at the end with --json, and a progress bar on
+//! stderr for large runs on a terminal. Results go to stdout; a closed pipe stops the
+//! printing, not the sync.
+
+use std::io::{self, Write};
+
+use super::output::{Format, printable};
+use crate::commands::sync::{Event, OrderResult, Outcome as SyncOutcome, Selection, Summary};
+use crate::money::Money;
+
+/// Renders sync-amounts as it runs: the seeds' lines with emoji on a terminal, plain text
+/// otherwise, only problems with --quiet, JSON at the end with --json, and a progress bar
+/// on stderr for large runs on a terminal.
+pub(super) struct SyncRenderer {
+    selection: Selection,
+    fancy: bool,
+    json: bool,
+    /// The first error writing to stdout (a closed pipe): nothing more is printed.
+    broken: Option<io::Error>,
+    quiet: bool,
+    dry_run: bool,
+    results: Vec<OrderResult>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+const PROGRESS_FROM: u64 = 2000;
+
+impl SyncRenderer {
+    pub(super) fn new(
+        selection: Selection,
+        plain: bool,
+        format: Format,
+        quiet: bool,
+        dry_run: bool,
+    ) -> Self {
+        let json = format == Format::Json;
+        let fancy = !plain && !json && console::Term::stdout().is_term();
+        SyncRenderer {
+            selection,
+            fancy,
+            json,
+            broken: None,
+            quiet,
+            dry_run,
+            results: Vec::new(),
+            bar: None,
+        }
+    }
+
+    /// Writes one line of results on stdout, above the progress bar if there is one.
+    fn out(&mut self, line: &str) {
+        if self.broken.is_some() {
+            return;
+        }
+        let write = || {
+            let mut stdout = io::stdout().lock();
+            writeln!(stdout, "{line}").and_then(|()| stdout.flush())
+        };
+        let result = match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        };
+        if let Err(e) = result {
+            self.broken = Some(e);
+        }
+    }
+
+    fn line(&self, r: &OrderResult) -> Option<String> {
+        let m = |a| {
+            Money {
+                amount: a,
+                currency: &r.currency,
+            }
+            .to_string()
+        };
+        let (icon, plain, text) = match &r.outcome {
+            SyncOutcome::Updated { from, to } => (
+                "✅",
+                "[updated]",
+                format!("{}: {} → {}", r.order_number, m(*from), m(*to)),
+            ),
+            SyncOutcome::NoChange { amount } => (
+                "⏭️ ",
+                "[skipped]",
+                format!("{}: No change ({})", r.order_number, m(*amount)),
+            ),
+            SyncOutcome::KeptPortal { amount } => (
+                "⏭️ ",
+                "[skipped]",
+                format!(
+                    "{}: Still {} in Odoo (keeping portal amount: {})",
+                    r.order_number,
+                    m(Default::default()),
+                    m(*amount)
+                ),
+            ),
+            SyncOutcome::MissingInOdoo => (
+                "⚠️ ",
+                "[missing]",
+                format!(
+                    "{}: not found in Odoo (Odoo id {}); left unchanged",
+                    r.order_number, r.odoo_order_id
+                ),
+            ),
+            SyncOutcome::Failed { reason } => (
+                "❌",
+                "[failed]",
+                format!("{}: failed: {reason}", r.order_number),
+            ),
+            SyncOutcome::StatusChecked => (
+                "✅",
+                "[checked]",
+                match &r.status_change {
+                    Some((from, to)) => format!("{}: status {from} → {to}", r.order_number),
+                    None => format!("{}: status unchanged", r.order_number),
+                },
+            ),
+        };
+        let problem = matches!(
+            r.outcome,
+            SyncOutcome::MissingInOdoo | SyncOutcome::Failed { .. }
+        );
+        if self.quiet && !problem {
+            return None;
+        }
+        let status = r
+            .status_change
+            .as_ref()
+            .map_or(String::new(), |(a, b)| format!(" [status {a} → {b}]"));
+        let text = if self.fancy {
+            text
+        } else {
+            text.replace('→', "->")
+        };
+        Some(if self.fancy {
+            format!("  {icon} {text}{status}")
+        } else {
+            format!("{plain} {text}{}", status.replace('→', "->"))
+        })
+    }
+
+    pub(super) fn event(&mut self, e: Event<'_>) {
+        match e {
+            Event::Found(n) => {
+                if self.json || self.quiet {
+                    return;
+                }
+                let header = if self.dry_run {
+                    "Syncing order amounts from Odoo (dry run: nothing will be changed)..."
+                } else {
+                    "Syncing order amounts from Odoo..."
+                };
+                if self.fancy {
+                    self.out(&format!("🔄 {header}\n"));
+                } else {
+                    self.out(header);
+                }
+                let s = if n == 1 { "" } else { "s" };
+                match self.selection {
+                    Selection::RecentDays(d) => {
+                        self.out(&format!("Found {n} recent order{s} (last {d} days)"))
+                    }
+                    Selection::All => self.out(&format!("Found {n} order{s} with an Odoo id")),
+                    Selection::Order(id) => {
+                        self.out(&format!("Found {n} order{s} (local order {id})"))
+                    }
+                }
+                if self.fancy {
+                    self.out("");
+                }
+                if n >= PROGRESS_FROM && console::Term::stderr().is_term() {
+                    let bar = indicatif::ProgressBar::new(n);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:40} {pos}/{len} orders {eta}",
+                        )
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    self.bar = Some(bar);
+                }
+            }
+            Event::Order(r) => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                if self.json {
+                    self.results.push(r.clone());
+                } else if let Some(l) = self.line(r) {
+                    self.out(&l);
+                }
+            }
+        }
+    }
+
+    /// Prints the summary; an error when stdout could not be written to.
+    pub(super) fn finish(mut self, s: &Summary) -> io::Result<()> {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if self.json {
+            let report =
+                serde_json::json!({"summary": s, "synced": s.synced(), "orders": self.results});
+            let text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
+            self.out(&text);
+            return self.broken.map_or(Ok(()), Err);
+        }
+        if let Some(reason) = &s.odoo_garbled {
+            eprintln!(
+                "error: Odoo answered something that is not Odoo's protocol during the sync: {}",
+                printable(reason)
+            );
+        }
+        if let Some(reason) = &s.odoo_unreachable {
+            eprintln!("error: Odoo became unreachable during the sync: {reason}");
+        }
+        if self.quiet {
+            if s.failed > 0 {
+                eprintln!("error: {} of {} order(s) failed to sync", s.failed, s.found);
+            }
+            return self.broken.map_or(Ok(()), Err);
+        }
+        if self.fancy {
+            self.out("");
+        }
+        self.out(&format!("Synced: {}", s.synced()));
+        let mut parts = vec![
+            format!("updated {}", s.updated),
+            format!("no change {}", s.unchanged),
+            format!("kept portal amount {}", s.kept_portal),
+        ];
+        if s.missing_in_odoo > 0 {
+            parts.push(format!("not in Odoo {}", s.missing_in_odoo));
+        }
+        if s.failed > 0 {
+            parts.push(format!("failed {}", s.failed));
+        }
+        if s.status_changed > 0 {
+            parts.push(format!("status changed {}", s.status_changed));
+        }
+        self.out(&format!(
+            "({}; {} round trips)",
+            parts.join(", "),
+            s.round_trips
+        ));
+        if self.fancy {
+            self.out("");
+        }
+        let done = if self.dry_run {
+            "Dry run complete: nothing was changed."
+        } else {
+            "Sync complete!"
+        };
+        match (s.failed > 0, self.fancy) {
+            (true, true) => self.out(&format!("❌ Sync finished with {} failure(s).", s.failed)),
+            (true, false) => self.out(&format!("Sync finished with {} failure(s).", s.failed)),
+            (false, true) => self.out(&format!("✅ {done}")),
+            (false, false) => self.out(done),
+        }
+        self.broken.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,150 @@
+//! Output contracts: one `--json` for every report, a closed pipe ends quietly, and the
+//! human output of the main commands, pinned by snapshots.
+
+use std::io::Read;
+
+use crate::env::{Run, TestEnv};
+
+fn linked_with_orders() -> TestEnv {
+    let env = TestEnv::new();
+    let run = env.run(&[
+        "customers",
+        "add",
+        "--name",
+        "Deco Addict",
+        "--email",
+        "deco@example.com",
+        "--odoo-partner-id",
+        "9",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    env
+}
+
+/// The output with what changes from run to run (ports, clocks, generated keys) replaced.
+fn normalized(env: &TestEnv, run: &Run) -> String {
+    let text = run.stdout.replace(&env.fake.url(), "http://FAKE");
+    let mut out = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    // A timestamp is `dddd-dd-dd dd:dd:dd`.
+    let shape: Vec<char> = "0000-00-00 00:00:00".chars().collect();
+    while i < chars.len() {
+        let fits = chars.len() - i >= shape.len()
+            && shape.iter().zip(&chars[i..]).all(|(s, c)| {
+                if *s == '0' {
+                    c.is_ascii_digit()
+                } else {
+                    s == c
+                }
+            });
+        if fits {
+            out.push_str("TIMESTAMP");
+            i += shape.len();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    let env = linked_with_orders();
+    let mut child = env
+        .command(env.dir.path(), &["orders", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the first line, as `| head -0` would.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn json_is_taken_before_or_after_the_command() {
+    let env = linked_with_orders();
+    let before = env.run(&["--json", "customers", "list"]);
+    let after = env.run(&["customers", "list", "--json"]);
+    assert_eq!(before.code, 0, "{}", before.all());
+    assert_eq!(before.json(), after.json());
+}
+
+#[test]
+fn test_connection_reads_well() {
+    let env = TestEnv::new();
+    let run = env.run(&["odoo", "test-connection"]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
+
+#[test]
+fn customers_list_reads_well() {
+    let env = linked_with_orders();
+    let run = env.run(&["customers", "list"]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
+
+#[test]
+fn orders_list_reads_well() {
+    let env = linked_with_orders();
+    let run = env.run(&["orders", "list"]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
+
+#[test]
+fn orders_create_reads_well() {
+    let env = linked_with_orders();
+    let run = env.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "230",
+        "--line",
+        "5:2:100",
+        "--idempotency-key",
+        "checkout-1",
+    ]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
+
+#[test]
+fn orders_show_reads_well() {
+    let env = linked_with_orders();
+    env.run(&["orders", "import", "--odoo-id", "1"]);
+    let run = env.run(&["orders", "show", "1"]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
+
+#[test]
+fn sync_amounts_reads_well() {
+    let env = linked_with_orders();
+    env.run(&["orders", "import", "--odoo-id", "1"]);
+    env.fake.with_world(|w| {
+        w.set_order_total(1, rust_decimal::Decimal::new(85787, 2));
+    });
+    let run = env.run(&["orders", "sync-amounts", "--all", "--plain"]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
+
+#[test]
+fn sync_status_reads_well() {
+    let env = linked_with_orders();
+    env.run(&["orders", "import", "--odoo-id", "1"]);
+    env.fake
+        .with_world(|w| w.orders.get_mut(&1).unwrap().state = "cancel".into());
+    let run = env.run(&["orders", "sync-status", "--all"]);
+    insta::assert_snapshot!(normalized(&env, &run));
+}
