@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::exc::Exc;
+use super::exception::Exception;
 use orderbridge_wire::Value;
 use orderbridge_wire::number;
 
@@ -24,12 +24,12 @@ pub(crate) fn compile(
     model: &str,
     domain: &Value,
     known: &dyn Fn(&str) -> bool,
-) -> Result<Expr, Exc> {
+) -> Result<Expr, Exception> {
     let items = match domain {
         Value::Array(a) => a.as_slice(),
         Value::Nil | Value::Bool(false) => &[],
         other => {
-            return Err(Exc::ValueError(format!(
+            return Err(Exception::ValueError(format!(
                 "Invalid domain {}",
                 other.describe()
             )));
@@ -55,10 +55,10 @@ fn parse(
     items: &[Value],
     pos: &mut usize,
     known: &dyn Fn(&str) -> bool,
-) -> Result<Expr, Exc> {
+) -> Result<Expr, Exception> {
     let item = items
         .get(*pos)
-        .ok_or_else(|| Exc::ValueError("Domain ended too early".into()))?;
+        .ok_or_else(|| Exception::ValueError("Domain ended too early".into()))?;
     *pos += 1;
     match item {
         Value::Str(op) if op == "&" || op == "|" => {
@@ -76,7 +76,7 @@ fn parse(
             let op = leaf[1].as_str().unwrap_or("").to_string();
             let shown = format!("('{field}', '{op}', {})", python_repr(&leaf[2]));
             if !known(&field) {
-                return Err(Exc::ValueError(format!(
+                return Err(Exception::ValueError(format!(
                     "Invalid field {model}.{field} in condition {shown}"
                 )));
             }
@@ -98,7 +98,7 @@ fn parse(
                 "not ilike",
             ];
             if !OPS.contains(&op.as_str()) {
-                return Err(Exc::ValueError(format!(
+                return Err(Exception::ValueError(format!(
                     "Invalid operator {op} in condition {shown}"
                 )));
             }
@@ -108,7 +108,7 @@ fn parse(
                 value: leaf[2].clone(),
             })
         }
-        other => Err(Exc::ValueError(format!(
+        other => Err(Exception::ValueError(format!(
             "Invalid domain term {}",
             other.describe()
         ))),
@@ -149,7 +149,7 @@ impl Expr {
         Some(ids)
     }
 
-    pub(crate) fn matches(&self, get: &dyn Fn(&str) -> Value) -> Result<bool, Exc> {
+    pub(crate) fn matches(&self, get: &dyn Fn(&str) -> Value) -> Result<bool, Exception> {
         Ok(match self {
             Expr::True => true,
             Expr::And(a, b) => a.matches(get)? && b.matches(get)?,
@@ -180,12 +180,12 @@ pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Double(_) | Value::Int(_), Value::Double(_) | Value::Int(_)) => {
-            let num = |v: &Value| match v {
+            let as_decimal = |v: &Value| match v {
                 Value::Int(i) => Some(rust_decimal::Decimal::from(*i)),
                 Value::Double(s) => number::decimal(s).ok(),
                 _ => None,
             };
-            Some(num(a)?.cmp(&num(b)?))
+            Some(as_decimal(a)?.cmp(&as_decimal(b)?))
         }
         _ => None,
     }
@@ -256,7 +256,7 @@ pub(crate) fn sort(
     order: &str,
     get: &dyn Fn(i64, &str) -> Value,
     known: &dyn Fn(&str) -> bool,
-) -> Result<(), Exc> {
+) -> Result<(), Exception> {
     let mut keys = Vec::new();
     for part in order.split(',') {
         let mut words = part.split_whitespace();
@@ -266,7 +266,9 @@ pub(crate) fn sort(
             Some("desc")
         );
         if field != "id" && !known(field) {
-            return Err(Exc::ValueError(format!("Invalid field {field:?} in order")));
+            return Err(Exception::ValueError(format!(
+                "Invalid field {field:?} in order"
+            )));
         }
         keys.push((field.to_string(), desc));
     }

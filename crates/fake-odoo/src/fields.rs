@@ -9,6 +9,15 @@ use std::sync::OnceLock;
 
 use orderbridge_wire::Value;
 
+/// The models the fake serves.
+pub(crate) const MODELS: &[&str] = &[
+    "res.partner",
+    "product.product",
+    "sale.order",
+    "sale.order.line",
+    "res.users",
+];
+
 #[derive(Debug, Clone)]
 pub struct FieldDef {
     pub name: String,

@@ -10,10 +10,11 @@
 //! println!("{}", fake.url());
 //! ```
 
+mod binding;
 mod domain;
-mod exc;
+mod exception;
 mod fields;
-mod server;
+mod http;
 pub mod world;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use exc::{Args, Exc};
 pub use world::World;
 
 /// A failure to inject.
@@ -110,7 +110,7 @@ impl Default for FakeOptions {
     }
 }
 
-pub(crate) struct Inner {
+pub(crate) struct Shared {
     /// The Odoo major version played (16 to 19).
     pub version: u32,
     /// A reverse proxy's mount path, stripped from request paths.
@@ -123,7 +123,7 @@ pub(crate) struct Inner {
     reject_credentials: AtomicBool,
 }
 
-impl Inner {
+impl Shared {
     fn count(&self, key: &str) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         *self
@@ -163,7 +163,7 @@ impl Inner {
 
 /// A running fake Odoo; stops when dropped.
 pub struct FakeOdoo {
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -182,7 +182,7 @@ impl FakeOdoo {
                 format!("the fake plays Odoo 16 to 19, not {}", opts.version),
             ));
         }
-        let inner = Arc::new(Inner {
+        let inner = Arc::new(Shared {
             version: opts.version,
             base_path: opts.base_path.clone(),
             world: Mutex::new(World::demo_of(opts.version, opts.orders)),
@@ -209,7 +209,7 @@ impl FakeOdoo {
                             accepted = listener.accept() => {
                                 if let Ok((stream, _)) = accepted {
                                     let _ = stream.set_nodelay(true);
-                                    tokio::spawn(server::serve(stream, Arc::clone(&served)));
+                                    tokio::spawn(http::serve(stream, Arc::clone(&served)));
                                 }
                             }
                         }
@@ -278,7 +278,7 @@ impl FakeOdoo {
 
     /// Reads or changes the data, as Odoo staff would through the web client.
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        server::with_world(&self.inner, f)
+        http::with_world(&self.inner, f)
     }
 
     /// Stops listening: further connections are refused.

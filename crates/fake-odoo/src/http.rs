@@ -8,9 +8,10 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::exc::{Exc, bind_json2, bind_rpc};
+use super::binding::{bind_json2, bind_rpc};
+use super::exception::Exception;
 use super::world::{self, World};
-use super::{Fault, Inner};
+use super::{Fault, Shared};
 use orderbridge_wire::Value;
 use orderbridge_wire::xmlrpc;
 
@@ -139,7 +140,7 @@ fn encode_head(resp: &Response) -> Vec<u8> {
 }
 
 /// Serves one connection: one request, one answer (or an injected failure).
-pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Inner>) {
+pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Shared>) {
     let Ok(mut req) = read_request(&mut stream).await else {
         return;
     };
@@ -249,7 +250,7 @@ fn not_found() -> Response {
     }
 }
 
-fn handle(inner: &Inner, req: &Request) -> Response {
+fn handle(inner: &Shared, req: &Request) -> Response {
     let version = inner.version;
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/web/version") | ("GET", "/json/version") if version >= 19 => json(
@@ -300,13 +301,13 @@ fn version_value(version: u32) -> Value {
 }
 
 /// `common` service: version, authenticate, login.
-fn common(inner: &Inner, method: &str, params: &[Value]) -> Result<Value, Exc> {
+fn common(inner: &Shared, method: &str, params: &[Value]) -> Result<Value, Exception> {
     let s = |i: usize| params.get(i).and_then(Value::as_str).unwrap_or("");
     match method {
         "version" => Ok(version_value(inner.version)),
         "authenticate" | "login" => {
             if s(0) != world::DB {
-                return Err(Exc::UnknownDb(s(0).to_string()));
+                return Err(Exception::UnknownDb(s(0).to_string()));
             }
             if inner.rejects_credentials() {
                 return Ok(Value::Bool(false));
@@ -315,21 +316,21 @@ fn common(inner: &Inner, method: &str, params: &[Value]) -> Result<Value, Exc> {
             // A wrong password is not an error: Odoo answers False.
             Ok(w.login(s(1), s(2)).map_or(Value::Bool(false), Value::Int))
         }
-        other => Err(Exc::UnknownMethod(format!("common.{other}"))),
+        other => Err(Exception::UnknownMethod(format!("common.{other}"))),
     }
 }
 
 /// `object.execute_kw(db, uid, secret, model, method, args, kwargs)`.
-fn execute_kw(inner: &Inner, params: &[Value]) -> Result<Value, Exc> {
+fn execute_kw(inner: &Shared, params: &[Value]) -> Result<Value, Exception> {
     let db = params.first().and_then(Value::as_str).unwrap_or("");
     if db != world::DB {
-        return Err(Exc::UnknownDb(db.to_string()));
+        return Err(Exception::UnknownDb(db.to_string()));
     }
     let uid = params.get(1).and_then(Value::as_i64).unwrap_or(0);
     let secret = params.get(2).and_then(Value::as_str).unwrap_or("");
     let mut w = inner.world.lock().unwrap();
     if inner.rejects_credentials() || !w.check_secret(uid, secret) {
-        return Err(Exc::AccessDenied);
+        return Err(Exception::AccessDenied);
     }
     let model = params.get(3).and_then(Value::as_str).unwrap_or("");
     let method = params.get(4).and_then(Value::as_str).unwrap_or("");
@@ -342,7 +343,7 @@ fn execute_kw(inner: &Inner, params: &[Value]) -> Result<Value, Exc> {
     w.call(uid, model, method, bound.ids, &bound.args)
 }
 
-fn xmlrpc_common(inner: &Inner, req: &Request) -> Response {
+fn xmlrpc_common(inner: &Shared, req: &Request) -> Response {
     let body = String::from_utf8_lossy(&req.body);
     match xmlrpc::decode_call(&body) {
         Ok((method, params)) => match common(inner, &method, &params) {
@@ -353,19 +354,22 @@ fn xmlrpc_common(inner: &Inner, req: &Request) -> Response {
     }
 }
 
-fn xmlrpc_object(inner: &Inner, req: &Request, legacy: bool) -> Response {
+fn xmlrpc_object(inner: &Shared, req: &Request, legacy: bool) -> Response {
     let body = String::from_utf8_lossy(&req.body);
     let (method, params) = match xmlrpc::decode_call(&body) {
         Ok(x) => x,
         Err(e) => return xml_parse_fault(&e),
     };
     if method != "execute_kw" {
-        return xml_fault(&Exc::UnknownMethod(format!("object.{method}")), legacy);
+        return xml_fault(
+            &Exception::UnknownMethod(format!("object.{method}")),
+            legacy,
+        );
     }
     match execute_kw(inner, &params) {
         // Python's marshaller refuses None; the method has run and Odoo has committed.
         Ok(Value::Nil) => xml_fault(
-            &Exc::TypeError("cannot marshal None unless allow_none is enabled".into()),
+            &Exception::TypeError("cannot marshal None unless allow_none is enabled".into()),
             legacy,
         ),
         Ok(v) => xml(xmlrpc::encode_response(&v)),
@@ -373,7 +377,7 @@ fn xmlrpc_object(inner: &Inner, req: &Request, legacy: bool) -> Response {
     }
 }
 
-fn xml_fault(e: &Exc, legacy: bool) -> Response {
+fn xml_fault(e: &Exception, legacy: bool) -> Response {
     let (code, string) = e.xmlrpc_fault();
     if legacy && code == 2 {
         // The legacy /xmlrpc/object path puts the exception into faultCode as a string.
@@ -394,7 +398,7 @@ fn xml_parse_fault(detail: &str) -> Response {
     xml(xmlrpc::encode_fault(&Value::Int(1), &tb))
 }
 
-fn jsonrpc(inner: &Inner, req: &Request) -> Response {
+fn jsonrpc(inner: &Shared, req: &Request) -> Response {
     let Ok(j) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
         return Response {
             status: 400,
@@ -414,7 +418,7 @@ fn jsonrpc(inner: &Inner, req: &Request) -> Response {
     let result = match service {
         "common" => common(inner, method, &args),
         "object" if method == "execute_kw" => execute_kw(inner, &args),
-        _ => Err(Exc::UnknownMethod(format!("{service}.{method}"))),
+        _ => Err(Exception::UnknownMethod(format!("{service}.{method}"))),
     };
     match result {
         // A None result: the answer simply has no "result" member.
@@ -437,7 +441,7 @@ fn json2_unauthorized(message: &str) -> Response {
     )
 }
 
-fn json2(inner: &Inner, req: &Request) -> Response {
+fn json2(inner: &Shared, req: &Request) -> Response {
     if let Some(db) = req.header("X-Odoo-Database")
         && db != world::DB
     {
@@ -497,6 +501,6 @@ fn json2(inner: &Inner, req: &Request) -> Response {
 }
 
 /// Lets tests and the demo drive the world directly (e.g. "staff adds a line in Odoo").
-pub(crate) fn with_world<R>(inner: &Inner, f: impl FnOnce(&mut World) -> R) -> R {
+pub(crate) fn with_world<R>(inner: &Shared, f: impl FnOnce(&mut World) -> R) -> R {
     f(&mut inner.world.lock().unwrap())
 }

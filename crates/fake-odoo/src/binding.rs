@@ -1,157 +1,11 @@
-//! The exceptions the fake raises, and how each protocol renders them (fault codes,
-//! JSON-RPC error names, JSON-2 HTTP statuses), as the transcripts show.
+//! How the fake binds a call's arguments to a method, as Odoo does: over XML-RPC and
+//! JSON-RPC through `call_kw` (ids and `create`'s values positional), over JSON-2 by name
+//! against the method's signature.
 
 use orderbridge_wire::Value;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Exc {
-    AccessDenied,
-    AccessError(String),
-    /// `model.method`
-    PrivateMethod(String),
-    MissingError(String),
-    ValidationError(String),
-    UserError(String),
-    UnknownModel(String),
-    /// `model.method`
-    UnknownMethod(String),
-    /// Arguments that do not fit the method: Python's text, and JSON-2's `signature.bind` text.
-    Signature {
-        python: String,
-        json2: String,
-    },
-    /// JSON-2 only: ids given to a model-level method.
-    IdsOnModelMethod(String),
-    TypeError(String),
-    ValueError(String),
-    IndexError(String),
-    UnknownDb(String),
-}
-
-impl Exc {
-    /// `(python exception path, message)`.
-    pub fn name_and_message(&self) -> (&'static str, String) {
-        match self {
-            Exc::AccessDenied => ("odoo.exceptions.AccessDenied", "Access Denied".into()),
-            Exc::AccessError(m) => ("odoo.exceptions.AccessError", m.clone()),
-            Exc::PrivateMethod(q) => (
-                "odoo.exceptions.AccessError",
-                format!("Private methods (such as '{q}') cannot be called remotely."),
-            ),
-            Exc::MissingError(m) => ("odoo.exceptions.MissingError", m.clone()),
-            Exc::ValidationError(m) => ("odoo.exceptions.ValidationError", m.clone()),
-            Exc::UserError(m) => ("odoo.exceptions.UserError", m.clone()),
-            Exc::UnknownModel(m) => (
-                "odoo.exceptions.UserError",
-                format!("Object {m} doesn't exist"),
-            ),
-            Exc::UnknownMethod(q) => (
-                "builtins.AttributeError",
-                format!("The method '{q}' does not exist"),
-            ),
-            Exc::Signature { python, .. } => ("builtins.TypeError", python.clone()),
-            Exc::IdsOnModelMethod(q) => ("builtins.TypeError", format!("cannot call {q} with ids")),
-            Exc::TypeError(m) => ("builtins.TypeError", m.clone()),
-            Exc::ValueError(m) => ("builtins.ValueError", m.clone()),
-            Exc::IndexError(m) => ("builtins.IndexError", m.clone()),
-            Exc::UnknownDb(db) => (
-                "psycopg2.OperationalError",
-                format!(
-                    "connection to server at \"127.0.0.1\", port 5433 failed: FATAL:  database \"{db}\" does not exist\n"
-                ),
-            ),
-        }
-    }
-
-    /// A server-side traceback ending in `Name: message`, like Odoo's `debug`.
-    pub fn traceback(&self) -> String {
-        let (name, message) = self.name_and_message();
-        let short = match name {
-            n if n.starts_with("builtins.") => &n["builtins.".len()..],
-            n => n,
-        };
-        format!(
-            "Traceback (most recent call last):\n  File \"/opt/odoo/odoo/service/model.py\", line 93, in call_kw\n    result = method(recs, *args, **kwargs)\n             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n{short}: {message}\n"
-        )
-    }
-
-    /// XML-RPC `(faultCode, faultString)`.
-    pub fn xmlrpc_fault(&self) -> (i64, String) {
-        match self {
-            Exc::AccessDenied => (3, "Access Denied".into()),
-            Exc::AccessError(_) | Exc::PrivateMethod(_) => (4, self.name_and_message().1),
-            Exc::MissingError(_)
-            | Exc::ValidationError(_)
-            | Exc::UserError(_)
-            | Exc::UnknownModel(_) => (2, self.name_and_message().1),
-            _ => (1, self.traceback()),
-        }
-    }
-
-    /// JSON-RPC `error` member.
-    pub fn jsonrpc_error(&self) -> serde_json::Value {
-        let (name, message) = self.name_and_message();
-        let debug = match self {
-            Exc::AccessDenied => "odoo.exceptions.AccessDenied: Access Denied\n".to_string(),
-            _ => self.traceback(),
-        };
-        serde_json::json!({
-            "code": 0,
-            "message": "Odoo Server Error",
-            "data": {"name": name, "message": message, "arguments": [message], "context": {}, "debug": debug},
-        })
-    }
-
-    /// JSON-2 `(status, body)`.
-    pub fn json2_error(&self) -> (u16, serde_json::Value) {
-        let werkzeug = |status: u16, name: &str, message: String| {
-            (
-                status,
-                serde_json::json!({"name": name, "message": message, "arguments": [message, status], "context": {}, "debug": self.traceback()}),
-            )
-        };
-        match self {
-            Exc::AccessDenied => werkzeug(
-                401,
-                "werkzeug.exceptions.Unauthorized",
-                "Invalid apikey".into(),
-            ),
-            Exc::UnknownModel(m) => werkzeug(
-                404,
-                "werkzeug.exceptions.NotFound",
-                format!("the model '{m}' does not exist"),
-            ),
-            Exc::UnknownMethod(_) => werkzeug(
-                404,
-                "werkzeug.exceptions.NotFound",
-                self.name_and_message().1,
-            ),
-            Exc::Signature { json2, .. } => werkzeug(
-                422,
-                "werkzeug.exceptions.UnprocessableEntity",
-                json2.clone(),
-            ),
-            Exc::IdsOnModelMethod(_) => werkzeug(
-                422,
-                "werkzeug.exceptions.UnprocessableEntity",
-                self.name_and_message().1,
-            ),
-            _ => {
-                let status = match self {
-                    Exc::AccessError(_) | Exc::PrivateMethod(_) => 403,
-                    Exc::MissingError(_) => 404,
-                    Exc::ValidationError(_) | Exc::UserError(_) => 422,
-                    _ => 500,
-                };
-                let (name, message) = self.name_and_message();
-                (
-                    status,
-                    serde_json::json!({"name": name, "message": message, "arguments": [message], "context": {}, "debug": self.traceback()}),
-                )
-            }
-        }
-    }
-}
+use crate::exception::Exception;
+use crate::fields::MODELS;
 
 /// Arguments bound to a method's parameter names.
 #[derive(Debug, Clone, Default)]
@@ -167,41 +21,41 @@ impl Args {
             .filter(|v| !matches!(v, Value::Nil | Value::Bool(false)))
     }
 
-    pub fn strings(&self, k: &str) -> Result<Option<Vec<String>>, Exc> {
+    pub fn strings(&self, k: &str) -> Result<Option<Vec<String>>, Exception> {
         match self.present(k) {
             None => Ok(None),
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| Exc::TypeError(format!("{k} must be a list of strings")))
+                    v.as_str().map(str::to_string).ok_or_else(|| {
+                        Exception::TypeError(format!("{k} must be a list of strings"))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(other) => Err(Exc::TypeError(format!(
+            Some(other) => Err(Exception::TypeError(format!(
                 "{k} must be a list, not {}",
                 other.describe()
             ))),
         }
     }
 
-    pub fn int(&self, k: &str) -> Result<Option<i64>, Exc> {
+    pub fn int(&self, k: &str) -> Result<Option<i64>, Exception> {
         match self.present(k) {
             None => Ok(None),
             Some(Value::Int(i)) => Ok(Some(*i)),
-            Some(other) => Err(Exc::TypeError(format!(
+            Some(other) => Err(Exception::TypeError(format!(
                 "{k} must be an integer, not {}",
                 other.describe()
             ))),
         }
     }
 
-    pub fn str(&self, k: &str) -> Result<Option<&str>, Exc> {
+    pub fn str(&self, k: &str) -> Result<Option<&str>, Exception> {
         match self.present(k) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
-            Some(other) => Err(Exc::TypeError(format!(
+            Some(other) => Err(Exception::TypeError(format!(
                 "{k} must be a string, not {}",
                 other.describe()
             ))),
@@ -289,11 +143,11 @@ pub(crate) fn bind_rpc(
     method: &str,
     args: &[Value],
     kwargs: &[(String, Value)],
-) -> Result<Bound, Exc> {
+) -> Result<Bound, Exception> {
     let sig = check_callable(model, method)?;
     let index_error = || {
         let seq = if version >= 19 { "list" } else { "tuple" };
-        Exc::IndexError(format!("{seq} index out of range"))
+        Exception::IndexError(format!("{seq} index out of range"))
     };
     let (ids, positional) = if sig.model_level {
         (None, args)
@@ -304,7 +158,7 @@ pub(crate) fn bind_rpc(
         (Some(ids_of(first)?), rest)
     };
     if positional.len() > sig.params.len() {
-        return Err(Exc::Signature {
+        return Err(Exception::Signature {
             python: format!(
                 "{}() takes {} positional arguments but {} were given",
                 sig.qualname,
@@ -324,7 +178,7 @@ pub(crate) fn bind_rpc(
         .iter()
         .find(|(k, _)| bound.iter().any(|(b, _)| b == k))
     {
-        return Err(Exc::TypeError(format!(
+        return Err(Exception::TypeError(format!(
             "{}() got multiple values for argument '{k}'",
             sig.qualname
         )));
@@ -344,7 +198,7 @@ pub(crate) fn bind_json2(
     model: &str,
     method: &str,
     body: Vec<(String, Value)>,
-) -> Result<Bound, Exc> {
+) -> Result<Bound, Exception> {
     let sig = check_callable(model, method)?;
     let mut ids = None;
     let mut kwargs = Vec::new();
@@ -356,7 +210,7 @@ pub(crate) fn bind_json2(
         }
     }
     if sig.model_level && ids.is_some() {
-        return Err(Exc::IdsOnModelMethod(format!("{model}.{method}")));
+        return Err(Exception::IdsOnModelMethod(format!("{model}.{method}")));
     }
     let mut bound = Vec::new();
     bind_kwargs(&sig, &mut bound, &kwargs)?;
@@ -370,16 +224,16 @@ pub(crate) fn bind_json2(
     })
 }
 
-fn check_callable(model: &str, method: &str) -> Result<Sig, Exc> {
-    if !super::world::MODELS.contains(&model) {
-        return Err(Exc::UnknownModel(model.to_string()));
+fn check_callable(model: &str, method: &str) -> Result<Sig, Exception> {
+    if !MODELS.contains(&model) {
+        return Err(Exception::UnknownModel(model.to_string()));
     }
     if method.starts_with('_') {
-        return Err(Exc::PrivateMethod(format!("{model}.{method}")));
+        return Err(Exception::PrivateMethod(format!("{model}.{method}")));
     }
     match signature(method) {
         Some(sig) if method != "context_get" || model == "res.users" => Ok(sig),
-        _ => Err(Exc::UnknownMethod(format!("{model}.{method}"))),
+        _ => Err(Exception::UnknownMethod(format!("{model}.{method}"))),
     }
 }
 
@@ -387,7 +241,7 @@ fn bind_kwargs(
     sig: &Sig,
     bound: &mut Vec<(String, Value)>,
     kwargs: &[(String, Value)],
-) -> Result<(), Exc> {
+) -> Result<(), Exception> {
     let mut unexpected = None;
     for (k, v) in kwargs {
         if k == "context" {
@@ -396,7 +250,7 @@ fn bind_kwargs(
         if sig.params.contains(&k.as_str()) {
             bound.push((k.clone(), v.clone()));
         } else if sig.var_kw {
-            return Err(Exc::TypeError(format!(
+            return Err(Exception::TypeError(format!(
                 "BaseModel._read_format() got an unexpected keyword argument '{k}'"
             )));
         } else if unexpected.is_none() {
@@ -423,21 +277,21 @@ fn bind_kwargs(
         (None, Some(k)) => format!("got an unexpected keyword argument '{k}'"),
         (None, None) => unreachable!("returned above"),
     };
-    Err(Exc::Signature { python, json2 })
+    Err(Exception::Signature { python, json2 })
 }
 
-fn ids_of(v: &Value) -> Result<Vec<i64>, Exc> {
+fn ids_of(v: &Value) -> Result<Vec<i64>, Exception> {
     match v {
         Value::Int(i) => Ok(vec![*i]),
         Value::Array(a) => a
             .iter()
             .map(|x| {
                 x.as_i64()
-                    .ok_or_else(|| Exc::TypeError("ids must be integers".into()))
+                    .ok_or_else(|| Exception::TypeError("ids must be integers".into()))
             })
             .collect(),
         Value::Bool(false) | Value::Nil => Ok(vec![]),
-        other => Err(Exc::TypeError(format!(
+        other => Err(Exception::TypeError(format!(
             "ids must be a list, not {}",
             other.describe()
         ))),

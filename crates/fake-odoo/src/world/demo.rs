@@ -1,0 +1,182 @@
+//! The demo data the fake starts with, and the hooks tests use to act as Odoo's staff
+//! (change a price, stop the clock, move the id sequences).
+
+use super::*;
+
+impl World {
+    /// The demo server: Deco Addict and friends, the office chair, and `orders` sale orders
+    /// (with one line each, so their amounts are above zero).
+    pub fn demo(orders: usize) -> World {
+        World::demo_of(19, orders)
+    }
+
+    /// The demo server as Odoo `version` (16 to 19).
+    pub fn demo_of(version: u32, orders: usize) -> World {
+        let now = Utc::now();
+        let mut w = World {
+            version,
+            users: vec![
+                User {
+                    id: ADMIN_UID,
+                    login: ADMIN_LOGIN.into(),
+                    name: "Mitchell Admin".into(),
+                    password: ADMIN_PASSWORD.into(),
+                    api_key: ADMIN_API_KEY.into(),
+                    sales_rights: true,
+                },
+                User {
+                    id: NOSALES_UID,
+                    login: NOSALES_LOGIN.into(),
+                    name: "No Sales".into(),
+                    password: NOSALES_PASSWORD.into(),
+                    api_key: NOSALES_API_KEY.into(),
+                    sales_rights: false,
+                },
+            ],
+            partners: BTreeMap::new(),
+            products: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            lines: BTreeMap::new(),
+            next_partner: 44,
+            next_order: 1,
+            next_order_seq: 1,
+            clock: None,
+            next_line: 1,
+        };
+        for (id, name) in [
+            (9, "Deco Addict"),
+            (10, "Gemini Furniture"),
+            (11, "Ready Mat"),
+            (12, "Azure Interior"),
+        ] {
+            w.partners.insert(
+                id,
+                Partner {
+                    id,
+                    name: name.into(),
+                    email: Some(format!(
+                        "{}@example.com",
+                        name.to_lowercase().replace(' ', ".")
+                    )),
+                    parent_id: None,
+                },
+            );
+        }
+        w.products.insert(
+            CHAIR_PRODUCT_ID,
+            Product {
+                id: CHAIR_PRODUCT_ID,
+                name: "Office Chair".into(),
+                default_code: "FURN_7777".into(),
+                list_price: Decimal::from(70),
+                tax_percent: Decimal::from(15),
+                description: "Comfortable yellow chair for daily work".into(),
+            },
+        );
+        w.products.insert(
+            6,
+            Product {
+                id: 6,
+                name: "Office Lamp".into(),
+                default_code: "FURN_8888".into(),
+                list_price: Decimal::new(4000, 2),
+                tax_percent: Decimal::from(15),
+                description: String::new(),
+            },
+        );
+        for i in 0..orders {
+            let partner = 9 + (i as i64 % 4);
+            let when = now - Duration::days((i % 60) as i64);
+            // Deterministic, varied prices with cents.
+            let price = Decimal::new(1000 + ((i as i64 * 7919) % 90_000), 2);
+            let id = w.insert_order(partner, when);
+            w.insert_line(id, CHAIR_PRODUCT_ID, Decimal::ONE, price, None);
+            if i % 3 == 1 {
+                w.orders.get_mut(&id).unwrap().state = "sale".into();
+            } else if i % 3 == 2 {
+                w.orders.get_mut(&id).unwrap().state = "sent".into();
+            }
+        }
+        // The transcripts' server had 44 lines on its 20 demo orders: new lines start at 45.
+        w.next_line = w.next_line.max(45);
+        w
+    }
+
+    /// Test hook: give an order a line so that its total becomes `total` (tax included).
+    pub fn set_order_total(&mut self, order_id: i64, total: Decimal) {
+        let ids: Vec<i64> = self
+            .orders
+            .get(&order_id)
+            .map(|o| o.line_ids.clone())
+            .unwrap_or_default();
+        for id in ids {
+            self.lines.remove(&id);
+        }
+        if let Some(o) = self.orders.get_mut(&order_id) {
+            o.line_ids.clear();
+            o.amount_total_wire = None;
+        }
+        if !total.is_zero() {
+            let id = self.insert_line(order_id, CHAIR_PRODUCT_ID, Decimal::ONE, total, None);
+            self.lines.get_mut(&id).unwrap().tax_percent = Decimal::ZERO;
+        }
+        self.touch(order_id);
+    }
+
+    /// Test hook: the id the next sale.order will get (ids only grow).
+    pub fn set_next_order_id(&mut self, id: i64) {
+        self.next_order = self.next_order.max(id);
+        self.next_order_seq = self.next_order_seq.max(id);
+    }
+
+    /// The order ids, for tests.
+    pub fn order_ids(&self) -> Vec<i64> {
+        self.orders.keys().copied().collect()
+    }
+
+    /// Test hook: the name the next sale.order will get.
+    pub fn next_order_name(&self) -> String {
+        format!("S{:05}", self.next_order_seq)
+    }
+
+    /// Test hook: the number in the next sale.order's name (names and ids drift apart in a
+    /// real database).
+    pub fn set_next_order_seq(&mut self, seq: i64) {
+        self.next_order_seq = seq;
+    }
+
+    /// The time writes are stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
+    }
+
+    /// Test hook: stops the clock at `t` (a replay sets the recorded server's time).
+    pub fn set_clock(&mut self, t: DateTime<Utc>) {
+        self.clock = Some(t);
+    }
+
+    /// Test hook: the id the next res.partner will get.
+    pub fn set_next_partner_id(&mut self, id: i64) {
+        self.next_partner = self.next_partner.max(id);
+    }
+
+    /// Test hook: the id the next sale.order.line will get.
+    pub fn set_next_line_id(&mut self, id: i64) {
+        self.next_line = self.next_line.max(id);
+    }
+
+    /// Test hook: a saleable product, as staff would add one.
+    pub fn add_product(&mut self, id: i64, name: &str, list_price: Decimal) {
+        self.products.insert(
+            id,
+            Product {
+                id,
+                name: name.into(),
+                default_code: format!("P{id}"),
+                list_price,
+                tax_percent: Decimal::from(15),
+                description: String::new(),
+            },
+        );
+    }
+}
