@@ -148,11 +148,11 @@ impl<'a> Call<'a> {
 mod shapes {
     use super::*;
     use crate::odoo::value::domain;
-    use crate::odoo::{Ctx, execute_kw_args, json2, jsonrpc};
+    use crate::odoo::{Credentials, execute_kw_args, json2, jsonrpc};
     use crate::secret::Secret;
 
-    fn ctx() -> Ctx {
-        Ctx {
+    fn creds() -> Credentials {
+        Credentials {
             db: "portal".into(),
             login: "admin".into(),
             api_key: Some(Secret::new("KEY")),
@@ -161,17 +161,21 @@ mod shapes {
     }
 
     fn xml(call: &Call<'_>) -> String {
-        orderbridge_wire::xmlrpc::encode_call("execute_kw", &execute_kw_args(&ctx(), 2, call))
+        orderbridge_wire::xmlrpc::encode_call("execute_kw", &execute_kw_args(&creds(), 2, call))
     }
 
     fn jsonrpc(call: &Call<'_>) -> String {
-        let body =
-            jsonrpc::request_body("object", "execute_kw", execute_kw_args(&ctx(), 2, call), 1);
+        let body = jsonrpc::request_body(
+            "object",
+            "execute_kw",
+            execute_kw_args(&creds(), 2, call),
+            1,
+        );
         String::from_utf8(body.unwrap()).unwrap()
     }
 
     fn json2(call: &Call<'_>) -> (String, String) {
-        let req = json2::request(&ctx(), call).unwrap();
+        let req = json2::request(&creds(), call).unwrap();
         (req.path, String::from_utf8(req.body).unwrap())
     }
 
@@ -315,7 +319,7 @@ mod shapes {
 
     #[test]
     fn json2_sends_the_key_as_a_bearer_and_the_database_as_a_header() {
-        let req = json2::request(&ctx(), &Call::context_get()).unwrap();
+        let req = json2::request(&creds(), &Call::context_get()).unwrap();
         assert_eq!(
             req.headers,
             vec![

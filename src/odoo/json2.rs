@@ -4,7 +4,7 @@
 use super::error::{FaultKind, OdooError, short_exception, snippet};
 use super::transport::{Http, Reply};
 use super::value::Value;
-use super::{Call, Ctx};
+use super::{Call, Credentials};
 
 /// A JSON-2 request: path, headers (the key among them) and body.
 pub(crate) struct Request {
@@ -13,8 +13,8 @@ pub(crate) struct Request {
     pub body: Vec<u8>,
 }
 
-pub(crate) fn request(ctx: &Ctx, call: &Call<'_>) -> Result<Request, OdooError> {
-    let key = ctx.api_key.as_ref().ok_or_else(|| {
+pub(crate) fn request(creds: &Credentials, call: &Call<'_>) -> Result<Request, OdooError> {
+    let key = creds.api_key.as_ref().ok_or_else(|| {
         OdooError::Config(
             "ODOO_PROTOCOL=json2 needs ODOO_API_KEY (an API key from the Odoo user's preferences)"
                 .into(),
@@ -26,8 +26,8 @@ pub(crate) fn request(ctx: &Ctx, call: &Call<'_>) -> Result<Request, OdooError> 
         }
     })?;
     let mut headers = vec![("Authorization", format!("bearer {}", key.expose()))];
-    if !ctx.db.is_empty() {
-        headers.push(("X-Odoo-Database", ctx.db.clone()));
+    if !creds.db.is_empty() {
+        headers.push(("X-Odoo-Database", creds.db.clone()));
     }
     Ok(Request {
         path: format!("/json/2/{}/{}", call.model, call.method),
@@ -36,8 +36,12 @@ pub(crate) fn request(ctx: &Ctx, call: &Call<'_>) -> Result<Request, OdooError> 
     })
 }
 
-pub(crate) async fn execute(http: &Http, ctx: &Ctx, call: &Call<'_>) -> Result<Value, OdooError> {
-    let req = request(ctx, call)?;
+pub(crate) async fn execute(
+    http: &Http,
+    creds: &Credentials,
+    call: &Call<'_>,
+) -> Result<Value, OdooError> {
+    let req = request(creds, call)?;
     let reply = http
         .post(
             &req.path,
@@ -46,10 +50,15 @@ pub(crate) async fn execute(http: &Http, ctx: &Ctx, call: &Call<'_>) -> Result<V
             req.body,
         )
         .await?;
-    interpret(http, ctx, call, reply)
+    interpret(http, creds, call, reply)
 }
 
-fn interpret(http: &Http, ctx: &Ctx, call: &Call<'_>, reply: Reply) -> Result<Value, OdooError> {
+fn interpret(
+    http: &Http,
+    creds: &Credentials,
+    call: &Call<'_>,
+    reply: Reply,
+) -> Result<Value, OdooError> {
     if reply.status == 200 {
         return parse_json(&reply.body).map(|j| Value::from_json(&j));
     }
@@ -60,8 +69,8 @@ fn interpret(http: &Http, ctx: &Ctx, call: &Call<'_>, reply: Reply) -> Result<Va
     {
         if reply.status == 401 {
             return Err(OdooError::AuthFailed {
-                login: ctx.login_shown(),
-                db: ctx.db.clone(),
+                login: creds.login_shown(),
+                db: creds.db.clone(),
                 detail: format!("API key refused: {message}"),
             });
         }
@@ -75,7 +84,9 @@ fn interpret(http: &Http, ctx: &Ctx, call: &Call<'_>, reply: Reply) -> Result<Va
     }
     let text = String::from_utf8_lossy(&reply.body);
     if reply.status == 404 && text.contains("No database is selected") {
-        return Err(OdooError::UnknownDatabase { db: ctx.db.clone() });
+        return Err(OdooError::UnknownDatabase {
+            db: creds.db.clone(),
+        });
     }
     Err(OdooError::Http {
         status: reply.status,

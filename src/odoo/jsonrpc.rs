@@ -7,7 +7,7 @@ use super::error::{FaultKind, OdooError, parse_traceback, short_exception, snipp
 use super::json2::parse_json;
 use super::transport::Http;
 use super::value::Value;
-use super::{Call, Ctx, execute_kw_args, fault_to_error};
+use super::{Call, Credentials, execute_kw_args, fault_to_error};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -33,7 +33,7 @@ pub(crate) fn request_body(
 /// which it does for methods that return None).
 pub(crate) async fn call_service(
     http: &Http,
-    ctx: &Ctx,
+    creds: &Credentials,
     service: &str,
     method: &str,
     args: Vec<Value>,
@@ -73,7 +73,7 @@ pub(crate) async fn call_service(
             short_exception(name)
         };
         let kind = FaultKind::of_exception_path(name);
-        return Err(fault_to_error(ctx, what, kind, exception, message, debug));
+        return Err(fault_to_error(creds, what, kind, exception, message, debug));
     }
     match j.get("result") {
         Some(r) => Ok(Value::from_json(r)),
@@ -86,16 +86,16 @@ pub(crate) async fn call_service(
 
 pub(crate) async fn execute(
     http: &Http,
-    ctx: &Ctx,
+    creds: &Credentials,
     uid: i64,
     call: &Call<'_>,
 ) -> Result<Value, OdooError> {
     call_service(
         http,
-        ctx,
+        creds,
         "object",
         "execute_kw",
-        execute_kw_args(ctx, uid, call),
+        execute_kw_args(creds, uid, call),
         &call.label(),
     )
     .await

@@ -90,8 +90,8 @@ pub struct ServerVersion {
     pub major: u32,
 }
 
-/// The parts of the configuration the protocol adapters need.
-pub(crate) struct Ctx {
+/// Who the client is to Odoo: the database, login and secrets the protocol adapters send.
+pub(crate) struct Credentials {
     pub db: String,
     pub login: String,
     pub api_key: Option<Secret>,
@@ -99,7 +99,7 @@ pub(crate) struct Ctx {
     pub rpc_secret: Option<Secret>,
 }
 
-impl Ctx {
+impl Credentials {
     fn login_shown(&self) -> String {
         if self.login.is_empty() {
             "(API key)".to_string()
@@ -119,7 +119,7 @@ pub struct Session {
 
 pub struct OdooClient {
     http: Http,
-    ctx: Ctx,
+    creds: Credentials,
     choice: ProtocolChoice,
     session: OnceCell<Session>,
 }
@@ -133,7 +133,7 @@ impl OdooClient {
         let rpc_secret = cfg.api_key.clone().or_else(|| cfg.password.clone());
         Ok(OdooClient {
             http,
-            ctx: Ctx {
+            creds: Credentials {
                 db: cfg.db.clone(),
                 login: cfg.login.clone(),
                 api_key: cfg.api_key.clone(),
@@ -154,7 +154,7 @@ impl OdooClient {
     }
 
     pub fn db(&self) -> &str {
-        &self.ctx.db
+        &self.creds.db
     }
 
     /// Settles the protocol, learns the server version and logs in, once; later calls
@@ -169,7 +169,7 @@ impl OdooClient {
     /// Every configured secret out of an error's server texts: nothing the server says is
     /// printed, logged or stored with a password or key in it.
     fn redacted(&self, e: OdooError) -> OdooError {
-        let secrets: Vec<&str> = [&self.ctx.api_key, &self.ctx.rpc_secret]
+        let secrets: Vec<&str> = [&self.creds.api_key, &self.creds.rpc_secret]
             .into_iter()
             .flatten()
             .map(Secret::expose)
@@ -182,7 +182,7 @@ impl OdooClient {
             ProtocolChoice::Auto => {
                 // common.version over JSON-RPC answers on every version from 16 to 19.
                 let v = self.version_via(Protocol::JsonRpc).await?;
-                let p = if Dialect::of(&v).has_json2() && self.ctx.api_key.is_some() {
+                let p = if Dialect::of(&v).has_json2() && self.creds.api_key.is_some() {
                     Protocol::Json2
                 } else {
                     Protocol::JsonRpc
@@ -203,14 +203,15 @@ impl OdooClient {
         let uid = match protocol {
             Protocol::Json2 => {
                 // JSON-2 has no login step: the API key is checked on every call. Ask who we are.
-                let ctx = json2::execute(&self.http, &self.ctx, &Call::context_get())
+                let user_context = json2::execute(&self.http, &self.creds, &Call::context_get())
                     .await
                     .map_err(|e| match e {
                         // No JSON-2 after all: Odoo sends the API call to its login page.
                         OdooError::Redirected { .. } => json2_unsupported(version.clone()),
                         e => e,
                     })?;
-                ctx.get("uid")
+                user_context
+                    .get("uid")
                     .and_then(Value::as_i64)
                     .ok_or_else(|| OdooError::Protocol {
                         detail: "res.users.context_get returned no uid".into(),
@@ -227,17 +228,17 @@ impl OdooClient {
     }
 
     async fn authenticate(&self, protocol: Protocol) -> Result<i64, OdooError> {
-        let secret = self.ctx.rpc_secret.as_ref().ok_or_else(|| {
+        let secret = self.creds.rpc_secret.as_ref().ok_or_else(|| {
             OdooError::Config("set ODOO_PASSWORD or ODOO_API_KEY to log in to Odoo".into())
         })?;
-        if self.ctx.login.is_empty() {
+        if self.creds.login.is_empty() {
             return Err(OdooError::Config(
                 "set ODOO_USERNAME to log in to Odoo".into(),
             ));
         }
         let args = vec![
-            Value::str(&self.ctx.db),
-            Value::str(&self.ctx.login),
+            Value::str(&self.creds.db),
+            Value::str(&self.creds.login),
             Value::str(secret.expose()),
             Value::Struct(Vec::new()),
         ];
@@ -248,8 +249,8 @@ impl OdooClient {
             Value::Int(uid) if uid > 0 => Ok(uid),
             // A wrong password is not a fault: Odoo answers False.
             Value::Bool(false) => Err(OdooError::AuthFailed {
-                login: self.ctx.login.clone(),
-                db: self.ctx.db.clone(),
+                login: self.creds.login.clone(),
+                db: self.creds.db.clone(),
                 detail: String::new(),
             }),
             other => Err(OdooError::Protocol {
@@ -270,7 +271,7 @@ impl OdooClient {
             Protocol::XmlRpc => {
                 xmlrpc::call_service(
                     &self.http,
-                    &self.ctx,
+                    &self.creds,
                     "/xmlrpc/2/common",
                     method,
                     &args,
@@ -278,7 +279,7 @@ impl OdooClient {
                 )
                 .await
             }
-            _ => jsonrpc::call_service(&self.http, &self.ctx, "common", method, args, what).await,
+            _ => jsonrpc::call_service(&self.http, &self.creds, "common", method, args, what).await,
         }
     }
 
@@ -327,9 +328,9 @@ impl OdooClient {
         let s = self.session().await?;
         tracing::debug!(model = call.model, method = call.method, "odoo call");
         match s.protocol {
-            Protocol::Json2 => json2::execute(&self.http, &self.ctx, &call).await,
-            Protocol::JsonRpc => jsonrpc::execute(&self.http, &self.ctx, s.uid, &call).await,
-            Protocol::XmlRpc => xmlrpc::execute(&self.http, &self.ctx, s.uid, &call).await,
+            Protocol::Json2 => json2::execute(&self.http, &self.creds, &call).await,
+            Protocol::JsonRpc => jsonrpc::execute(&self.http, &self.creds, s.uid, &call).await,
+            Protocol::XmlRpc => xmlrpc::execute(&self.http, &self.creds, s.uid, &call).await,
         }
         .map_err(|e| self.redacted(e))
     }
@@ -403,7 +404,7 @@ impl OdooClient {
             .first()
             .and_then(|r| r.get("login"))
             .and_then(Value::as_str)
-            .unwrap_or(&self.ctx.login)
+            .unwrap_or(&self.creds.login)
             .to_string();
         Ok((uid, login))
     }
@@ -485,12 +486,12 @@ fn bad_answer(model: &str, method: &str, v: &Value) -> OdooError {
 }
 
 /// `execute_kw(db, uid, secret, model, method, args, kwargs)`, shaped by [`Call::rpc_args`].
-pub(crate) fn execute_kw_args(ctx: &Ctx, uid: i64, call: &Call<'_>) -> Vec<Value> {
+pub(crate) fn execute_kw_args(creds: &Credentials, uid: i64, call: &Call<'_>) -> Vec<Value> {
     let (args, kwargs) = call.rpc_args();
     vec![
-        Value::str(&ctx.db),
+        Value::str(&creds.db),
         Value::Int(uid),
-        Value::str(ctx.rpc_secret.as_ref().map(Secret::expose).unwrap_or("")),
+        Value::str(creds.rpc_secret.as_ref().map(Secret::expose).unwrap_or("")),
         Value::str(call.model),
         Value::str(call.method),
         Value::Array(args),
@@ -500,7 +501,7 @@ pub(crate) fn execute_kw_args(ctx: &Ctx, uid: i64, call: &Call<'_>) -> Vec<Value
 
 /// Maps an Odoo exception onto the error a caller can act on.
 pub(crate) fn fault_to_error(
-    ctx: &Ctx,
+    creds: &Credentials,
     what: &str,
     kind: FaultKind,
     exception: String,
@@ -509,8 +510,8 @@ pub(crate) fn fault_to_error(
 ) -> OdooError {
     if exception == "AccessDenied" {
         return OdooError::AuthFailed {
-            login: ctx.login_shown(),
-            db: ctx.db.clone(),
+            login: creds.login_shown(),
+            db: creds.db.clone(),
             detail: message,
         };
     }
@@ -518,7 +519,9 @@ pub(crate) fn fault_to_error(
     if exception == "OperationalError"
         && (message.contains("does not exist") || tb.contains("does not exist"))
     {
-        return OdooError::UnknownDatabase { db: ctx.db.clone() };
+        return OdooError::UnknownDatabase {
+            db: creds.db.clone(),
+        };
     }
     OdooError::Fault {
         call: what.to_string(),

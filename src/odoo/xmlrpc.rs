@@ -6,11 +6,11 @@ use orderbridge_wire::xmlrpc::{Response, decode_response, encode_call};
 use super::error::{FaultKind, OdooError, parse_traceback, snippet};
 use super::transport::Http;
 use super::value::Value;
-use super::{Call, Ctx, execute_kw_args, fault_to_error};
+use super::{Call, Credentials, execute_kw_args, fault_to_error};
 
 pub(crate) async fn call_service(
     http: &Http,
-    ctx: &Ctx,
+    creds: &Credentials,
     path: &str,
     method: &str,
     params: &[Value],
@@ -28,7 +28,7 @@ pub(crate) async fn call_service(
     let text = String::from_utf8_lossy(&reply.body);
     match decode_response(&text) {
         Ok(Response::Params(v)) => Ok(v),
-        Ok(Response::Fault { code, string }) => fault(ctx, what, &code, &string),
+        Ok(Response::Fault { code, string }) => fault(creds, what, &code, &string),
         Err(e) => Err(OdooError::Protocol {
             detail: format!(
                 "expected XML-RPC: {e}; the answer began with '{}'",
@@ -38,7 +38,7 @@ pub(crate) async fn call_service(
     }
 }
 
-fn fault(ctx: &Ctx, what: &str, code: &Value, string: &str) -> Result<Value, OdooError> {
+fn fault(creds: &Credentials, what: &str, code: &Value, string: &str) -> Result<Value, OdooError> {
     let (kind, exception, message, traceback) = match code {
         Value::Int(3) => (
             FaultKind::Access,
@@ -82,7 +82,7 @@ fn fault(ctx: &Ctx, what: &str, code: &Value, string: &str) -> Result<Value, Odo
         ),
     };
     Err(fault_to_error(
-        ctx,
+        creds,
         what,
         kind,
         exception,
@@ -93,16 +93,16 @@ fn fault(ctx: &Ctx, what: &str, code: &Value, string: &str) -> Result<Value, Odo
 
 pub(crate) async fn execute(
     http: &Http,
-    ctx: &Ctx,
+    creds: &Credentials,
     uid: i64,
     call: &Call<'_>,
 ) -> Result<Value, OdooError> {
     call_service(
         http,
-        ctx,
+        creds,
         "/xmlrpc/2/object",
         "execute_kw",
-        &execute_kw_args(ctx, uid, call),
+        &execute_kw_args(creds, uid, call),
         &call.label(),
     )
     .await
@@ -112,8 +112,8 @@ pub(crate) async fn execute(
 mod tests {
     use super::*;
 
-    fn ctx() -> Ctx {
-        Ctx {
+    fn creds() -> Credentials {
+        Credentials {
             db: "portal".into(),
             login: "admin".into(),
             api_key: None,
@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn fault_code_1_is_odoo_failing_inside() {
         let tb = "Traceback (most recent call last):\n  File \"/opt/odoo/odoo/service/model.py\", line 98, in call_kw\nIndexError: list index out of range\n";
-        match fault(&ctx(), "sale.order.create", &Value::Int(1), tb) {
+        match fault(&creds(), "sale.order.create", &Value::Int(1), tb) {
             Err(OdooError::Fault {
                 kind, exception, ..
             }) => {
@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn fault_code_2_is_about_the_data_sent() {
         let r = fault(
-            &ctx(),
+            &creds(),
             "sale.order.create",
             &Value::Int(2),
             "Record does not exist",
