@@ -31,7 +31,7 @@ impl Demo {
             self.env_file.display().to_string(),
             "--database".into(),
             db.display().to_string(),
-            // The log lines (the seeds' "Order created in Odoo first", ...) go to a file,
+            // The log lines ("Order created in Odoo first", ...) go to a file,
             // shown at the end, so that the commands' own output reads cleanly here.
             "--log-file".into(),
             self.log.display().to_string(),

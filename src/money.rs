@@ -112,7 +112,7 @@ pub(crate) fn parse_wire_amount(text: &str) -> Result<Decimal, MoneyError> {
     }
 }
 
-/// An amount in a currency, displayed the way the seeds do (`$857.87`).
+/// An amount in a currency, displayed with its symbol and precision (`$857.87`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Money<'a> {
     pub amount: Decimal,

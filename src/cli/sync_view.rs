@@ -1,4 +1,4 @@
-//! `orders sync-amounts` as it runs: the seeds' lines with emoji on a terminal, plain text
+//! `orders sync-amounts` as it runs: one line per order, with emoji on a terminal, plain text
 //! otherwise, only problems with --quiet, JSON at the end with --json, and a progress bar on
 //! stderr for large runs on a terminal. Results go to stdout; a closed pipe stops the
 //! printing, not the sync.
@@ -9,7 +9,7 @@ use super::output::{Format, printable};
 use crate::commands::sync::{Event, OrderResult, Outcome as SyncOutcome, Selection, Summary};
 use crate::money::Money;
 
-/// Renders sync-amounts as it runs: the seeds' lines with emoji on a terminal, plain text
+/// Renders sync-amounts as it runs: one line per order, with emoji on a terminal, plain text
 /// otherwise, only problems with --quiet, JSON at the end with --json, and a progress bar
 /// on stderr for large runs on a terminal.
 pub(super) struct SyncRenderer {

@@ -1,5 +1,5 @@
 //! `orderbridge schedule`: the hourly run as a crontab line and as a systemd timer, and
-//! when it is next due (the seeds' `schedule:list`).
+//! when it is next due (as Laravel's `schedule:list` shows it).
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 

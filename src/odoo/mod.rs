@@ -2,7 +2,9 @@
 //!
 //! [`OdooClient`] is what the rest of the crate uses. It picks the protocol, authenticates
 //! once per run (a password check costs Odoo about a second), and turns every answer into
-//! a [`Value`] or a typed [`OdooError`].
+//! a [`Value`] or a typed [`OdooError`]. (Over 500 lines: the session — protocol choice,
+//! version, login — and the typed calls that use it belong together; the call shapes,
+//! protocols and transport live in their own files.)
 
 mod call;
 mod dialect;

@@ -1,5 +1,8 @@
 //! One integration-test binary: the real `orderbridge` binary against the fake Odoo.
 
+// Tests: an unexpected error should fail the test where it happens.
+#![allow(clippy::unwrap_used)]
+
 mod dedupe;
 mod env;
 mod input;

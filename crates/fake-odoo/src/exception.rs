@@ -1,5 +1,5 @@
 //! The exceptions the fake raises, and how each protocol renders them (fault codes,
-//! JSON-RPC error names, JSON-2 HTTP statuses), as the transcripts show.
+//! JSON-RPC error names, JSON-2 HTTP statuses), as a real Odoo answers.
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Exception {

@@ -1,7 +1,8 @@
 //! The fake's HTTP side: a small HTTP/1.1 server (one request per connection, as Odoo's
 //! werkzeug answers with `Connection: close`) that routes XML-RPC, JSON-RPC and JSON-2, and
 //! injects faults at the byte level (dropped, truncated or HTML answers), which a framework
-//! would hide from us.
+//! would hide from us. (Just over 500 lines: the routing and the byte-level faults that
+//! interrupt it read best side by side.)
 
 use std::sync::Arc;
 

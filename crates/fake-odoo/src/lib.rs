@@ -1,14 +1,18 @@
-//! A fake Odoo 19 server for the tests, the demo and the benchmarks.
+//! A fake Odoo (16 to 19) for orderbridge's tests, demo and benchmarks.
 //!
-//! It listens on a loopback port and speaks XML-RPC, JSON-RPC and JSON-2 the way the
-//! transcripts in `shared/odoo/` show a real Odoo 19 answering: fault codes and strings,
-//! JSON-2 HTTP statuses, `False` for empty fields, the `S000nn` name sequence, amounts
-//! recomputed with 15 % tax. It counts calls per `model.method` and injects faults.
+//! It listens on a loopback port and speaks XML-RPC, JSON-RPC and JSON-2 the way a real Odoo
+//! answers (the tests replay exchanges recorded from one): fault codes and strings, JSON-2
+//! HTTP statuses, `False` for empty fields, the `S000nn` name sequence, amounts recomputed
+//! with 15 % tax. It refuses what Odoo refuses (argument binding, unknown fields), counts
+//! calls per `model.method` and injects faults.
 //!
 //! ```no_run
 //! let fake = fake_odoo::FakeOdoo::start(fake_odoo::FakeOptions::default()).unwrap();
 //! println!("{}", fake.url());
 //! ```
+
+// A test server: a poisoned lock or a broken invariant should stop the test loudly.
+#![allow(clippy::unwrap_used)]
 
 mod binding;
 mod domain;

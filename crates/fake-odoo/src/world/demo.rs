@@ -97,7 +97,7 @@ impl World {
                 w.orders.get_mut(&id).unwrap().state = "sent".into();
             }
         }
-        // The transcripts' server had 44 lines on its 20 demo orders: new lines start at 45.
+        // Odoo's demo database has 44 lines on its 20 demo orders: new lines start at 45, as there.
         w.next_line = w.next_line.max(45);
         w
     }

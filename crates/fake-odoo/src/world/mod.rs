@@ -1,5 +1,5 @@
 //! The fake Odoo's data and model methods: res.partner, product.product, sale.order,
-//! sale.order.line, res.users, with Odoo 19's behaviour as the transcripts show it.
+//! sale.order.line, res.users, with Odoo's behaviour as recorded from real servers.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +26,7 @@ pub const NOSALES_UID: i64 = 7;
 pub const NOSALES_LOGIN: &str = "nosales";
 pub const NOSALES_PASSWORD: &str = "nosales";
 pub const NOSALES_API_KEY: &str = "fedcba9876543210fedcba9876543210fedcba98";
-/// The demo product of the transcripts: list price 70.0, 15 % tax.
+/// Odoo's demo office chair: list price 70.0, 15 % tax.
 pub const CHAIR_PRODUCT_ID: i64 = 5;
 
 #[derive(Debug, Clone)]
