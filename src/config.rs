@@ -123,14 +123,14 @@ impl Settings {
             .clone()
             .or_else(|| default_config_file().filter(|p| p.exists()));
         if let Some(p) = toml_path {
-            s.read_toml(&p)?;
+            s.read_toml(&std::path::absolute(&p).unwrap_or(p))?;
         }
         let env_path = src.env_file.clone().or_else(|| {
             let p = PathBuf::from(".env");
             p.exists().then_some(p)
         });
         if let Some(p) = env_path {
-            s.read_dotenv(&p)?;
+            s.read_dotenv(&std::path::absolute(&p).unwrap_or(p))?;
         }
         if !src.ignore_process_env {
             for k in KEYS {
@@ -363,10 +363,30 @@ impl Settings {
     }
 
     /// The local SQLite database path.
+    /// A relative path from a .env or config file is relative to that file's folder (as
+    /// Laravel reads it), whatever folder the command runs in.
     pub(crate) fn database(&self) -> PathBuf {
-        self.get("ORDERBRIDGE_DATABASE")
-            .map(|(v, _)| PathBuf::from(v))
-            .unwrap_or_else(default_database)
+        match self.get("ORDERBRIDGE_DATABASE") {
+            Some((v, Origin::DotEnv(file) | Origin::Toml(file))) if Path::new(v).is_relative() => {
+                file.parent().unwrap_or(Path::new(".")).join(v)
+            }
+            Some((v, _)) => PathBuf::from(v),
+            None => default_database(),
+        }
+    }
+
+    /// The keys whose values came from the process environment.
+    pub(crate) fn keys_from_environment(&self) -> Vec<&'static str> {
+        self.values
+            .iter()
+            .filter(|(_, (_, o))| *o == Origin::Env)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// The .env and config files read, as absolute paths (for `schedule`).
+    pub(crate) fn files_read(&self) -> &[PathBuf] {
+        &self.read_files
     }
 }
 

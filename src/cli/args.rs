@@ -42,18 +42,37 @@ pub struct Global {
     /// Timeout of each Odoo request, in seconds [env: ODOO_TIMEOUT] [default: 30]
     #[arg(long, global = true, value_name = "SECONDS")]
     pub odoo_timeout: Option<String>,
-    /// More detail: -v shows debug logs and server tracebacks
+    /// More on the console: -v info logs and Odoo's tracebacks, -vv debug logs
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only warnings and errors
+    /// Only errors on the console, and no per-order lines (the log file keeps everything)
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Write logs to this file instead of stderr
+    /// Also write the logs, from info up whatever --quiet says, to this file (appended)
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+    /// Log lines as text or as JSON objects, one per line
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Colors on the console (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Machine-readable output: the report as JSON on stdout
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,12 +93,26 @@ pub enum Command {
         command: OrdersCommand,
     },
     /// Print the crontab line and systemd units for the hourly amount sync
-    Schedule,
+    Schedule(ScheduleArgs),
     /// The local database
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+/// `schedule`: what to print.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Print only the crontab entry (to pipe into place)
+    #[arg(long, conflicts_with = "systemd")]
+    pub cron: bool,
+    /// Print only the systemd service and timer
+    #[arg(long)]
+    pub systemd: bool,
+    /// The account the systemd service runs as [default: the user running this command]
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,4 +252,30 @@ pub struct CreateArgs {
 pub enum OdooCommand {
     /// Check the URL, database, credentials and the rights on sale.order
     TestConnection,
+}
+
+impl Command {
+    /// The command's words, for the log's closing line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Odoo { .. } => "odoo test-connection",
+            Command::Customers { command } => match command {
+                CustomersCommand::Add { .. } => "customers add",
+                CustomersCommand::Link { .. } => "customers link",
+                CustomersCommand::List => "customers list",
+            },
+            Command::Orders { command } => match command {
+                OrdersCommand::Create(_) => "orders create",
+                OrdersCommand::Recover => "orders recover",
+                OrdersCommand::Import { .. } => "orders import",
+                OrdersCommand::List { .. } => "orders list",
+                OrdersCommand::Show { .. } => "orders show",
+                OrdersCommand::SyncAmounts(_) => "orders sync-amounts",
+                OrdersCommand::Dedupe { .. } => "orders dedupe",
+                OrdersCommand::SyncStatus { .. } => "orders sync-status",
+            },
+            Command::Db { .. } => "db migrate",
+            Command::Schedule(_) => "schedule",
+        }
+    }
 }

@@ -15,8 +15,8 @@ use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
-    Cli, Command, CreateArgs, CustomersCommand, DbCommand, Global, OdooCommand, OrdersCommand,
-    SelectionArgs, SyncAmountsArgs,
+    Cli, ColorChoice, Command, CreateArgs, CustomersCommand, DbCommand, Global, LogFormat,
+    OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, SyncAmountsArgs,
 };
 use output::{Format, emit};
 
@@ -44,7 +44,9 @@ where
             return code;
         }
     };
-    let verbose = cli.global.verbose;
+    let (verbose, quiet) = (cli.global.verbose, cli.global.quiet);
+    let name = cli.command.name();
+    let started = std::time::Instant::now();
     if let Err(e) = init_logging(&cli.global) {
         eprintln!("error: {e}");
         return exit::USAGE;
@@ -60,9 +62,15 @@ where
             return exit::FAILED;
         }
     };
-    match rt.block_on(run(cli)) {
+    let code = match rt.block_on(run(cli)) {
         Ok(code) => code,
+        // "Try again later" (75) is cron's normal case: under --quiet only the log says it.
+        Err(Failure::Command(e)) if quiet && e.exit_code() == exit::LOCKED => {
+            tracing::info!(target: RUN, reason = %e, "Nothing done: try again later");
+            e.exit_code()
+        }
         Err(Failure::Command(e)) => {
+            tracing::error!(target: RUN, error = %e, exit_code = e.exit_code(), "Run failed");
             report_error(&e, verbose);
             e.exit_code()
         }
@@ -72,8 +80,20 @@ where
             eprintln!("error: cannot write the output: {e}");
             exit::FAILED
         }
-    }
+    };
+    tracing::info!(
+        target: RUN,
+        command = name,
+        exit_code = code,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "Run finished"
+    );
+    code
 }
+
+/// The log target of a run's own lines (its failure, its closing summary): they go to the log
+/// file, and to the console only with -v, where the error is already printed once.
+const RUN: &str = "orderbridge::run";
 
 /// Why a run stopped early: its command failed, or its output could not be written.
 enum Failure {
@@ -123,59 +143,91 @@ fn report_error(e: &Error, verbose: u8) {
     }
 }
 
-fn init_logging(g: &Global) -> Result<(), String> {
-    use tracing_subscriber::fmt;
-    let level = match (g.quiet, g.verbose) {
-        (true, _) => tracing::Level::WARN,
-        (false, 0) => tracing::Level::INFO,
-        (false, _) => tracing::Level::DEBUG,
-    };
-    let builder = fmt().with_max_level(level).with_target(false);
-    match &g.log_file {
-        Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
-            // try_init: a second run in one process (the demo) keeps the first subscriber.
-            let _ = builder
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(file))
-                .try_init();
-        }
-        None => {
-            let _ = builder
-                .with_ansi(console::Term::stderr().is_term())
-                .with_writer(std::io::stderr)
-                .try_init();
+/// Colors on, by `--color` and `NO_COLOR` (https://no-color.org).
+fn colors(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && console::Term::stderr().is_term()
         }
     }
+}
+
+/// The console gets warnings and errors (errors only with --quiet; more with -v, -vv); the
+/// log file gets info and up whatever --quiet says. `RUST_LOG` (targets=level, ...) replaces
+/// both levels when set.
+fn init_logging(g: &Global) -> Result<(), String> {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{Layer, Registry, fmt};
+
+    let ansi = colors(g.color);
+    console::set_colors_enabled(ansi);
+    console::set_colors_enabled_stderr(ansi);
+    let console_level = match (g.quiet, g.verbose) {
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::INFO,
+        (false, _) => LevelFilter::DEBUG,
+    };
+    let file_level = if g.verbose >= 2 {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::INFO
+    };
+    let from_env: Option<Targets> = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse()
+                .map_err(|e| format!("RUST_LOG '{v}' is not a filter: {e}"))
+        })
+        .transpose()?;
+    let run_on_console = if g.verbose > 0 {
+        LevelFilter::INFO
+    } else {
+        LevelFilter::OFF
+    };
+    let filter = |level: LevelFilter, run: LevelFilter| {
+        from_env
+            .clone()
+            .unwrap_or_else(|| Targets::new().with_default(level).with_target(RUN, run))
+    };
+    type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
+    let layer = |writer: fmt::writer::BoxMakeWriter, ansi: bool| -> Boxed {
+        let base = fmt::layer().with_target(false).with_writer(writer);
+        match g.log_format {
+            LogFormat::Text => base.with_ansi(ansi).boxed(),
+            LogFormat::Json => base.json().flatten_event(true).boxed(),
+        }
+    };
+    let mut layers: Vec<Boxed> = vec![
+        layer(fmt::writer::BoxMakeWriter::new(std::io::stderr), ansi)
+            .with_filter(filter(console_level, run_on_console))
+            .boxed(),
+    ];
+    if let Some(path) = &g.log_file {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
+        let writer = fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file));
+        layers.push(
+            layer(writer, false)
+                .with_filter(filter(file_level, LevelFilter::INFO))
+                .boxed(),
+        );
+    }
+    // try_init: a second run in one process (the demo) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layers).try_init();
     Ok(())
 }
 
-/// The global flags of this invocation that a scheduled run must repeat (config sources
-/// and database; never secrets, which have no flags).
-fn global_args(g: &Global) -> Vec<String> {
-    let abs = |p: &PathBuf| {
-        std::path::absolute(p)
-            .unwrap_or_else(|_| p.clone())
-            .display()
-            .to_string()
-    };
-    let mut out = Vec::new();
-    if let Some(p) = &g.config {
-        out.extend(["--config".to_string(), abs(p)]);
-    }
-    if let Some(p) = &g.env_file {
-        out.extend(["--env-file".to_string(), abs(p)]);
-    }
-    if let Some(p) = &g.database {
-        out.extend(["--database".to_string(), abs(p)]);
-    }
-    out
-}
-
+/// Where the settings come from: the flags given, the .env and config files named.
 fn sources(g: &Global) -> Sources {
     let mut flags = Vec::new();
     let mut flag = |key: &'static str, name: &'static str, v: &Option<String>| {
@@ -205,7 +257,6 @@ fn sources(g: &Global) -> Sources {
 
 async fn run(cli: Cli) -> Result<i32, Failure> {
     let settings = Settings::resolve(&sources(&cli.global))?;
-    let global_args = global_args(&cli.global);
     let format = if cli.global.json {
         Format::Json
     } else {
@@ -229,8 +280,14 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             emit(&commands::migrate::migrate(&ctx)?, format)?;
             Ok(exit::OK)
         }
-        Command::Schedule => {
-            emit(&commands::schedule::plan(&global_args, &ctx)?, format)?;
+        Command::Schedule(a) => {
+            use commands::schedule::{Part, plan};
+            let part = match (a.cron, a.systemd) {
+                (true, _) => Part::Cron,
+                (_, true) => Part::Systemd,
+                _ => Part::All,
+            };
+            emit(&plan(&ctx, part, a.user.as_deref())?, format)?;
             Ok(exit::OK)
         }
     }

@@ -12,7 +12,7 @@ use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::migrate::MigrateReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
-use crate::commands::schedule::Plan;
+use crate::commands::schedule::{Part, Plan};
 use crate::commands::sync::StatusReport;
 use crate::commands::test_connection::ConnectionReport;
 use crate::money::Money;
@@ -497,16 +497,35 @@ impl Report for MigrateReport {
 impl Report for Plan {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let p = self;
-        let minutes = (p.next_run - chrono::Utc::now()).num_minutes().max(0);
+        match p.part {
+            Part::Cron => return writeln!(out, "{}", p.crontab),
+            Part::Systemd => {
+                return writeln!(
+                    out,
+                    "## /etc/systemd/system/orderbridge-sync.service\n{}\n## /etc/systemd/system/orderbridge-sync.timer\n{}",
+                    p.systemd_service, p.systemd_timer
+                );
+            }
+            Part::All => {}
+        }
+        let minutes = (p.next_run - chrono::Local::now()).num_minutes().max(0);
         writeln!(
             out,
-            "0 * * * * {}  Next Due: {minutes} minutes from now ({} UTC)\n",
-            p.command,
+            "Next run: {} local time ({minutes} minutes from now), every hour.",
             p.next_run.format("%H:%M")
         )?;
+        if p.files.is_empty() {
+            writeln!(
+                out,
+                "No .env or config file was read: the command finds settings only in its environment."
+            )?;
+        } else {
+            writeln!(out, "Settings from: {}", p.files.join(", "))?;
+        }
+        writeln!(out)?;
         writeln!(
             out,
-            "## cron: add this line with `crontab -e`\n{}\n",
+            "## cron: add this with `crontab -e` (or: (crontab -l; orderbridge schedule --cron) | crontab -)\n{}\n",
             p.crontab
         )?;
         writeln!(
@@ -522,7 +541,6 @@ impl Report for Plan {
         writeln!(
             out,
             "## then: systemctl daemon-reload && systemctl enable --now orderbridge-sync.timer"
-        )?;
-        Ok(())
+        )
     }
 }

@@ -50,7 +50,7 @@ pub(crate) async fn add(
     choice: PartnerChoice,
 ) -> Result<Customer, Error> {
     validate(name, email)?;
-    let store = ctx.store()?;
+    let store = ctx.store_creating()?;
     let partner_id = match choice {
         PartnerChoice::None => None,
         PartnerChoice::Existing(id) => {
@@ -77,7 +77,13 @@ pub(crate) async fn add(
         }
     };
     let c = store.add_customer(name.trim(), email.trim(), partner_id)?;
-    tracing::info!(customer_id = c.id, partner_id = ?c.odoo_partner_id, "Customer created in local database");
+    tracing::info!(
+        customer_id = c.id,
+        partner_id = c
+            .odoo_partner_id
+            .map_or_else(|| "none".to_string(), |p| p.to_string()),
+        "Customer created in local database"
+    );
     Ok(c)
 }
 

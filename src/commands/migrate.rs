@@ -15,7 +15,7 @@ pub(crate) struct MigrateReport {
 /// Brings the database up to date; on a legacy database with duplicates, changes nothing
 /// and says how many (the error names `orders dedupe`).
 pub(crate) fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
-    let store = ctx.store_unmigrated()?;
+    let store = ctx.store_unmigrated_creating()?;
     let from = store.user_version()?;
     if from == SCHEMA_VERSION {
         return Ok(MigrateReport {

@@ -27,28 +27,77 @@ impl Context {
         Context { settings }
     }
 
-    /// Opens (and migrates) the local store, and checks that no page of it is damaged
-    /// before the command writes anything, there or to Odoo.
+    /// Opens (and migrates) the local store, which must exist, and checks that no page of
+    /// it is damaged before the command writes anything, there or to Odoo.
     pub(crate) fn store(&self) -> Result<Store, Error> {
         let store = self.store_unverified()?;
         store.verify()?;
         Ok(store)
     }
 
-    /// Opens the store without checking its pages: for a command that checks them itself
-    /// (`orders create`, while it waits for Odoo).
+    /// Like [`Context::store`], creating the database when there is none (`customers add`):
+    /// the first write of a new portal. Says so in the log.
+    pub(crate) fn store_creating(&self) -> Result<Store, Error> {
+        let path = self.database_path()?;
+        if !path.exists() {
+            tracing::warn!(path = %path.display(), from = %self.database_origin(), "Creating a new local database");
+        }
+        let store = Store::open(&path, self.settings.busy_timeout()?)?;
+        store.verify()?;
+        Ok(store)
+    }
+
+    /// Opens the existing store without checking its pages: for a command that checks them
+    /// itself (`orders create`, while it waits for Odoo).
     pub(crate) fn store_unverified(&self) -> Result<Store, Error> {
         Ok(Store::open(
-            &self.database_path()?,
+            &self.existing_database()?,
             self.settings.busy_timeout()?,
         )?)
+    }
+
+    /// [`Context::store_unmigrated`] for `db migrate`, which creates a missing database.
+    pub(crate) fn store_unmigrated_creating(&self) -> Result<Store, Error> {
+        let path = self.database_path()?;
+        if !path.exists() {
+            tracing::warn!(path = %path.display(), from = %self.database_origin(), "Creating a new local database");
+        }
+        let store = Store::open_with(
+            &path,
+            self.settings.busy_timeout()?,
+            crate::store::Migrate::No,
+        )?;
+        store.verify()?;
+        Ok(store)
+    }
+
+    /// Where the database path came from, for messages.
+    fn database_origin(&self) -> String {
+        self.settings.get("ORDERBRIDGE_DATABASE").map_or_else(
+            || "the default location".to_string(),
+            |(_, o)| o.to_string(),
+        )
+    }
+
+    /// The database path, which must exist: a command that reads or syncs never succeeds
+    /// on an empty database it just made (a cron job run from the wrong folder would).
+    fn existing_database(&self) -> Result<std::path::PathBuf, Error> {
+        let path = self.database_path()?;
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(Error::Store(crate::store::StoreError::Missing {
+                path: path.display().to_string(),
+                origin: self.database_origin(),
+            }))
+        }
     }
 
     /// Opens the store as it is, without migrating: dedupe and `db migrate` work on legacy
     /// files, before the unique index exists. Its pages are checked all the same.
     pub(crate) fn store_unmigrated(&self) -> Result<Store, Error> {
         let store = Store::open_with(
-            &self.database_path()?,
+            &self.existing_database()?,
             self.settings.busy_timeout()?,
             crate::store::Migrate::No,
         )?;

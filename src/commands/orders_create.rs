@@ -95,7 +95,7 @@ fn done_report(store: &Store, intent: &Intent, generated: bool) -> Result<Create
             });
         }
     };
-    tracing::info!(order_id = order.id, odoo_order_id = ?order.odoo_order_id, order_number = ?order.order_number, key = %intent.key, "Order already exists locally");
+    tracing::info!(order_id = order.id, odoo_order_id = order.odoo_order_id.unwrap_or_default(), order_number = order.order_number.as_deref().unwrap_or("-"), key = %intent.key, "Order already exists locally");
     Ok(CreateReport {
         outcome: Outcome::AlreadyDone,
         idempotency_key: intent.key.clone(),

@@ -52,7 +52,12 @@ pub(crate) async fn import(
         store.customer(c)?;
     }
     if let Some(row) = store.order_by_odoo_id(odoo_id)? {
-        tracing::info!(order_id = row.id, odoo_order_id = odoo_id, order_number = ?row.order_number, "Order already exists locally");
+        tracing::info!(
+            order_id = row.id,
+            odoo_order_id = odoo_id,
+            order_number = row.order_number.as_deref().unwrap_or("-"),
+            "Order already exists locally"
+        );
         return Ok(ImportReport {
             created: false,
             order: row.into(),

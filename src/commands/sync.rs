@@ -320,6 +320,9 @@ pub(crate) async fn run(
             "--batch-size and --concurrency must be at least 1".into(),
         ));
     }
+    // The Odoo settings first, even when there turns out to be nothing to do: a cron job
+    // that finds no settings must fail, not report an empty success every hour.
+    let client = ctx.odoo()?;
     let _lock = acquire_lock(ctx)?;
     let store = ctx.store()?;
     let since = match opts.selection {
@@ -345,7 +348,6 @@ pub(crate) async fn run(
     if found == 0 {
         return Ok(summary);
     }
-    let client = ctx.odoo()?;
     // Log in first: an unreachable Odoo or refused credentials stop the run here, clearly.
     client.session().await?;
 

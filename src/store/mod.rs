@@ -48,6 +48,8 @@ pub enum StoreError {
         "the legacy table sales_orders has {groups} odoo_order_id values stored more than once ({rows} rows in all); nothing was changed"
     )]
     LegacyDuplicates { groups: u64, rows: u64 },
+    #[error("the database {path} (from {origin}) does not exist; nothing was done")]
+    Missing { path: String, origin: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -72,6 +74,9 @@ impl StoreError {
             }
             StoreError::LegacyDuplicates { .. } => {
                 "review and remove them with `orderbridge orders dedupe`, then run `orderbridge db migrate`"
+            }
+            StoreError::Missing { .. } => {
+                "check --database / ORDERBRIDGE_DATABASE (a cron job must name the portal's .env with --env-file); `orderbridge db migrate` creates a new database"
             }
             StoreError::NotFound(_) | StoreError::Conflict(_) => return None,
             StoreError::Io { .. } => "check the path and its parent folder",
@@ -191,7 +196,7 @@ impl Store {
         if migrate == Migrate::Yes && version < SCHEMA_VERSION {
             store.migrate()?;
         }
-        if migrate == Migrate::Yes || version == SCHEMA_VERSION {
+        if migrate == Migrate::Yes || version == SCHEMA_VERSION || !exists {
             // WAL lets readers and one writer work at once; it persists in the file.
             let mode: String = store
                 .conn

@@ -6,6 +6,7 @@
 mod dedupe;
 mod env;
 mod input;
+mod operations;
 mod orders;
 mod output;
 mod replay;

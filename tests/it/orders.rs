@@ -64,6 +64,7 @@ fn create_makes_the_odoo_order_first_and_stores_its_id_and_name() {
         "--amount",
         "857.87",
         "--json",
+        "-v",
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
     let j = run.json();
@@ -552,7 +553,7 @@ fn concurrent_imports_store_one_row() {
     let env = TestEnv::new();
     link_deco(&env);
     // Open (and migrate) the database before the race, as a deployed portal would have.
-    env.run(&["customers", "list"]);
+    env.run(&["db", "migrate"]);
     env.fake.set_latency(Duration::from_millis(100));
     let children: Vec<_> = (0..4)
         .map(|_| {
@@ -584,6 +585,7 @@ fn concurrent_imports_store_one_row() {
 #[test]
 fn import_of_an_unknown_odoo_id_is_a_clear_error() {
     let env = TestEnv::new();
+    env.run(&["db", "migrate"]);
     let run = env.run(&["orders", "import", "--odoo-id", "999999"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
@@ -680,6 +682,7 @@ fn sync_status_follows_odoo_state() {
 #[test]
 fn sync_status_of_an_unknown_order_is_a_clear_error() {
     let env = TestEnv::new();
+    env.run(&["db", "migrate"]);
     let run = env.run(&["orders", "sync-status", "--order-id", "3"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(

@@ -5,7 +5,7 @@ use crate::env::TestEnv;
 #[test]
 fn new_database_gets_the_current_schema_in_wal_mode() {
     let env = TestEnv::new();
-    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    assert_eq!(env.run(&["db", "migrate"]).code, 0);
     let conn = rusqlite::Connection::open(env.database()).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -20,7 +20,7 @@ fn new_database_gets_the_current_schema_in_wal_mode() {
 #[test]
 fn odoo_order_id_is_unique_but_nulls_are_allowed() {
     let env = TestEnv::new();
-    env.run(&["customers", "list"]);
+    env.run(&["db", "migrate"]);
     let conn = rusqlite::Connection::open(env.database()).unwrap();
     let insert = |odoo: Option<i64>| {
         conn.execute(
@@ -79,7 +79,7 @@ fn newer_schema_is_refused_and_left_unchanged() {
 #[test]
 fn locked_database_waits_for_the_busy_timeout_then_says_so() {
     let env = TestEnv::new();
-    env.run(&["customers", "list"]);
+    env.run(&["db", "migrate"]);
     env.write_env(&[("ORDERBRIDGE_BUSY_TIMEOUT", "0.3")]);
     let conn = rusqlite::Connection::open(env.database()).unwrap();
     conn.execute_batch("BEGIN EXCLUSIVE; INSERT INTO customers (name, email, created_at, updated_at) VALUES ('a', 'a@b.c', 'x', 'x');").unwrap();
@@ -171,7 +171,7 @@ fn schema_of(conn: &rusqlite::Connection) -> Vec<String> {
 #[test]
 fn migrations_step_by_step_give_the_schema_of_schema_sql() {
     let env = TestEnv::new();
-    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    assert_eq!(env.run(&["db", "migrate"]).code, 0);
     let migrated = rusqlite::Connection::open(env.database()).unwrap();
     let fresh = rusqlite::Connection::open_in_memory().unwrap();
     fresh
@@ -194,7 +194,7 @@ fn a_version_1_file_is_migrated_and_keeps_its_rows() {
         )
         .unwrap();
     }
-    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    assert_eq!(env.run(&["db", "migrate"]).code, 0);
     let conn = rusqlite::Connection::open(env.database()).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -210,7 +210,7 @@ fn a_version_1_file_is_migrated_and_keeps_its_rows() {
 
 /// A store with 3,000 orders whose middle pages are overwritten with random bytes.
 fn damaged(env: &TestEnv) {
-    assert_eq!(env.run(&["customers", "list"]).code, 0);
+    assert_eq!(env.run(&["db", "migrate"]).code, 0);
     {
         let conn = rusqlite::Connection::open(env.database()).unwrap();
         let tx = conn.unchecked_transaction().unwrap();
@@ -244,9 +244,9 @@ fn assert_refused_before_writing(env: &TestEnv, args: &[&str]) {
     let run = env.run(args);
     assert_eq!(run.code, 4, "{args:?}: {}", run.all());
     assert!(run.stderr.contains("damaged pages"), "{}", run.stderr);
-    assert_eq!(
-        std::fs::read(env.database()).unwrap(),
-        before,
+    // Compared without printing: a megabyte of bytes helps no one.
+    assert!(
+        std::fs::read(env.database()).unwrap() == before,
         "{args:?} wrote into it"
     );
 }

@@ -14,11 +14,7 @@ fn d(s: &str) -> Decimal {
 
 /// Stores local orders for these Odoo ids with these portal amounts, created now.
 fn seed(env: &TestEnv, orders: &[(i64, &str)]) {
-    assert_eq!(
-        env.run(&["customers", "list"]).code,
-        0,
-        "create the database"
-    );
+    assert_eq!(env.run(&["db", "migrate"]).code, 0, "create the database");
     let mut conn = rusqlite::Connection::open(env.database()).unwrap();
     let tx = conn.transaction().unwrap();
     for (i, (odoo_id, amount)) in orders.iter().enumerate() {
@@ -65,7 +61,7 @@ fn greater_and_different_in_odoo_updates_the_portal_amount() {
     let env = TestEnv::new();
     seed(&env, &[(1, "857.87")]);
     set_odoo_total(&env, 1, "950.00");
-    let run = env.run(&["orders", "sync-amounts"]);
+    let run = env.run(&["orders", "sync-amounts", "-v"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stdout.contains("[updated] S00001: $857.87 -> $950.00"),
