@@ -64,6 +64,11 @@ pub(crate) fn round_to(amount: Decimal, decimals: u32) -> Decimal {
     r
 }
 
+/// The amount at the currency's scale (rounded half away from zero): `5` in USD is `5.00`.
+pub(crate) fn at_scale(amount: Decimal, currency: &str) -> Decimal {
+    round_to(amount, currency_decimals(currency))
+}
+
 /// True when the two amounts are equal once rounded to the currency's precision.
 pub(crate) fn same_amount(a: Decimal, b: Decimal, currency: &str) -> bool {
     let dp = currency_decimals(currency);

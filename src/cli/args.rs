@@ -220,6 +220,10 @@ pub struct SyncAmountsArgs {
     /// Plain text without emoji (the default when stdout is not a terminal)
     #[arg(long)]
     pub plain: bool,
+    /// One JSON object per order as it is synced, then the summary envelope: memory stays
+    /// flat whatever the number of orders (--json holds every result until the end)
+    #[arg(long, conflicts_with = "plain")]
+    pub json_lines: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ pub use args::{
     Cli, ColorChoice, Command, CreateArgs, CustomersCommand, DbCommand, Global, LogFormat,
     OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, SyncAmountsArgs,
 };
-use output::{Format, emit};
+use output::{Format, Output, emit};
 
 /// Parses the command line, runs the command, prints the result or the error; returns the
 /// exit code.
@@ -46,6 +46,14 @@ where
     };
     let (verbose, quiet) = (cli.global.verbose, cli.global.quiet);
     let name = cli.command.name();
+    let out = Output {
+        format: if cli.global.json {
+            Format::Json
+        } else {
+            Format::Human
+        },
+        command: name,
+    };
     let started = std::time::Instant::now();
     if let Err(e) = init_logging(&cli.global) {
         eprintln!("error: {e}");
@@ -62,7 +70,7 @@ where
             return exit::FAILED;
         }
     };
-    let code = match rt.block_on(run(cli)) {
+    let code = match rt.block_on(run(cli, out)) {
         Ok(code) => code,
         // "Try again later" (75) is cron's normal case: under --quiet only the log says it.
         Err(Failure::Command(e)) if quiet && e.exit_code() == exit::LOCKED => {
@@ -72,6 +80,10 @@ where
         Err(Failure::Command(e)) => {
             tracing::error!(target: RUN, error = %e, exit_code = e.exit_code(), "Run failed");
             report_error(&e, verbose);
+            if out.format == Format::Json {
+                // Scripts read stdout: the error is an envelope there too.
+                let _ = output::emit_error(&e, out);
+            }
             e.exit_code()
         }
         // The reader closed the pipe (`| head`): its choice, not a failure.
@@ -255,13 +267,8 @@ fn sources(g: &Global) -> Sources {
     }
 }
 
-async fn run(cli: Cli) -> Result<i32, Failure> {
+async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
     let settings = Settings::resolve(&sources(&cli.global))?;
-    let format = if cli.global.json {
-        Format::Json
-    } else {
-        Format::Human
-    };
     let ctx = Context::new(settings);
     match cli.command {
         Command::Odoo {
@@ -269,17 +276,14 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         } => {
             let client = ctx.odoo()?;
             let report = commands::test_connection::run(&client).await?;
-            emit(&report, format)?;
-            Ok(if report.ok { exit::OK } else { exit::FAILED })
+            let code = if report.ok { exit::OK } else { exit::FAILED };
+            Ok(emit(&report, out, code)?)
         }
-        Command::Customers { command } => customers(&ctx, command, format).await,
-        Command::Orders { command } => orders(&ctx, command, format, cli.global.quiet).await,
+        Command::Customers { command } => customers(&ctx, command, out).await,
+        Command::Orders { command } => orders(&ctx, command, out, cli.global.quiet).await,
         Command::Db {
             command: DbCommand::Migrate,
-        } => {
-            emit(&commands::migrate::migrate(&ctx)?, format)?;
-            Ok(exit::OK)
-        }
+        } => Ok(emit(&commands::migrate::migrate(&ctx)?, out, exit::OK)?),
         Command::Schedule(a) => {
             use commands::schedule::{Part, plan};
             let part = match (a.cron, a.systemd) {
@@ -287,19 +291,14 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
                 (_, true) => Part::Systemd,
                 _ => Part::All,
             };
-            emit(&plan(&ctx, part, a.user.as_deref())?, format)?;
-            Ok(exit::OK)
+            Ok(emit(&plan(&ctx, part, a.user.as_deref())?, out, exit::OK)?)
         }
     }
 }
 
-async fn customers(
-    ctx: &Context,
-    command: CustomersCommand,
-    format: Format,
-) -> Result<i32, Failure> {
+async fn customers(ctx: &Context, command: CustomersCommand, out: Output) -> Result<i32, Failure> {
     use commands::customers::{self, PartnerChoice};
-    match command {
+    let code = match command {
         CustomersCommand::Add {
             name,
             email,
@@ -311,12 +310,16 @@ async fn customers(
                 (None, true) => PartnerChoice::Create,
                 (None, false) => PartnerChoice::None,
             };
-            emit(&customers::add(ctx, &name, &email, choice).await?, format)?;
+            emit(
+                &customers::add(ctx, &name, &email, choice).await?,
+                out,
+                exit::OK,
+            )?
         }
-        CustomersCommand::Link { id } => emit(&customers::link(ctx, id).await?, format)?,
-        CustomersCommand::List => emit(&customers::list(ctx)?, format)?,
-    }
-    Ok(exit::OK)
+        CustomersCommand::Link { id } => emit(&customers::link(ctx, id).await?, out, exit::OK)?,
+        CustomersCommand::List => emit(&customers::list(ctx)?, out, exit::OK)?,
+    };
+    Ok(code)
 }
 
 fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest, Error> {
@@ -373,7 +376,7 @@ fn selection(a: &SelectionArgs) -> commands::sync::Selection {
 async fn sync_amounts(
     ctx: &Context,
     a: SyncAmountsArgs,
-    format: Format,
+    out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
     use commands::sync::{self, SyncOptions};
@@ -386,51 +389,51 @@ async fn sync_amounts(
         amounts: true,
         status: a.with_status,
     };
-    let mut out = sync_view::SyncRenderer::new(selection, a.plain, format, quiet, a.dry_run);
-    let summary = sync::run(ctx, opts, &mut |e| out.event(e)).await?;
-    out.finish(&summary)?;
-    Ok(
-        if summary.odoo_unreachable.is_some() || summary.odoo_garbled.is_some() {
-            exit::ODOO_UNAVAILABLE
-        } else if summary.failed > 0 {
-            exit::FAILED
-        } else {
-            exit::OK
-        },
-    )
+    let mut view =
+        sync_view::SyncRenderer::new(selection, a.plain, a.json_lines, out, quiet, a.dry_run);
+    let summary = sync::run(ctx, opts, &mut |e| view.event(e)).await?;
+    let code = if summary.odoo_unreachable.is_some() || summary.odoo_garbled.is_some() {
+        exit::ODOO_UNAVAILABLE
+    } else if summary.failed > 0 {
+        exit::FAILED
+    } else {
+        exit::OK
+    };
+    view.finish(&summary, code)?;
+    Ok(code)
 }
 
 async fn orders(
     ctx: &Context,
     command: OrdersCommand,
-    format: Format,
+    out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
     use commands::orders_create::Recovery;
     use commands::{orders_create, orders_read, sync};
-    match command {
+    let code = match command {
         OrdersCommand::Create(a) => {
-            emit(
-                &orders_create::create(ctx, order_request(a)?).await?,
-                format,
-            )?;
+            let report = orders_create::create(ctx, order_request(a)?).await?;
+            emit(&report, out, exit::OK)?
         }
         OrdersCommand::Recover => {
             let items = orders_create::recover(ctx).await?;
-            emit(&items, format)?;
-            if items
+            let code = if items
                 .iter()
                 .any(|r| matches!(r.result, Recovery::Error | Recovery::Busy))
             {
-                return Ok(exit::FAILED);
-            }
-            // Nothing failed, but some outcomes can only be known later: try again then.
-            if items.iter().any(|r| r.result == Recovery::StillUnknown) {
-                return Ok(exit::LOCKED);
-            }
+                exit::FAILED
+            } else if items.iter().any(|r| r.result == Recovery::StillUnknown) {
+                // Nothing failed, but some outcomes can only be known later: try again then.
+                exit::LOCKED
+            } else {
+                exit::OK
+            };
+            emit(&items, out, code)?
         }
         OrdersCommand::Import { odoo_id, customer } => {
-            emit(&orders_read::import(ctx, odoo_id, customer).await?, format)?;
+            let report = orders_read::import(ctx, odoo_id, customer).await?;
+            emit(&report, out, exit::OK)?
         }
         OrdersCommand::List { customer, no_sync } => {
             let r = orders_read::list(ctx, customer, no_sync).await?;
@@ -438,24 +441,28 @@ async fn orders(
                 let label = console::Style::new().yellow().bold().apply_to("warning:");
                 eprintln!("{label} {}", output::printable(w));
             }
-            emit(&r, format)?;
+            emit(&r, out, exit::OK)?
         }
-        OrdersCommand::Show { id } => emit(&orders_read::show(ctx, id)?, format)?,
+        OrdersCommand::Show { id } => emit(&orders_read::show(ctx, id)?, out, exit::OK)?,
         OrdersCommand::Dedupe { yes, restore, odoo } => {
             use commands::dedupe;
             if let Some(id) = restore {
-                emit(&dedupe::restore(ctx, id)?, format)?;
+                emit(&dedupe::restore(ctx, id)?, out, exit::OK)?
             } else if odoo {
-                emit(&dedupe::remote(ctx).await?, format)?;
+                emit(&dedupe::remote(ctx).await?, out, exit::OK)?
             } else {
-                let interactive = format == Format::Human
+                let interactive = out.format == Format::Human
                     && console::Term::stdout().is_term()
                     && console::Term::stderr().is_term();
                 let mut confirm = |r: &dedupe::DedupeReport| yes || reports::confirm_dedupe(r);
-                emit(&dedupe::run(ctx, yes || interactive, &mut confirm)?, format)?;
+                emit(
+                    &dedupe::run(ctx, yes || interactive, &mut confirm)?,
+                    out,
+                    exit::OK,
+                )?
             }
         }
-        OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, format, quiet).await,
+        OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, out, quiet).await,
         OrdersCommand::SyncStatus { selection: sel } => {
             let opts = sync::SyncOptions {
                 selection: selection(&sel),
@@ -472,15 +479,16 @@ async fn orders(
                 }
             })
             .await?;
-            emit(&report, format)?;
-            if let Some(reason) = summary.odoo_garbled.or(summary.odoo_unreachable) {
+            let code = if let Some(reason) = summary.odoo_garbled.or(summary.odoo_unreachable) {
                 tracing::error!(error = %reason, "Odoo failed during the status sync");
-                return Ok(exit::ODOO_UNAVAILABLE);
-            }
-            if !report.failed.is_empty() {
-                return Ok(exit::FAILED);
-            }
+                exit::ODOO_UNAVAILABLE
+            } else if !report.failed.is_empty() {
+                exit::FAILED
+            } else {
+                exit::OK
+            };
+            emit(&report, out, code)?
         }
-    }
-    Ok(exit::OK)
+    };
+    Ok(code)
 }

@@ -10,24 +10,98 @@ pub(super) enum Format {
     Json,
 }
 
+/// Where a run's report goes: the format, and the command's name for the JSON envelope.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Output {
+    pub format: Format,
+    pub command: &'static str,
+}
+
+/// The JSON envelope every command prints (docs/json-output.md).
+#[derive(serde::Serialize)]
+struct Envelope<'a, T: serde::Serialize> {
+    ok: bool,
+    command: &'a str,
+    exit_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorOut>,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorOut {
+    message: String,
+    hint: Option<String>,
+    /// Odoo's traceback, when Odoo sent one.
+    detail: Option<String>,
+}
+
 /// A report the CLI prints.
 pub(super) trait Report: serde::Serialize {
     /// The report as lines for people.
     fn human(&self, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Prints `report` on stdout in `format`, whole or not at all when serialization fails.
-pub(super) fn emit<R: Report>(report: &R, format: Format) -> io::Result<()> {
+/// Prints `report` on stdout, whole or not at all when serialization fails; returns the
+/// exit code, which the JSON envelope carries.
+pub(super) fn emit<R: Report>(report: &R, out: Output, exit_code: i32) -> io::Result<i32> {
     let mut buf = Vec::new();
-    match format {
+    match out.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut buf, report).map_err(io::Error::other)?;
+            let envelope = Envelope {
+                ok: exit_code == 0,
+                command: out.command,
+                exit_code,
+                data: Some(report),
+                error: None,
+            };
+            serde_json::to_writer_pretty(&mut buf, &envelope).map_err(io::Error::other)?;
             buf.push(b'\n');
         }
         Format::Human => report.human(&mut buf)?,
     }
+    write_out(&buf)?;
+    Ok(exit_code)
+}
+
+/// The envelope of a run that failed, for `--json`.
+pub(super) fn emit_error(e: &crate::error::Error, out: Output) -> io::Result<()> {
+    let envelope: Envelope<'_, ()> = Envelope {
+        ok: false,
+        command: out.command,
+        exit_code: e.exit_code(),
+        data: None,
+        error: Some(ErrorOut {
+            message: e.to_string(),
+            hint: e.hint(),
+            detail: e.detail().map(str::to_string),
+        }),
+    };
+    let mut buf = serde_json::to_vec_pretty(&envelope).map_err(io::Error::other)?;
+    buf.push(b'\n');
+    write_out(&buf)
+}
+
+/// A JSON envelope as one line, for `--json-lines` streams.
+pub(super) fn envelope_line<T: serde::Serialize>(
+    data: &T,
+    out: Output,
+    exit_code: i32,
+) -> io::Result<String> {
+    serde_json::to_string(&Envelope {
+        ok: exit_code == 0,
+        command: out.command,
+        exit_code,
+        data: Some(data),
+        error: None,
+    })
+    .map_err(io::Error::other)
+}
+
+fn write_out(buf: &[u8]) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    stdout.write_all(&buf)?;
+    stdout.write_all(buf)?;
     stdout.flush()
 }
 

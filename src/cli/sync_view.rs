@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::output::{Format, printable};
+use super::output::{Format, Output, envelope_line, printable};
 use crate::commands::sync::{Event, OrderResult, Outcome as SyncOutcome, Selection, Summary};
 use crate::money::Money;
 
@@ -16,6 +16,9 @@ pub(super) struct SyncRenderer {
     selection: Selection,
     fancy: bool,
     json: bool,
+    /// Each result as a JSON line as it comes, instead of all of them at the end.
+    json_lines: bool,
+    out: Output,
     /// The first error writing to stdout (a closed pipe): nothing more is printed.
     broken: Option<io::Error>,
     quiet: bool,
@@ -30,16 +33,19 @@ impl SyncRenderer {
     pub(super) fn new(
         selection: Selection,
         plain: bool,
-        format: Format,
+        json_lines: bool,
+        out: Output,
         quiet: bool,
         dry_run: bool,
     ) -> Self {
-        let json = format == Format::Json;
+        let json = out.format == Format::Json || json_lines;
         let fancy = !plain && !json && console::Term::stdout().is_term();
         SyncRenderer {
             selection,
             fancy,
             json,
+            json_lines,
+            out,
             broken: None,
             quiet,
             dry_run,
@@ -184,7 +190,12 @@ impl SyncRenderer {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
-                if self.json {
+                if self.json_lines {
+                    match serde_json::to_string(&serde_json::json!({"order": r})) {
+                        Ok(line) => self.out(&line),
+                        Err(e) => self.broken = Some(io::Error::other(e)),
+                    }
+                } else if self.json {
                     self.results.push(r.clone());
                 } else if let Some(l) = self.line(r) {
                     self.out(&l);
@@ -194,15 +205,25 @@ impl SyncRenderer {
     }
 
     /// Prints the summary; an error when stdout could not be written to.
-    pub(super) fn finish(mut self, s: &Summary) -> io::Result<()> {
+    pub(super) fn finish(mut self, s: &Summary, exit_code: i32) -> io::Result<()> {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+        if self.json_lines {
+            let data = serde_json::json!({"summary": s, "synced": s.synced()});
+            let line = envelope_line(&data, self.out, exit_code)?;
+            self.out(&line);
+            return self.broken.map_or(Ok(()), Err);
+        }
         if self.json {
-            let report =
+            let data =
                 serde_json::json!({"summary": s, "synced": s.synced(), "orders": self.results});
-            let text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
-            self.out(&text);
+            let line = envelope_line(&data, self.out, exit_code)?;
+            // Pretty, like every other --json report.
+            let pretty = serde_json::from_str::<serde_json::Value>(&line)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .map_err(io::Error::other)?;
+            self.out(&pretty);
             return self.broken.map_or(Ok(()), Err);
         }
         if let Some(reason) = &s.odoo_garbled {

@@ -27,7 +27,8 @@ pub(crate) struct Plan {
     pub crontab: String,
     pub systemd_service: String,
     pub systemd_timer: String,
-    /// The next top of the hour, in local time.
+    /// The next top of the hour (shown in local time; RFC 3339 UTC in JSON).
+    #[serde(serialize_with = "utc")]
     pub next_run: DateTime<Local>,
     /// The settings files the command names.
     pub files: Vec<String>,
@@ -35,6 +36,11 @@ pub(crate) struct Plan {
     pub from_environment: Vec<&'static str>,
     #[serde(skip)]
     pub part: Part,
+}
+
+fn utc<S: serde::Serializer>(t: &DateTime<Local>, s: S) -> Result<S::Ok, S::Error> {
+    let utc = t.with_timezone(&chrono::Utc);
+    s.serialize_str(&utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 /// Quotes an argument for a shell line if it needs it.

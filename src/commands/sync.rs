@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 
 use super::Context;
 use crate::error::Error;
+use crate::money::at_scale;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{AmountDecision, decide_amount, status_for_state};
 use crate::store::StoreError;
@@ -247,6 +248,9 @@ fn compare_chunk(
                     reason: reason.clone(),
                 },
                 Some(Ok((odoo_amount, state))) => {
+                    // Both amounts at the currency's scale: compared, stored and shown there.
+                    let odoo_amount = &at_scale(*odoo_amount, &row.currency);
+                    let portal_amount = at_scale(row.total_amount, &row.currency);
                     let state_write = opts.status.then(|| {
                         odoo_state = Some(state.clone());
                         let status = status_for_state(state).to_string();
@@ -257,7 +261,7 @@ fn compare_chunk(
                     });
                     let decision = opts
                         .amounts
-                        .then(|| decide_amount(row.total_amount, *odoo_amount, &row.currency));
+                        .then(|| decide_amount(portal_amount, *odoo_amount, &row.currency));
                     let (outcome, new_total) = match decision {
                         None => (Outcome::StatusChecked, None),
                         Some(AmountDecision::Update { from, to }) => {
@@ -265,13 +269,13 @@ fn compare_chunk(
                         }
                         Some(AmountDecision::NoChange) => (
                             Outcome::NoChange {
-                                amount: row.total_amount,
+                                amount: portal_amount,
                             },
                             None,
                         ),
                         Some(AmountDecision::KeepPortal) => (
                             Outcome::KeptPortal {
-                                amount: row.total_amount,
+                                amount: portal_amount,
                             },
                             None,
                         ),

@@ -30,15 +30,17 @@ impl SaleOrder {
 
     pub fn from_value(v: &Value) -> Result<SaleOrder, DecodeError> {
         let r = Record(v);
+        let currency = r
+            .many2one("currency_id")?
+            .map_or_else(|| "USD".to_string(), |c| c.name);
         Ok(SaleOrder {
             id: r.id()?,
             name: r.string("name")?,
             partner_id: r.many2one("partner_id")?.map(|p| p.id),
-            amount_total: r.decimal("amount_total")?,
+            // At the currency's scale: Odoo's float `230.0` is USD 230.00.
+            amount_total: crate::money::at_scale(r.decimal("amount_total")?, &currency),
             state: order_state(&r)?,
-            currency: r
-                .many2one("currency_id")?
-                .map_or_else(|| "USD".to_string(), |c| c.name),
+            currency,
             origin: r.opt_str("origin")?,
             client_order_ref: r.opt_str("client_order_ref")?,
         })

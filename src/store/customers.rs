@@ -10,6 +10,7 @@ pub(crate) struct Customer {
     pub name: String,
     pub email: String,
     pub odoo_partner_id: Option<i64>,
+    #[serde(serialize_with = "super::rfc3339")]
     pub created_at: String,
 }
 

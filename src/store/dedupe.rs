@@ -13,6 +13,7 @@ pub(crate) struct DupRow {
     pub id: i64,
     pub total_amount: Option<Decimal>,
     pub status: Option<String>,
+    #[serde(serialize_with = "super::rfc3339_opt")]
     pub created_at: Option<String>,
 }
 
@@ -38,6 +39,7 @@ pub(crate) struct Archived {
     pub archived_id: i64,
     pub kept_id: i64,
     pub odoo_order_id: Option<i64>,
+    #[serde(serialize_with = "super::rfc3339")]
     pub archived_at: String,
 }
 

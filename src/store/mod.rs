@@ -135,6 +135,25 @@ pub(crate) fn from_text(s: &str) -> Option<DateTime<Utc>> {
         .map(|n| n.and_utc())
 }
 
+/// Serializes a stored UTC time (`YYYY-MM-DD HH:MM:SS`) as RFC 3339 (`...T...Z`); a value
+/// that is not a time (a legacy row's) is kept as it is.
+pub(crate) fn rfc3339<S: serde::Serializer>(t: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match from_text(t) {
+        Some(t) => s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        None => s.serialize_str(t),
+    }
+}
+
+pub(crate) fn rfc3339_opt<S: serde::Serializer>(
+    t: &Option<String>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// How `open` treats an older schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Migrate {

@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params, params_from_iter};
 use rust_decimal::Decimal;
 
 use super::{Result, Store, StoreError, now_text};
+use crate::money::at_scale;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct OrderRow {
@@ -24,8 +25,11 @@ pub(crate) struct OrderRow {
     pub odoo_state: Option<String>,
     pub idempotency_key: Option<String>,
     pub note: Option<String>,
+    #[serde(serialize_with = "super::rfc3339")]
     pub created_at: String,
+    #[serde(serialize_with = "super::rfc3339")]
     pub updated_at: String,
+    #[serde(serialize_with = "super::rfc3339_opt")]
     pub last_synced_at: Option<String>,
 }
 
@@ -69,16 +73,18 @@ pub(crate) fn money(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<
 }
 
 pub(crate) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
+    let currency = r
+        .get::<_, Option<String>>(6)?
+        .unwrap_or_else(|| "USD".into());
+    // Amounts read at the currency's scale: "5" is shown and compared as 5.00.
+    let scaled = |d: Decimal| at_scale(d, &currency);
     Ok(OrderRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,
         order_number: r.get(2)?,
         odoo_order_id: r.get(3)?,
-        total_amount: money(r, 4)?.unwrap_or_default(),
-        odoo_amount_total: money(r, 5)?,
-        currency: r
-            .get::<_, Option<String>>(6)?
-            .unwrap_or_else(|| "USD".into()),
+        total_amount: scaled(money(r, 4)?.unwrap_or_default()),
+        odoo_amount_total: money(r, 5)?.map(scaled),
         status: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
         odoo_state: r.get(8)?,
         idempotency_key: r.get(9)?,
@@ -86,6 +92,7 @@ pub(crate) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
         created_at: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
         updated_at: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
         last_synced_at: r.get(13)?,
+        currency,
     })
 }
 
@@ -275,6 +282,7 @@ impl Store {
                     odoo_order_id: r.get(1)?,
                     order_number: r.get(2)?,
                     total_amount: money(r, 3)?.unwrap_or_default(),
+                    // (scaled by the sync, which knows the row's currency)
                     currency: r
                         .get::<_, Option<String>>(4)?
                         .unwrap_or_else(|| "USD".into()),

@@ -17,8 +17,15 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// stdout as JSON (for `--json` runs).
+    /// The report of a `--json` run: the envelope's `data`, whose exit code must be the run's.
     pub(crate) fn json(&self) -> serde_json::Value {
+        let envelope = self.envelope();
+        assert_eq!(envelope["exit_code"], self.code, "{envelope}");
+        envelope["data"].clone()
+    }
+
+    /// stdout as the JSON envelope every command prints with `--json`.
+    pub(crate) fn envelope(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.all()))
     }
 

@@ -103,7 +103,7 @@ fn create_with_lines_sends_them_in_the_same_create_call() {
         "--json",
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(run.json()["order"]["odoo_amount_total"], "230.0");
+    assert_eq!(run.json()["order"]["odoo_amount_total"], "230.00");
     assert_eq!(env.fake.calls("sale.order", "create"), 1);
     assert_eq!(env.fake.calls("sale.order.line", "create"), 0);
 }
@@ -336,7 +336,7 @@ fn crash_between_odoo_create_and_local_insert_is_recovered_once() {
     assert_eq!(run.json()[0]["result"], "adopted");
     let orders = local_orders(&env);
     assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0]["total_amount"], "42");
+    assert_eq!(orders[0]["total_amount"], "42.00");
     // Nothing left to recover, and Odoo still has exactly one.
     assert_eq!(
         env.run(&["orders", "recover", "--json"]).json(),

@@ -148,3 +148,107 @@ fn sync_status_reads_well() {
     let run = env.run(&["orders", "sync-status", "--all"]);
     insta::assert_snapshot!(normalized(&env, &run));
 }
+
+/// Every member of the envelope (docs/json-output.md), with `data` or `error`.
+fn assert_envelope(run: &Run, command: &str) -> serde_json::Value {
+    let e = run.envelope();
+    assert_eq!(e["command"], command, "{e}");
+    assert_eq!(e["exit_code"], run.code, "{e}");
+    assert_eq!(e["ok"], run.code == 0, "{e}");
+    assert!(
+        e.get("data").is_some() != e.get("error").is_some(),
+        "data or error: {e}"
+    );
+    e
+}
+
+#[test]
+fn every_command_prints_the_envelope() {
+    let env = linked_with_orders();
+    let cases: &[(&[&str], &str)] = &[
+        (&["odoo", "test-connection"], "odoo test-connection"),
+        (&["customers", "list"], "customers list"),
+        (
+            &["orders", "create", "--customer", "1", "--amount", "5"],
+            "orders create",
+        ),
+        (&["orders", "import", "--odoo-id", "1"], "orders import"),
+        (&["orders", "list"], "orders list"),
+        (&["orders", "show", "1"], "orders show"),
+        (&["orders", "recover"], "orders recover"),
+        (&["orders", "sync-amounts", "--all"], "orders sync-amounts"),
+        (&["orders", "sync-status", "--all"], "orders sync-status"),
+        (&["orders", "dedupe"], "orders dedupe"),
+        (&["db", "migrate"], "db migrate"),
+        (&["schedule"], "schedule"),
+        // Last: it links customer 1 to another partner.
+        (&["customers", "link", "1"], "customers link"),
+    ];
+    for (args, command) in cases {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let run = env.run(&with_json);
+        let e = assert_envelope(&run, command);
+        assert!(e.get("data").is_some(), "{command}: {e}");
+    }
+}
+
+#[test]
+fn an_error_under_json_is_an_envelope_on_stdout() {
+    let env = linked_with_orders();
+    let run = env.run(&["orders", "show", "999", "--json"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    let e = assert_envelope(&run, "orders show");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no local order 999"),
+        "{e}"
+    );
+    assert!(e["error"].get("hint").is_some(), "{e}");
+}
+
+#[test]
+fn money_is_a_string_at_the_currency_scale_and_times_are_rfc3339_utc() {
+    let env = linked_with_orders();
+    let j = env
+        .run(&[
+            "orders",
+            "create",
+            "--customer",
+            "1",
+            "--amount",
+            "5",
+            "--json",
+        ])
+        .json();
+    assert_eq!(j["order"]["total_amount"], "5.00");
+    let created = j["order"]["created_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created).is_ok() && created.ends_with('Z'),
+        "{created}"
+    );
+}
+
+#[test]
+fn json_lines_stream_one_object_per_order_then_the_envelope() {
+    let env = linked_with_orders();
+    env.run(&["orders", "list"]);
+    let run = env.run(&["orders", "sync-amounts", "--all", "--json-lines"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        6,
+        "5 orders, then the envelope: {}",
+        run.stdout
+    );
+    assert!(lines[..5].iter().all(|l| l["order"]["order_id"].is_i64()));
+    assert_eq!(lines[5]["command"], "orders sync-amounts");
+    assert_eq!(lines[5]["data"]["summary"]["found"], 5);
+}

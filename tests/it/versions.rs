@@ -107,7 +107,7 @@ fn create_with_lines_makes_one_odoo_order_per_key_on_every_version_and_protocol(
         ];
         let first = s.run(&args).json();
         assert_eq!(first["outcome"], "created", "{s}");
-        assert_eq!(first["order"]["odoo_amount_total"], "230.0", "{s}");
+        assert_eq!(first["order"]["odoo_amount_total"], "230.00", "{s}");
         let again = s.run(&args).json();
         assert_eq!(again["outcome"], "already_done", "{s}");
         let in_odoo = s.env.fake.with_world(|w| {
