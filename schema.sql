@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 2).
+-- orderbridge's local store, current schema (user_version 3).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table.
@@ -53,3 +53,19 @@ CREATE TABLE IF NOT EXISTS order_intents (
     updated_at     TEXT NOT NULL,
     sent_at        TEXT       -- when the last create request went to Odoo (outcome may be unknown)
 );
+
+-- One row per sync, flush or dedupe run: when, how it ended, what it did.
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,     -- sync-amounts, sync-status, dedupe
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,              -- NULL while running (or if the process died)
+    outcome     TEXT,              -- ok, failed, odoo_unavailable, error
+    exit_code   INTEGER,
+    checked     INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    round_trips INTEGER NOT NULL DEFAULT 0,
+    error       TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_kind_started_at ON runs (kind, started_at);

@@ -54,12 +54,20 @@ pub struct Global {
     /// Log lines as text or as JSON objects, one per line
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// After each sync or dedupe run, write a Prometheus textfile-collector file here
+    /// (replaced atomically)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
     /// Colors on the console (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Machine-readable output: the report as JSON on stdout
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    crate::commands::status::parse_age(s)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +102,13 @@ pub enum Command {
     },
     /// Print the crontab line and systemd units for the hourly amount sync
     Schedule(ScheduleArgs),
+    /// The last run of each kind, creates in doubt, the age of the last good sync; with
+    /// --max-age a monitoring check (exit 1 when too old or the last sync failed)
+    Status {
+        /// The longest acceptable time since a sync last ended well, e.g. 2h, 90m
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        max_age: Option<std::time::Duration>,
+    },
     /// The local database
     Db {
         #[command(subcommand)]
@@ -280,6 +295,7 @@ impl Command {
             },
             Command::Db { .. } => "db migrate",
             Command::Schedule(_) => "schedule",
+            Command::Status { .. } => "status",
         }
     }
 }

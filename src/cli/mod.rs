@@ -280,10 +280,34 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             Ok(emit(&report, out, code)?)
         }
         Command::Customers { command } => customers(&ctx, command, out).await,
-        Command::Orders { command } => orders(&ctx, command, out, cli.global.quiet).await,
+        Command::Orders { command } => {
+            let writes_metrics = matches!(
+                command,
+                OrdersCommand::SyncAmounts(_)
+                    | OrdersCommand::SyncStatus { .. }
+                    | OrdersCommand::Dedupe { .. }
+            );
+            let result = orders(&ctx, command, out, cli.global.quiet).await;
+            // After the run, whatever its end: monitoring needs failures most.
+            if writes_metrics
+                && let Some(path) = &cli.global.metrics_file
+                && let Err(e) = commands::status::write_metrics(&ctx, path)
+            {
+                tracing::warn!(error = %e, "Cannot write the metrics file");
+            }
+            result
+        }
         Command::Db {
             command: DbCommand::Migrate,
         } => Ok(emit(&commands::migrate::migrate(&ctx)?, out, exit::OK)?),
+        Command::Status { max_age } => {
+            let report = commands::status::run(&ctx, max_age)?;
+            if let Some(path) = &cli.global.metrics_file {
+                commands::status::write_metrics(&ctx, path)?;
+            }
+            let code = report.exit_code();
+            Ok(emit(&report, out, code)?)
+        }
         Command::Schedule(a) => {
             use commands::schedule::{Part, plan};
             let part = match (a.cron, a.systemd) {
@@ -392,13 +416,7 @@ async fn sync_amounts(
     let mut view =
         sync_view::SyncRenderer::new(selection, a.plain, a.json_lines, out, quiet, a.dry_run);
     let summary = sync::run(ctx, opts, &mut |e| view.event(e)).await?;
-    let code = if summary.odoo_unreachable.is_some() || summary.odoo_garbled.is_some() {
-        exit::ODOO_UNAVAILABLE
-    } else if summary.failed > 0 {
-        exit::FAILED
-    } else {
-        exit::OK
-    };
+    let code = summary.exit_code();
     view.finish(&summary, code)?;
     Ok(code)
 }

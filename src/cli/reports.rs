@@ -13,6 +13,7 @@ use crate::commands::migrate::MigrateReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
 use crate::commands::schedule::{Part, Plan};
+use crate::commands::status::HealthReport;
 use crate::commands::sync::StatusReport;
 use crate::commands::test_connection::ConnectionReport;
 use crate::money::Money;
@@ -542,5 +543,62 @@ impl Report for Plan {
             out,
             "## then: systemctl daemon-reload && systemctl enable --now orderbridge-sync.timer"
         )
+    }
+}
+
+impl Report for HealthReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.runs.is_empty() {
+            writeln!(out, "No sync, flush or dedupe has run yet.")?;
+        }
+        for r in &self.runs {
+            writeln!(
+                out,
+                "{:<14} {}  {:<17} checked {}, updated {}, failed {}, {} round trips{}",
+                r.kind,
+                r.started_at,
+                r.outcome.as_deref().unwrap_or("running or died"),
+                r.checked,
+                r.updated,
+                r.failed,
+                r.round_trips,
+                r.error.as_deref().map_or(String::new(), |e| format!(
+                    "\n{:<14} {}",
+                    "",
+                    printable(e)
+                ))
+            )?;
+        }
+        match (&self.last_successful_sync, self.last_successful_sync_age_s) {
+            (Some(t), Some(age)) => writeln!(
+                out,
+                "Last successful sync: {t} UTC ({} ago)",
+                human_age(age)
+            )?,
+            _ => writeln!(out, "Last successful sync: never")?,
+        }
+        writeln!(
+            out,
+            "Pending creates: {}{}",
+            self.pending_intents,
+            self.oldest_pending_intent
+                .as_deref()
+                .map_or(String::new(), |t| format!(
+                    " (oldest from {t} UTC; see `orders recover`)"
+                ))
+        )?;
+        for p in &self.problems {
+            writeln!(out, "PROBLEM: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+fn human_age(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
     }
 }

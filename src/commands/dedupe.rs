@@ -7,6 +7,7 @@ use super::Context;
 use crate::error::Error;
 use crate::odoo::{OdooError, SaleOrder, SearchOpts, Value, domain};
 use crate::store::dedupe::{Archived, DupGroup};
+use crate::store::runs::RunEnd;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct DedupeReport {
@@ -36,7 +37,31 @@ pub(crate) fn run(
         applied: false,
     };
     if apply && rows_to_remove > 0 && confirm(&report) {
-        report.removed = store.apply_dedupe(&report.groups)?;
+        // A legacy file has no run history yet (it comes with the migrations).
+        let run_id = if store.user_version()? >= 3 {
+            Some(store.start_run("dedupe")?)
+        } else {
+            None
+        };
+        let removed = store.apply_dedupe(&report.groups);
+        if let Some(id) = run_id {
+            let end = match &removed {
+                Ok(n) => RunEnd {
+                    outcome: "ok",
+                    checked: report.groups.len() as u64,
+                    updated: *n as u64,
+                    ..Default::default()
+                },
+                Err(e) => RunEnd {
+                    outcome: "error",
+                    exit_code: crate::error::exit::DATABASE,
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                },
+            };
+            store.finish_run(id, &end)?;
+        }
+        report.removed = removed?;
         report.applied = true;
         tracing::info!(
             groups = report.groups.len(),

@@ -17,12 +17,13 @@ use futures_util::stream::FuturesOrdered;
 use rust_decimal::Decimal;
 
 use super::Context;
-use crate::error::Error;
+use crate::error::{Error, exit};
 use crate::money::at_scale;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{AmountDecision, decide_amount, status_for_state};
 use crate::store::StoreError;
 use crate::store::orders::{SyncRow, SyncWrite};
+use crate::store::runs::RunEnd;
 use crate::store::{Store, to_text};
 
 /// Which local orders a sync looks at.
@@ -150,6 +151,17 @@ impl Summary {
     /// Synced or skipped by the rules.
     pub(crate) fn synced(&self) -> u64 {
         self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo
+    }
+
+    /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed, else 0.
+    pub(crate) fn exit_code(&self) -> i32 {
+        if self.odoo_unreachable.is_some() || self.odoo_garbled.is_some() {
+            exit::ODOO_UNAVAILABLE
+        } else if self.failed > 0 {
+            exit::FAILED
+        } else {
+            exit::OK
+        }
     }
 }
 
@@ -329,6 +341,55 @@ pub(crate) async fn run(
     let client = ctx.odoo()?;
     let _lock = acquire_lock(ctx)?;
     let store = ctx.store()?;
+    // A dry run changes nothing, so it is no run to report.
+    if opts.dry_run {
+        return pipeline(&store, &client, opts, on_event).await;
+    }
+    let kind = if opts.amounts {
+        "sync-amounts"
+    } else {
+        "sync-status"
+    };
+    let run_id = store.start_run(kind)?;
+    let result = pipeline(&store, &client, opts, on_event).await;
+    store.finish_run(run_id, &run_end(&result))?;
+    result
+}
+
+/// How the run ends, for the run history.
+fn run_end(result: &Result<Summary, Error>) -> RunEnd {
+    match result {
+        Ok(s) => RunEnd {
+            outcome: match s.exit_code() {
+                exit::OK => "ok",
+                exit::ODOO_UNAVAILABLE => "odoo_unavailable",
+                _ => "failed",
+            },
+            exit_code: s.exit_code(),
+            checked: s.found,
+            updated: s.updated + s.status_changed,
+            failed: s.failed,
+            round_trips: s.round_trips,
+            error: s
+                .odoo_garbled
+                .clone()
+                .or_else(|| s.odoo_unreachable.clone()),
+        },
+        Err(e) => RunEnd {
+            outcome: "error",
+            exit_code: e.exit_code(),
+            error: Some(e.to_string()),
+            ..Default::default()
+        },
+    }
+}
+
+async fn pipeline(
+    store: &Store,
+    client: &OdooClient,
+    opts: SyncOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Summary, Error> {
     let since = match opts.selection {
         Selection::RecentDays(days) => Some(to_text(
             chrono::Utc::now() - chrono::Duration::days(i64::from(days)),
@@ -336,7 +397,7 @@ pub(crate) async fn run(
         _ => None,
     };
     let single = match opts.selection {
-        Selection::Order(id) => Some(one_order(&store, id)?),
+        Selection::Order(id) => Some(one_order(store, id)?),
         _ => None,
     };
     let found = match &single {
@@ -379,7 +440,6 @@ pub(crate) async fn run(
             };
             after_id = last.id;
             let ids: Vec<i64> = page.iter().map(|r| r.odoo_order_id).collect();
-            let client = &client;
             let batch = opts.batch;
             in_flight.push_back(async move {
                 let fetched = fetch(client, ids, batch).await;

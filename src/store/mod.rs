@@ -10,6 +10,7 @@ pub(crate) mod customers;
 pub(crate) mod dedupe;
 pub(crate) mod intents;
 pub(crate) mod orders;
+pub(crate) mod runs;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +22,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_intent_sent_at.sql"),
+    include_str!("../../migrations/0003_runs.sql"),
 ];
 
 /// The schema version this binary writes and understands.

@@ -234,3 +234,98 @@ fn colors_follow_the_color_flag() {
     let never = env.run(&["--color", "never", "odoo", "test-connection"]);
     assert!(!never.all().contains('\u{1b}'), "{}", never.all());
 }
+
+fn seeded_with_one_order() -> TestEnv {
+    let env = TestEnv::new();
+    linked(&env);
+    env.run(&["orders", "import", "--odoo-id", "1"]);
+    env
+}
+
+#[test]
+fn every_sync_is_in_the_run_history_that_status_shows() {
+    let env = seeded_with_one_order();
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    let j = env.run(&["status", "--json"]).json();
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{j}");
+    assert_eq!(runs[0]["kind"], "sync-amounts");
+    assert_eq!(runs[0]["outcome"], "ok");
+    assert_eq!(runs[0]["checked"], 1);
+    assert!(
+        j["last_successful_sync_age_s"].as_i64().unwrap() < 60,
+        "{j}"
+    );
+}
+
+#[test]
+fn status_max_age_fails_after_a_failed_sync() {
+    let mut env = seeded_with_one_order();
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    assert_eq!(env.run(&["status", "--max-age", "2h"]).code, 0);
+    env.fake.stop();
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 3);
+    let run = env.run(&["status", "--max-age", "2h"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("PROBLEM"), "{}", run.stdout);
+}
+
+#[test]
+fn status_max_age_fails_when_no_sync_ever_ended_well() {
+    let env = seeded_with_one_order();
+    let run = env.run(&["status", "--max-age", "1h"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+}
+
+#[test]
+fn the_metrics_file_is_prometheus_text_written_whole() {
+    let env = seeded_with_one_order();
+    let metrics = env.path("orderbridge.prom");
+    let run = env.run(&[
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+        "orders",
+        "sync-amounts",
+        "--all",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let mut samples = 0;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# ") {
+            assert!(
+                rest.starts_with("HELP ") || rest.starts_with("TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        // name{labels} value
+        let (name, value) = line.rsplit_once(' ').unwrap();
+        assert!(name.starts_with("orderbridge_"), "{line}");
+        let bare = name.split('{').next().unwrap();
+        assert!(
+            bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        value.parse::<f64>().unwrap();
+        samples += 1;
+    }
+    assert!(
+        text.contains("orderbridge_last_run_success{kind=\"sync-amounts\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("orderbridge_pending_intents 0"), "{text}");
+    assert!(samples >= 8, "{text}");
+    // Nothing half-written is left beside it.
+    let leftovers = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}

@@ -181,6 +181,7 @@ fn every_command_prints_the_envelope() {
         (&["orders", "dedupe"], "orders dedupe"),
         (&["db", "migrate"], "db migrate"),
         (&["schedule"], "schedule"),
+        (&["status"], "status"),
         // Last: it links customer 1 to another partner.
         (&["customers", "link", "1"], "customers link"),
     ];
