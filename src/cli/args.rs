@@ -4,9 +4,30 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// What `--help` says after the options: the settings, the secrets and the exit codes.
+const ROOT_AFTER_HELP: &str = "\
+Settings (flag > environment > .env > config file > default; `orderbridge config show`):
+  ODOO_URL, ODOO_DB, ODOO_USERNAME, ODOO_PROTOCOL, ODOO_TIMEOUT,
+  ORDERBRIDGE_DATABASE, ORDERBRIDGE_BUSY_TIMEOUT, ORDERBRIDGE_KEY_FIELD,
+  ORDERBRIDGE_CREATE_GRACE
+Secrets, never flags (a flag shows in `ps`), never printed:
+  ODOO_PASSWORD  the Odoo user's password (JSON-RPC, XML-RPC)
+  ODOO_API_KEY   an API key: required by JSON-2, used instead of the password otherwise
+
+Exit codes:
+  0   done; every check passed
+  1   done, but something failed (listed), or Odoo refused an operation
+  2   usage or configuration error (names the key or flag)
+  3   Odoo unreachable, or authentication refused
+  4   local storage error (database missing, locked, damaged, read-only, disk full)
+  75  nothing done, try again later (another run holds the lock; an earlier create may
+      still commit in Odoo)
+
+Start with: orderbridge odoo test-connection";
+
 /// Keeps the customer portal's orders and Odoo in agreement. Odoo is the source of truth.
 #[derive(Debug, Parser)]
-#[command(name = "orderbridge", version, about, long_about = None)]
+#[command(name = "orderbridge", version, about, long_about = None, after_help = ROOT_AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -37,10 +58,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "LOGIN")]
     pub odoo_username: Option<String>,
     /// auto, json2, jsonrpc or xmlrpc [env: ODOO_PROTOCOL] [default: auto]
-    #[arg(long, global = true, value_name = "PROTOCOL")]
+    #[arg(long, global = true, value_name = "PROTOCOL", value_parser = check_protocol)]
     pub odoo_protocol: Option<String>,
     /// Timeout of each Odoo request, in seconds [env: ODOO_TIMEOUT] [default: 30]
-    #[arg(long, global = true, value_name = "SECONDS")]
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = check_seconds)]
     pub odoo_timeout: Option<String>,
     /// More on the console: -v info logs and Odoo's tracebacks, -vv debug logs
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -68,6 +89,39 @@ pub struct Global {
 
 fn parse_age(s: &str) -> Result<std::time::Duration, String> {
     crate::commands::status::parse_age(s)
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a day like 2026-11-01"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Csv,
+}
+
+fn check_protocol(s: &str) -> Result<String, String> {
+    s.parse::<crate::odoo::ProtocolChoice>()?;
+    Ok(s.to_string())
+}
+
+fn check_seconds(s: &str) -> Result<String, String> {
+    match s.trim().trim_end_matches('s').parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(s.to_string()),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+/// A count that must be at least 1.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a whole number of at least 1")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,8 +194,10 @@ pub enum DbCommand {
 pub enum CustomersCommand {
     /// Add a customer (optionally linked to, or created as, an Odoo partner)
     Add {
+        /// The customer's name (one line, at most 200 characters)
         #[arg(long)]
         name: String,
+        /// The customer's email, which also finds its Odoo partner
         #[arg(long)]
         email: String,
         /// Link to this existing res.partner
@@ -152,7 +208,10 @@ pub enum CustomersCommand {
         create_partner: bool,
     },
     /// Link a customer to the Odoo partner with its email (created in Odoo if none)
-    Link { id: i64 },
+    Link {
+        /// The local customer's id
+        id: i64,
+    },
     /// List customers
     List,
 }
@@ -165,6 +224,7 @@ pub enum OrdersCommand {
     Recover,
     /// Get or create the local order for an Odoo order id (safe to repeat)
     Import {
+        /// The sale.order's id in Odoo
         #[arg(long, value_name = "ID")]
         odoo_id: i64,
         /// The local customer (default: the one linked to the order's partner)
@@ -172,15 +232,39 @@ pub enum OrdersCommand {
         customer: Option<i64>,
     },
     /// List orders, first pulling missing ones from Odoo for linked customers
+    #[command(after_help = "Examples:
+  orderbridge orders list --customer 1
+  orderbridge orders list --status pending --since 2026-11-01 --no-sync
+  orderbridge orders list --limit 1000 --format csv > orders.csv")]
     List {
+        /// Only this local customer's orders (and only its pull from Odoo)
         #[arg(long, value_name = "ID")]
         customer: Option<i64>,
         /// Show local orders only, without asking Odoo
         #[arg(long)]
         no_sync: bool,
+        /// Only orders with this status: pending, quotation_sent, confirmed, done, cancelled
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Only orders created on or after this day (YYYY-MM-DD, UTC)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<chrono::NaiveDate>,
+        /// At most this many orders, newest first (the total is shown)
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = at_least_one)]
+        limit: usize,
+        /// A table for people, or CSV for a spreadsheet
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
-    /// Show one local order
-    Show { id: i64 },
+    /// Show one local order, by its id, its Odoo number (S00021) or --odoo-id
+    Show {
+        /// The local order's id, or its Odoo number (S00021)
+        #[arg(required_unless_present = "odoo_id")]
+        order: Option<String>,
+        /// The order's id in Odoo
+        #[arg(long, value_name = "ID", conflicts_with = "order")]
+        odoo_id: Option<i64>,
+    },
     /// Update portal amounts from Odoo's amount_total (recent 30 days by default; hourly by cron)
     SyncAmounts(SyncAmountsArgs),
     /// Remove duplicate orders (same odoo_order_id), keeping the oldest; dry run by default
@@ -227,10 +311,10 @@ pub struct SyncAmountsArgs {
     #[arg(long)]
     pub with_status: bool,
     /// Orders read from Odoo per call
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = at_least_one)]
     pub batch_size: usize,
     /// Chunk reads in flight at once
-    #[arg(long, default_value_t = 4, value_name = "K")]
+    #[arg(long, default_value_t = 4, value_name = "K", value_parser = at_least_one)]
     pub concurrency: usize,
     /// Plain text without emoji (the default when stdout is not a terminal)
     #[arg(long)]

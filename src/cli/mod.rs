@@ -15,8 +15,8 @@ use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
-    Cli, ColorChoice, Command, CreateArgs, CustomersCommand, DbCommand, Global, LogFormat,
-    OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, SyncAmountsArgs,
+    Cli, ColorChoice, Command, CreateArgs, CustomersCommand, DbCommand, Global, ListFormat,
+    LogFormat, OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, SyncAmountsArgs,
 };
 use output::{Format, Output, emit};
 
@@ -453,15 +453,40 @@ async fn orders(
             let report = orders_read::import(ctx, odoo_id, customer).await?;
             emit(&report, out, exit::OK)?
         }
-        OrdersCommand::List { customer, no_sync } => {
-            let r = orders_read::list(ctx, customer, no_sync).await?;
+        OrdersCommand::List {
+            customer,
+            no_sync,
+            status,
+            since,
+            limit,
+            format,
+        } => {
+            let filter = crate::store::orders::OrderFilter {
+                customer_id: customer,
+                status,
+                since: since.map(|d| format!("{d} 00:00:00")),
+                limit,
+            };
+            let r = orders_read::list(ctx, &filter, no_sync).await?;
             if let Some(w) = &r.sync.warning {
                 let label = console::Style::new().yellow().bold().apply_to("warning:");
                 eprintln!("{label} {}", output::printable(w));
             }
-            emit(&r, out, exit::OK)?
+            if format == ListFormat::Csv && out.format == Format::Human {
+                output::write_csv(&reports::orders_csv(&r))?;
+                exit::OK
+            } else {
+                emit(&r, out, exit::OK)?
+            }
         }
-        OrdersCommand::Show { id } => emit(&orders_read::show(ctx, id)?, out, exit::OK)?,
+        OrdersCommand::Show { order, odoo_id } => {
+            let which = match (order, odoo_id) {
+                (_, Some(id)) => orders_read::OrderRef::Odoo(id),
+                (Some(o), None) => orders_read::OrderRef::parse(&o),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            emit(&orders_read::show(ctx, &which)?, out, exit::OK)?
+        }
         OrdersCommand::Dedupe { yes, restore, odoo } => {
             use commands::dedupe;
             if let Some(id) = restore {

@@ -123,3 +123,21 @@ pub(super) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
         s.into()
     }
 }
+
+/// Rows as CSV (RFC 4180: a field with a comma, quote or line break is quoted).
+pub(super) fn write_csv(rows: &[Vec<String>]) -> io::Result<()> {
+    let field = |f: &str| {
+        if f.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.to_string()
+        }
+    };
+    let mut buf = String::new();
+    for row in rows {
+        let line: Vec<String> = row.iter().map(|f| field(f)).collect();
+        buf.push_str(&line.join(","));
+        buf.push_str("\r\n");
+    }
+    write_out(buf.as_bytes())
+}

@@ -361,7 +361,7 @@ impl Report for ListReport {
                 out,
                 "{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {}",
                 o.id,
-                printable(o.order_number.as_deref().unwrap_or("-")),
+                cell(o.order_number.as_deref().unwrap_or("-"), 12),
                 o.odoo_order_id.map_or("-".into(), |i| i.to_string()),
                 o.customer_id.map_or("-".into(), |i| i.to_string()),
                 o.status,
@@ -369,8 +369,24 @@ impl Report for ListReport {
                 o.created_at
             )?;
         }
+        if r.total > r.orders.len() as u64 {
+            writeln!(
+                out,
+                "Showing the newest {} of {} orders (--limit N for more).",
+                r.orders.len(),
+                r.total
+            )?;
+        } else {
+            writeln!(out, "{} order(s).", r.total)?;
+        }
         Ok(())
     }
+}
+
+/// `text` cut (with …) and padded to `width` terminal columns: wide characters (Chinese)
+/// count twice, so the columns after it stay in place.
+fn cell(text: &str, width: usize) -> String {
+    console::pad_str(&printable(text), width, console::Alignment::Left, Some("…")).into_owned()
 }
 
 impl Report for StatusReport {
@@ -601,4 +617,46 @@ fn human_age(secs: i64) -> String {
         s if s < 172_800 => format!("{} h", s / 3600),
         s => format!("{} days", s / 86_400),
     }
+}
+
+/// `orders list --format csv`: a header, then one row per order, amounts as plain decimals.
+pub(super) fn orders_csv(r: &ListReport) -> Vec<Vec<String>> {
+    let mut rows = vec![
+        [
+            "id",
+            "order_number",
+            "odoo_order_id",
+            "customer_id",
+            "status",
+            "amount",
+            "amount_source",
+            "portal_amount",
+            "odoo_amount",
+            "currency",
+            "created_at",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for v in &r.orders {
+        let o = &v.row;
+        let opt = |x: Option<String>| x.unwrap_or_default();
+        rows.push(vec![
+            o.id.to_string(),
+            opt(o.order_number.clone()),
+            opt(o.odoo_order_id.map(|i| i.to_string())),
+            opt(o.customer_id.map(|i| i.to_string())),
+            o.status.clone(),
+            v.amount.to_string(),
+            match v.amount_source {
+                AmountSource::Odoo => "odoo".into(),
+                AmountSource::Portal => "portal".into(),
+            },
+            o.total_amount.to_string(),
+            opt(o.odoo_amount_total.map(|a| a.to_string())),
+            o.currency.clone(),
+            o.created_at.clone(),
+        ]);
+    }
+    rows
 }

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::rules::{AmountSource, effective_amount, status_for_state};
 use crate::store::Store;
-use crate::store::orders::OrderRow;
+use crate::store::orders::{OrderFilter, OrderRow};
 
 /// An order as displayed: the stored row and the amount to show.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -111,6 +111,8 @@ pub(crate) struct SyncSummary {
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct ListReport {
     pub sync: SyncSummary,
+    /// Orders matching the filter, of which `orders` shows the newest `limit`.
+    pub total: u64,
     pub orders: Vec<OrderView>,
 }
 
@@ -151,9 +153,10 @@ async fn pull(
 /// warning.
 pub(crate) async fn list(
     ctx: &Context,
-    customer: Option<i64>,
+    filter: &OrderFilter,
     no_sync: bool,
 ) -> Result<ListReport, Error> {
+    let customer = filter.customer_id;
     let store = ctx.store()?;
     let customers = match customer {
         Some(id) => vec![store.customer(id)?],
@@ -180,14 +183,51 @@ pub(crate) async fn list(
             }
         }
     }
-    let orders = store
-        .orders(customer)?
-        .into_iter()
-        .map(OrderView::from)
-        .collect();
-    Ok(ListReport { sync, orders })
+    let (rows, total) = store.orders(filter)?;
+    let orders = rows.into_iter().map(OrderView::from).collect();
+    Ok(ListReport {
+        sync,
+        total,
+        orders,
+    })
 }
 
-pub(crate) fn show(ctx: &Context, id: i64) -> Result<OrderView, Error> {
-    Ok(ctx.store()?.order(id)?.into())
+/// How `orders show` names an order: what support has at hand.
+#[derive(Debug, Clone)]
+pub(crate) enum OrderRef {
+    /// The local id.
+    Local(i64),
+    /// The Odoo number, `S00021`.
+    Number(String),
+    /// The sale.order id in Odoo.
+    Odoo(i64),
+}
+
+impl OrderRef {
+    /// A number is a local id; anything else an order number.
+    pub(crate) fn parse(text: &str) -> OrderRef {
+        match text.trim().parse::<i64>() {
+            Ok(id) => OrderRef::Local(id),
+            Err(_) => OrderRef::Number(text.trim().to_string()),
+        }
+    }
+}
+
+pub(crate) fn show(ctx: &Context, which: &OrderRef) -> Result<OrderView, Error> {
+    let store = ctx.store()?;
+    let found = match which {
+        OrderRef::Local(id) => Some(store.order(*id)?),
+        OrderRef::Number(n) => store.order_by_number(n)?,
+        OrderRef::Odoo(id) => store.order_by_odoo_id(*id)?,
+    };
+    found.map(OrderView::from).ok_or_else(|| {
+        let what = match which {
+            OrderRef::Number(n) => format!("order number {}", n.escape_debug()),
+            OrderRef::Odoo(id) => format!("Odoo order id {id}"),
+            OrderRef::Local(id) => format!("local order {id}"),
+        };
+        Error::Usage(format!(
+            "there is no local order with {what}; `orders list` shows them, `orders import --odoo-id ID` fetches one from Odoo"
+        ))
+    })
 }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::{Result, Store, StoreError, now_text};
@@ -46,6 +46,16 @@ pub(crate) struct NewOrder {
     pub odoo_state: Option<String>,
     pub idempotency_key: Option<String>,
     pub note: Option<String>,
+}
+
+/// Which orders `orders list` shows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OrderFilter {
+    pub customer_id: Option<i64>,
+    pub status: Option<String>,
+    /// Stored time text: created on or after it.
+    pub since: Option<String>,
+    pub limit: usize,
 }
 
 pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total, currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at";
@@ -167,25 +177,54 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Orders, newest first; of one customer when given.
-    pub(crate) fn orders(&self, customer_id: Option<i64>) -> Result<Vec<OrderRow>> {
-        let (sql, args): (String, Vec<i64>) = match customer_id {
-            Some(c) => (
-                format!(
-                    "SELECT {COLS} FROM sales_orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC"
-                ),
-                vec![c],
-            ),
-            None => (
-                format!("SELECT {COLS} FROM sales_orders ORDER BY created_at DESC, id DESC"),
-                vec![],
-            ),
-        };
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params_from_iter(args), row)
+    /// Orders matching `filter`, newest first, at most `filter.limit`, and how many match
+    /// in all.
+    pub(crate) fn orders(&self, filter: &OrderFilter) -> Result<(Vec<OrderRow>, u64)> {
+        let cond = "(?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
+                    AND (?3 IS NULL OR created_at >= ?3)";
+        let args = params![filter.customer_id, filter.status, filter.since];
+        let total: i64 = self
+            .conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM sales_orders WHERE {cond}"),
+                args,
+                |r| r.get(0),
+            )
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLS} FROM sales_orders WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT ?4"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(
+                params![
+                    filter.customer_id,
+                    filter.status,
+                    filter.since,
+                    filter.limit as i64
+                ],
+                row,
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok((rows, total as u64))
+    }
+
+    /// The order with this Odoo number (`S00021`).
+    pub(crate) fn order_by_number(&self, number: &str) -> Result<Option<OrderRow>> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLS} FROM sales_orders WHERE order_number = ?1 ORDER BY id LIMIT 1"
+                ),
+                [number],
+                row,
+            )
+            .optional()
             .map_err(|e| self.err(e))
     }
 
