@@ -27,6 +27,11 @@ pub(crate) const KEYS: &[&str] = &[
 
 const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
 
+/// True for a key whose value is never shown.
+pub(crate) fn is_secret(key: &str) -> bool {
+    SECRET_KEYS.contains(&key)
+}
+
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
@@ -247,6 +252,17 @@ impl Settings {
     /// The Odoo connection settings; names the first missing or invalid key.
     pub(crate) fn odoo(&self) -> Result<OdooConfig, ConfigError> {
         let url = self.required("ODOO_URL", Some("--odoo-url"))?;
+        // The web client's address is not the API's: /odoo/... answers the CSRF-protected
+        // web routes, and the error ("invalid CSRF token") would not say why.
+        let trimmed = url.trim().trim_end_matches('/');
+        for suffix in ["/odoo", "/web"] {
+            if let Some(base) = trimmed.strip_suffix(suffix) {
+                return Err(self.invalid(
+                    "ODOO_URL",
+                    format!("'{trimmed}' ends in {suffix}: use the server's base URL, '{base}'"),
+                ));
+            }
+        }
         let protocol = match self.get("ODOO_PROTOCOL") {
             Some((v, _)) => v
                 .parse::<ProtocolChoice>()

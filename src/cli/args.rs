@@ -156,6 +156,18 @@ pub enum Command {
     },
     /// Print the crontab line and systemd units for the hourly amount sync
     Schedule(ScheduleArgs),
+    /// Shell completions: `orderbridge completions bash > /etc/bash_completion.d/orderbridge`
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// The manual page, in roff: `orderbridge man > orderbridge.1 && man ./orderbridge.1`
+    Man,
+    /// The settings in force
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// The last run of each kind, creates in doubt, the age of the last good sync; with
     /// --max-age a monitoring check (exit 1 when too old or the last sync failed)
     Status {
@@ -168,6 +180,12 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Each setting's value (secrets masked) and where it came from
+    Show,
 }
 
 /// `schedule`: what to print.
@@ -380,6 +398,9 @@ impl Command {
             Command::Db { .. } => "db migrate",
             Command::Schedule(_) => "schedule",
             Command::Status { .. } => "status",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+            Command::Config { .. } => "config show",
         }
     }
 }

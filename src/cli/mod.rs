@@ -15,8 +15,9 @@ use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
-    Cli, ColorChoice, Command, CreateArgs, CustomersCommand, DbCommand, Global, ListFormat,
-    LogFormat, OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, SyncAmountsArgs,
+    Cli, ColorChoice, Command, ConfigCommand, CreateArgs, CustomersCommand, DbCommand, Global,
+    ListFormat, LogFormat, OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs,
+    SyncAmountsArgs,
 };
 use output::{Format, Output, emit};
 
@@ -268,6 +269,24 @@ fn sources(g: &Global) -> Sources {
 }
 
 async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
+    // These need no settings: they describe the command line itself.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "orderbridge", &mut buf);
+            output::write_raw(&buf)?;
+            return Ok(exit::OK);
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut buf)?;
+            output::write_raw(&buf)?;
+            return Ok(exit::OK);
+        }
+        _ => {}
+    }
     let settings = Settings::resolve(&sources(&cli.global))?;
     let ctx = Context::new(settings);
     match cli.command {
@@ -300,6 +319,10 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Db {
             command: DbCommand::Migrate,
         } => Ok(emit(&commands::migrate::migrate(&ctx)?, out, exit::OK)?),
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => Ok(emit(&commands::config_show::report(&ctx), out, exit::OK)?),
         Command::Status { max_age } => {
             let report = commands::status::run(&ctx, max_age)?;
             if let Some(path) = &cli.global.metrics_file {

@@ -99,6 +99,11 @@ pub(super) fn envelope_line<T: serde::Serialize>(
     .map_err(io::Error::other)
 }
 
+/// Bytes as they are (completions, the man page).
+pub(super) fn write_raw(buf: &[u8]) -> io::Result<()> {
+    write_out(buf)
+}
+
 fn write_out(buf: &[u8]) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     stdout.write_all(buf)?;

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use console::Style;
 
 use super::output::{Report, printable};
+use crate::commands::config_show::ConfigReport;
 use crate::commands::customers::LinkReport;
 use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::migrate::MigrateReport;
@@ -179,10 +180,10 @@ impl Report for Vec<Customer> {
                 .map_or_else(|| "-".to_string(), |p| p.to_string());
             writeln!(
                 out,
-                "{:>5}  {:<24} {:<32} {p}",
+                "{:>5}  {} {} {p}",
                 c.id,
-                printable(&c.name),
-                printable(&c.email)
+                cell(&c.name, 24),
+                cell(&c.email, 32)
             )?;
         }
         Ok(())
@@ -386,7 +387,9 @@ impl Report for ListReport {
 /// `text` cut (with …) and padded to `width` terminal columns: wide characters (Chinese)
 /// count twice, so the columns after it stay in place.
 fn cell(text: &str, width: usize) -> String {
-    console::pad_str(&printable(text), width, console::Alignment::Left, Some("…")).into_owned()
+    let cut = console::truncate_str(&printable(text), width, "…").into_owned();
+    let pad = width.saturating_sub(console::measure_text_width(&cut));
+    format!("{cut}{}", " ".repeat(pad))
 }
 
 impl Report for StatusReport {
@@ -659,4 +662,24 @@ pub(super) fn orders_csv(r: &ListReport) -> Vec<Vec<String>> {
         ]);
     }
     rows
+}
+
+impl Report for ConfigReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        for s in &self.settings {
+            writeln!(
+                out,
+                "{:<26} {:<40} {}",
+                s.key,
+                cell(s.value.as_deref().unwrap_or("(not set)"), 40),
+                s.from
+            )?;
+        }
+        writeln!(out, "\nDatabase: {}", self.database)?;
+        if self.files.is_empty() {
+            writeln!(out, "Files read: none")
+        } else {
+            writeln!(out, "Files read: {}", self.files.join(", "))
+        }
+    }
 }

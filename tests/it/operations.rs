@@ -329,3 +329,184 @@ fn the_metrics_file_is_prometheus_text_written_whole() {
         .count();
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn an_odoo_url_of_the_web_client_names_the_base_url_to_use() {
+    let env = TestEnv::new();
+    env.write_env(&[("ODOO_URL", "https://erp.example.com/odoo")]);
+    let run = env.run(&["odoo", "test-connection"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("use the server's base URL, 'https://erp.example.com'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn config_show_names_each_value_and_its_origin_and_masks_secrets() {
+    let env = TestEnv::new();
+    let run = env.run(&["config", "show", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let j = run.json();
+    let setting = |key: &str| {
+        j["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(setting("ODOO_PASSWORD")["value"], "***");
+    assert!(
+        setting("ODOO_URL")["from"]
+            .as_str()
+            .unwrap()
+            .ends_with(".env")
+    );
+    assert_eq!(setting("ORDERBRIDGE_DATABASE")["from"], "flag --database");
+    assert!(
+        !run.stdout.contains(fake_odoo::world::ADMIN_PASSWORD)
+            || fake_odoo::world::ADMIN_PASSWORD == "admin"
+    );
+}
+
+#[test]
+fn completions_load_in_bash() {
+    let env = TestEnv::new();
+    let run = env.run(&["completions", "bash"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let script = env.path("orderbridge.bash");
+    std::fs::write(&script, &run.stdout).unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p orderbridge",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("orderbridge"));
+}
+
+#[test]
+fn the_man_page_is_roff() {
+    let env = TestEnv::new();
+    let run = env.run(&["man"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.starts_with(".ie") || run.stdout.contains(".TH"),
+        "{}",
+        &run.stdout[..200.min(run.stdout.len())]
+    );
+}
+
+#[test]
+fn help_lists_the_settings_the_secrets_and_the_exit_codes() {
+    let env = TestEnv::new();
+    let run = env.run(&["--help"]);
+    assert_eq!(run.code, 0);
+    for needle in [
+        "ODOO_PASSWORD",
+        "ODOO_API_KEY",
+        "ORDERBRIDGE_DATABASE",
+        "Exit codes",
+        "75",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn bad_flag_values_are_refused_with_the_flag_named() {
+    let env = TestEnv::new();
+    let zero = env.run(&["orders", "sync-amounts", "--concurrency", "0"]);
+    assert_eq!(zero.code, 2, "{}", zero.all());
+    assert!(zero.stderr.contains("--concurrency"), "{}", zero.stderr);
+    let protocol = env.run(&["--odoo-protocol", "soap", "odoo", "test-connection"]);
+    assert_eq!(protocol.code, 2, "{}", protocol.all());
+    assert!(
+        protocol.stderr.contains("--odoo-protocol"),
+        "{}",
+        protocol.stderr
+    );
+}
+
+#[test]
+fn orders_list_filters_limits_and_counts() {
+    let env = TestEnv::new();
+    linked(&env);
+    env.run(&["orders", "list"]);
+    let j = env
+        .run(&[
+            "orders",
+            "list",
+            "--no-sync",
+            "--status",
+            "confirmed",
+            "--limit",
+            "1",
+            "--json",
+        ])
+        .json();
+    assert_eq!(j["total"], 2, "{j}");
+    assert_eq!(j["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(j["orders"][0]["status"], "confirmed");
+}
+
+#[test]
+fn orders_list_as_csv_has_a_header_and_a_row_per_order() {
+    let env = TestEnv::new();
+    linked(&env);
+    env.run(&["orders", "list"]);
+    let run = env.run(&["orders", "list", "--no-sync", "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("id,order_number,"), "{}", run.stdout);
+    assert_eq!(lines.len(), 6, "{}", run.stdout);
+}
+
+#[test]
+fn orders_show_takes_the_odoo_number_or_the_odoo_id() {
+    let env = TestEnv::new();
+    linked(&env);
+    env.run(&["orders", "import", "--odoo-id", "5"]);
+    let by_number = env.run(&["orders", "show", "S00005", "--json"]).json();
+    let by_odoo_id = env
+        .run(&["orders", "show", "--odoo-id", "5", "--json"])
+        .json();
+    assert_eq!(by_number["id"], by_odoo_id["id"]);
+    assert_eq!(by_number["odoo_order_id"], 5);
+}
+
+#[test]
+fn wide_names_keep_the_table_columns_in_place() {
+    let env = TestEnv::new();
+    for (name, email) in [
+        (
+            "Müller Straßenbau GmbH & Co. KG Niederlassung Süd",
+            "a@example.com",
+        ),
+        ("北京远大科技有限公司销售部", "b@example.com"),
+    ] {
+        let run = env.run(&["customers", "add", "--name", name, "--email", email]);
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    let run = env.run(&["customers", "list"]);
+    let columns: Vec<usize> = run
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| {
+            console::measure_text_width(l.split(" a@").next().unwrap().split(" b@").next().unwrap())
+        })
+        .collect();
+    assert!(columns.windows(2).all(|w| w[0] == w[1]), "{}", run.stdout);
+}

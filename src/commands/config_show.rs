@@ -1,0 +1,55 @@
+//! `orderbridge config show`: each setting's value and where it came from, secrets masked,
+//! so that "which .env did cron read?" has an answer.
+
+use super::Context;
+use crate::config::{KEYS, is_secret};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Setting {
+    pub key: &'static str,
+    /// The value (`***` for a secret that is set); `None` when not set.
+    pub value: Option<String>,
+    /// `flag --x`, `environment`, the .env or config file's path, or `default`.
+    pub from: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ConfigReport {
+    pub settings: Vec<Setting>,
+    /// The database this run would use, resolved.
+    pub database: String,
+    /// The .env and config files that were read.
+    pub files: Vec<String>,
+}
+
+pub(crate) fn report(ctx: &Context) -> ConfigReport {
+    let settings = KEYS
+        .iter()
+        .map(|&key| match ctx.settings.get(key) {
+            Some((v, origin)) => Setting {
+                key,
+                value: Some(if is_secret(key) {
+                    "***".to_string()
+                } else {
+                    v.to_string()
+                }),
+                from: origin.to_string(),
+            },
+            None => Setting {
+                key,
+                value: None,
+                from: "default".into(),
+            },
+        })
+        .collect();
+    ConfigReport {
+        settings,
+        database: ctx.settings.database().display().to_string(),
+        files: ctx
+            .settings
+            .files_read()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    }
+}
