@@ -155,6 +155,11 @@ pub enum Command {
         command: OrdersCommand,
     },
     /// Print the crontab line and systemd units for the hourly amount sync
+    #[command(
+        after_help = "Examples (run them from the portal's folder, where its .env is):
+  (crontab -l; orderbridge schedule --cron) | crontab -
+  orderbridge schedule --systemd --user www-data"
+    )]
     Schedule(ScheduleArgs),
     /// Shell completions: `orderbridge completions bash > /etc/bash_completion.d/orderbridge`
     Completions {
@@ -170,6 +175,9 @@ pub enum Command {
     },
     /// The last run of each kind, creates in doubt, the age of the last good sync; with
     /// --max-age a monitoring check (exit 1 when too old or the last sync failed)
+    #[command(after_help = "Examples:
+  orderbridge status
+  orderbridge status --max-age 2h || alert 'orderbridge has not synced for 2 hours'")]
     Status {
         /// The longest acceptable time since a sync last ended well, e.g. 2h, 90m
         #[arg(long, value_name = "AGE", value_parser = parse_age)]
@@ -237,6 +245,12 @@ pub enum CustomersCommand {
 #[derive(Debug, Subcommand)]
 pub enum OrdersCommand {
     /// Create an order in Odoo first, then locally (exactly once per idempotency key)
+    #[command(after_help = "Examples:
+  orderbridge orders create --customer 1 --amount 230 --line 5:2:100 --idempotency-key checkout-1001
+  echo '{\"customer_id\": 1, \"amount\": \"857.87\"}' | orderbridge orders create --input - --json
+
+Retrying with the same --idempotency-key never makes a second Odoo order; after a lost
+answer it adopts the order Odoo made (exit 75 while Odoo may still be making it).")]
     Create(CreateArgs),
     /// Resolve creates whose outcome was unknown (timeout, crash): adopt what Odoo has
     Recover,
@@ -284,12 +298,28 @@ pub enum OrdersCommand {
         odoo_id: Option<i64>,
     },
     /// Update portal amounts from Odoo's amount_total (recent 30 days by default; hourly by cron)
+    #[command(after_help = "Examples:
+  orderbridge orders sync-amounts                       # orders of the last 30 days
+  orderbridge orders sync-amounts --all --dry-run       # what would change, changing nothing
+  orderbridge orders sync-amounts --order-id 42 --with-status
+  orderbridge orders sync-amounts --all --json-lines | jq -c .order
+
+Only an Odoo amount above 0.00 that differs at the currency's precision replaces the
+portal's amount.")]
     SyncAmounts(SyncAmountsArgs),
     /// Remove duplicate orders (same odoo_order_id), keeping the oldest; dry run by default
+    #[command(after_help = "Examples:
+  orderbridge orders dedupe                  # what would be removed (changes nothing)
+  orderbridge orders dedupe --yes            # remove, archiving each row
+  orderbridge orders dedupe --list-archived  # what was removed
+  orderbridge orders dedupe --restore 42     # put row 42 back")]
     Dedupe {
         /// Apply: remove the extra rows (archived first, references moved to the kept row)
-        #[arg(long, conflicts_with_all = ["restore", "odoo"])]
+        #[arg(long, conflicts_with_all = ["restore", "odoo", "list_archived"])]
         yes: bool,
+        /// List the rows dedupe removed and archived
+        #[arg(long, conflicts_with_all = ["restore", "odoo"])]
+        list_archived: bool,
         /// Put this archived order back
         #[arg(long, value_name = "ID", conflicts_with = "odoo")]
         restore: Option<i64>,
@@ -351,11 +381,13 @@ pub struct CreateArgs {
     /// The portal's amount, e.g. 857.87
     #[arg(long, required_unless_present = "input", allow_hyphen_values = true)]
     pub amount: Option<String>,
+    /// The ISO 4217 currency of the amounts
     #[arg(long, default_value = "USD")]
     pub currency: String,
     /// An order line: PRODUCT_ID:QTY[:PRICE] (repeatable)
     #[arg(long = "line", value_name = "PRODUCT_ID:QTY[:PRICE]")]
     pub lines: Vec<String>,
+    /// A note for the order (at most 10,000 characters)
     #[arg(long)]
     pub note: Option<String>,
     /// The customer's own reference (PO number), sent as client_order_ref

@@ -510,9 +510,16 @@ async fn orders(
             };
             emit(&orders_read::show(ctx, &which)?, out, exit::OK)?
         }
-        OrdersCommand::Dedupe { yes, restore, odoo } => {
+        OrdersCommand::Dedupe {
+            yes,
+            restore,
+            odoo,
+            list_archived,
+        } => {
             use commands::dedupe;
-            if let Some(id) = restore {
+            if list_archived {
+                emit(&dedupe::archived(ctx)?, out, exit::OK)?
+            } else if let Some(id) = restore {
                 emit(&dedupe::restore(ctx, id)?, out, exit::OK)?
             } else if odoo {
                 emit(&dedupe::remote(ctx).await?, out, exit::OK)?

@@ -440,6 +440,8 @@ impl Report for DedupeReport {
                 r.removed,
                 r.groups.len()
             )?;
+            let ids: Vec<String> = r.archived_ids.iter().map(i64::to_string).collect();
+            writeln!(out, "Archived ids: {}", ids.join(", "))?;
             writeln!(out, "Next: `orderbridge db migrate` adds the unique index.")?;
             return Ok(());
         }
@@ -681,5 +683,32 @@ impl Report for ConfigReport {
         } else {
             writeln!(out, "Files read: {}", self.files.join(", "))
         }
+    }
+}
+
+impl Report for Vec<Archived> {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.is_empty() {
+            return writeln!(out, "Nothing was removed by dedupe.");
+        }
+        writeln!(
+            out,
+            "{:>8}  {:>8}  {:>13}  ARCHIVED AT",
+            "ID", "KEPT", "ODOO ORDER ID"
+        )?;
+        for a in self {
+            writeln!(
+                out,
+                "{:>8}  {:>8}  {:>13}  {}",
+                a.archived_id,
+                a.kept_id,
+                a.odoo_order_id.map_or("-".into(), |i| i.to_string()),
+                a.archived_at
+            )?;
+        }
+        writeln!(
+            out,
+            "Restore one with `orderbridge orders dedupe --restore ID`."
+        )
     }
 }

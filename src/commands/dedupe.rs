@@ -16,6 +16,8 @@ pub(crate) struct DedupeReport {
     pub disagreeing_groups: usize,
     /// Rows removed (0 for a dry run).
     pub removed: usize,
+    /// The ids of the removed rows, each archived (`orders dedupe --restore ID` puts one back).
+    pub archived_ids: Vec<i64>,
     pub applied: bool,
 }
 
@@ -34,6 +36,7 @@ pub(crate) fn run(
         rows_to_remove,
         disagreeing_groups,
         removed: 0,
+        archived_ids: Vec::new(),
         applied: false,
     };
     if apply && rows_to_remove > 0 && confirm(&report) {
@@ -62,6 +65,11 @@ pub(crate) fn run(
             store.finish_run(id, &end)?;
         }
         report.removed = removed?;
+        report.archived_ids = report
+            .groups
+            .iter()
+            .flat_map(|g| g.remove.iter().map(|r| r.id))
+            .collect();
         report.applied = true;
         tracing::info!(
             groups = report.groups.len(),
@@ -70,6 +78,11 @@ pub(crate) fn run(
         );
     }
     Ok(report)
+}
+
+/// The rows dedupe removed and archived.
+pub(crate) fn archived(ctx: &Context) -> Result<Vec<Archived>, Error> {
+    Ok(ctx.store_unmigrated()?.archived()?)
 }
 
 pub(crate) fn restore(ctx: &Context, id: i64) -> Result<Archived, Error> {

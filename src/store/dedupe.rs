@@ -295,6 +295,29 @@ impl Store {
         Ok(removed)
     }
 
+    /// Every archived row, oldest removal first.
+    pub(crate) fn archived(&self) -> Result<Vec<Archived>> {
+        if !self.table_exists("sales_orders_archive")? {
+            return Ok(Vec::new());
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT archived_id, kept_id, odoo_order_id, archived_at FROM sales_orders_archive ORDER BY archived_id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(Archived {
+                    archived_id: r.get(0)?,
+                    kept_id: r.get(1)?,
+                    odoo_order_id: r.get(2)?,
+                    archived_at: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
     /// Puts an archived row back (with the references that were moved off it), unless that
     /// would break uniqueness; says why when it would.
     pub(crate) fn restore_archived(&self, id: i64) -> Result<Archived> {

@@ -238,3 +238,26 @@ fn remote_duplicates_are_odoo_orders_sharing_a_key() {
     assert_eq!(j[0]["orders"].as_array().unwrap().len(), 2);
     assert_eq!(env.fake.calls("sale.order", "write"), 0);
 }
+
+#[test]
+fn apply_names_the_archived_ids_and_list_archived_shows_them() {
+    let env = TestEnv::new();
+    legacy(&env);
+    let run = env.run(&["orders", "dedupe", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("Archived ids: 2, 3, 4"),
+        "{}",
+        run.stdout
+    );
+    let listed = env
+        .run(&["orders", "dedupe", "--list-archived", "--json"])
+        .json();
+    let ids: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["archived_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![2, 3, 4]);
+}
