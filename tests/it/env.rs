@@ -73,6 +73,35 @@ impl TestEnv {
         std::fs::write(self.path(".env"), text).unwrap();
     }
 
+    /// Adds customer 1, linked to the demo's Odoo partner 9 (Deco Addict, 5 orders).
+    pub(crate) fn link_deco(&self) {
+        let run = self.run(&[
+            "customers",
+            "add",
+            "--name",
+            "Deco",
+            "--email",
+            "deco@example.com",
+            "--odoo-partner-id",
+            "9",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+
+    /// Holds the sync lock, as a running sync would, until the file is dropped.
+    pub(crate) fn hold_sync_lock(&self) -> std::fs::File {
+        let mut name = self.database().file_name().unwrap().to_os_string();
+        name.push(".sync-amounts.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.database().with_file_name(name))
+            .unwrap();
+        lock.try_lock().unwrap();
+        lock
+    }
+
     pub(crate) fn database(&self) -> PathBuf {
         self.path("orderbridge.db")
     }

@@ -2,22 +2,6 @@
 
 use crate::env::TestEnv;
 
-fn linked() -> TestEnv {
-    let env = TestEnv::new();
-    let run = env.run(&[
-        "customers",
-        "add",
-        "--name",
-        "Deco",
-        "--email",
-        "deco@example.com",
-        "--odoo-partner-id",
-        "9",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.all());
-    env
-}
-
 fn intents(env: &TestEnv) -> i64 {
     let conn = rusqlite::Connection::open(env.database()).unwrap();
     conn.query_row("SELECT COUNT(*) FROM order_intents", [], |r| r.get(0))
@@ -45,7 +29,8 @@ fn refused_order(env: &TestEnv, json: &str, needle: &str) {
 
 #[test]
 fn an_order_json_with_wrong_types_is_refused() {
-    let env = linked();
+    let env = TestEnv::new();
+    env.link_deco();
     refused_order(
         &env,
         r#"{"customer_id": 1, "amount": "5", "idempotency_key": 42}"#,
@@ -65,7 +50,8 @@ fn an_order_json_with_wrong_types_is_refused() {
 
 #[test]
 fn an_unknown_currency_is_refused() {
-    let env = linked();
+    let env = TestEnv::new();
+    env.link_deco();
     refused_order(
         &env,
         r#"{"customer_id": 1, "amount": "5", "currency": "XYZ"}"#,
@@ -75,7 +61,8 @@ fn an_unknown_currency_is_refused() {
 
 #[test]
 fn amounts_out_of_range_are_refused() {
-    let env = linked();
+    let env = TestEnv::new();
+    env.link_deco();
     for a in ["0", "-0", "99999999999999999999.99"] {
         refused_order(
             &env,
@@ -87,7 +74,8 @@ fn amounts_out_of_range_are_refused() {
 
 #[test]
 fn a_quantity_odoo_would_round_to_zero_is_refused() {
-    let env = linked();
+    let env = TestEnv::new();
+    env.link_deco();
     refused_order(
         &env,
         r#"{"customer_id": 1, "amount": "5", "lines": [{"product_id": 5, "quantity": 0.0000001}]}"#,
@@ -97,7 +85,8 @@ fn a_quantity_odoo_would_round_to_zero_is_refused() {
 
 #[test]
 fn oversized_and_control_character_text_is_refused() {
-    let env = linked();
+    let env = TestEnv::new();
+    env.link_deco();
     let big = "x".repeat(100_000);
     refused_order(
         &env,

@@ -5,20 +5,6 @@ use std::process::Command;
 
 use crate::env::TestEnv;
 
-fn linked(env: &TestEnv) {
-    let run = env.run(&[
-        "customers",
-        "add",
-        "--name",
-        "Deco",
-        "--email",
-        "deco@example.com",
-        "--odoo-partner-id",
-        "9",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.all());
-}
-
 /// The binary with a clean environment and no flags of the test harness.
 fn bare(env: &TestEnv, cwd: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderbridge"));
@@ -96,7 +82,7 @@ fn a_relative_database_in_a_dotenv_is_relative_to_its_folder() {
 #[test]
 fn the_printed_cron_line_syncs_the_real_database_from_any_folder() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     env.fake
         .with_world(|w| w.set_order_total(1, rust_decimal::Decimal::new(12345, 2)));
@@ -154,15 +140,7 @@ fn the_systemd_unit_sets_user_workdir_and_escapes_percent() {
 fn an_overlapping_run_is_silent_under_quiet() {
     let env = TestEnv::new();
     env.run(&["db", "migrate"]);
-    let mut name = env.database().file_name().unwrap().to_os_string();
-    name.push(".sync-amounts.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(env.database().with_file_name(name))
-        .unwrap();
-    lock.try_lock().unwrap();
+    let _lock = env.hold_sync_lock();
     let run = env.run(&["--quiet", "orders", "sync-amounts"]);
     assert_eq!(run.code, 75, "{}", run.all());
     assert_eq!(run.stderr, "", "cron would mail this");
@@ -171,7 +149,7 @@ fn an_overlapping_run_is_silent_under_quiet() {
 #[test]
 fn the_log_file_keeps_every_result_under_quiet() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     env.fake
         .with_world(|w| w.set_order_total(1, rust_decimal::Decimal::new(99900, 2)));
@@ -219,7 +197,7 @@ fn json_log_lines_are_json_objects() {
 #[test]
 fn the_console_shows_warnings_only_unless_asked() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     let quiet = env.run(&["orders", "import", "--odoo-id", "1"]);
     assert!(!quiet.stderr.contains("INFO"), "{}", quiet.stderr);
     let verbose = env.run(&["-v", "orders", "import", "--odoo-id", "5"]);
@@ -237,7 +215,7 @@ fn colors_follow_the_color_flag() {
 
 fn seeded_with_one_order() -> TestEnv {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     env
 }
@@ -442,7 +420,7 @@ fn bad_flag_values_are_refused_with_the_flag_named() {
 #[test]
 fn orders_list_filters_limits_and_counts() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.run(&["orders", "list"]);
     let j = env
         .run(&[
@@ -464,7 +442,7 @@ fn orders_list_filters_limits_and_counts() {
 #[test]
 fn orders_list_as_csv_has_a_header_and_a_row_per_order() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.run(&["orders", "list"]);
     let run = env.run(&["orders", "list", "--no-sync", "--format", "csv"]);
     assert_eq!(run.code, 0, "{}", run.all());
@@ -476,7 +454,7 @@ fn orders_list_as_csv_has_a_header_and_a_row_per_order() {
 #[test]
 fn orders_show_takes_the_odoo_number_or_the_odoo_id() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "5"]);
     let by_number = env.run(&["orders", "show", "S00005", "--json"]).json();
     let by_odoo_id = env

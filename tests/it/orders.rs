@@ -22,21 +22,6 @@ fn with_customer() -> TestEnv {
     env
 }
 
-/// Customer 1, linked to the demo's Odoo partner 9 (Deco Addict, 5 orders).
-fn link_deco(env: &TestEnv) {
-    let run = env.run(&[
-        "customers",
-        "add",
-        "--name",
-        "Deco",
-        "--email",
-        "deco@example.com",
-        "--odoo-partner-id",
-        "9",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.all());
-}
-
 fn odoo_orders_with_origin(env: &TestEnv, key: &str) -> usize {
     env.fake.with_world(|w| {
         w.orders
@@ -531,7 +516,7 @@ fn unlinked_customer_is_a_clear_error() {
 #[test]
 fn import_twice_gives_the_same_local_order() {
     let env = TestEnv::new();
-    link_deco(&env);
+    env.link_deco();
     let a = env
         .run(&["orders", "import", "--odoo-id", "1", "--json"])
         .json();
@@ -551,7 +536,7 @@ fn import_twice_gives_the_same_local_order() {
 #[test]
 fn concurrent_imports_store_one_row() {
     let env = TestEnv::new();
-    link_deco(&env);
+    env.link_deco();
     // Open (and migrate) the database before the race, as a deployed portal would have.
     env.run(&["db", "migrate"]);
     env.fake.set_latency(Duration::from_millis(100));
@@ -598,7 +583,7 @@ fn import_of_an_unknown_odoo_id_is_a_clear_error() {
 #[test]
 fn list_pulls_missing_orders_with_one_search_read() {
     let env = TestEnv::new();
-    link_deco(&env);
+    env.link_deco();
     env.fake.reset_calls();
     let run = env.run(&["orders", "list", "--customer", "1", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
@@ -621,7 +606,7 @@ fn list_pulls_missing_orders_with_one_search_read() {
 #[test]
 fn list_with_odoo_down_still_shows_local_orders_with_a_warning() {
     let mut env = TestEnv::new();
-    link_deco(&env);
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     env.fake.stop();
     let run = env.run(&["orders", "list", "--customer", "1"]);

@@ -5,22 +5,6 @@ use std::io::Read;
 
 use crate::env::{Run, TestEnv};
 
-fn linked_with_orders() -> TestEnv {
-    let env = TestEnv::new();
-    let run = env.run(&[
-        "customers",
-        "add",
-        "--name",
-        "Deco Addict",
-        "--email",
-        "deco@example.com",
-        "--odoo-partner-id",
-        "9",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.all());
-    env
-}
-
 /// The output with what changes from run to run (ports, clocks, generated keys) replaced.
 fn normalized(env: &TestEnv, run: &Run) -> String {
     let text = run.stdout.replace(&env.fake.url(), "http://FAKE");
@@ -51,7 +35,8 @@ fn normalized(env: &TestEnv, run: &Run) -> String {
 
 #[test]
 fn a_closed_pipe_ends_the_program_quietly() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let mut child = env
         .command(env.dir.path(), &["orders", "list"])
         .stdout(std::process::Stdio::piped())
@@ -74,7 +59,8 @@ fn a_closed_pipe_ends_the_program_quietly() {
 
 #[test]
 fn json_is_taken_before_or_after_the_command() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let before = env.run(&["--json", "customers", "list"]);
     let after = env.run(&["customers", "list", "--json"]);
     assert_eq!(before.code, 0, "{}", before.all());
@@ -90,21 +76,24 @@ fn test_connection_reads_well() {
 
 #[test]
 fn customers_list_reads_well() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let run = env.run(&["customers", "list"]);
     insta::assert_snapshot!(normalized(&env, &run));
 }
 
 #[test]
 fn orders_list_reads_well() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let run = env.run(&["orders", "list"]);
     insta::assert_snapshot!(normalized(&env, &run));
 }
 
 #[test]
 fn orders_create_reads_well() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let run = env.run(&[
         "orders",
         "create",
@@ -122,7 +111,8 @@ fn orders_create_reads_well() {
 
 #[test]
 fn orders_show_reads_well() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     let run = env.run(&["orders", "show", "1"]);
     insta::assert_snapshot!(normalized(&env, &run));
@@ -130,7 +120,8 @@ fn orders_show_reads_well() {
 
 #[test]
 fn sync_amounts_reads_well() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     env.fake.with_world(|w| {
         w.set_order_total(1, rust_decimal::Decimal::new(85787, 2));
@@ -141,7 +132,8 @@ fn sync_amounts_reads_well() {
 
 #[test]
 fn sync_status_reads_well() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     env.run(&["orders", "import", "--odoo-id", "1"]);
     env.fake
         .with_world(|w| w.orders.get_mut(&1).unwrap().state = "cancel".into());
@@ -164,7 +156,8 @@ fn assert_envelope(run: &Run, command: &str) -> serde_json::Value {
 
 #[test]
 fn every_command_prints_the_envelope() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let cases: &[(&[&str], &str)] = &[
         (&["odoo", "test-connection"], "odoo test-connection"),
         (&["customers", "list"], "customers list"),
@@ -196,7 +189,8 @@ fn every_command_prints_the_envelope() {
 
 #[test]
 fn an_error_under_json_is_an_envelope_on_stdout() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let run = env.run(&["orders", "show", "999", "--json"]);
     assert_eq!(run.code, 2, "{}", run.all());
     let e = assert_envelope(&run, "orders show");
@@ -212,7 +206,8 @@ fn an_error_under_json_is_an_envelope_on_stdout() {
 
 #[test]
 fn money_is_a_string_at_the_currency_scale_and_times_are_rfc3339_utc() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     let j = env
         .run(&[
             "orders",
@@ -234,7 +229,8 @@ fn money_is_a_string_at_the_currency_scale_and_times_are_rfc3339_utc() {
 
 #[test]
 fn json_lines_stream_one_object_per_order_then_the_envelope() {
-    let env = linked_with_orders();
+    let env = TestEnv::new();
+    env.link_deco();
     env.run(&["orders", "list"]);
     let run = env.run(&["orders", "sync-amounts", "--all", "--json-lines"]);
     assert_eq!(run.code, 0, "{}", run.all());

@@ -278,17 +278,7 @@ fn a_damaged_store_is_refused_by_customers_add_before_it_writes() {
 #[test]
 fn a_damaged_store_is_refused_by_create_before_odoo_is_asked_to_create() {
     let env = TestEnv::new();
-    let run = env.run(&[
-        "customers",
-        "add",
-        "--name",
-        "Deco",
-        "--email",
-        "deco@example.com",
-        "--odoo-partner-id",
-        "9",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.all());
+    env.link_deco();
     damaged(&env);
     assert_refused_before_writing(
         &env,

@@ -320,14 +320,7 @@ fn a_held_lock_makes_a_second_run_exit_75_and_do_nothing() {
     let env = TestEnv::new();
     seed(&env, &[(1, "1.00")]);
     set_odoo_total(&env, 1, "5.00");
-    let lock_path = env.path("orderbridge.db.sync-amounts.lock");
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap();
-    f.try_lock().unwrap();
+    let lock = env.hold_sync_lock();
     let run = env.run(&["orders", "sync-amounts"]);
     assert_eq!(run.code, 75, "{}", run.all());
     assert!(
@@ -336,7 +329,7 @@ fn a_held_lock_makes_a_second_run_exit_75_and_do_nothing() {
         run.stderr
     );
     assert_eq!(portal_amount(&env, 1), d("1.00"));
-    drop(f);
+    drop(lock);
     assert_eq!(env.run(&["orders", "sync-amounts"]).code, 0);
 }
 
@@ -420,15 +413,7 @@ fn a_garbled_answer_is_not_called_unreachable() {
 fn sync_status_is_refused_while_another_sync_holds_the_lock() {
     let env = TestEnv::new();
     seed(&env, &[(1, "1.00")]);
-    let mut name = env.database().file_name().unwrap().to_os_string();
-    name.push(".sync-amounts.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(env.database().with_file_name(name))
-        .unwrap();
-    lock.try_lock().unwrap();
+    let _lock = env.hold_sync_lock();
     let run = env.run(&["orders", "sync-status", "--all"]);
     assert_eq!(run.code, 75, "{}", run.all());
 }

@@ -7,20 +7,6 @@ use fake_odoo::{FakeOptions, Fault, FaultRule};
 
 use crate::env::TestEnv;
 
-fn linked(env: &TestEnv) {
-    let run = env.run(&[
-        "customers",
-        "add",
-        "--name",
-        "Deco",
-        "--email",
-        "deco@example.com",
-        "--odoo-partner-id",
-        "9",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.all());
-}
-
 fn odoo_orders_with_origin(env: &TestEnv, key: &str) -> usize {
     env.fake.with_world(|w| {
         w.orders
@@ -57,7 +43,7 @@ fn run(env: &TestEnv, args: &[String]) -> crate::env::Run {
 #[test]
 fn a_create_odoo_commits_after_the_client_gave_up_is_adopted_not_made_twice() {
     let env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     // Odoo takes 3 s, then commits: the client (1 s timeout) has long given up.
     env.fake.inject(FaultRule::once(
         Fault::Latency(Duration::from_secs(3)),
@@ -100,7 +86,7 @@ fn a_create_odoo_commits_after_the_client_gave_up_is_adopted_not_made_twice() {
 fn after_the_grace_period_a_create_odoo_never_made_is_made_once() {
     let env = TestEnv::new();
     env.write_env(&[("ORDERBRIDGE_CREATE_GRACE", "2")]);
-    linked(&env);
+    env.link_deco();
     // A proxy's 502: the request may or may not have reached Odoo (here it did not).
     env.fake
         .inject(FaultRule::once(Fault::BadGateway, "sale.order", "create"));
@@ -122,7 +108,7 @@ fn a_dropped_connection_is_an_unknown_outcome_whatever_the_url_says() {
     });
     let url = format!("{}/odoo-tls", env.fake.url());
     env.write_env(&[("ODOO_URL", &url)]);
-    linked(&env);
+    env.link_deco();
     env.fake.inject(FaultRule::once(
         Fault::CommitThenDrop,
         "sale.order",
@@ -144,7 +130,7 @@ fn a_dropped_connection_is_an_unknown_outcome_whatever_the_url_says() {
 #[test]
 fn a_refused_connection_is_known_not_sent() {
     let mut env = TestEnv::new();
-    linked(&env);
+    env.link_deco();
     env.fake.stop();
     let first = run(&env, &create_args("K-refused"));
     assert_eq!(first.code, 3, "{}", first.all());
@@ -159,7 +145,7 @@ fn a_refused_connection_is_known_not_sent() {
 fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() {
     let env = TestEnv::new();
     env.write_env(&[("ORDERBRIDGE_BUSY_TIMEOUT", "0.2")]);
-    linked(&env);
+    env.link_deco();
     // The read-back after the create is slow: the test locks the database meanwhile.
     env.fake.inject(FaultRule::once(
         Fault::Latency(Duration::from_millis(1500)),
@@ -215,7 +201,7 @@ fn a_secret_echoed_by_the_server_is_never_printed_logged_or_stored() {
         ("ODOO_API_KEY", key),
         ("ODOO_PROTOCOL", "jsonrpc"),
     ]);
-    linked(&env);
+    env.link_deco();
     env.fake
         .inject(FaultRule::once(Fault::EchoRequest, "sale.order", "create"));
     let log = env.path("run.log");
