@@ -52,16 +52,7 @@ impl Server {
 
     /// Customer 1, linked to the demo's partner 9.
     fn link_deco(&self) {
-        self.run(&[
-            "customers",
-            "add",
-            "--name",
-            "Deco",
-            "--email",
-            "deco@example.com",
-            "--odoo-partner-id",
-            "9",
-        ]);
+        self.env.link_deco();
     }
 }
 
