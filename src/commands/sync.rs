@@ -213,9 +213,10 @@ type OdooChunk = HashMap<i64, Result<(Decimal, String), String>>;
 
 async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<OdooChunk, OdooError> {
     let domain = domain("id", "in", Value::ints(&ids));
+    // By id: Odoo's default order (date_order desc) would make it sort every chunk.
     let opts = SearchOpts {
         limit: Some(batch as u32),
-        ..Default::default()
+        order: Some("id"),
     };
     let rows = client
         .search_read("sale.order", domain, &["amount_total", "state"], opts)

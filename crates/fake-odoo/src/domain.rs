@@ -272,13 +272,26 @@ pub(crate) fn sort(
         }
         keys.push((field.to_string(), desc));
     }
-    ids.sort_by(|x, y| {
-        for (f, desc) in &keys {
-            let o = if f == "id" {
-                x.cmp(y)
-            } else {
-                compare(&scalar(&get(*x, f)), &scalar(&get(*y, f))).unwrap_or(Ordering::Equal)
-            };
+    // Each id's sort values, read once: a comparison sort would read them O(n log n) times.
+    let mut rows: Vec<(i64, Vec<Value>)> = ids
+        .iter()
+        .map(|&id| {
+            let values = keys
+                .iter()
+                .map(|(f, _)| {
+                    if f == "id" {
+                        Value::Int(id)
+                    } else {
+                        scalar(&get(id, f))
+                    }
+                })
+                .collect();
+            (id, values)
+        })
+        .collect();
+    rows.sort_by(|(_, x), (_, y)| {
+        for ((_, desc), (a, b)) in keys.iter().zip(x.iter().zip(y)) {
+            let o = compare(a, b).unwrap_or(Ordering::Equal);
             let o = if *desc { o.reverse() } else { o };
             if o != Ordering::Equal {
                 return o;
@@ -286,5 +299,8 @@ pub(crate) fn sort(
         }
         Ordering::Equal
     });
+    for (slot, (id, _)) in ids.iter_mut().zip(rows) {
+        *slot = id;
+    }
     Ok(())
 }
