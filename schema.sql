@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 3).
+-- orderbridge's local store, current schema (user_version 4).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table.
@@ -69,3 +69,12 @@ CREATE TABLE IF NOT EXISTS runs (
     error       TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_kind_started_at ON runs (kind, started_at);
+
+-- The change cursor of `orders sync-amounts --changed`: the (write_date, id) in Odoo up to
+-- which changes have been applied. It moves only in the transaction that applied them.
+CREATE TABLE IF NOT EXISTS sync_cursors (
+    name        TEXT PRIMARY KEY,   -- 'sale.order'
+    write_date  TEXT NOT NULL,      -- Odoo's write_date (UTC, to the second)
+    odoo_id     INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL
+);

@@ -80,7 +80,7 @@ fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result
         .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
         .arg("--database")
         .arg(db)
-        .args(["--quiet", "orders", "sync-amounts", "--all", "--quiet"])
+        .args(["--quiet", "orders", "sync-amounts"])
         .args(extra)
         .stdout(std::process::Stdio::null())
         .spawn()?;
@@ -100,6 +100,57 @@ fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result
         peak_rss_mb: peak as f64 / 1024.0,
         code: status.code().unwrap_or(-1),
     })
+}
+
+/// `--changed` against `--all` on the same data: `n` local orders, of which 100 changed in
+/// Odoo since the last run.
+fn incremental(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
+    println!("\n--changed against --all, {n} local orders of which 100 changed in Odoo:\n");
+    println!(
+        "| latency | --changed | round trips | --all | round trips | speed-up | peak RSS (--changed) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for latency in [0u64, 20] {
+        let fake = FakeOdoo::start(FakeOptions {
+            orders: n,
+            ..FakeOptions::default()
+        })?;
+        // Changes spread over the past days, one a second, none in the last hour (the demo
+        // stamps a sixtieth of its orders "now", which no real history does).
+        fake.with_world(|w| {
+            let base = chrono::Utc::now() - chrono::Duration::hours(30);
+            for o in w.orders.values_mut() {
+                o.write_date = base + chrono::Duration::seconds(o.id);
+            }
+        });
+        let db = dir.join(format!("bench-changed-{latency}.db"));
+        let _ = std::fs::remove_file(&db);
+        seed(&db, n)?;
+        fake.set_latency(Duration::from_millis(latency));
+        // The first --changed run is a full sync that sets the cursor.
+        anyhow::ensure!(run(bin, &fake, &db, &["--changed"])?.code == 0);
+        let step = (n / 100).max(1) as i64;
+        fake.with_world(|w| {
+            for i in 1..=100i64 {
+                w.set_order_total(i * step, rust_decimal::Decimal::new(123_45 + i, 2));
+            }
+        });
+        fake.reset_calls();
+        let changed = run(bin, &fake, &db, &["--changed"])?;
+        anyhow::ensure!(changed.code == 0, "--changed exited {}", changed.code);
+        fake.reset_calls();
+        let all = run(bin, &fake, &db, &["--all"])?;
+        println!(
+            "| {latency} ms | {:.3} s | {} | {:.2} s | {} | {:.0}x | {:.1} MB |",
+            changed.wall.as_secs_f64(),
+            changed.round_trips,
+            all.wall.as_secs_f64(),
+            all.round_trips,
+            all.wall.as_secs_f64() / changed.wall.as_secs_f64(),
+            changed.peak_rss_mb
+        );
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -125,7 +176,7 @@ fn main() -> anyhow::Result<()> {
             seed(&db, n)?;
             fake.set_latency(Duration::from_millis(latency));
             fake.reset_calls();
-            let m = run(&bin, &fake, &db, &[])?;
+            let m = run(&bin, &fake, &db, &["--all"])?;
             anyhow::ensure!(m.code == 0, "sync-amounts exited {}", m.code);
             println!(
                 "| {n} | {latency} ms | {:.2} s | {} | {:.1} MB |",
@@ -149,9 +200,15 @@ fn main() -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&db);
         seed(&db, n)?;
         fake.reset_calls();
-        let m = run(&bin, &fake, &db, &["--concurrency", &k.to_string()])?;
+        let m = run(
+            &bin,
+            &fake,
+            &db,
+            &["--all", "--concurrency", &k.to_string()],
+        )?;
         println!("| {k} | {:.2} s |", m.wall.as_secs_f64());
     }
+    incremental(&bin, &dir, n)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -23,6 +23,7 @@ pub(crate) const KEYS: &[&str] = &[
     "ORDERBRIDGE_BUSY_TIMEOUT",
     "ORDERBRIDGE_KEY_FIELD",
     "ORDERBRIDGE_CREATE_GRACE",
+    "ORDERBRIDGE_CHANGE_OVERLAP",
 ];
 
 const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
@@ -358,6 +359,28 @@ impl Settings {
                     )
                 }),
             None => Ok(Duration::from_secs(180)),
+        }
+    }
+
+    /// How far before the change cursor `--changed` re-reads (default 300 s): Odoo stamps a
+    /// change with the time its transaction started, and one may commit up to its request
+    /// time limit (120 s by default) later.
+    pub(crate) fn change_overlap(&self) -> Result<Duration, ConfigError> {
+        match self.get("ORDERBRIDGE_CHANGE_OVERLAP") {
+            Some((v, _)) => v
+                .trim()
+                .trim_end_matches('s')
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= 86_400)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    self.invalid(
+                        "ORDERBRIDGE_CHANGE_OVERLAP",
+                        format!("'{v}' is not a whole number of seconds up to 86400"),
+                    )
+                }),
+            None => Ok(Duration::from_secs(300)),
         }
     }
 

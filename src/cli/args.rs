@@ -352,6 +352,10 @@ pub struct SelectionArgs {
 pub struct SyncAmountsArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
+    /// Only the orders Odoo changed since the last --changed run (a change cursor; the first
+    /// run is a full sync). Deletions and local drift stay the full sync's job.
+    #[arg(long, conflicts_with_all = ["order_id", "all", "days"])]
+    pub changed: bool,
     /// Show what would change, change nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -426,8 +426,12 @@ async fn sync_amounts(
     out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
-    use commands::sync::{self, SyncOptions};
-    let selection = selection(&a.selection);
+    use commands::sync::{self, Selection, SyncOptions};
+    let selection = if a.changed {
+        Selection::Changed
+    } else {
+        selection(&a.selection)
+    };
     let opts = SyncOptions {
         selection,
         dry_run: a.dry_run,

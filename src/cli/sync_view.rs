@@ -148,6 +148,19 @@ impl SyncRenderer {
 
     pub(super) fn event(&mut self, e: Event<'_>) {
         match e {
+            Event::ChangedSince(since) => {
+                if self.json || self.quiet {
+                    return;
+                }
+                match since {
+                    Some(t) => self.out(&format!(
+                        "Syncing the orders Odoo changed since {t} UTC (the cursor, less the overlap)..."
+                    )),
+                    None => self.out(
+                        "No change cursor yet: a full sync first, then the cursor at Odoo's newest change.",
+                    ),
+                }
+            }
             Event::Found(n) => {
                 if self.json || self.quiet {
                     return;
@@ -171,6 +184,10 @@ impl SyncRenderer {
                     Selection::Order(id) => {
                         self.out(&format!("Found {n} order{s} (local order {id})"))
                     }
+                    // The first --changed run is a full sync.
+                    Selection::Changed => self.out(&format!(
+                        "Found {n} order{s} with an Odoo id (first run: all)"
+                    )),
                 }
                 if self.fancy {
                     self.out("");

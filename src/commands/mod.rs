@@ -11,6 +11,7 @@ pub(crate) mod orders_read;
 pub(crate) mod schedule;
 pub(crate) mod status;
 pub(crate) mod sync;
+pub(crate) mod sync_changed;
 pub(crate) mod test_connection;
 
 use crate::config::Settings;

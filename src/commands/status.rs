@@ -14,7 +14,7 @@ use crate::store::runs::Run;
 use crate::store::{Store, from_text};
 
 /// The kinds whose success counts as "synced".
-const SYNC_KINDS: &[&str] = &["sync-amounts", "sync-status"];
+const SYNC_KINDS: &[&str] = &["sync-amounts", "sync-status", "sync-changed"];
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct HealthReport {

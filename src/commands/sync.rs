@@ -35,6 +35,8 @@ pub(crate) enum Selection {
     All,
     /// One local order.
     Order(i64),
+    /// The orders Odoo changed since the change cursor (`--changed`).
+    Changed,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +128,9 @@ impl StatusReport {
 /// Progress, as it happens, for the CLI to render.
 pub(crate) enum Event<'a> {
     Found(u64),
+    /// `--changed`: Odoo's changes since this `write_date` (the cursor less the overlap) are
+    /// read; `None` on the first run, which is a full sync.
+    ChangedSince(Option<&'a str>),
     Order(&'a OrderResult),
 }
 
@@ -209,7 +214,7 @@ pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
 }
 
 /// Odoo's answer for one chunk: amount and state per Odoo id (decode errors per order).
-type OdooChunk = HashMap<i64, Result<(Decimal, String), String>>;
+pub(super) type OdooChunk = HashMap<i64, Result<(Decimal, String), String>>;
 
 async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<OdooChunk, OdooError> {
     let domain = domain("id", "in", Value::ints(&ids));
@@ -241,7 +246,7 @@ fn label(r: &SyncRow) -> String {
 }
 
 /// Compares one chunk with Odoo's answer by the rules; returns the results and the writes.
-fn compare_chunk(
+pub(super) fn compare_chunk(
     page: &[SyncRow],
     fetched: &Result<OdooChunk, OdooError>,
     opts: &SyncOptions,
@@ -316,6 +321,40 @@ fn compare_chunk(
     (results, writes)
 }
 
+/// Counts a chunk's results, logs the changes, and hands each result to the caller.
+pub(super) fn tally(
+    summary: &mut Summary,
+    results: &[OrderResult],
+    dry_run: bool,
+    on_event: &mut dyn FnMut(Event<'_>),
+) {
+    for r in results {
+        match &r.outcome {
+            Outcome::Updated { from, to } => {
+                summary.updated += 1;
+                if !dry_run {
+                    tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, "Synced order amount from Odoo");
+                }
+            }
+            Outcome::NoChange { .. } => summary.unchanged += 1,
+            Outcome::KeptPortal { .. } => summary.kept_portal += 1,
+            Outcome::MissingInOdoo => {
+                summary.missing_in_odoo += 1;
+                tracing::warn!(order_id = r.order_id, odoo_order_id = r.odoo_order_id, order_number = %r.order_number, "Order not found in Odoo");
+            }
+            Outcome::Failed { .. } => summary.failed += 1,
+            Outcome::StatusChecked => summary.unchanged += u64::from(r.status_change.is_none()),
+        }
+        if let Some((from, to)) = &r.status_change {
+            summary.status_changed += 1;
+            if !dry_run {
+                tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_status = %from, new_status = %to, "Synced order status from Odoo");
+            }
+        }
+        on_event(Event::Order(r));
+    }
+}
+
 /// The one local order `--order-id` names; it must have an Odoo id.
 fn one_order(store: &Store, id: i64) -> Result<crate::store::orders::OrderRow, Error> {
     let o = store.order(id)?;
@@ -344,15 +383,27 @@ pub(crate) async fn run(
     let store = ctx.store()?;
     // A dry run changes nothing, so it is no run to report.
     if opts.dry_run {
-        return pipeline(&store, &client, opts, on_event).await;
+        return match opts.selection {
+            Selection::Changed => {
+                let overlap = ctx.settings.change_overlap()?;
+                super::sync_changed::pipeline(&store, &client, opts, overlap, on_event).await
+            }
+            _ => pipeline(&store, &client, opts, on_event).await,
+        };
     }
-    let kind = if opts.amounts {
-        "sync-amounts"
-    } else {
-        "sync-status"
+    let overlap = ctx.settings.change_overlap()?;
+    let kind = match (opts.selection, opts.amounts) {
+        (Selection::Changed, _) => "sync-changed",
+        (_, true) => "sync-amounts",
+        (_, false) => "sync-status",
     };
     let run_id = store.start_run(kind)?;
-    let result = pipeline(&store, &client, opts, on_event).await;
+    let result = match opts.selection {
+        Selection::Changed => {
+            super::sync_changed::pipeline(&store, &client, opts, overlap, on_event).await
+        }
+        _ => pipeline(&store, &client, opts, on_event).await,
+    };
     store.finish_run(run_id, &run_end(&result))?;
     result
 }
@@ -385,7 +436,7 @@ fn run_end(result: &Result<Summary, Error>) -> RunEnd {
     }
 }
 
-async fn pipeline(
+pub(super) async fn pipeline(
     store: &Store,
     client: &OdooClient,
     opts: SyncOptions,
@@ -464,31 +515,7 @@ async fn pipeline(
         if !opts.dry_run {
             store.apply_sync(&writes)?;
         }
-        for r in &results {
-            match &r.outcome {
-                Outcome::Updated { from, to } => {
-                    summary.updated += 1;
-                    if !opts.dry_run {
-                        tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, "Synced order amount from Odoo");
-                    }
-                }
-                Outcome::NoChange { .. } => summary.unchanged += 1,
-                Outcome::KeptPortal { .. } => summary.kept_portal += 1,
-                Outcome::MissingInOdoo => {
-                    summary.missing_in_odoo += 1;
-                    tracing::warn!(order_id = r.order_id, odoo_order_id = r.odoo_order_id, order_number = %r.order_number, "Order not found in Odoo");
-                }
-                Outcome::Failed { .. } => summary.failed += 1,
-                Outcome::StatusChecked => summary.unchanged += u64::from(r.status_change.is_none()),
-            }
-            if let Some((from, to)) = &r.status_change {
-                summary.status_changed += 1;
-                if !opts.dry_run {
-                    tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_status = %from, new_status = %to, "Synced order status from Odoo");
-                }
-            }
-            on_event(Event::Order(r));
-        }
+        tally(&mut summary, &results, opts.dry_run, on_event);
     }
     summary.round_trips = client.round_trips();
     Ok(summary)

@@ -333,12 +333,76 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The local orders of these Odoo ids (those not stored are left out).
+    pub(crate) fn sync_rows_for(&self, odoo_ids: &[i64]) -> Result<Vec<SyncRow>> {
+        let mut out = Vec::with_capacity(odoo_ids.len());
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, odoo_order_id, order_number, total_amount, currency, status FROM sales_orders
+                 WHERE odoo_order_id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        for id in odoo_ids {
+            let found = st
+                .query_row([id], |r| {
+                    Ok(SyncRow {
+                        id: r.get(0)?,
+                        odoo_order_id: r.get(1)?,
+                        order_number: r.get(2)?,
+                        total_amount: money(r, 3)?.unwrap_or_default(),
+                        currency: r
+                            .get::<_, Option<String>>(4)?
+                            .unwrap_or_else(|| "USD".into()),
+                        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    })
+                })
+                .optional()
+                .map_err(|e| self.err(e))?;
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    /// The change cursor `(write_date, odoo_id)` of `name`, if a run has set it.
+    pub(crate) fn cursor(&self, name: &str) -> Result<Option<(String, i64)>> {
+        self.conn
+            .query_row(
+                "SELECT write_date, odoo_id FROM sync_cursors WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Applies one chunk's results in one transaction.
     pub(crate) fn apply_sync(&self, writes: &[SyncWrite]) -> Result<()> {
-        if writes.is_empty() {
+        self.apply_sync_and_cursor(writes, None)
+    }
+
+    /// Applies one page's results and moves the change cursor forward (never back), in one
+    /// transaction: a crash leaves both as they were.
+    pub(crate) fn apply_sync_and_cursor(
+        &self,
+        writes: &[SyncWrite],
+        cursor: Option<(&str, &str, i64)>,
+    ) -> Result<()> {
+        if writes.is_empty() && cursor.is_none() {
             return Ok(());
         }
         let tx = self.write_tx()?;
+        if let Some((name, write_date, odoo_id)) = cursor {
+            self.conn
+                .execute(
+                    "INSERT INTO sync_cursors (name, write_date, odoo_id, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (name) DO UPDATE SET write_date = excluded.write_date,
+                       odoo_id = excluded.odoo_id, updated_at = excluded.updated_at
+                     WHERE (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)",
+                    params![name, write_date, odoo_id, now_text()],
+                )
+                .map_err(|e| self.err(e))?;
+        }
         let now = now_text();
         {
             let mut st = self

@@ -3,6 +3,7 @@
 // Tests: an unexpected error should fail the test where it happens.
 #![allow(clippy::unwrap_used)]
 
+mod changed;
 mod dedupe;
 mod env;
 mod input;
