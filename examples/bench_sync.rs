@@ -132,7 +132,7 @@ fn incremental(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
         let step = (n / 100).max(1) as i64;
         fake.with_world(|w| {
             for i in 1..=100i64 {
-                w.set_order_total(i * step, rust_decimal::Decimal::new(123_45 + i, 2));
+                w.set_order_total(i * step, rust_decimal::Decimal::new(12_345 + i, 2));
             }
         });
         fake.reset_calls();
