@@ -519,27 +519,35 @@ impl Report for MigrateReport {
 impl Report for Plan {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let p = self;
-        match p.part {
-            Part::Cron => return writeln!(out, "{}", p.crontab),
-            Part::Systemd => {
-                return writeln!(
+        let units = |out: &mut dyn Write| -> io::Result<()> {
+            for j in &p.jobs {
+                writeln!(
                     out,
-                    "## /etc/systemd/system/orderbridge-sync.service\n{}\n## /etc/systemd/system/orderbridge-sync.timer\n{}",
-                    p.systemd_service, p.systemd_timer
-                );
+                    "## /etc/systemd/system/{}.service\n{}\n## /etc/systemd/system/{}.timer\n{}",
+                    j.name, j.systemd_service, j.name, j.systemd_timer
+                )?;
             }
+            Ok(())
+        };
+        match p.part {
+            Part::Cron => return write!(out, "{}", p.crontab),
+            Part::Systemd => return units(out),
             Part::All => {}
         }
-        let minutes = (p.next_run - chrono::Local::now()).num_minutes().max(0);
-        writeln!(
-            out,
-            "Next run: {} local time ({minutes} minutes from now), every hour.",
-            p.next_run.format("%H:%M")
-        )?;
+        for j in &p.jobs {
+            let minutes = (j.next_run - chrono::Local::now()).num_minutes().max(0);
+            writeln!(
+                out,
+                "{:<20} next run {} local time ({minutes} min from now), cron `{}`",
+                j.name,
+                j.next_run.format("%H:%M"),
+                j.cron
+            )?;
+        }
         if p.files.is_empty() {
             writeln!(
                 out,
-                "No .env or config file was read: the command finds settings only in its environment."
+                "No .env or config file was read: the commands find settings only in their environment."
             )?;
         } else {
             writeln!(out, "Settings from: {}", p.files.join(", "))?;
@@ -547,22 +555,14 @@ impl Report for Plan {
         writeln!(out)?;
         writeln!(
             out,
-            "## cron: add this with `crontab -e` (or: (crontab -l; orderbridge schedule --cron) | crontab -)\n{}\n",
+            "## cron: add these with `crontab -e` (or: (crontab -l; orderbridge schedule --cron) | crontab -)\n{}",
             p.crontab
         )?;
+        writeln!(out, "## systemd")?;
+        units(out)?;
         writeln!(
             out,
-            "## systemd: /etc/systemd/system/orderbridge-sync.service\n{}",
-            p.systemd_service
-        )?;
-        writeln!(
-            out,
-            "## systemd: /etc/systemd/system/orderbridge-sync.timer\n{}",
-            p.systemd_timer
-        )?;
-        writeln!(
-            out,
-            "## then: systemctl daemon-reload && systemctl enable --now orderbridge-sync.timer"
+            "## then: systemctl daemon-reload && systemctl enable --now orderbridge-changed.timer orderbridge-full.timer"
         )
     }
 }

@@ -1,5 +1,7 @@
-//! `orderbridge schedule`: the hourly run as a crontab line and as a systemd service and
-//! timer, and when it is next due (as Laravel's `schedule:list` shows it).
+//! `orderbridge schedule`: the syncs as crontab lines and as systemd services and timers,
+//! and when each is next due (as Laravel's `schedule:list` shows it). Two jobs: every five
+//! minutes the orders Odoo changed (`--changed`), and once a night the full sync, which also
+//! sees deletions and local drift. Both take one lock: an overlap exits 75, quietly.
 //!
 //! cron and systemd start in another folder with another environment: the command names
 //! every file this run read (the implicit `./.env` included) and the database by absolute
@@ -19,17 +21,29 @@ pub(crate) enum Part {
     Systemd,
 }
 
+/// One scheduled run.
 #[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct Plan {
-    /// The command the schedule runs, as a shell line.
+pub(crate) struct Job {
+    /// `orderbridge-changed`, `orderbridge-full`: the systemd unit names.
+    pub name: &'static str,
+    /// The command, as a shell line.
     pub command: String,
-    /// The crontab entry (comments, then the line; `%` escaped for cron).
-    pub crontab: String,
+    /// When, in cron's words.
+    pub cron: &'static str,
+    /// When, in systemd's words.
+    pub on_calendar: &'static str,
     pub systemd_service: String,
     pub systemd_timer: String,
-    /// The next top of the hour (shown in local time; RFC 3339 UTC in JSON).
+    /// The next run (shown in local time; RFC 3339 UTC in JSON).
     #[serde(serialize_with = "utc")]
     pub next_run: DateTime<Local>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Plan {
+    pub jobs: Vec<Job>,
+    /// The crontab entries (comments, then one line a job; `%` escaped for cron).
+    pub crontab: String,
     /// The settings files the command names.
     pub files: Vec<String>,
     /// Keys whose values came from this shell's environment, which cron and systemd lack.
@@ -100,24 +114,8 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         absolute(&log),
         "orders".into(),
         "sync-amounts".into(),
-        "--quiet".into(),
     ]);
-    let command = args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
     let from_environment = ctx.settings.keys_from_environment();
-
-    let mut crontab = String::from(
-        "# orderbridge: sync order amounts from Odoo every hour, at the top of the hour.\n\
-         # Every order's result goes to the log file; cron mails only warnings and errors.\n\
-         # A run that finds the previous one still going exits 75 quietly and does nothing.\n",
-    );
-    for key in &from_environment {
-        crontab.push_str(&format!(
-            "# {key} came from this shell's environment, which cron does not have: put it in the .env or config file.\n"
-        ));
-    }
-    // cron turns an unescaped % into a newline.
-    crontab.push_str(&format!("0 * * * * {}", command.replace('%', "\\%")));
-
     let workdir = ctx
         .settings
         .files_read()
@@ -130,26 +128,93 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         Some(u) => format!("User={u}\n"),
         None => "# User= (set the account that owns the database)\n".to_string(),
     };
-    // systemd expands %-specifiers: a literal % is %%.
-    let systemd_service = format!(
-        "[Unit]\nDescription=orderbridge: sync order amounts from Odoo\nWants=network-online.target\nAfter=network-online.target\n\n\
-         [Service]\nType=oneshot\n{user_line}WorkingDirectory={}\nExecStart={}\n# 75: the previous run still holds the lock; not a failure.\nSuccessExitStatus=75\n",
-        workdir.replace('%', "%%"),
-        command.replace('%', "%%")
-    );
-    let systemd_timer = "[Unit]\nDescription=Run orderbridge-sync hourly\n\n[Timer]\nOnCalendar=hourly\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n".to_string();
     let now = Local::now();
-    let next_run = (now + Duration::hours(1))
-        .with_minute(0)
-        .and_then(|t| t.with_second(0))
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(now);
+    let job = |name: &'static str,
+               what: &str,
+               selection: &str,
+               cron: &'static str,
+               on_calendar: &'static str,
+               next_run: DateTime<Local>| {
+        let mut line = args.clone();
+        line.push(selection.to_string());
+        line.push("--quiet".into());
+        let command = line.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
+        // systemd expands %-specifiers: a literal % is %%.
+        let systemd_service = format!(
+            "[Unit]\nDescription=orderbridge: {what}\nWants=network-online.target\nAfter=network-online.target\n\n\
+             [Service]\nType=oneshot\n{user_line}WorkingDirectory={}\nExecStart={}\n# 75: another sync holds the lock; not a failure.\nSuccessExitStatus=75\n",
+            workdir.replace('%', "%%"),
+            command.replace('%', "%%")
+        );
+        let systemd_timer = format!(
+            "[Unit]\nDescription=Run {name}: {what}\n\n[Timer]\nOnCalendar={on_calendar}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n"
+        );
+        Job {
+            name,
+            command,
+            cron,
+            on_calendar,
+            systemd_service,
+            systemd_timer,
+            next_run,
+        }
+    };
+    let next_five = {
+        let m = now.minute();
+        let ahead = 5 - m % 5;
+        (now + Duration::minutes(i64::from(ahead)))
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(now)
+    };
+    let next_night = {
+        let today = now
+            .with_hour(2)
+            .and_then(|t| t.with_minute(30))
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(now);
+        if today > now {
+            today
+        } else {
+            today + Duration::days(1)
+        }
+    };
+    let jobs = vec![
+        job(
+            "orderbridge-changed",
+            "sync the orders Odoo changed",
+            "--changed",
+            "*/5 * * * *",
+            "*:0/5",
+            next_five,
+        ),
+        job(
+            "orderbridge-full",
+            "sync every order with Odoo",
+            "--all",
+            "30 2 * * *",
+            "*-*-* 02:30:00",
+            next_night,
+        ),
+    ];
+    let mut crontab = String::from(
+        "# orderbridge: every 5 minutes the orders Odoo changed; every night at 02:30 all of them\n\
+         # (which also sees orders deleted in Odoo). Every result goes to the log file; cron\n\
+         # mails only errors. A run that finds another still going exits 75 quietly.\n",
+    );
+    for key in &from_environment {
+        crontab.push_str(&format!(
+            "# {key} came from this shell's environment, which cron does not have: put it in the .env or config file.\n"
+        ));
+    }
+    for j in &jobs {
+        // cron turns an unescaped % into a newline.
+        crontab.push_str(&format!("{} {}\n", j.cron, j.command.replace('%', "\\%")));
+    }
     Ok(Plan {
-        command,
+        jobs,
         crontab,
-        systemd_service,
-        systemd_timer,
-        next_run,
         files,
         from_environment,
         part,

@@ -101,13 +101,19 @@ fn the_printed_cron_line_syncs_the_real_database_from_any_folder() {
         .unwrap();
     let printed = TestEnv::collect(out);
     assert_eq!(printed.code, 0, "{}", printed.all());
+    // The nightly full sync; the five-minute one reads Odoo's changes.
     let line = printed
         .stdout
         .lines()
-        .find(|l| l.starts_with("0 * * * * "))
-        .unwrap_or_else(|| panic!("no cron line: {}", printed.stdout));
+        .find(|l| l.starts_with("30 2 * * * "))
+        .unwrap_or_else(|| panic!("no nightly line: {}", printed.stdout));
     assert!(line.contains("--env-file"), "{line}");
-    let command = line.trim_start_matches("0 * * * * ");
+    assert!(
+        printed.stdout.contains("*/5 * * * * ") && printed.stdout.contains("--changed"),
+        "{}",
+        printed.stdout
+    );
+    let command = line.trim_start_matches("30 2 * * * ");
     // As cron runs it: from /, with no environment of ours.
     let run = TestEnv::collect(
         Command::new("sh")
@@ -133,7 +139,13 @@ fn the_systemd_unit_sets_user_workdir_and_escapes_percent() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("User=portal"), "{}", run.stdout);
     assert!(run.stdout.contains("WorkingDirectory=/"), "{}", run.stdout);
-    assert!(!run.stdout.contains("0 * * * *"), "only the systemd part");
+    assert!(!run.stdout.contains("*/5 * * * *"), "only the systemd part");
+    assert!(run.stdout.contains("OnCalendar=*:0/5"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("orderbridge-full.timer"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
