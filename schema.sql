@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 4).
+-- orderbridge's local store, current schema (user_version 5).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table.
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sales_orders (
     note              TEXT,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
-    last_synced_at    TEXT
+    last_synced_at    TEXT,
+    odoo_write_date   TEXT                          -- Odoo's write_date of what was last applied
 );
 -- The idempotency key of sync: an Odoo order is stored at most once. NULLs are allowed
 -- (orders not in Odoo) and never collide.

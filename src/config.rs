@@ -24,9 +24,14 @@ pub(crate) const KEYS: &[&str] = &[
     "ORDERBRIDGE_KEY_FIELD",
     "ORDERBRIDGE_CREATE_GRACE",
     "ORDERBRIDGE_CHANGE_OVERLAP",
+    "ORDERBRIDGE_WEBHOOK_SECRET",
 ];
 
-const SECRET_KEYS: &[&str] = &["ODOO_PASSWORD", "ODOO_API_KEY"];
+const SECRET_KEYS: &[&str] = &[
+    "ODOO_PASSWORD",
+    "ODOO_API_KEY",
+    "ORDERBRIDGE_WEBHOOK_SECRET",
+];
 
 /// True for a key whose value is never shown.
 pub(crate) fn is_secret(key: &str) -> bool {
@@ -382,6 +387,26 @@ impl Settings {
                 }),
             None => Ok(Duration::from_secs(300)),
         }
+    }
+
+    /// The secret of `serve`'s webhook path, `/odoo/webhook/<secret>`: Odoo signs nothing,
+    /// so the URL is the only credential. At least 24 URL-safe characters.
+    pub(crate) fn webhook_secret(&self) -> Result<Secret, ConfigError> {
+        let key = "ORDERBRIDGE_WEBHOOK_SECRET";
+        let Some((v, _)) = self.get(key) else {
+            return Err(ConfigError::Missing {
+                key,
+                hint: "set it (e.g. to the output of `openssl rand -hex 24`) in the environment, .env or config file; Odoo posts to /odoo/webhook/<secret>".into(),
+            });
+        };
+        let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~');
+        if v.len() < 24 || !v.chars().all(safe) {
+            return Err(self.invalid(
+                key,
+                "it must be at least 24 characters of A-Z a-z 0-9 - _ . ~ (e.g. `openssl rand -hex 24`)".into(),
+            ));
+        }
+        Ok(Secret::new(v.to_string()))
     }
 
     /// The sale.order field that carries the idempotency key (default `origin`, the

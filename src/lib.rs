@@ -16,7 +16,9 @@ mod money;
 pub mod odoo;
 mod rules;
 mod secret;
+mod stamp;
 pub mod store;
+mod webhook;
 
 pub use error::{Error, exit};
 pub use secret::Secret;

@@ -183,6 +183,19 @@ pub enum Command {
         #[arg(long, value_name = "AGE", value_parser = parse_age)]
         max_age: Option<std::time::Duration>,
     },
+    /// Receive Odoo's webhooks and apply them as they come, with the incremental sync every
+    /// --poll as the safety net (Odoo never resends a webhook)
+    #[command(
+        after_help = "Odoo posts to http://LISTEN/odoo/webhook/<ORDERBRIDGE_WEBHOOK_SECRET>; set that up
+with `orderbridge odoo install-webhook --url https://portal.example.com/odoo/webhook`.
+Also: GET /healthz, GET /metrics (Prometheus). SIGTERM or Ctrl-C stops it cleanly (exit 0).
+No TLS: put it behind the portal's reverse proxy.
+
+Examples:
+  orderbridge serve                                   # 127.0.0.1:8787, poll every 60s
+  orderbridge serve --listen 127.0.0.1:9000 --poll 5m --with-status"
+    )]
+    Serve(ServeArgs),
     /// The local database
     Db {
         #[command(subcommand)]
@@ -194,6 +207,27 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Each setting's value (secrets masked) and where it came from
     Show,
+}
+
+/// `serve`: where to listen, how often to poll.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (loopback unless you mean it)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// Run the incremental sync this often as the safety net, e.g. 60s, 5m; 0 turns it off
+    #[arg(long, value_name = "PERIOD", default_value = "60s", value_parser = parse_period)]
+    pub poll: std::time::Duration,
+    /// Also set the status from Odoo's state
+    #[arg(long)]
+    pub with_status: bool,
+}
+
+fn parse_period(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_age(s)
 }
 
 /// `schedule`: what to print.
@@ -433,6 +467,7 @@ impl Command {
             },
             Command::Db { .. } => "db migrate",
             Command::Schedule(_) => "schedule",
+            Command::Serve(_) => "serve",
             Command::Status { .. } => "status",
             Command::Completions { .. } => "completions",
             Command::Man => "man",

@@ -16,7 +16,7 @@ use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
     Cli, ColorChoice, Command, ConfigCommand, CreateArgs, CustomersCommand, DbCommand, Global,
-    ListFormat, LogFormat, OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs,
+    ListFormat, LogFormat, OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, ServeArgs,
     SyncAmountsArgs,
 };
 use output::{Format, Output, emit};
@@ -330,6 +330,25 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             }
             let code = report.exit_code();
             Ok(emit(&report, out, code)?)
+        }
+        Command::Serve(a) => {
+            use commands::serve::{ServeOptions, Server, stop_signal};
+            let opts = ServeOptions {
+                listen: a.listen,
+                poll: (!a.poll.is_zero()).then_some(a.poll),
+                with_status: a.with_status,
+            };
+            let server = Server::bind(&ctx, &opts).await?;
+            let stop = stop_signal();
+            // On stderr, whatever --quiet says: a caller that asked for port 0 needs it.
+            eprintln!(
+                "orderbridge serve: listening on http://{} (webhooks at /odoo/webhook/<secret>, /healthz, /metrics); poll {}",
+                server.local_addr()?,
+                opts.poll
+                    .map_or_else(|| "off".to_string(), |p| format!("every {}s", p.as_secs()))
+            );
+            let report = server.run(stop).await?;
+            Ok(emit(&report, out, exit::OK)?)
         }
         Command::Schedule(a) => {
             use commands::schedule::{Part, plan};

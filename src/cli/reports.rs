@@ -14,6 +14,7 @@ use crate::commands::migrate::MigrateReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
 use crate::commands::schedule::{Part, Plan};
+use crate::commands::serve::ServeReport;
 use crate::commands::status::HealthReport;
 use crate::commands::sync::StatusReport;
 use crate::commands::test_connection::ConnectionReport;
@@ -709,6 +710,37 @@ impl Report for Vec<Archived> {
         writeln!(
             out,
             "Restore one with `orderbridge orders dedupe --restore ID`."
+        )
+    }
+}
+
+impl Report for ServeReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "Stopped serving on {}.", self.listen)?;
+        let received: u64 = self.webhooks.values().sum();
+        let counts: Vec<String> = self
+            .webhooks
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        writeln!(
+            out,
+            "Webhooks: {received} received{}{}",
+            if counts.is_empty() { "" } else { ": " },
+            counts.join(", ")
+        )?;
+        if self.imported + self.import_failed > 0 {
+            writeln!(
+                out,
+                "Unknown orders imported: {} ({} failed)",
+                self.imported, self.import_failed
+            )?;
+        }
+        writeln!(
+            out,
+            "Polls: {} ok, {} failed, {} skipped while another run held the lock",
+            self.polls_ok, self.polls_failed, self.polls_skipped_busy
         )
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod order_request;
 pub(crate) mod orders_create;
 pub(crate) mod orders_read;
 pub(crate) mod schedule;
+pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod sync;
 pub(crate) mod sync_changed;

@@ -184,7 +184,11 @@ pub(crate) fn lock_path(ctx: &Context) -> Result<PathBuf, Error> {
 }
 
 pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
-    let path = lock_path(ctx)?;
+    acquire_lock_at(&lock_path(ctx)?)
+}
+
+/// Takes the run lock at `path`, or fails at once with [`Error::Busy`] when a run holds it.
+pub(crate) fn acquire_lock_at(path: &std::path::Path) -> Result<RunLock, Error> {
     // A lock file that cannot be made is a local storage problem (read-only disk, rights).
     let storage = |e: std::io::Error| {
         Error::Store(StoreError::Io {
@@ -199,7 +203,7 @@ pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
+        .open(path)
         .map_err(storage)?;
     match file.try_lock() {
         Ok(()) => Ok(RunLock { _file: file }),
@@ -213,8 +217,37 @@ pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
     }
 }
 
-/// Odoo's answer for one chunk: amount and state per Odoo id (decode errors per order).
-pub(super) type OdooChunk = HashMap<i64, Result<(Decimal, String), String>>;
+/// What Odoo says of one order.
+#[derive(Debug, Clone)]
+pub(super) struct OdooOrder {
+    pub amount: Decimal,
+    pub state: String,
+    /// Its `write_date` as a stored stamp (see [`crate::stamp`]), when Odoo sent one.
+    pub stamp: Option<String>,
+}
+
+impl OdooOrder {
+    /// Decodes a `search_read` row with `amount_total`, `state` and `write_date`.
+    pub(super) fn from_record(r: &Record<'_>) -> Result<OdooOrder, String> {
+        let decoded = r.decimal("amount_total").and_then(|amount| {
+            Ok(OdooOrder {
+                amount,
+                state: order_state(r)?,
+                stamp: r
+                    .string("write_date")
+                    .ok()
+                    .and_then(|t| crate::stamp::from_read(&t)),
+            })
+        });
+        decoded.map_err(|e| format!("Odoo sent an unreadable value: {e}"))
+    }
+}
+
+/// The fields a sync reads of each order.
+pub(super) const SYNC_FIELDS: &[&str] = &["amount_total", "state", "write_date"];
+
+/// Odoo's answer for one chunk, per Odoo id (decode errors per order).
+pub(super) type OdooChunk = HashMap<i64, Result<OdooOrder, String>>;
 
 async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<OdooChunk, OdooError> {
     let domain = domain("id", "in", Value::ints(&ids));
@@ -224,17 +257,13 @@ async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<OdooC
         order: Some("id"),
     };
     let rows = client
-        .search_read("sale.order", domain, &["amount_total", "state"], opts)
+        .search_read("sale.order", domain, SYNC_FIELDS, opts)
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for v in &rows {
         let r = Record(v);
         let Ok(id) = r.id() else { continue };
-        let decoded = r
-            .decimal("amount_total")
-            .and_then(|a| Ok((a, order_state(&r)?)))
-            .map_err(|e| format!("Odoo sent an unreadable value: {e}"));
-        out.insert(id, decoded);
+        out.insert(id, OdooOrder::from_record(&r));
     }
     Ok(out)
 }
@@ -265,7 +294,11 @@ pub(super) fn compare_chunk(
                 Some(Err(reason)) => Outcome::Failed {
                     reason: reason.clone(),
                 },
-                Some(Ok((odoo_amount, state))) => {
+                Some(Ok(OdooOrder {
+                    amount: odoo_amount,
+                    state,
+                    stamp,
+                })) => {
                     // Both amounts at the currency's scale: compared, stored and shown there.
                     let odoo_amount = &at_scale(*odoo_amount, &row.currency);
                     let portal_amount = at_scale(row.total_amount, &row.currency);
@@ -303,6 +336,7 @@ pub(super) fn compare_chunk(
                         total_amount: new_total,
                         odoo_amount_total: *odoo_amount,
                         state: state_write,
+                        stamp: stamp.clone(),
                     });
                     outcome
                 }
@@ -392,18 +426,34 @@ pub(crate) async fn run(
         };
     }
     let overlap = ctx.settings.change_overlap()?;
+    run_recorded(&store, &client, opts, overlap, on_event).await
+}
+
+/// One sync on an open store and client, recorded in the run history; the caller holds the
+/// run lock. `serve`'s polls share their client, so the round trips are this run's only.
+pub(crate) async fn run_recorded(
+    store: &Store,
+    client: &OdooClient,
+    opts: SyncOptions,
+    overlap: std::time::Duration,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Summary, Error> {
     let kind = match (opts.selection, opts.amounts) {
         (Selection::Changed, _) => "sync-changed",
         (_, true) => "sync-amounts",
         (_, false) => "sync-status",
     };
+    let before = client.round_trips();
     let run_id = store.start_run(kind)?;
-    let result = match opts.selection {
+    let mut result = match opts.selection {
         Selection::Changed => {
-            super::sync_changed::pipeline(&store, &client, opts, overlap, on_event).await
+            super::sync_changed::pipeline(store, client, opts, overlap, on_event).await
         }
-        _ => pipeline(&store, &client, opts, on_event).await,
+        _ => pipeline(store, client, opts, on_event).await,
     };
+    if let Ok(s) = &mut result {
+        s.round_trips = s.round_trips.saturating_sub(before);
+    }
     store.finish_run(run_id, &run_end(&result))?;
     result
 }

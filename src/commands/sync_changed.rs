@@ -13,18 +13,18 @@
 use std::time::Duration;
 
 use super::sync::{
-    Event, OdooChunk, Selection, Summary, SyncOptions, compare_chunk, pipeline as full_pipeline,
-    tally,
+    Event, OdooChunk, OdooOrder, SYNC_FIELDS, Selection, Summary, SyncOptions, compare_chunk,
+    pipeline as full_pipeline, tally,
 };
 use crate::error::{Error, exit};
-use crate::odoo::{OdooClient, Record, SearchOpts, Value, order_state};
+use crate::odoo::{OdooClient, Record, SearchOpts, Value};
 use crate::store::{Store, from_text, to_text};
 
 /// The cursor's name in the store.
 const CURSOR: &str = "sale.order";
 
-/// One page of Odoo's changes: `(id, write_date, amount and state or why not)`.
-type Changes = Vec<(i64, String, Result<(rust_decimal::Decimal, String), String>)>;
+/// One page of Odoo's changes: `(id, write_date, what Odoo says or why it is unreadable)`.
+type Changes = Vec<(i64, String, Result<OdooOrder, String>)>;
 
 /// `write_date >= since` for the first page, then strictly after the last row seen.
 fn page_domain(since: &str, after: Option<&(String, i64)>) -> Value {
@@ -51,23 +51,14 @@ async fn changes(
         order: Some("write_date asc, id asc"),
     };
     let rows = client
-        .search_read(
-            "sale.order",
-            domain,
-            &["write_date", "amount_total", "state"],
-            opts,
-        )
+        .search_read("sale.order", domain, SYNC_FIELDS, opts)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for v in &rows {
         let r = Record(v);
         let id = r.id()?;
         let write_date = r.string("write_date")?;
-        let decoded = r
-            .decimal("amount_total")
-            .and_then(|a| Ok((a, order_state(&r)?)))
-            .map_err(|e| format!("Odoo sent an unreadable value: {e}"));
-        out.push((id, write_date, decoded));
+        out.push((id, write_date, OdooOrder::from_record(&r)));
     }
     Ok(out)
 }

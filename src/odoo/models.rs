@@ -48,7 +48,7 @@ impl SaleOrder {
 }
 
 /// The states `sale.order` has in Odoo 16 to 19.
-const ORDER_STATES: &[&str] = &["draft", "sent", "sale", "done", "cancel"];
+pub(crate) const ORDER_STATES: &[&str] = &["draft", "sent", "sale", "done", "cancel"];
 
 /// `sale.order.state`, refused when it is none Odoo has: a garbled answer must never become
 /// a stored status.

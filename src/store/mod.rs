@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_intent_sent_at.sql"),
     include_str!("../../migrations/0003_runs.sql"),
     include_str!("../../migrations/0004_sync_cursor.sql"),
+    include_str!("../../migrations/0005_odoo_write_date.sql"),
 ];
 
 /// The schema version this binary writes and understands.

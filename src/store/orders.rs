@@ -283,6 +283,9 @@ pub(crate) struct SyncWrite {
     pub odoo_amount_total: Decimal,
     /// `(odoo_state, status)` with `--with-status`.
     pub state: Option<(String, String)>,
+    /// Odoo's `write_date` of what is written (see [`crate::stamp`]): the write is skipped
+    /// when the row already holds something newer.
+    pub stamp: Option<String>,
 }
 
 impl Store {
@@ -364,6 +367,36 @@ impl Store {
         Ok(out)
     }
 
+    /// The local order of an Odoo id with the stamp of what it last took from Odoo.
+    pub(crate) fn sync_row_stamped(
+        &self,
+        odoo_id: i64,
+    ) -> Result<Option<(SyncRow, Option<String>)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, odoo_order_id, order_number, total_amount, currency, status, odoo_write_date
+                 FROM sales_orders WHERE odoo_order_id = ?1",
+            )
+            .map_err(|e| self.err(e))?
+            .query_row([odoo_id], |r| {
+                Ok((
+                    SyncRow {
+                        id: r.get(0)?,
+                        odoo_order_id: r.get(1)?,
+                        order_number: r.get(2)?,
+                        total_amount: money(r, 3)?.unwrap_or_default(),
+                        currency: r
+                            .get::<_, Option<String>>(4)?
+                            .unwrap_or_else(|| "USD".into()),
+                        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    },
+                    r.get(6)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// The change cursor `(write_date, odoo_id)` of `name`, if a run has set it.
     pub(crate) fn cursor(&self, name: &str) -> Result<Option<(String, i64)>> {
         self.conn
@@ -403,7 +436,15 @@ impl Store {
                 )
                 .map_err(|e| self.err(e))?;
         }
+        self.apply_writes_in_tx(writes)?;
+        tx.commit()
+    }
+
+    /// Writes a sync's results inside the caller's transaction; returns how many were
+    /// skipped because the row already held something newer from Odoo.
+    pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<usize> {
         let now = now_text();
+        let mut skipped = 0;
         {
             let mut st = self
                 .conn
@@ -414,22 +455,26 @@ impl Store {
                        odoo_state = COALESCE(?4, odoo_state),
                        status = COALESCE(?5, status),
                        updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND ?5 IS NOT status) THEN ?6 ELSE updated_at END,
-                       last_synced_at = ?6
-                     WHERE id = ?1",
+                       last_synced_at = ?6,
+                       odoo_write_date = COALESCE(?7, odoo_write_date)
+                     WHERE id = ?1 AND (?7 IS NULL OR odoo_write_date IS NULL OR odoo_write_date <= ?7)",
                 )
                 .map_err(|e| self.err(e))?;
             for w in writes {
-                st.execute(params![
-                    w.id,
-                    w.total_amount.map(|d| d.to_string()),
-                    w.odoo_amount_total.to_string(),
-                    w.state.as_ref().map(|s| s.0.as_str()),
-                    w.state.as_ref().map(|s| s.1.as_str()),
-                    now,
-                ])
-                .map_err(|e| self.err(e))?;
+                let n = st
+                    .execute(params![
+                        w.id,
+                        w.total_amount.map(|d| d.to_string()),
+                        w.odoo_amount_total.to_string(),
+                        w.state.as_ref().map(|s| s.0.as_str()),
+                        w.state.as_ref().map(|s| s.1.as_str()),
+                        now,
+                        w.stamp,
+                    ])
+                    .map_err(|e| self.err(e))?;
+                skipped += usize::from(n == 0);
             }
         }
-        tx.commit()
+        Ok(skipped)
     }
 }

@@ -11,6 +11,7 @@ mod operations;
 mod orders;
 mod output;
 mod replay;
+mod serve;
 mod store;
 mod sync_amounts;
 mod test_connection;

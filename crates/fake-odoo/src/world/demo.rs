@@ -124,6 +124,15 @@ impl World {
     }
 
     /// Test hook: the id the next sale.order will get (ids only grow).
+    /// A new draft order of `partner_id` with one untaxed line of `total`, as staff would
+    /// enter it; returns its id.
+    pub fn add_order(&mut self, partner_id: i64, total: Decimal) -> i64 {
+        let now = self.now();
+        let id = self.insert_order(partner_id, now);
+        self.set_order_total(id, total);
+        id
+    }
+
     pub fn set_next_order_id(&mut self, id: i64) {
         self.next_order = self.next_order.max(id);
         self.next_order_seq = self.next_order_seq.max(id);

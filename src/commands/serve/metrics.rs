@@ -1,0 +1,176 @@
+//! `serve`'s counters, and their Prometheus text form for `/metrics`.
+
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What became of one webhook delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Delivered {
+    /// Its amount or status was written.
+    Updated,
+    /// Newer than what was stored, and equal to it by the rules.
+    Unchanged,
+    /// Odoo's amount is 0.00: the portal's stays.
+    KeptPortal,
+    /// Not newer than what is stored (late, or sent twice): nothing written.
+    Stale,
+    /// No local order has its id, and its customer is not linked: counted only.
+    Unknown,
+    /// No local order has its id; its customer is linked: imported in the background.
+    Importing,
+    /// The body is not a sale.order delivery: 400.
+    Invalid,
+    /// The path's secret is wrong: 404.
+    Forbidden,
+    /// The local store failed: 503.
+    Failed,
+}
+
+impl Delivered {
+    pub(crate) const ALL: [Delivered; 9] = [
+        Delivered::Updated,
+        Delivered::Unchanged,
+        Delivered::KeptPortal,
+        Delivered::Stale,
+        Delivered::Unknown,
+        Delivered::Importing,
+        Delivered::Invalid,
+        Delivered::Forbidden,
+        Delivered::Failed,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Delivered::Updated => "updated",
+            Delivered::Unchanged => "unchanged",
+            Delivered::KeptPortal => "kept_portal",
+            Delivered::Stale => "stale",
+            Delivered::Unknown => "unknown",
+            Delivered::Importing => "importing",
+            Delivered::Invalid => "invalid",
+            Delivered::Forbidden => "forbidden",
+            Delivered::Failed => "failed",
+        }
+    }
+}
+
+/// How one safety-net poll ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polled {
+    Ok,
+    /// Odoo unreachable or garbled, or some orders failed.
+    Failed,
+    /// A cron run held the lock: skipped.
+    Busy,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    deliveries: [AtomicU64; 9],
+    apply_micros_sum: AtomicU64,
+    apply_count: AtomicU64,
+    imported: AtomicU64,
+    import_failed: AtomicU64,
+    polls: [AtomicU64; 3],
+    last_poll_ok: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+impl Metrics {
+    pub(crate) fn delivered(&self, d: Delivered, took: Duration) {
+        self.deliveries[d as usize].fetch_add(1, Ordering::Relaxed);
+        if !matches!(d, Delivered::Forbidden) {
+            self.apply_micros_sum
+                .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+            self.apply_count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn imported(&self, ok: bool) {
+        let c = if ok {
+            &self.imported
+        } else {
+            &self.import_failed
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn polled(&self, p: Polled) {
+        self.polls[p as usize].fetch_add(1, Ordering::Relaxed);
+        if p == Polled::Ok {
+            *self.last_poll_ok.lock().unwrap_or_else(|e| e.into_inner()) = Some(chrono::Utc::now());
+        }
+    }
+
+    pub(crate) fn count(&self, d: Delivered) -> u64 {
+        self.deliveries[d as usize].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn polls(&self, p: Polled) -> u64 {
+        self.polls[p as usize].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn imports(&self) -> (u64, u64) {
+        (
+            self.imported.load(Ordering::Relaxed),
+            self.import_failed.load(Ordering::Relaxed),
+        )
+    }
+
+    pub(crate) fn last_poll_ok(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        *self.last_poll_ok.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_webhooks_total Webhook deliveries received, by what became of them.\n# TYPE orderbridge_webhooks_total counter"
+        );
+        for d in Delivered::ALL {
+            let _ = writeln!(
+                out,
+                "orderbridge_webhooks_total{{result=\"{}\"}} {}",
+                d.name(),
+                self.count(d)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_webhook_seconds Time from a delivery's arrival to its answer, local commit included.\n# TYPE orderbridge_webhook_seconds summary\norderbridge_webhook_seconds_sum {}\norderbridge_webhook_seconds_count {}",
+            self.apply_micros_sum.load(Ordering::Relaxed) as f64 / 1e6,
+            self.apply_count.load(Ordering::Relaxed)
+        );
+        let (imported, failed) = self.imports();
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_webhook_imports_total Unknown orders of linked customers imported from Odoo, by outcome.\n# TYPE orderbridge_webhook_imports_total counter\norderbridge_webhook_imports_total{{outcome=\"ok\"}} {imported}\norderbridge_webhook_imports_total{{outcome=\"failed\"}} {failed}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_polls_total Safety-net incremental syncs, by outcome.\n# TYPE orderbridge_polls_total counter"
+        );
+        for (p, name) in [
+            (Polled::Ok, "ok"),
+            (Polled::Failed, "failed"),
+            (Polled::Busy, "busy"),
+        ] {
+            let _ = writeln!(
+                out,
+                "orderbridge_polls_total{{outcome=\"{name}\"}} {}",
+                self.polls(p)
+            );
+        }
+        if let Some(t) = self.last_poll_ok() {
+            let _ = writeln!(
+                out,
+                "# HELP orderbridge_last_poll_success_timestamp_seconds When a poll last ended well.\n# TYPE orderbridge_last_poll_success_timestamp_seconds gauge\norderbridge_last_poll_success_timestamp_seconds {}",
+                t.timestamp()
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,175 @@
+//! What Odoo's "Send Webhook Notification" posts, checked before anything is written.
+//!
+//! The body (Odoo 17 to 19, `base_automation`): `_action`, `_id`, `_model`, `id` and the
+//! fields the server action names, read with `load=None`: a many2one is a bare id, empty
+//! fields are `false`, `write_date` has microseconds. Odoo signs nothing: the secret lives
+//! in the URL, and the body is trusted for nothing beyond its own order.
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::odoo::models::ORDER_STATES;
+
+/// One webhook delivery about one `sale.order`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Delivery {
+    pub odoo_id: i64,
+    pub amount: Decimal,
+    pub state: String,
+    /// Its `write_date` as a stored stamp (see [`crate::stamp`]).
+    pub stamp: String,
+    /// The order's customer in Odoo, when the rule posts it (to import unknown orders).
+    pub partner_id: Option<i64>,
+    pub name: Option<String>,
+}
+
+/// Reads a delivery, or says what is wrong with it (for a 400 answer).
+pub(crate) fn parse(body: &[u8]) -> Result<Delivery, String> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let obj = v
+        .as_object()
+        .ok_or("the body is not a JSON object".to_string())?;
+    match obj.get("_model").and_then(Value::as_str) {
+        Some("sale.order") => {}
+        Some(other) => return Err(format!("_model is {other:?}, not \"sale.order\"")),
+        None => return Err("_model is missing".into()),
+    }
+    let odoo_id = obj
+        .get("id")
+        .and_then(Value::as_i64)
+        .filter(|id| *id > 0)
+        .ok_or("id is missing or not a positive integer")?;
+    if let Some(other) = obj.get("_id")
+        && other.as_i64() != Some(odoo_id)
+    {
+        return Err(format!("_id {other} differs from id {odoo_id}"));
+    }
+    let amount = match obj.get("amount_total") {
+        Some(Value::Number(n)) => crate::money::parse_wire_amount(&n.to_string())
+            .map_err(|e| format!("amount_total: {e}"))?,
+        Some(other) => return Err(format!("amount_total is {other}, not a number")),
+        None => return Err("amount_total is missing (add it to the webhook's fields)".into()),
+    };
+    let state = match obj.get("state").and_then(Value::as_str) {
+        Some(s) if ORDER_STATES.contains(&s) => s.to_string(),
+        Some(s) => return Err(format!("state {s:?} is not a sale.order state")),
+        None => return Err("state is missing or not text (add it to the webhook's fields)".into()),
+    };
+    let stamp = match obj.get("write_date").and_then(Value::as_str) {
+        Some(t) => crate::stamp::from_webhook(t)
+            .ok_or_else(|| format!("write_date {t:?} is not 'YYYY-MM-DD HH:MM:SS.ffffff'"))?,
+        None => {
+            return Err(
+                "write_date is missing or not text (add it to the webhook's fields)".into(),
+            );
+        }
+    };
+    let partner_id = match obj.get("partner_id") {
+        None | Some(Value::Bool(false)) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| format!("partner_id is {v}, not an id"))?,
+        ),
+    };
+    let name = obj.get("name").and_then(Value::as_str).map(str::to_string);
+    Ok(Delivery {
+        odoo_id,
+        amount,
+        state,
+        stamp,
+        partner_id,
+        name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first body Odoo 19 posted (`../shared/odoo/webhooks/`).
+    const RECORDED: &str = r#"{"_action": "orderbridge webhook 6cc7fa(#353)", "_id": 10381, "_model": "sale.order", "amount_total": 99.5, "client_order_ref": false, "currency_id": 1, "id": 10381, "name": "S10389", "origin": "orderbridge:cap-6cc7fa-1", "state": "draft", "write_date": "2026-11-22 11:20:47.374070"}"#;
+
+    fn with(key: &str, value: &str) -> String {
+        let mut v: serde_json::Map<String, Value> = serde_json::from_str(RECORDED).unwrap();
+        match serde_json::from_str(value) {
+            Ok(Value::Null) => {
+                v.remove(key);
+            }
+            Ok(x) => {
+                v.insert(key.into(), x);
+            }
+            Err(e) => panic!("{e}"),
+        }
+        serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn the_recorded_body_is_a_delivery() {
+        let d = parse(RECORDED.as_bytes()).unwrap();
+        assert_eq!(d.odoo_id, 10381);
+        assert_eq!(d.amount.to_string(), "99.5");
+        assert_eq!(d.state, "draft");
+        assert_eq!(d.stamp, "2026-11-22 11:20:47.374070");
+        assert_eq!(d.name.as_deref(), Some("S10389"));
+        assert_eq!(d.partner_id, None);
+    }
+
+    #[test]
+    fn an_amount_keeps_its_exact_digits() {
+        let d = parse(with("amount_total", "857.8699999999").as_bytes()).unwrap();
+        assert_eq!(d.amount.to_string(), "857.8699999999");
+    }
+
+    #[test]
+    fn another_model_is_refused() {
+        let e = parse(with("_model", r#""res.partner""#).as_bytes()).unwrap_err();
+        assert!(e.contains("not \"sale.order\""), "{e}");
+    }
+
+    #[test]
+    fn each_missing_field_is_named() {
+        for key in ["id", "amount_total", "state", "write_date", "_model"] {
+            let e = parse(with(key, "null").as_bytes()).unwrap_err();
+            assert!(e.contains(key), "{key}: {e}");
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_refused() {
+        for (key, value) in [
+            ("amount_total", r#""99.5""#),
+            ("amount_total", "false"),
+            ("state", r#""shipped""#),
+            ("write_date", r#""yesterday""#),
+            ("id", "-3"),
+            ("_id", "10382"),
+            ("partner_id", r#""7""#),
+        ] {
+            assert!(parse(with(key, value).as_bytes()).is_err(), "{key}={value}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_json_object_is_refused() {
+        assert!(parse(b"<html>").is_err());
+        assert!(parse(b"[1]").is_err());
+    }
+
+    #[test]
+    fn a_partner_is_a_bare_id_or_false() {
+        assert_eq!(
+            parse(with("partner_id", "7").as_bytes())
+                .unwrap()
+                .partner_id,
+            Some(7)
+        );
+        assert_eq!(
+            parse(with("partner_id", "false").as_bytes())
+                .unwrap()
+                .partner_id,
+            None
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! `orderbridge serve`: webhooks applied only when newer, refused when forged or malformed,
+//! unknown orders imported for linked customers, the poll as the safety net, a clean stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+
+use crate::env::{Run, TestEnv};
+
+pub(crate) const SECRET: &str = "test-secret-0123456789abcdef";
+
+/// A running `orderbridge serve`, stopped with SIGTERM.
+pub(crate) struct Served {
+    child: Child,
+    pub addr: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Served {
+    pub(crate) fn start(env: &TestEnv, extra: &[&str]) -> Served {
+        env.write_env(&[("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)]);
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = env
+            .command(env.path("").as_path(), &args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap() == 0 {
+                let _ = child.wait();
+                panic!("serve ended before listening: {seen}");
+            }
+            seen.push_str(&line);
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        let stderr = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+            seen + &rest
+        });
+        Served {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// `(status, body)` of one HTTP/1.1 request.
+    pub(crate) fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        http(&self.addr, method, path, body)
+    }
+
+    pub(crate) fn deliver(&self, body: &str) -> (u16, String) {
+        self.request("POST", &format!("/odoo/webhook/{SECRET}"), body)
+    }
+
+    /// SIGTERM, then the exit and the output.
+    pub(crate) fn stop(mut self) -> Run {
+        let pid = self.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr: self.stderr.join().unwrap(),
+        }
+    }
+}
+
+pub(crate) fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A body as Odoo 19 posts it (`../shared/odoo/webhooks/`).
+pub(crate) fn body(odoo_id: i64, amount: &str, state: &str, write_date: &str) -> String {
+    format!(
+        r#"{{"_action": "orderbridge webhook(#353)", "_id": {odoo_id}, "_model": "sale.order", "amount_total": {amount}, "client_order_ref": false, "currency_id": 1, "id": {odoo_id}, "name": "S{odoo_id:05}", "partner_id": 9, "state": "{state}", "write_date": "{write_date}"}}"#
+    )
+}
+
+fn with_orders() -> TestEnv {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    env
+}
+
+/// An Odoo id of one of customer 1's stored orders.
+fn stored_odoo_id(env: &TestEnv) -> i64 {
+    env.run(&["orders", "list", "--no-sync", "--json"]).json()["orders"][0]["odoo_order_id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn portal_amount(env: &TestEnv, odoo_id: i64) -> Option<String> {
+    let run = env.run(&[
+        "orders",
+        "show",
+        "--odoo-id",
+        &odoo_id.to_string(),
+        "--json",
+    ]);
+    (run.code == 0).then(|| run.json()["total_amount"].as_str().unwrap().to_string())
+}
+
+fn result(reply: &(u16, String)) -> String {
+    let v: serde_json::Value = serde_json::from_str(&reply.1).unwrap();
+    v["result"].as_str().unwrap().to_string()
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !ok() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_newer_webhook_updates_the_portal_amount() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let reply = served.deliver(&body(id, "950.0", "draft", "2099-01-01 10:00:00.000001"));
+    assert_eq!((reply.0, result(&reply)), (200, "updated".to_string()));
+    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    assert_eq!(served.stop().code, 0);
+}
+
+#[test]
+fn a_repeated_or_older_webhook_changes_nothing() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let newer = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
+    assert_eq!(result(&served.deliver(&newer)), "updated");
+    assert_eq!(result(&served.deliver(&newer)), "stale");
+    let older = body(id, "111.0", "draft", "2099-01-01 10:00:00.400000");
+    assert_eq!(result(&served.deliver(&older)), "stale");
+    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    served.stop();
+}
+
+#[test]
+fn a_zero_amount_in_a_webhook_keeps_the_portal_amount() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let before = portal_amount(&env, id);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let reply = served.deliver(&body(id, "0.0", "draft", "2099-01-01 10:00:00.000001"));
+    assert_eq!(result(&reply), "kept_portal");
+    assert_eq!(portal_amount(&env, id), before);
+    served.stop();
+}
+
+#[test]
+fn a_wrong_secret_is_not_found_and_writes_nothing() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let before = portal_amount(&env, id);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let forged = body(id, "1.0", "draft", "2099-01-01 10:00:00.000001");
+    for path in [
+        "/odoo/webhook/test-secret-0123456789abcdeX",
+        "/odoo/webhook/test-secret",
+        "/odoo/webhook/",
+    ] {
+        assert_eq!(served.request("POST", path, &forged).0, 404, "{path}");
+    }
+    assert_eq!(portal_amount(&env, id), before);
+    served.stop();
+}
+
+#[test]
+fn a_malformed_delivery_is_refused_with_its_reason() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let before = portal_amount(&env, id);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let other_model = body(id, "1.0", "draft", "2099-01-01 10:00:00.000001")
+        .replace(r#""sale.order""#, r#""res.partner""#);
+    let reply = served.deliver(&other_model);
+    assert_eq!(reply.0, 400);
+    assert!(reply.1.contains("res.partner"), "{}", reply.1);
+    let no_date = body(id, "1.0", "draft", "soon");
+    let reply = served.deliver(&no_date);
+    assert_eq!(reply.0, 400);
+    assert!(reply.1.contains("write_date"), "{}", reply.1);
+    assert_eq!(served.deliver("<html>").0, 400);
+    assert_eq!(portal_amount(&env, id), before);
+    served.stop();
+}
+
+#[test]
+fn an_unknown_order_of_a_linked_customer_is_imported() {
+    let env = with_orders();
+    let new_id = env
+        .fake
+        .with_world(|w| w.add_order(9, Decimal::from_str("321.00").unwrap()));
+    let served = Served::start(&env, &["--poll", "0"]);
+    let reply = served.deliver(&body(
+        new_id,
+        "321.0",
+        "draft",
+        "2099-01-01 10:00:00.000001",
+    ));
+    assert_eq!(result(&reply), "importing");
+    wait_for("the import", || portal_amount(&env, new_id).is_some());
+    assert_eq!(portal_amount(&env, new_id).as_deref(), Some("321.00"));
+    let run = served.stop();
+    assert!(
+        run.stdout.contains("Unknown orders imported: 1"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_unknown_order_of_an_unlinked_customer_is_only_counted() {
+    let env = with_orders();
+    let served = Served::start(&env, &["--poll", "0"]);
+    let stray = body(999_999, "5.0", "draft", "2099-01-01 10:00:00.000001")
+        .replace(r#""partner_id": 9"#, r#""partner_id": 10"#);
+    assert_eq!(result(&served.deliver(&stray)), "unknown");
+    let (_, metrics) = served.request("GET", "/metrics", "");
+    assert!(
+        metrics.contains("orderbridge_webhooks_total{result=\"unknown\"} 1"),
+        "{metrics}"
+    );
+    served.stop();
+    assert_eq!(portal_amount(&env, 999_999), None);
+}
+
+#[test]
+fn the_poll_catches_a_change_no_webhook_reported() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    // The first --changed run sets the cursor; the poll then reads only what changed.
+    assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
+    let served = Served::start(&env, &["--poll", "1s"]);
+    env.fake
+        .with_world(|w| w.set_order_total(id, Decimal::from_str("777.00").unwrap()));
+    wait_for("the poll", || {
+        portal_amount(&env, id).as_deref() == Some("777.00")
+    });
+    let run = served.stop();
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn a_poll_waits_its_turn_while_cron_holds_the_lock() {
+    let env = with_orders();
+    let lock = env.hold_sync_lock();
+    let served = Served::start(&env, &["--poll", "1s"]);
+    wait_for("a skipped poll", || {
+        served
+            .request("GET", "/metrics", "")
+            .1
+            .contains("orderbridge_polls_total{outcome=\"busy\"} ")
+            && !served
+                .request("GET", "/metrics", "")
+                .1
+                .contains("orderbridge_polls_total{outcome=\"busy\"} 0")
+    });
+    drop(lock);
+    let run = served.stop();
+    assert!(
+        run.stdout
+            .contains("skipped while another run held the lock")
+    );
+}
+
+#[test]
+fn healthz_answers_ok_and_metrics_are_prometheus_text() {
+    let env = with_orders();
+    let served = Served::start(&env, &["--poll", "0"]);
+    let (status, health) = served.request("GET", "/healthz", "");
+    assert_eq!(status, 200);
+    assert!(health.contains(r#""status":"ok""#), "{health}");
+    let (status, metrics) = served.request("GET", "/metrics", "");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("# TYPE orderbridge_webhooks_total counter"));
+    served.stop();
+}
+
+#[test]
+fn sigterm_stops_it_with_exit_0_and_a_report() {
+    let env = with_orders();
+    let served = Served::start(&env, &["--poll", "0"]);
+    let run = served.stop();
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("Stopped serving on 127.0.0.1:"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn without_a_secret_it_refuses_to_start() {
+    let env = with_orders();
+    let run = env.run(&["serve", "--listen", "127.0.0.1:0", "--poll", "0"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("ORDERBRIDGE_WEBHOOK_SECRET"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_short_secret_is_refused_without_being_shown() {
+    let env = with_orders();
+    env.write_env(&[("ORDERBRIDGE_WEBHOOK_SECRET", "hunter2")]);
+    let run = env.run(&["serve", "--listen", "127.0.0.1:0", "--poll", "0"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(!run.all().contains("hunter2"), "{}", run.all());
+}
