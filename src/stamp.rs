@@ -1,10 +1,15 @@
 //! Odoo's `write_date` as a stored stamp, comparable as text: `YYYY-MM-DD HH:MM:SS.ffffff`.
 //!
 //! A webhook carries microseconds (`2026-11-22 11:20:47.374070`); an API read gives the
-//! second (`2026-11-22 11:20:47`), which may stand for any instant in it. A read is stored
-//! at the *end* of its second, so that a late webhook of the same second never replaces
-//! what a read already saw; the next read (the poll's overlap re-reads it) settles that
-//! second either way.
+//! second (`2026-11-22 11:20:47`), stored as its first microsecond. What they mean differs:
+//! - a read is Odoo's state when read: it may replace anything stored from its second or
+//!   earlier (a webhook of that second may be older than the read), never a stamp of a
+//!   later second (a webhook applied while the read was on its way);
+//! - a webhook applies unless what is stored is strictly newer. Not "strictly newer than
+//!   stored": a change made through an order's lines posts the order's `write_date` from
+//!   *before* the change (captures-2 029 posted 11:20:47.374070, the previous write's stamp,
+//!   from a request answered at 11:20:49), so it ties with what the previous change stored.
+//!   A delivery sent twice ties too, and re-applying the same values changes nothing.
 
 use chrono::NaiveDateTime;
 
@@ -15,21 +20,19 @@ fn parse(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, WIRE).ok()
 }
 
-/// The stamp of a webhook's `write_date` (exact), or `None` when it is not Odoo's format.
+/// The stamp of a webhook's `write_date`, or `None` when it is not Odoo's format.
 pub(crate) fn from_webhook(text: &str) -> Option<String> {
     parse(text).map(|t| t.format(STORED).to_string())
 }
 
-/// The stamp of a read's `write_date`: the last microsecond of its second when the read has
-/// no fraction.
+/// The stamp of a read's `write_date` (to the second).
 pub(crate) fn from_read(text: &str) -> Option<String> {
-    let t = parse(text)?;
-    let t = if text.contains('.') {
-        t
-    } else {
-        t + chrono::Duration::microseconds(999_999)
-    };
-    Some(t.format(STORED).to_string())
+    from_webhook(text)
+}
+
+/// Whether a webhook stamped `incoming` may replace what was stored with `stored`.
+pub(crate) fn webhook_applies(incoming: &str, stored: Option<&str>) -> bool {
+    stored.is_none_or(|s| incoming >= s)
 }
 
 #[cfg(test)]
@@ -45,19 +48,32 @@ mod tests {
     }
 
     #[test]
-    fn a_read_stamp_stands_at_the_end_of_its_second() {
+    fn a_read_stamp_is_the_start_of_its_second() {
         assert_eq!(
             from_read("2026-11-22 11:20:47").as_deref(),
-            Some("2026-11-22 11:20:47.999999")
+            Some("2026-11-22 11:20:47.000000")
         );
     }
 
     #[test]
-    fn a_webhook_of_the_same_second_is_not_newer_than_a_read() {
+    fn an_older_webhook_does_not_apply() {
+        let stored = from_webhook("2026-11-22 11:20:51.543911").unwrap();
+        let older = from_webhook("2026-11-22 11:20:47.374070").unwrap();
+        assert!(!webhook_applies(&older, Some(&stored)));
+    }
+
+    #[test]
+    fn a_webhook_tying_with_the_stored_stamp_applies() {
+        let stored = from_webhook("2026-11-22 11:20:47.374070").unwrap();
+        assert!(webhook_applies(&stored, Some(&stored)));
+        assert!(webhook_applies(&stored, None));
+    }
+
+    #[test]
+    fn a_webhook_of_a_read_second_applies() {
         let read = from_read("2026-11-22 11:20:47").unwrap();
         let hook = from_webhook("2026-11-22 11:20:47.374070").unwrap();
-        assert!(hook < read);
-        assert!(from_webhook("2026-11-22 11:20:48.000001").unwrap() > read);
+        assert!(webhook_applies(&hook, Some(&read)));
     }
 
     #[test]

@@ -337,6 +337,7 @@ pub(super) fn compare_chunk(
                         odoo_amount_total: *odoo_amount,
                         state: state_write,
                         stamp: stamp.clone(),
+                        from_webhook: false,
                     });
                     outcome
                 }

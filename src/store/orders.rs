@@ -283,9 +283,11 @@ pub(crate) struct SyncWrite {
     pub odoo_amount_total: Decimal,
     /// `(odoo_state, status)` with `--with-status`.
     pub state: Option<(String, String)>,
-    /// Odoo's `write_date` of what is written (see [`crate::stamp`]): the write is skipped
-    /// when the row already holds something newer.
+    /// Odoo's `write_date` of what is written (see [`crate::stamp`]): a read's write is
+    /// skipped when the row holds something of a later second.
     pub stamp: Option<String>,
+    /// Written from a webhook, whose stamp was already compared in this transaction.
+    pub from_webhook: bool,
 }
 
 impl Store {
@@ -457,7 +459,8 @@ impl Store {
                        updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND ?5 IS NOT status) THEN ?6 ELSE updated_at END,
                        last_synced_at = ?6,
                        odoo_write_date = COALESCE(?7, odoo_write_date)
-                     WHERE id = ?1 AND (?7 IS NULL OR odoo_write_date IS NULL OR odoo_write_date <= ?7)",
+                     WHERE id = ?1 AND (?7 IS NULL OR ?8 OR odoo_write_date IS NULL
+                       OR substr(odoo_write_date, 1, 19) <= substr(?7, 1, 19))",
                 )
                 .map_err(|e| self.err(e))?;
             for w in writes {
@@ -470,6 +473,8 @@ impl Store {
                         w.state.as_ref().map(|s| s.1.as_str()),
                         now,
                         w.stamp,
+                        // A webhook's own tie-break was made before (see crate::stamp).
+                        w.from_webhook,
                     ])
                     .map_err(|e| self.err(e))?;
                 skipped += usize::from(n == 0);

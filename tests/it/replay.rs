@@ -329,9 +329,46 @@ struct Round {
     skip: &'static [(&'static str, &'static str)],
     setup: fn(&FakeOdoo),
     exact: fn(u32) -> bool,
+    /// The webhook URL the session configured, to point at a receiver of the test's own.
+    webhook_url: Option<&'static str>,
 }
 
-fn replay(round: &Round) -> (usize, Vec<String>) {
+/// A receiver of the fake's webhooks: answers 200 and keeps each body.
+fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Head, then as many body bytes as Content-Length says.
+            while let Ok(n) = conn.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        kept.lock().unwrap().push(body.to_string());
+                        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    (addr, bodies)
+}
+
+fn replay(round: &Round) -> (usize, Vec<String>, Vec<String>) {
     let dir = captures_dir(round.dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| {
@@ -352,10 +389,15 @@ fn replay(round: &Round) -> (usize, Vec<String>) {
     })
     .unwrap();
     (round.setup)(&fake);
+    let (receiver_addr, received) = receiver();
     let mut failures = Vec::new();
     let mut replayed = 0;
     for f in &files {
-        let ex = parse(f);
+        let mut ex = parse(f);
+        if let Some(url) = round.webhook_url {
+            let body = String::from_utf8_lossy(&ex.body).replace(url, &receiver_addr);
+            ex.body = body.into_bytes();
+        }
         if round.skip.iter().any(|(s, _)| ex.name.starts_with(s)) {
             continue;
         }
@@ -372,12 +414,13 @@ fn replay(round: &Round) -> (usize, Vec<String>) {
         }
         replayed += 1;
     }
-    (replayed, failures)
+    let received = received.lock().unwrap().clone();
+    (replayed, failures, received)
 }
 
 #[test]
 fn fake_answers_like_the_first_real_odoo_19_session() {
-    let (replayed, failures) = replay(&Round {
+    let (replayed, failures, _) = replay(&Round {
         dir: "captures",
         files: 124,
         skip: &[(
@@ -385,6 +428,7 @@ fn fake_answers_like_the_first_real_odoo_19_session() {
             "fields_get without `attributes` lists every attribute Odoo has; the fake keeps seven",
         )],
         setup: |_| {},
+        webhook_url: None,
         // Reads before 300 are of the demo data, whose values differ from the fake's.
         exact: |n| n >= 300,
     });
@@ -400,19 +444,10 @@ fn fake_answers_like_the_first_real_odoo_19_session() {
 /// captures-2: one self-contained session from 001, with the call shapes Odoo refuses.
 #[test]
 fn fake_answers_like_the_second_real_odoo_19_session() {
-    let (replayed, failures) = replay(&Round {
+    let (replayed, failures, webhooks) = replay(&Round {
         dir: "captures-2",
         files: 32,
-        skip: &[
-            (
-                "025_",
-                "ir.model: the automation models come with the webhook work",
-            ),
-            ("026_", "ir.model.fields: likewise"),
-            ("027_", "ir.actions.server: likewise"),
-            ("028_", "base.automation: likewise"),
-            ("032_", "base.automation: likewise"),
-        ],
+        skip: &[],
         setup: |fake| {
             fake.with_world(|w| {
                 // The real database held about 10,000 more orders: start where it stood.
@@ -423,12 +458,43 @@ fn fake_answers_like_the_second_real_odoo_19_session() {
             })
         },
         exact: |_| true,
+        webhook_url: Some("127.0.0.1:18787"),
     });
-    assert_eq!(replayed, 27);
+    assert_eq!(replayed, 32);
+    assert_webhooks_as_recorded(&webhooks);
     assert!(
         failures.is_empty(),
         "{} of {replayed} exchanges differ:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// What the recorded server posted (`../shared/odoo/webhooks/`), compared key by key; the
+/// fake's clock is the recorded answers' `Date`, to the second, so `write_date` is compared
+/// to the second.
+fn assert_webhooks_as_recorded(received: &[String]) {
+    let path = captures_dir("captures-2").with_file_name("webhooks");
+    let text = std::fs::read_to_string(path.join("webhook_requests_received.txt")).unwrap();
+    let recorded: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(received.len(), recorded.len(), "{received:#?}");
+    for (got, want) in received.iter().zip(&recorded) {
+        let got: serde_json::Value = serde_json::from_str(got).unwrap();
+        for (k, v) in want.as_object().unwrap() {
+            if k == "write_date" {
+                assert_eq!(got[k].as_str().unwrap()[..19], v.as_str().unwrap()[..19]);
+                assert_eq!(got[k].as_str().unwrap().len(), 26, "microseconds");
+            } else {
+                assert_eq!(&got[k], v, "{k}");
+            }
+        }
+        assert_eq!(
+            got.as_object().unwrap().len(),
+            want.as_object().unwrap().len()
+        );
+    }
 }

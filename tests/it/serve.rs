@@ -163,17 +163,55 @@ fn a_newer_webhook_updates_the_portal_amount() {
 }
 
 #[test]
-fn a_repeated_or_older_webhook_changes_nothing() {
+fn an_older_webhook_changes_nothing() {
     let env = with_orders();
     let id = stored_odoo_id(&env);
     let served = Served::start(&env, &["--poll", "0"]);
     let newer = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
     assert_eq!(result(&served.deliver(&newer)), "updated");
-    assert_eq!(result(&served.deliver(&newer)), "stale");
     let older = body(id, "111.0", "draft", "2099-01-01 10:00:00.400000");
     assert_eq!(result(&served.deliver(&older)), "stale");
     assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
     served.stop();
+}
+
+#[test]
+fn a_webhook_delivered_twice_changes_nothing_the_second_time() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let once = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
+    assert_eq!(result(&served.deliver(&once)), "updated");
+    assert_eq!(result(&served.deliver(&once)), "unchanged");
+    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    served.stop();
+}
+
+/// A line edit posts the order's write_date from before the edit (captures-2 029): it ties
+/// with what the previous change stored, and its new amount must still apply.
+#[test]
+fn a_line_edit_webhook_tying_with_the_stored_stamp_applies() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let confirm = body(id, "950.0", "sale", "2099-01-01 10:00:00.500000");
+    assert_eq!(result(&served.deliver(&confirm)), "updated");
+    let line_edit = body(id, "990.0", "sale", "2099-01-01 10:00:00.500000");
+    assert_eq!(result(&served.deliver(&line_edit)), "updated");
+    assert_eq!(portal_amount(&env, id).as_deref(), Some("990.00"));
+    served.stop();
+}
+
+#[test]
+fn a_full_sync_never_replaces_what_a_webhook_of_a_later_second_stored() {
+    let env = with_orders();
+    let id = stored_odoo_id(&env);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let future = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
+    assert_eq!(result(&served.deliver(&future)), "updated");
+    served.stop();
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
 }
 
 #[test]

@@ -9,13 +9,17 @@ use std::sync::OnceLock;
 
 use orderbridge_wire::Value;
 
-/// The models the fake serves.
+/// The models the fake serves (`base.automation` only while its module is installed).
 pub(crate) const MODELS: &[&str] = &[
     "res.partner",
     "product.product",
     "sale.order",
     "sale.order.line",
     "res.users",
+    "ir.model",
+    "ir.model.fields",
+    "ir.actions.server",
+    "base.automation",
 ];
 
 #[derive(Debug, Clone)]
@@ -35,6 +39,15 @@ impl FieldDef {
             ty: ty.into(),
             attrs: attrs.as_object().cloned().unwrap_or_default(),
         }
+    }
+
+    /// A field with more of its `fields_get` description (relation, selection).
+    fn with(name: &str, ty: &str, string: &str, extra: serde_json::Value) -> FieldDef {
+        let mut f = FieldDef::simple(name, ty, string);
+        if let Some(extra) = extra.as_object() {
+            f.attrs.extend(extra.clone());
+        }
+        f
     }
 
     /// What a record with nothing set in this field reads as.
@@ -174,6 +187,7 @@ impl Catalogue {
             FieldDef::simple("name", "char", "Name"),
             FieldDef::simple("display_name", "char", "Display Name"),
         ]);
+        let (action, automation) = automation_fields(version);
         Catalogue {
             models: BTreeMap::from([
                 ("sale.order", order),
@@ -181,9 +195,138 @@ impl Catalogue {
                 ("res.partner", partner),
                 ("product.product", product),
                 ("res.users", users),
+                ("ir.model", ir_model_fields().0),
+                ("ir.model.fields", ir_model_fields().1),
+                ("ir.actions.server", action),
+                ("base.automation", automation),
             ]),
         }
     }
+}
+
+/// `ir.model` and `ir.model.fields`, the fields `install-webhook` reads.
+fn ir_model_fields() -> (Fields, Fields) {
+    let model = Fields::new(vec![
+        FieldDef::simple("id", "integer", "ID"),
+        FieldDef::simple("name", "char", "Model Description"),
+        FieldDef::simple("model", "char", "Model"),
+        FieldDef::simple("display_name", "char", "Display Name"),
+    ]);
+    let fields = Fields::new(vec![
+        FieldDef::simple("id", "integer", "ID"),
+        FieldDef::simple("name", "char", "Field Name"),
+        FieldDef::simple("model", "char", "Model Name"),
+        FieldDef::with(
+            "model_id",
+            "many2one",
+            "Model",
+            serde_json::json!({"relation": "ir.model"}),
+        ),
+        FieldDef::simple("ttype", "selection", "Field Type"),
+        FieldDef::simple("field_description", "char", "Field Label"),
+        FieldDef::simple("display_name", "char", "Display Name"),
+    ]);
+    (model, fields)
+}
+
+/// `ir.actions.server` and `base.automation` as Odoo's source has them (not captured):
+/// Odoo 17 brought the "Send Webhook Notification" action (`state` `webhook`,
+/// `webhook_url`, `webhook_field_ids`) and rules with several actions
+/// (`action_server_ids`); Odoo 16's rule *is* one server action (`action_server_id`).
+fn automation_fields(version: u32) -> (Fields, Fields) {
+    let mut states = vec![
+        serde_json::json!(["object_write", "Update Record"]),
+        serde_json::json!(["object_create", "Create Record"]),
+        serde_json::json!(["code", "Execute Code"]),
+        serde_json::json!(["multi", "Execute Existing Actions"]),
+    ];
+    if version >= 17 {
+        states.push(serde_json::json!(["webhook", "Send Webhook Notification"]));
+    }
+    let state = FieldDef::with(
+        "state",
+        "selection",
+        "Type",
+        serde_json::json!({"selection": states}),
+    );
+    let model_id = FieldDef::with(
+        "model_id",
+        "many2one",
+        "Model",
+        serde_json::json!({"relation": "ir.model"}),
+    );
+    let mut action = vec![
+        FieldDef::simple("id", "integer", "ID"),
+        FieldDef::simple("name", "char", "Action Name"),
+        model_id.clone(),
+        FieldDef::simple("model_name", "char", "Model Name"),
+        state.clone(),
+        FieldDef::simple("code", "text", "Python Code"),
+        FieldDef::simple("usage", "selection", "Usage"),
+        FieldDef::simple("type", "char", "Action Type"),
+        FieldDef::simple("display_name", "char", "Display Name"),
+    ];
+    let trigger = FieldDef::with(
+        "trigger",
+        "selection",
+        "Trigger",
+        serde_json::json!({"selection": [
+            ["on_create", "On Creation"],
+            ["on_write", "On Update"],
+            ["on_create_or_write", "On Save"],
+            ["on_unlink", "On Deletion"],
+            ["on_change", "On UI Change"],
+            ["on_time", "Based on Timed Condition"]
+        ]}),
+    );
+    let trigger_fields = FieldDef::with(
+        "trigger_field_ids",
+        "many2many",
+        "Trigger Fields",
+        serde_json::json!({"relation": "ir.model.fields"}),
+    );
+    let mut automation = vec![
+        FieldDef::simple("id", "integer", "ID"),
+        FieldDef::simple("name", "char", "Automation Rule Name"),
+        model_id,
+        FieldDef::simple("model_name", "char", "Model Name"),
+        trigger,
+        trigger_fields,
+        FieldDef::simple("active", "boolean", "Active"),
+        FieldDef::simple("filter_domain", "char", "Apply on"),
+        FieldDef::simple("filter_pre_domain", "char", "Before Update Domain"),
+        FieldDef::simple("display_name", "char", "Display Name"),
+    ];
+    if version >= 17 {
+        action.push(FieldDef::simple("webhook_url", "char", "Webhook URL"));
+        action.push(FieldDef::with(
+            "webhook_field_ids",
+            "many2many",
+            "Webhook Fields",
+            serde_json::json!({"relation": "ir.model.fields"}),
+        ));
+        action.push(FieldDef::with(
+            "base_automation_id",
+            "many2one",
+            "Automation Rule",
+            serde_json::json!({"relation": "base.automation"}),
+        ));
+        automation.push(FieldDef::with(
+            "action_server_ids",
+            "one2many",
+            "Actions",
+            serde_json::json!({"relation": "ir.actions.server"}),
+        ));
+    } else {
+        automation.push(FieldDef::with(
+            "action_server_id",
+            "many2one",
+            "Server Actions",
+            serde_json::json!({"relation": "ir.actions.server"}),
+        ));
+        automation.push(state);
+    }
+    (Fields::new(action), Fields::new(automation))
 }
 
 /// The catalogue of an Odoo version (16 to 19), built once.

@@ -191,6 +191,11 @@ pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Shared>) {
         }
         _ => handle(&inner, &req),
     };
+    // After the commit, before the answer: the user's save waits for its webhooks.
+    let hooks = inner.world.lock().unwrap().take_webhooks();
+    for hook in &hooks {
+        crate::webhooks::post(hook).await;
+    }
     let head = encode_head(&resp);
     match fault {
         Some(Fault::CommitThenDrop) => {}

@@ -19,6 +19,7 @@ mod domain;
 mod exception;
 mod fields;
 mod http;
+mod webhooks;
 pub mod world;
 
 use std::collections::BTreeMap;
@@ -171,6 +172,7 @@ pub struct FakeOdoo {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl FakeOdoo {
@@ -198,6 +200,7 @@ impl FakeOdoo {
         });
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let served = Arc::clone(&inner);
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("fake-odoo".into())
             .spawn(move || {
@@ -205,6 +208,7 @@ impl FakeOdoo {
                     .enable_all()
                     .build()
                     .expect("tokio runtime");
+                let _ = handle_tx.send(rt.handle().clone());
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                     loop {
@@ -220,11 +224,15 @@ impl FakeOdoo {
                     }
                 });
             })?;
+        let runtime = handle_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the fake's runtime did not start"))?;
         Ok(FakeOdoo {
             inner,
             addr,
             stop: Some(tx),
             thread: Some(thread),
+            runtime,
         })
     }
 
@@ -283,6 +291,25 @@ impl FakeOdoo {
     /// Reads or changes the data, as Odoo staff would through the web client.
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         http::with_world(&self.inner, f)
+    }
+
+    /// Changes the data as Odoo staff would in the web client, with its consequences: the
+    /// automation rules that the change triggers post their webhooks before this returns.
+    pub fn edit<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let (out, hooks) = http::with_world(&self.inner, |w| {
+            let before = w.trigger_snapshot();
+            let out = f(w);
+            if let Some(before) = before {
+                w.fire(&before, false);
+            }
+            (out, w.take_webhooks())
+        });
+        self.runtime.block_on(async {
+            for hook in &hooks {
+                webhooks::post(hook).await;
+            }
+        });
+        out
     }
 
     /// Stops listening: further connections are refused.

@@ -20,7 +20,7 @@ pub(super) fn apply(
         let Some((row, stored)) = s.sync_row_stamped(d.odoo_id)? else {
             return Ok(Delivered::Unknown);
         };
-        if stored.as_deref().is_some_and(|st| st >= d.stamp.as_str()) {
+        if !crate::stamp::webhook_applies(&d.stamp, stored.as_deref()) {
             return Ok(Delivered::Stale);
         }
         let fetched = HashMap::from([(
@@ -31,7 +31,11 @@ pub(super) fn apply(
                 stamp: Some(d.stamp.clone()),
             }),
         )]);
-        let (results, writes) = compare_chunk(std::slice::from_ref(&row), &Ok(fetched), opts);
+        let (results, mut writes) =
+            compare_chunk(std::slice::from_ref(&row), &Ok(fetched), opts);
+        for w in &mut writes {
+            w.from_webhook = true;
+        }
         s.apply_writes_in_tx(&writes)?;
         let Some(r) = results.first() else {
             return Ok(Delivered::Unchanged);

@@ -23,6 +23,16 @@ impl World {
                     password: ADMIN_PASSWORD.into(),
                     api_key: ADMIN_API_KEY.into(),
                     sales_rights: true,
+                    settings_rights: true,
+                },
+                User {
+                    id: SALESMAN_UID,
+                    login: SALESMAN_LOGIN.into(),
+                    name: "Marc Demo".into(),
+                    password: SALESMAN_PASSWORD.into(),
+                    api_key: SALESMAN_API_KEY.into(),
+                    sales_rights: true,
+                    settings_rights: false,
                 },
                 User {
                     id: NOSALES_UID,
@@ -31,6 +41,7 @@ impl World {
                     password: NOSALES_PASSWORD.into(),
                     api_key: NOSALES_API_KEY.into(),
                     sales_rights: false,
+                    settings_rights: false,
                 },
             ],
             partners: BTreeMap::new(),
@@ -42,6 +53,13 @@ impl World {
             next_order_seq: 1,
             clock: None,
             next_line: 1,
+            base_automation: true,
+            actions: BTreeMap::new(),
+            automations: BTreeMap::new(),
+            // Where the recorded server's sequences stood (captures-2 027, 028).
+            next_action: 353,
+            next_automation: 2,
+            outbox: Vec::new(),
         };
         for (id, name) in [
             (9, "Deco Addict"),

@@ -8,12 +8,14 @@ use rust_decimal::Decimal;
 
 use super::domain;
 
+mod automation;
 mod demo;
 mod reads;
 mod writes;
 use super::binding::Args;
 use super::exception::Exception;
 use super::fields::{self, Fields, MODELS};
+pub use automation::{AutomationRule, ServerAction, Webhook};
 use orderbridge_wire::{Value, format_odoo_datetime, number};
 use rust_decimal::RoundingStrategy;
 
@@ -22,6 +24,10 @@ pub const ADMIN_UID: i64 = 2;
 pub const ADMIN_LOGIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin";
 pub const ADMIN_API_KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+pub const SALESMAN_UID: i64 = 6;
+pub const SALESMAN_LOGIN: &str = "salesman";
+pub const SALESMAN_PASSWORD: &str = "salesman";
+pub const SALESMAN_API_KEY: &str = "5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e";
 pub const NOSALES_UID: i64 = 7;
 pub const NOSALES_LOGIN: &str = "nosales";
 pub const NOSALES_PASSWORD: &str = "nosales";
@@ -37,6 +43,8 @@ pub struct User {
     pub password: String,
     pub api_key: String,
     pub sales_rights: bool,
+    /// Administration / Settings: server actions and automation rules.
+    pub settings_rights: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +130,14 @@ pub struct World {
     /// A fixed "now" for replays (the recorded server's clock); the real clock when `None`.
     clock: Option<DateTime<Utc>>,
     next_line: i64,
+    /// The Automation Rules module (`base_automation`) is installed.
+    pub base_automation: bool,
+    pub actions: BTreeMap<i64, ServerAction>,
+    pub automations: BTreeMap<i64, AutomationRule>,
+    next_action: i64,
+    next_automation: i64,
+    /// Webhooks to post once the current request has committed.
+    outbox: Vec<Webhook>,
 }
 
 fn model_label(model: &str) -> &'static str {
@@ -254,6 +270,10 @@ impl World {
             "sale.order.line" => self.lines.keys().copied().collect(),
             "res.partner" => self.partners.keys().copied().collect(),
             "product.product" => self.products.keys().copied().collect(),
+            "ir.model" => self.ir_model_ids(),
+            "ir.model.fields" => self.field_record_ids(),
+            "ir.actions.server" => self.actions.keys().copied().collect(),
+            "base.automation" => self.automations.keys().copied().collect(),
             _ => self.users.iter().map(|u| u.id).collect(),
         }
     }
@@ -264,6 +284,9 @@ impl World {
             "sale.order.line" => self.lines.contains_key(&id),
             "res.partner" => self.partners.contains_key(&id),
             "product.product" => self.products.contains_key(&id),
+            "ir.model" | "ir.model.fields" | "ir.actions.server" | "base.automation" => {
+                self.automation_field(model, id, "display_name").is_some()
+            }
             _ => self.user(id).is_some(),
         }
     }
@@ -322,6 +345,26 @@ impl World {
             _ => {}
         }
         self.check_model_access(uid, model)?;
+        self.check_settings_access(uid, model, method)?;
+        // An automation rule compares its trigger fields before and after a change.
+        let changes =
+            matches!(method, "create" | "write" | "unlink") || method.starts_with("action_");
+        let before = changes.then(|| self.trigger_snapshot()).flatten();
+        let result = self.call_checked(model, method, &ids, args)?;
+        if let Some(before) = before {
+            self.fire(&before, model == "sale.order.line");
+        }
+        Ok(result)
+    }
+
+    fn call_checked(
+        &mut self,
+        model: &str,
+        method: &str,
+        ids: &[i64],
+        args: &Args,
+    ) -> Result<Value, Exception> {
+        let ids = ids.to_vec();
         match method {
             "read" => {
                 let fields = args.strings("fields")?;

@@ -13,6 +13,9 @@ impl World {
             return Some(Value::Int(id));
         }
         match model {
+            "ir.model" | "ir.model.fields" | "ir.actions.server" | "base.automation" => {
+                self.automation_field(model, id, field)
+            }
             "sale.order" => {
                 let o = self.orders.get(&id)?;
                 let amounts = || self.amounts(o);
@@ -184,10 +187,10 @@ impl World {
                 ids.push(id);
             }
         }
-        let default_order = if model == "sale.order" {
-            "date_order desc, id desc"
-        } else {
-            "id"
+        let default_order = match model {
+            "sale.order" => "date_order desc, id desc",
+            "ir.model.fields" => "name",
+            _ => "id",
         };
         let order = order.unwrap_or(default_order);
         domain::sort(&mut ids, order, &|id, f| self.value(model, id, f), &known)?;

@@ -36,6 +36,9 @@ impl World {
         self.check_fields(model, members)?;
         let get = |k: &str| vals.get(k);
         match model {
+            "ir.actions.server" | "base.automation" => {
+                self.create_automation_record(model, members)
+            }
             "res.partner" => {
                 let name = get("name")
                     .and_then(Value::as_str)
@@ -290,6 +293,9 @@ impl World {
                     staged.touch(id);
                 }
                 "sale.order.line" => staged.write_line(id, vals)?,
+                "ir.actions.server" | "base.automation" => {
+                    staged.write_automation_record(model, id, members)?
+                }
                 "res.partner" => {
                     for (k, v) in members {
                         let p = staged.partners.get_mut(&id).unwrap();
@@ -322,6 +328,9 @@ impl World {
     }
 
     pub(super) fn unlink(&mut self, model: &str, ids: &[i64]) -> Result<Value, Exception> {
+        if matches!(model, "ir.actions.server" | "base.automation") {
+            return self.unlink_automation_records(model, ids);
+        }
         if model != "sale.order" {
             return Err(Exception::AccessError(format!(
                 "You are not allowed to delete '{}' ({model}) records.",
