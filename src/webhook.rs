@@ -10,6 +10,13 @@ use serde_json::Value;
 
 use crate::odoo::models::ORDER_STATES;
 
+/// The fields a delivery must carry (`partner_id` to import an unknown order, `name` for
+/// the log); `install-webhook` asks Odoo to post them.
+pub(crate) const FIELDS: &[&str] = &["amount_total", "state", "write_date", "name", "partner_id"];
+
+/// The fields whose change makes Odoo post.
+pub(crate) const TRIGGER_FIELDS: &[&str] = &["amount_total", "state"];
+
 /// One webhook delivery about one `sale.order`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Delivery {

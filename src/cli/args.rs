@@ -443,13 +443,39 @@ pub struct CreateArgs {
 pub enum OdooCommand {
     /// Check the URL, database, credentials and the rights on sale.order
     TestConnection,
+    /// Make Odoo post each change of an order's amount or state to `orderbridge serve`:
+    /// creates or updates (found by name) a server action and an automation rule
+    #[command(
+        after_help = "Needs Odoo 17 or later with the Automation Rules module (base_automation), and an
+Odoo user in Administration / Settings. The secret (ORDERBRIDGE_WEBHOOK_SECRET) goes into
+the URL Odoo posts to: https://PUBLIC/odoo/webhook/<secret>.
+
+Examples:
+  orderbridge odoo install-webhook --url https://portal.example.com/orderbridge
+  orderbridge odoo install-webhook --url http://10.0.0.5:8787 --fields origin,client_order_ref
+  orderbridge odoo install-webhook --remove"
+    )]
+    InstallWebhook {
+        /// Where Odoo reaches `orderbridge serve` (its root, as the reverse proxy publishes it)
+        #[arg(long, value_name = "PUBLIC_URL", required_unless_present = "remove")]
+        url: Option<String>,
+        /// More sale.order fields to post, besides amount_total, state, write_date, name, partner_id
+        #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+        fields: Vec<String>,
+        /// Delete the server action and the rule instead
+        #[arg(long, conflicts_with_all = ["url", "fields"])]
+        remove: bool,
+    },
 }
 
 impl Command {
     /// The command's words, for the log's closing line.
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Odoo { .. } => "odoo test-connection",
+            Command::Odoo { command } => match command {
+                OdooCommand::TestConnection => "odoo test-connection",
+                OdooCommand::InstallWebhook { .. } => "odoo install-webhook",
+            },
             Command::Customers { command } => match command {
                 CustomersCommand::Add { .. } => "customers add",
                 CustomersCommand::Link { .. } => "customers link",

@@ -298,6 +298,22 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             let code = if report.ok { exit::OK } else { exit::FAILED };
             Ok(emit(&report, out, code)?)
         }
+        Command::Odoo {
+            command:
+                OdooCommand::InstallWebhook {
+                    url,
+                    fields,
+                    remove,
+                },
+        } => {
+            use commands::install_webhook::{InstallOptions, run};
+            let opts = InstallOptions {
+                url,
+                extra_fields: fields,
+                remove,
+            };
+            Ok(emit(&run(&ctx, &opts).await?, out, exit::OK)?)
+        }
         Command::Customers { command } => customers(&ctx, command, out).await,
         Command::Orders { command } => {
             let writes_metrics = matches!(

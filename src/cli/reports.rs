@@ -10,6 +10,7 @@ use super::output::{Report, printable};
 use crate::commands::config_show::ConfigReport;
 use crate::commands::customers::LinkReport;
 use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
+use crate::commands::install_webhook::WebhookReport;
 use crate::commands::migrate::MigrateReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
@@ -742,5 +743,34 @@ impl Report for ServeReport {
             "Polls: {} ok, {} failed, {} skipped while another run held the lock",
             self.polls_ok, self.polls_failed, self.polls_skipped_busy
         )
+    }
+}
+
+impl Report for WebhookReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.records.is_empty() {
+            return writeln!(
+                out,
+                "Odoo {}: no orderbridge webhook was installed; nothing to remove.",
+                self.server_version
+            );
+        }
+        for r in &self.records {
+            writeln!(out, "{} {} {} \"{}\"", r.change, r.model, r.id, r.name)?;
+        }
+        if let Some(url) = &self.url {
+            writeln!(
+                out,
+                "Odoo {} now posts {} to {url}\nwhen {} of a sale order changes (and when one is created).",
+                self.server_version,
+                self.fields.join(", "),
+                self.trigger_fields.join(" or ")
+            )?;
+            writeln!(
+                out,
+                "Keep `orderbridge serve` running there; its --poll catches what a lost post misses."
+            )?;
+        }
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod config_show;
 pub(crate) mod customers;
 pub(crate) mod dedupe;
+pub(crate) mod install_webhook;
 pub(crate) mod migrate;
 pub(crate) mod order_request;
 pub(crate) mod orders_create;

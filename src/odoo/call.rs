@@ -21,6 +21,8 @@ pub struct Call<'a> {
 fn positional_only(method: &str) -> &'static [&'static str] {
     match method {
         "create" => &["vals_list"],
+        // As recorded (captures-2 032): `write(ids, vals)`, both positional.
+        "write" => &["vals"],
         _ => &[],
     }
 }
@@ -125,6 +127,25 @@ impl<'a> Call<'a> {
         Call::new(model, "create").arg("vals_list", Value::Array(vals_list))
     }
 
+    pub(crate) fn search(model: &'a str, domain: Value) -> Self {
+        Call::new(model, "search").arg("domain", domain)
+    }
+
+    pub(crate) fn write(model: &'a str, ids: &'a [i64], vals: Value) -> Self {
+        Call::new(model, "write").on(ids).arg("vals", vals)
+    }
+
+    pub(crate) fn unlink(model: &'a str, ids: &'a [i64]) -> Self {
+        Call::new(model, "unlink").on(ids)
+    }
+
+    /// `fields_get` of these fields, with these attributes of each.
+    pub(crate) fn fields_get(model: &'a str, fields: &[&str], attributes: &[&str]) -> Self {
+        Call::new(model, "fields_get")
+            .arg("allfields", Value::strs(fields))
+            .arg("attributes", Value::strs(attributes))
+    }
+
     pub(crate) fn check_access_rights(model: &'a str, operation: &str) -> Self {
         Call::new(model, "check_access_rights")
             .arg("operation", operation)
@@ -217,6 +238,28 @@ mod shapes {
             (
                 "/json/2/sale.order/search_read".into(),
                 r#"{"domain":[["id","in",[1,2]]],"fields":["name","amount_total"],"limit":1000,"order":"id"}"#.into()
+            )
+        );
+    }
+
+    #[test]
+    fn write_sends_ids_and_vals_positionally_over_rpc_as_recorded() {
+        let call = Call::write(
+            "base.automation",
+            &[2],
+            Value::Struct(vec![("active".into(), Value::Bool(false))]),
+        );
+        assert_eq!(
+            jsonrpc(&call),
+            format!(
+                r#"{RPC_HEAD}"base.automation","write",[[2],{{"active":false}}],{{}}]}},"id":1}}"#
+            )
+        );
+        assert_eq!(
+            json2(&call),
+            (
+                "/json/2/base.automation/write".into(),
+                r#"{"ids":[2],"vals":{"active":false}}"#.into()
             )
         );
     }

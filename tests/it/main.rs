@@ -7,6 +7,7 @@ mod changed;
 mod dedupe;
 mod env;
 mod input;
+mod install_webhook;
 mod operations;
 mod orders;
 mod output;
