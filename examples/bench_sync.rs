@@ -5,7 +5,8 @@
 //! For 1k, 10k and 100k orders and 0 ms / 20 ms of latency per call, it seeds a local
 //! database, runs the real binary (`target/release/orderbridge`) and prints wall time, round
 //! trips and the binary's peak RSS (VmHWM, sampled every 5 ms). Then it sweeps `--concurrency` at 20 ms.
-//! `--quick` runs only the 1k and 10k sizes.
+//! `--quick` runs only the 1k and 10k sizes; `--changed-only` only the `--changed` against
+//! `--all` comparison at 100k.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -158,6 +159,11 @@ fn main() -> anyhow::Result<()> {
     let bin = binary()?;
     let dir = std::env::temp_dir().join(format!("orderbridge-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    if std::env::args().any(|a| a == "--changed-only") {
+        incremental(&bin, &dir, 100_000)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     let sizes: &[usize] = if quick {
         &[1_000, 10_000]
     } else {

@@ -182,7 +182,18 @@ pub fn parse_odoo_datetime(s: &str) -> Option<DateTime<Utc>> {
 
 /// Formats a datetime the way Odoo expects it in domains and vals.
 pub fn format_odoo_datetime(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+    use chrono::{Datelike, Timelike};
+    // Not `t.format(...)`: that parses its pattern on every call, and the fake formats a
+    // date per order when it searches on one.
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,223 @@
+//! Benchmark of `orderbridge serve` on loopback:
+//!
+//!     cargo build --release && cargo run --release --example bench_serve [-- --quick]
+//!
+//! With 100,000 local orders, it starts the real binary (`target/release/orderbridge serve
+//! --poll 0`) and posts Odoo-shaped webhooks, one connection each as Odoo does:
+//! 1. latency: 2,000 webhooks one after another, each an amount change answered after its
+//!    local commit: median, p90, p99;
+//! 2. throughput: 500 webhooks/s for 30 s (5 s with `--quick`), paced, from 8 threads,
+//!    each to a different order; then every order's stored amount is checked against the
+//!    last amount sent to it (no lost update), and errors are counted.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fake_odoo::{FakeOdoo, FakeOptions, world};
+
+const SECRET: &str = "bench-secret-0123456789abcdef";
+const ORDERS: i64 = 100_000;
+
+fn binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
+    let bin = dir.join("orderbridge");
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release` first",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+fn seed(db: &Path) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    conn.execute_batch(include_str!("../schema.sql"))?;
+    conn.execute_batch(&format!(
+        "PRAGMA user_version = {}; PRAGMA journal_mode = WAL;",
+        orderbridge::store::SCHEMA_VERSION
+    ))?;
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
+             VALUES (?1, ?2, '100.00', 'USD', 'pending', datetime('now'), datetime('now'))",
+        )?;
+        for i in 1..=ORDERS {
+            st.execute(rusqlite::params![i, format!("S{i:05}")])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn body(id: i64, cents: i64, micros: i64) -> String {
+    format!(
+        r#"{{"_action": "orderbridge: post order changes(#353)", "_id": {id}, "_model": "sale.order", "amount_total": {}.{:02}, "id": {id}, "name": "S{id:05}", "partner_id": 9, "state": "draft", "write_date": "2030-01-01 00:00:{:02}.{:06}"}}"#,
+        cents / 100,
+        cents % 100,
+        micros / 1_000_000 % 60,
+        micros % 1_000_000
+    )
+}
+
+/// One POST on a fresh connection, as Odoo's `requests.post`; the status code.
+fn post(addr: &str, body: &str) -> std::io::Result<u16> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_nodelay(true)?;
+    write!(
+        s,
+        "POST /odoo/webhook/{SECRET} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: python-requests/2.31.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply)?;
+    reply
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p) as usize]
+}
+
+fn main() -> anyhow::Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let bin = binary()?;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    seed(&db)?;
+    let fake = FakeOdoo::start(FakeOptions {
+        orders: 5,
+        ..FakeOptions::default()
+    })?;
+    let mut child = Command::new(&bin)
+        .env_clear()
+        .env("ODOO_URL", fake.url())
+        .env("ODOO_DB", world::DB)
+        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
+        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
+        .env("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)
+        .args(["--quiet", "--database"])
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0", "--poll", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut err = BufReader::new(
+        child
+            .stderr
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("stderr"))?,
+    );
+    let addr = loop {
+        let mut line = String::new();
+        anyhow::ensure!(err.read_line(&mut line)? > 0, "serve did not start");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+
+    // 1. Latency, one after another.
+    let mut took = Vec::new();
+    for k in 0..2_000i64 {
+        let id = k % ORDERS + 1;
+        let started = Instant::now();
+        let status = post(&addr, &body(id, 20_000 + k, k + 1))?;
+        took.push(started.elapsed());
+        anyhow::ensure!(status == 200, "webhook {k}: HTTP {status}");
+    }
+    took.sort();
+    println!(
+        "serve, 100k local orders, loopback: webhook answered after its commit: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms ({} sequential)",
+        percentile(&took, 0.5).as_secs_f64() * 1e3,
+        percentile(&took, 0.9).as_secs_f64() * 1e3,
+        percentile(&took, 0.99).as_secs_f64() * 1e3,
+        took.len()
+    );
+
+    // 2. 500/s sustained, paced, each webhook to another order (from order 10,001 on).
+    let seconds: i64 = if quick { 5 } else { 30 };
+    let total = 500 * seconds;
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let slowest = Arc::new(Mutex::new(Duration::ZERO));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (next, errors, slowest, addr) = (
+                Arc::clone(&next),
+                Arc::clone(&errors),
+                Arc::clone(&slowest),
+                addr.clone(),
+            );
+            std::thread::spawn(move || {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed) as i64;
+                    if k >= total {
+                        break;
+                    }
+                    // Webhook k leaves at k × 2 ms.
+                    let due = start + Duration::from_millis(2 * k as u64);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let t = Instant::now();
+                    let id = 10_001 + k;
+                    match post(&addr, &body(id, 30_000 + k, 5_000_000 + k)) {
+                        Ok(200) => {}
+                        _ => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    let d = t.elapsed();
+                    let mut s = slowest.lock().unwrap_or_else(|e| e.into_inner());
+                    *s = (*s).max(d);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    let wall = start.elapsed();
+    let conn = rusqlite::Connection::open(&db)?;
+    let mut lost = 0;
+    let mut st = conn.prepare("SELECT total_amount FROM sales_orders WHERE odoo_order_id = ?1")?;
+    for k in 0..total {
+        let want = format!("{}.{:02}", (30_000 + k) / 100, (30_000 + k) % 100);
+        let got: String = st.query_row([10_001 + k], |r| r.get(0))?;
+        lost += usize::from(got != want);
+    }
+    println!(
+        "serve, sustained: {total} webhooks in {:.1} s ({:.0}/s offered 500/s), {} errors, {lost} lost updates, slowest answer {:.1} ms",
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64(),
+        errors.load(Ordering::Relaxed),
+        slowest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_secs_f64()
+            * 1e3
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait()?;
+    println!("serve stopped on SIGTERM with {status}");
+    Ok(())
+}
