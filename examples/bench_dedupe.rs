@@ -7,24 +7,11 @@
 //! pointer, as legacy tables often have none), then times the dry run, the apply and the
 //! `db migrate` that follows, with the release binary.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::binary;
+
 use std::process::Command;
 use std::time::Instant;
-
-fn binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("orderbridge"))
-        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-    anyhow::ensure!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release` first",
-        bin.display()
-    );
-    Ok(bin)
-}
 
 fn main() -> anyhow::Result<()> {
     let rows: i64 = std::env::args()

@@ -10,9 +10,12 @@
 //!    each to a different order; then every order's stored amount is checked against the
 //!    last amount sent to it (no lost update), and errors are counted.
 
+mod common;
+use common::binary;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,21 +25,6 @@ use fake_odoo::{FakeOdoo, FakeOptions, world};
 
 const SECRET: &str = "bench-secret-0123456789abcdef";
 const ORDERS: i64 = 100_000;
-
-fn binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-    let bin = dir.join("orderbridge");
-    anyhow::ensure!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release` first",
-        bin.display()
-    );
-    Ok(bin)
-}
 
 fn seed(db: &Path) -> anyhow::Result<()> {
     let mut conn = rusqlite::Connection::open(db)?;

@@ -8,7 +8,10 @@
 //! `--quick` runs only the 1k and 10k sizes; `--changed-only` only the `--changed` against
 //! `--all` comparison at 100k.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::binary;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -19,21 +22,6 @@ struct Measure {
     round_trips: u64,
     peak_rss_mb: f64,
     code: i32,
-}
-
-fn binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or_else(|| anyhow::anyhow!("no target dir"))?;
-    let bin = dir.join("orderbridge");
-    anyhow::ensure!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release` first",
-        bin.display()
-    );
-    Ok(bin)
 }
 
 fn seed(db: &Path, n: usize) -> anyhow::Result<()> {

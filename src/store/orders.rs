@@ -274,6 +274,21 @@ pub(crate) struct SyncRow {
     pub status: String,
 }
 
+/// A [`SyncRow`] from `id, odoo_order_id, order_number, total_amount, currency, status`.
+fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRow> {
+    Ok(SyncRow {
+        id: r.get(0)?,
+        odoo_order_id: r.get(1)?,
+        order_number: r.get(2)?,
+        // (scaled by the sync, which knows the row's currency)
+        total_amount: money(r, 3)?.unwrap_or_default(),
+        currency: r
+            .get::<_, Option<String>>(4)?
+            .unwrap_or_else(|| "USD".into()),
+        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+    })
+}
+
 /// One change sync-amounts writes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SyncWrite {
@@ -320,19 +335,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map(params![since, after_id, limit as i64], |r| {
-                Ok(SyncRow {
-                    id: r.get(0)?,
-                    odoo_order_id: r.get(1)?,
-                    order_number: r.get(2)?,
-                    total_amount: money(r, 3)?.unwrap_or_default(),
-                    // (scaled by the sync, which knows the row's currency)
-                    currency: r
-                        .get::<_, Option<String>>(4)?
-                        .unwrap_or_else(|| "USD".into()),
-                    status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                })
-            })
+            .query_map(params![since, after_id, limit as i64], sync_row)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
@@ -350,18 +353,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         for id in odoo_ids {
             let found = st
-                .query_row([id], |r| {
-                    Ok(SyncRow {
-                        id: r.get(0)?,
-                        odoo_order_id: r.get(1)?,
-                        order_number: r.get(2)?,
-                        total_amount: money(r, 3)?.unwrap_or_default(),
-                        currency: r
-                            .get::<_, Option<String>>(4)?
-                            .unwrap_or_else(|| "USD".into()),
-                        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                    })
-                })
+                .query_row([id], sync_row)
                 .optional()
                 .map_err(|e| self.err(e))?;
             out.extend(found);
@@ -380,21 +372,7 @@ impl Store {
                  FROM sales_orders WHERE odoo_order_id = ?1",
             )
             .map_err(|e| self.err(e))?
-            .query_row([odoo_id], |r| {
-                Ok((
-                    SyncRow {
-                        id: r.get(0)?,
-                        odoo_order_id: r.get(1)?,
-                        order_number: r.get(2)?,
-                        total_amount: money(r, 3)?.unwrap_or_default(),
-                        currency: r
-                            .get::<_, Option<String>>(4)?
-                            .unwrap_or_else(|| "USD".into()),
-                        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                    },
-                    r.get(6)?,
-                ))
-            })
+            .query_row([odoo_id], |r| Ok((sync_row(r)?, r.get(6)?)))
             .optional()
             .map_err(|e| self.err(e))
     }
