@@ -161,16 +161,16 @@ impl Expr {
 }
 
 /// A many2one compares by its id; other values as they are.
-fn scalar(v: &Value) -> Value {
+fn scalar(v: &Value) -> &Value {
     match v {
         Value::Array(pair)
             if pair.len() == 2
                 && matches!(pair[0], Value::Int(_))
                 && matches!(pair[1], Value::Str(_)) =>
         {
-            pair[0].clone()
+            &pair[0]
         }
-        other => other.clone(),
+        other => other,
     }
 }
 
@@ -217,7 +217,7 @@ fn like(hay: &str, pattern: &str, case_insensitive: bool, anchored: bool) -> boo
 
 fn leaf_matches(actual: &Value, op: &str, wanted: &Value) -> bool {
     let a = scalar(actual);
-    let eq = |w: &Value| match (&a, w) {
+    let eq = |w: &Value| match (a, w) {
         (Value::Bool(false), Value::Bool(false) | Value::Nil) => true,
         (x, y) => compare(x, y) == Some(Ordering::Equal),
     };
@@ -226,7 +226,7 @@ fn leaf_matches(actual: &Value, op: &str, wanted: &Value) -> bool {
         "!=" | "<>" => !eq(wanted),
         "in" => wanted.as_array().is_some_and(|l| l.iter().any(eq)),
         "not in" => !wanted.as_array().is_some_and(|l| l.iter().any(eq)),
-        "<" | ">" | "<=" | ">=" => match compare(&a, wanted) {
+        "<" | ">" | "<=" | ">=" => match compare(a, wanted) {
             Some(o) => match op {
                 "<" => o == Ordering::Less,
                 ">" => o == Ordering::Greater,
@@ -236,7 +236,7 @@ fn leaf_matches(actual: &Value, op: &str, wanted: &Value) -> bool {
             None => false,
         },
         _ => {
-            let (Value::Str(h), Value::Str(p)) = (&a, wanted) else {
+            let (Value::Str(h), Value::Str(p)) = (a, wanted) else {
                 return op.starts_with("not");
             };
             let hit = match op {
@@ -282,7 +282,7 @@ pub(crate) fn sort(
                     if f == "id" {
                         Value::Int(id)
                     } else {
-                        scalar(&get(id, f))
+                        scalar(&get(id, f)).clone()
                     }
                 })
                 .collect();

@@ -183,23 +183,41 @@ pub fn parse_odoo_datetime(s: &str) -> Option<DateTime<Utc>> {
 /// Formats a datetime the way Odoo expects it in domains and vals.
 pub fn format_odoo_datetime(t: DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
-    // Not `t.format(...)`: that parses its pattern on every call, and the fake formats a
-    // date per order when it searches on one.
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format("%Y-%m-%d %H:%M:%S").to_string();
+    }
+    // Digit by digit, not `t.format(...)` (which parses its pattern on every call): the
+    // fake formats a date per order when it searches on one.
+    let mut b = *b"0000-00-00 00:00:00";
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for k in (at..at + width).rev() {
+            b[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    b.iter().map(|&c| c as char).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn a_datetime_is_formatted_as_odoo_sends_it() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-22T09:05:07.374070Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(format_odoo_datetime(t), "2026-11-22 09:05:07");
+    }
 
     #[test]
     fn json_numbers_keep_their_text() {
