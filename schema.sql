@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 5).
+-- orderbridge's local store, current schema (user_version 6).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table.
@@ -40,11 +40,12 @@ CREATE INDEX IF NOT EXISTS sales_orders_created_at ON sales_orders (created_at);
 
 -- One row per `orders create`: written before the Odoo call, resolved after it, so that an
 -- unknown outcome (timeout, crash) is looked up in Odoo by its key instead of created twice.
+-- 'queued' rows are the outbox: taken while Odoo was unavailable, sent by `orders flush`.
 CREATE TABLE IF NOT EXISTS order_intents (
     key            TEXT PRIMARY KEY,
     payload_hash   TEXT NOT NULL,
     payload        TEXT NOT NULL,
-    state          TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'queued', 'done', 'failed', 'cancelled')),
     odoo_order_id  INTEGER,
     local_order_id INTEGER,
     error          TEXT,
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS order_intents (
     updated_at     TEXT NOT NULL,
     sent_at        TEXT       -- when the last create request went to Odoo (outcome may be unknown)
 );
+CREATE INDEX IF NOT EXISTS order_intents_state_created_at ON order_intents (state, created_at);
 
 -- One row per sync, flush or dedupe run: when, how it ended, what it did.
 CREATE TABLE IF NOT EXISTS runs (

@@ -25,6 +25,7 @@ pub(crate) const KEYS: &[&str] = &[
     "ORDERBRIDGE_CREATE_GRACE",
     "ORDERBRIDGE_CHANGE_OVERLAP",
     "ORDERBRIDGE_WEBHOOK_SECRET",
+    "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE",
 ];
 
 const SECRET_KEYS: &[&str] = &[
@@ -407,6 +408,19 @@ impl Settings {
             ));
         }
         Ok(Secret::new(v.to_string()))
+    }
+
+    /// `orders create` queues instead of failing when Odoo is unavailable (default false).
+    pub(crate) fn queue_if_unavailable(&self) -> Result<bool, ConfigError> {
+        let key = "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE";
+        match self.get(key).map(|(v, _)| v.trim().to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) => match v.as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" | "" => Ok(false),
+                _ => Err(self.invalid(key, format!("'{v}' is not true or false"))),
+            },
+        }
     }
 
     /// The sale.order field that carries the idempotency key (default `origin`, the

@@ -17,6 +17,9 @@ pub mod exit {
     pub const ODOO_UNAVAILABLE: i32 = 3;
     /// Local database error (locked past the timeout, corrupt, read-only, newer schema).
     pub const DATABASE: i32 = 4;
+    /// `orders create --queue-if-unavailable`: Odoo was unavailable, the order waits in the
+    /// local outbox for `orders flush` (it is not in Odoo yet, and not a local order yet).
+    pub const QUEUED: i32 = 5;
     /// Another run holds the lock; nothing was done (EX_TEMPFAIL).
     pub const LOCKED: i32 = 75;
 }

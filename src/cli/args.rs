@@ -361,11 +361,36 @@ portal's amount.")]
         #[arg(long)]
         odoo: bool,
     },
+    /// Send the orders queued while Odoo was unavailable, many per Odoo call, exactly once
+    #[command(after_help = "Examples:
+  orderbridge orders flush                    # every queued order, 100 per create call
+  orderbridge orders flush --batch-size 500
+
+An order Odoo refuses (an unknown product, ...) is isolated from its batch and marked
+failed with Odoo's message; the others are created. sync-amounts and serve flush first.")]
+    Flush {
+        /// Orders per create call
+        #[arg(long, default_value_t = 100, value_name = "N", value_parser = at_least_one)]
+        batch_size: usize,
+    },
+    /// The outbox: queued orders and those Odoo refused; retry or cancel one
+    Queue {
+        #[command(subcommand)]
+        command: Option<QueueCommand>,
+    },
     /// Set the local status from Odoo's state (recent 30 days by default)
     SyncStatus {
         #[command(flatten)]
         selection: SelectionArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Put an order Odoo refused back in the queue (after fixing its cause)
+    Retry { key: String },
+    /// Take an order out of the queue, when Odoo does not have it
+    Cancel { key: String },
 }
 
 /// Which local orders a sync looks at (shared by sync-amounts and sync-status).
@@ -434,6 +459,11 @@ pub struct CreateArgs {
     /// Makes retries safe: the same key never creates a second order [default: generated]
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// When Odoo is unreachable (or answers 5xx) before the order could reach it, keep it in
+    /// the local outbox for `orders flush` and exit 5, instead of failing
+    /// [env: ORDERBRIDGE_QUEUE_IF_UNAVAILABLE=true]
+    #[arg(long)]
+    pub queue_if_unavailable: bool,
     /// The order as JSON, from a file or - for stdin
     #[arg(long, value_name = "FILE", conflicts_with_all = ["customer", "amount", "lines", "note", "customer_ref"])]
     pub input: Option<std::path::PathBuf>,
@@ -490,6 +520,12 @@ impl Command {
                 OrdersCommand::SyncAmounts(_) => "orders sync-amounts",
                 OrdersCommand::Dedupe { .. } => "orders dedupe",
                 OrdersCommand::SyncStatus { .. } => "orders sync-status",
+                OrdersCommand::Flush { .. } => "orders flush",
+                OrdersCommand::Queue { command } => match command {
+                    None => "orders queue",
+                    Some(QueueCommand::Retry { .. }) => "orders queue retry",
+                    Some(QueueCommand::Cancel { .. }) => "orders queue cancel",
+                },
             },
             Command::Db { .. } => "db migrate",
             Command::Schedule(_) => "schedule",

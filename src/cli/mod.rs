@@ -16,8 +16,8 @@ use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
     Cli, ColorChoice, Command, ConfigCommand, CreateArgs, CustomersCommand, DbCommand, Global,
-    ListFormat, LogFormat, OdooCommand, OrdersCommand, ScheduleArgs, SelectionArgs, ServeArgs,
-    SyncAmountsArgs,
+    ListFormat, LogFormat, OdooCommand, OrdersCommand, QueueCommand, ScheduleArgs, SelectionArgs,
+    ServeArgs, SyncAmountsArgs,
 };
 use output::{Format, Output, emit};
 
@@ -319,6 +319,7 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             let writes_metrics = matches!(
                 command,
                 OrdersCommand::SyncAmounts(_)
+                    | OrdersCommand::Flush { .. }
                     | OrdersCommand::SyncStatus { .. }
                     | OrdersCommand::Dedupe { .. }
             );
@@ -493,9 +494,28 @@ async fn orders(
     use commands::{orders_create, orders_read, sync};
     let code = match command {
         OrdersCommand::Create(a) => {
-            let report = orders_create::create(ctx, order_request(a)?).await?;
-            emit(&report, out, exit::OK)?
+            let queue = a.queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
+            let report = orders_create::create(ctx, order_request(a)?, queue).await?;
+            let code = match report.outcome {
+                orders_create::Outcome::Queued => exit::QUEUED,
+                _ => exit::OK,
+            };
+            emit(&report, out, code)?
         }
+        OrdersCommand::Flush { batch_size } => {
+            let report = commands::outbox::flush(ctx, batch_size).await?;
+            let code = report.exit_code();
+            emit(&report, out, code)?
+        }
+        OrdersCommand::Queue { command } => match command {
+            None => emit(&commands::outbox::list(ctx)?, out, exit::OK)?,
+            Some(QueueCommand::Retry { key }) => {
+                emit(&commands::outbox::retry(ctx, &key)?, out, exit::OK)?
+            }
+            Some(QueueCommand::Cancel { key }) => {
+                emit(&commands::outbox::cancel(ctx, &key).await?, out, exit::OK)?
+            }
+        },
         OrdersCommand::Recover => {
             let items = orders_create::recover(ctx).await?;
             let code = if items

@@ -14,6 +14,7 @@ use crate::commands::install_webhook::WebhookReport;
 use crate::commands::migrate::MigrateReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
+use crate::commands::outbox::FlushReport;
 use crate::commands::schedule::{Part, Plan};
 use crate::commands::serve::ServeReport;
 use crate::commands::status::HealthReport;
@@ -23,6 +24,7 @@ use crate::money::Money;
 use crate::rules::AmountSource;
 use crate::store::customers::Customer;
 use crate::store::dedupe::{Archived, DupRow};
+use crate::store::intents::Intent;
 
 fn mark(ok: bool) -> String {
     if ok {
@@ -250,11 +252,19 @@ impl Report for OrderView {
 impl Report for CreateReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let r = self;
-        let o = &r.order;
         let what = match r.outcome {
             Outcome::Created => "Created",
             Outcome::Adopted => "Found in Odoo by its key and stored",
             Outcome::AlreadyDone => "Already created earlier with this key",
+            Outcome::Queued => "Queued",
+        };
+        let Some(o) = &r.order else {
+            writeln!(
+                out,
+                "{what}: Odoo is unavailable ({}); the order waits in the local outbox and is created in Odoo by `orderbridge orders flush` (not in Odoo yet, not a local order yet)",
+                printable(r.queued_because.as_deref().unwrap_or("-"))
+            )?;
+            return writeln!(out, "Idempotency key: {}", r.idempotency_key);
         };
         writeln!(
             out,
@@ -610,6 +620,16 @@ impl Report for HealthReport {
                     " (oldest from {t} UTC; see `orders recover`)"
                 ))
         )?;
+        writeln!(
+            out,
+            "Queued orders: {}{}",
+            self.queued_orders,
+            self.oldest_queued_order_age_s
+                .map_or(String::new(), |age| format!(
+                    " (oldest taken {} ago; `orders flush` sends them)",
+                    human_age(age)
+                ))
+        )?;
         for p in &self.problems {
             writeln!(out, "PROBLEM: {p}")?;
         }
@@ -772,5 +792,84 @@ impl Report for WebhookReport {
             )?;
         }
         Ok(())
+    }
+}
+
+impl Report for FlushReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.queued == 0 {
+            return writeln!(out, "The outbox is empty: nothing to flush.");
+        }
+        for c in &self.created {
+            writeln!(
+                out,
+                "{} {}: order {} ({}), Odoo id {}",
+                if c.adopted {
+                    "found in Odoo"
+                } else {
+                    "created"
+                },
+                c.key,
+                c.order_id,
+                printable(&c.order_number),
+                c.odoo_order_id
+            )?;
+        }
+        for f in &self.failed {
+            writeln!(out, "FAILED {}: {}", f.key, printable(&f.reason))?;
+        }
+        for w in &self.waiting {
+            writeln!(out, "waiting {}: {}", w.key, w.reason)?;
+        }
+        writeln!(
+            out,
+            "{} queued: {} stored, {} refused by Odoo, {} waiting, {} held by another run; {} create calls, {} round trips",
+            self.queued,
+            self.created.len(),
+            self.failed.len(),
+            self.waiting.len(),
+            self.busy,
+            self.create_calls,
+            self.round_trips
+        )?;
+        if let Some(why) = &self.stopped {
+            writeln!(
+                out,
+                "Stopped early: {}; the rest stays queued for the next flush.",
+                printable(why)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn intent_line(i: &Intent) -> String {
+    let state = serde_json::to_value(&i.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let why = i
+        .error
+        .as_deref()
+        .map(|e| format!(": {}", printable(e)))
+        .unwrap_or_default();
+    format!("{:<9} {}  since {}{why}", state, i.key, i.created_at)
+}
+
+impl Report for Vec<Intent> {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.is_empty() {
+            return writeln!(out, "The outbox is empty.");
+        }
+        for i in self {
+            writeln!(out, "{}", intent_line(i))?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for Intent {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}", intent_line(self))
     }
 }

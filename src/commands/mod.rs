@@ -9,6 +9,7 @@ pub(crate) mod migrate;
 pub(crate) mod order_request;
 pub(crate) mod orders_create;
 pub(crate) mod orders_read;
+pub(crate) mod outbox;
 pub(crate) mod schedule;
 pub(crate) mod serve;
 pub(crate) mod status;

@@ -24,6 +24,12 @@ pub(crate) struct HealthReport {
     pub pending_intents: u64,
     #[serde(serialize_with = "crate::store::rfc3339_opt")]
     pub oldest_pending_intent: Option<String>,
+    /// Orders waiting in the outbox for `orders flush`.
+    pub queued_orders: u64,
+    #[serde(serialize_with = "crate::store::rfc3339_opt")]
+    pub oldest_queued_order: Option<String>,
+    /// Seconds since the oldest queued order was taken.
+    pub oldest_queued_order_age_s: Option<i64>,
     #[serde(serialize_with = "crate::store::rfc3339_opt")]
     pub last_successful_sync: Option<String>,
     /// Seconds since the last successful sync.
@@ -63,6 +69,11 @@ pub(crate) fn parse_age(text: &str) -> Result<Duration, String> {
 fn report(store: &Store, max_age: Option<Duration>) -> Result<HealthReport, Error> {
     let runs = store.last_runs()?;
     let (pending_intents, oldest_pending_intent) = store.pending_intent_stats()?;
+    let (queued_orders, oldest_queued_order) = store.outbox_stats()?;
+    let oldest_queued_order_age_s = oldest_queued_order
+        .as_deref()
+        .and_then(from_text)
+        .map(|t| (Utc::now() - t).num_seconds().max(0));
     let last_successful_sync = store.last_success(SYNC_KINDS)?;
     let age = last_successful_sync
         .as_deref()
@@ -98,6 +109,9 @@ fn report(store: &Store, max_age: Option<Duration>) -> Result<HealthReport, Erro
         runs,
         pending_intents,
         oldest_pending_intent,
+        queued_orders,
+        oldest_queued_order,
+        oldest_queued_order_age_s,
         last_successful_sync,
         last_successful_sync_age_s: age,
         problems,
@@ -188,6 +202,19 @@ pub(crate) fn write_metrics(ctx: &Context, path: &Path) -> Result<(), Error> {
         "pending_intents",
         "Creates whose outcome is not known yet.",
         vec![(String::new(), status.pending_intents as f64)],
+    );
+    metric(
+        "outbox_queued_orders",
+        "Orders waiting in the outbox for orders flush.",
+        vec![(String::new(), status.queued_orders as f64)],
+    );
+    metric(
+        "outbox_oldest_age_seconds",
+        "Seconds since the oldest queued order was taken (0 when none waits).",
+        vec![(
+            String::new(),
+            status.oldest_queued_order_age_s.unwrap_or(0) as f64,
+        )],
     );
     let dir = path
         .parent()

@@ -422,6 +422,14 @@ pub(crate) async fn run(
         Selection::Changed => ctx.store_unverified()?,
         _ => ctx.store()?,
     };
+    if !opts.dry_run {
+        flush_first(
+            &store,
+            &client,
+            &super::outbox::FlushSettings::of(ctx, 100)?,
+        )
+        .await;
+    }
     // A dry run changes nothing, so it is no run to report.
     if opts.dry_run {
         return match opts.selection {
@@ -434,6 +442,24 @@ pub(crate) async fn run(
     }
     let overlap = ctx.settings.change_overlap()?;
     run_recorded(&store, &client, opts, overlap, on_event).await
+}
+
+/// Sends what waits in the outbox before a sync (under its lock): a queued order becomes a
+/// stored one the sync then sees. A failure is logged; the sync goes on and says its own.
+pub(crate) async fn flush_first(
+    store: &Store,
+    client: &OdooClient,
+    settings: &super::outbox::FlushSettings,
+) {
+    match store.outbox_stats() {
+        Ok((0, _)) => {}
+        Ok(_) => {
+            if let Err(e) = super::outbox::flush_locked(store, client, settings).await {
+                tracing::warn!(error = %e, "The outbox could not be flushed; it stays queued");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "The outbox could not be read"),
+    }
 }
 
 /// One sync on an open store and client, recorded in the run history; the caller holds the

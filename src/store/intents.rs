@@ -9,8 +9,12 @@ use super::{Result, Store, StoreError, now_text};
 #[serde(rename_all = "lowercase")]
 pub(crate) enum IntentState {
     Pending,
+    /// In the outbox: Odoo was unavailable; `orders flush` sends it.
+    Queued,
     Done,
     Failed,
+    /// Taken back from the outbox before Odoo had it.
+    Cancelled,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -26,14 +30,18 @@ pub(crate) struct Intent {
     pub claimed_until: Option<String>,
     /// When the last create request went to Odoo (`None`: never, as far as is known).
     pub sent_at: Option<String>,
+    #[serde(serialize_with = "super::rfc3339")]
+    pub created_at: String,
 }
 
-const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at";
+const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at, created_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
     let state = match r.get::<_, String>(3)?.as_str() {
         "done" => IntentState::Done,
         "failed" => IntentState::Failed,
+        "queued" => IntentState::Queued,
+        "cancelled" => IntentState::Cancelled,
         _ => IntentState::Pending,
     };
     Ok(Intent {
@@ -47,6 +55,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
         claimed_by: r.get(7)?,
         claimed_until: r.get(8)?,
         sent_at: r.get(9)?,
+        created_at: r.get(10)?,
     })
 }
 
@@ -193,6 +202,95 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], row).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Puts the intent in the outbox (Odoo was unavailable), claim released.
+    pub(crate) fn queue_intent(&self, key: &str, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE order_intents SET state = 'queued', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
+                 WHERE key = ?1 AND state != 'done'",
+                params![key, error, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The outbox (and, with `failed`, what Odoo refused), oldest first.
+    pub(crate) fn queued_intents(&self, with_failed: bool) -> Result<Vec<Intent>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM order_intents WHERE state = 'queued' OR (?1 AND state = 'failed')
+                 ORDER BY created_at, key"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([with_failed], row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Notes that these intents' create request is about to go (or, with `sent` false, did
+    /// not go after all), in one transaction.
+    pub(crate) fn mark_intents_sent(&self, keys: &[&str], sent: bool) -> Result<()> {
+        self.in_write_tx(|s| {
+            let now = now_text();
+            let mut st = s
+                .conn
+                .prepare_cached(
+                    "UPDATE order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE key = ?1",
+                )
+                .map_err(|e| s.err(e))?;
+            for k in keys {
+                st.execute(params![k, now, sent]).map_err(|e| s.err(e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Store::complete_intent`] for many, in one transaction.
+    pub(crate) fn complete_intents(&self, done: &[(String, NewOrder)]) -> Result<Vec<OrderRow>> {
+        self.in_write_tx(|s| {
+            let mut rows = Vec::with_capacity(done.len());
+            for (key, order) in done {
+                let (row, _) = s.insert_order_in_tx(order)?;
+                s.conn
+                    .execute(
+                        "UPDATE order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
+                           claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE key = ?1",
+                        params![key, order.odoo_order_id, row.id, now_text()],
+                    )
+                    .map_err(|e| s.err(e))?;
+                rows.push(row);
+            }
+            Ok(rows)
+        })
+    }
+
+    /// Moves an intent from one of `from` to `to` (retry: failed → queued; cancel: queued
+    /// or failed → cancelled); false when it is in none of them.
+    pub(crate) fn move_intent(&self, key: &str, from: &[&str], to: &str) -> Result<bool> {
+        let from = from.join(",");
+        let n = self
+            .conn
+            .execute(
+                "UPDATE order_intents SET state = ?3, error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
+                 WHERE key = ?1 AND instr(',' || ?2 || ',', ',' || state || ',') > 0",
+                params![key, from, to, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// How many orders wait in the outbox, and when the oldest was taken.
+    pub(crate) fn outbox_stats(&self) -> Result<(u64, Option<String>)> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = 'queued'",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
             .map_err(|e| self.err(e))
     }
 }

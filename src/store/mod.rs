@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_runs.sql"),
     include_str!("../../migrations/0004_sync_cursor.sql"),
     include_str!("../../migrations/0005_odoo_write_date.sql"),
+    include_str!("../../migrations/0006_outbox.sql"),
 ];
 
 /// The schema version this binary writes and understands.

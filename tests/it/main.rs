@@ -10,6 +10,7 @@ mod input;
 mod install_webhook;
 mod operations;
 mod orders;
+mod outbox;
 mod output;
 mod replay;
 mod serve;

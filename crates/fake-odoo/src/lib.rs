@@ -173,6 +173,7 @@ pub struct FakeOdoo {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     runtime: tokio::runtime::Handle,
+    down: tokio::sync::watch::Sender<bool>,
 }
 
 impl FakeOdoo {
@@ -199,6 +200,7 @@ impl FakeOdoo {
             reject_credentials: AtomicBool::new(false),
         });
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let (down_tx, mut down_rx) = tokio::sync::watch::channel(false);
         let served = Arc::clone(&inner);
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -210,16 +212,41 @@ impl FakeOdoo {
                     .expect("tokio runtime");
                 let _ = handle_tx.send(rt.handle().clone());
                 rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                    let mut listener =
+                        Some(tokio::net::TcpListener::from_std(listener).expect("listener"));
+                    enum Event {
+                        Stop,
+                        Down(bool),
+                        Accepted(Option<tokio::net::TcpStream>),
+                    }
                     loop {
-                        tokio::select! {
-                            _ = &mut rx => break,
-                            accepted = listener.accept() => {
-                                if let Ok((stream, _)) = accepted {
-                                    let _ = stream.set_nodelay(true);
-                                    tokio::spawn(http::serve(stream, Arc::clone(&served)));
+                        let event = {
+                            let accept = async {
+                                match listener.as_ref() {
+                                    Some(l) => l.accept().await.ok().map(|(s, _)| s),
+                                    None => std::future::pending().await,
+                                }
+                            };
+                            tokio::select! {
+                                _ = &mut rx => Event::Stop,
+                                _ = down_rx.changed() => Event::Down(*down_rx.borrow()),
+                                stream = accept => Event::Accepted(stream),
+                            }
+                        };
+                        match event {
+                            Event::Stop => break,
+                            // Down: the port refuses connections, as a stopped server's does.
+                            Event::Down(true) => listener = None,
+                            Event::Down(false) => {
+                                if listener.is_none() {
+                                    listener = tokio::net::TcpListener::bind(addr).await.ok();
                                 }
                             }
+                            Event::Accepted(Some(stream)) => {
+                                let _ = stream.set_nodelay(true);
+                                tokio::spawn(http::serve(stream, Arc::clone(&served)));
+                            }
+                            Event::Accepted(None) => {}
                         }
                     }
                 });
@@ -233,6 +260,7 @@ impl FakeOdoo {
             stop: Some(tx),
             thread: Some(thread),
             runtime,
+            down: down_tx,
         })
     }
 
@@ -310,6 +338,28 @@ impl FakeOdoo {
             }
         });
         out
+    }
+
+    /// An outage: from now on connections are refused, until [`FakeOdoo::come_up`]; the
+    /// data stays as it is.
+    pub fn go_down(&self) {
+        let _ = self.down.send(true);
+        self.wait_until(false);
+    }
+
+    /// The end of an outage: the same port answers again.
+    pub fn come_up(&self) {
+        let _ = self.down.send(false);
+        self.wait_until(true);
+    }
+
+    fn wait_until(&self, reachable: bool) {
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(self.addr).is_ok() == reachable {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Stops listening: further connections are refused.

@@ -65,6 +65,7 @@ pub(crate) struct Server {
     lock: PathBuf,
     overlap: Duration,
     poll: Option<Duration>,
+    flush: super::outbox::FlushSettings,
 }
 
 /// What a server did, reported when it stops.
@@ -116,6 +117,7 @@ impl Server {
             lock: lock_path(ctx)?,
             overlap,
             poll: opts.poll,
+            flush: super::outbox::FlushSettings::of(ctx, 100)?,
         })
     }
 
@@ -154,6 +156,7 @@ impl Server {
             &self.lock,
             self.overlap,
             self.poll,
+            &self.flush,
             rx,
         );
         let (served, (), ()) = tokio::join!(http.into_future(), poll, signal);
@@ -194,6 +197,7 @@ async fn poll_loop(
     lock: &std::path::Path,
     overlap: Duration,
     period: Option<Duration>,
+    flush: &super::outbox::FlushSettings,
     mut stop: watch::Receiver<bool>,
 ) {
     let Some(period) = period else {
@@ -220,6 +224,7 @@ async fn poll_loop(
                 continue;
             }
         };
+        super::sync::flush_first(store, &shared.client, flush).await;
         let polled =
             match run_recorded(store, &shared.client, shared.sync, overlap, &mut |_| {}).await {
                 Ok(s) if s.exit_code() == exit::OK => {

@@ -1,0 +1,506 @@
+//! The outbox: orders taken while Odoo was unavailable (`orders create
+//! --queue-if-unavailable`), and `orders flush`, which sends them many per `create` call,
+//! exactly once.
+//!
+//! ```text
+//! queued intents, oldest first ─► claim ─► those sent before (answer lost, crash): their keys
+//!     looked up in one search, found ones adopted ─► the rest in batches: one `create` of a
+//!     list of values each ─► a refused batch is halved until the refused orders are alone
+//!     ─► one read of every created order ─► local rows + intents done, one transaction
+//! ```
+//! Each order carries its idempotency key (`origin`), and a batch is marked sent before its
+//! call: after a kill at any point, the next flush finds by key what Odoo has, and waits out
+//! the grace period before sending again what it may still be committing.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::orders_create::{OrderRequest, in_doubt, order_vals};
+use super::{Context, new_order};
+use crate::error::{Error, exit};
+use crate::odoo::{Dialect, FaultKind, OdooClient, OdooError, SaleOrder, Value, domain};
+use crate::store::Store;
+use crate::store::claims::Claimant;
+use crate::store::intents::{Intent, IntentState};
+use crate::store::orders::NewOrder;
+use crate::store::to_text;
+
+/// One order of the outbox, ready to send.
+struct Entry {
+    key: String,
+    req: OrderRequest,
+    partner: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Flushed {
+    pub key: String,
+    pub order_id: i64,
+    pub odoo_order_id: i64,
+    pub order_number: String,
+    /// Found in Odoo by its key (an earlier flush had sent it) rather than created now.
+    pub adopted: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct NotFlushed {
+    pub key: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct FlushReport {
+    /// Queued orders when the flush began.
+    pub queued: usize,
+    pub created: Vec<Flushed>,
+    /// Refused by Odoo (its message), now `failed`: fix, then `orders queue retry KEY`.
+    pub failed: Vec<NotFlushed>,
+    /// Still queued: sent by an earlier flush whose answer was lost, not in Odoo yet, and
+    /// maybe still being committed; sent again after the grace period.
+    pub waiting: Vec<NotFlushed>,
+    /// Held by another run (an `orders create` retrying its key).
+    pub busy: usize,
+    pub create_calls: u64,
+    pub round_trips: u64,
+    /// Why the flush stopped early (Odoo unavailable, or an answer lost); the rest stays
+    /// queued.
+    pub stopped: Option<String>,
+}
+
+impl FlushReport {
+    /// 3 when it stopped on Odoo, 1 when an order was refused, 75 when some wait, else 0.
+    pub(crate) fn exit_code(&self) -> i32 {
+        if self.stopped.is_some() {
+            exit::ODOO_UNAVAILABLE
+        } else if !self.failed.is_empty() {
+            exit::FAILED
+        } else if !self.waiting.is_empty() || self.busy > 0 {
+            exit::LOCKED
+        } else {
+            exit::OK
+        }
+    }
+}
+
+/// What a `create` of a group came to.
+enum Sent {
+    Created(Vec<i64>),
+    /// Odoo refused the group (a fault about its data): one of its orders is bad.
+    Refused(String),
+}
+
+/// Settings a flush needs.
+pub(crate) struct FlushSettings {
+    pub batch: usize,
+    pub key_field: String,
+    pub grace: Duration,
+    pub lease: Duration,
+}
+
+impl FlushSettings {
+    pub(crate) fn of(ctx: &Context, batch: usize) -> Result<FlushSettings, Error> {
+        Ok(FlushSettings {
+            batch,
+            key_field: ctx.settings.key_field()?,
+            grace: ctx.settings.create_grace()?,
+            lease: super::orders_create::lease(ctx),
+        })
+    }
+}
+
+/// `orders flush`: one at a time (the sync's run lock).
+pub(crate) async fn flush(ctx: &Context, batch: usize) -> Result<FlushReport, Error> {
+    if batch == 0 {
+        return Err(Error::Usage("--batch-size must be at least 1".into()));
+    }
+    let client = ctx.odoo()?;
+    let settings = FlushSettings::of(ctx, batch)?;
+    let _lock = super::sync::acquire_lock(ctx)?;
+    let store = ctx.store()?;
+    flush_locked(&store, &client, &settings).await
+}
+
+/// The flush, for a caller holding the run lock (`flush`, `sync-amounts`, `serve`).
+pub(crate) async fn flush_locked(
+    store: &Store,
+    client: &OdooClient,
+    settings: &FlushSettings,
+) -> Result<FlushReport, Error> {
+    let queued = store.queued_intents(false)?;
+    let mut report = FlushReport {
+        queued: queued.len(),
+        ..Default::default()
+    };
+    if queued.is_empty() {
+        return Ok(report);
+    }
+    let before = client.round_trips();
+    client.session().await?;
+    let owner = Claimant::this_process();
+    let until = to_text(
+        chrono::Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default(),
+    );
+    let mut maybe_sent = Vec::new();
+    let mut fresh = Vec::new();
+    for intent in queued {
+        if !store.claim(&intent.key, &owner, &until)? {
+            report.busy += 1;
+            continue;
+        }
+        match entry(store, &intent) {
+            Ok(e) if intent.sent_at.is_some() => maybe_sent.push((intent, e)),
+            Ok(e) => fresh.push(e),
+            Err(reason) => {
+                store.fail_intent(&intent.key, &reason)?;
+                report.failed.push(NotFlushed {
+                    key: intent.key,
+                    reason,
+                });
+            }
+        }
+    }
+    let result = send_all(store, client, settings, maybe_sent, fresh, &mut report).await;
+    report.round_trips = client.round_trips().saturating_sub(before);
+    // Whatever this flush did not finish goes back to the queue for the next one.
+    for intent in store.queued_intents(false)? {
+        if intent.claimed_by.as_deref() == Some(owner.id()) {
+            store.unclaim_intent(&intent.key)?;
+        }
+    }
+    match result {
+        Ok(()) => {}
+        // Odoo went away, or an answer was lost: the rest stays queued (sent ones are looked
+        // up by key next time).
+        Err(Error::Odoo(e)) if e.is_unavailable() || e.outcome_unknown() => {
+            tracing::error!(error = %e, "Flush stopped: Odoo unavailable; the rest stays queued");
+            report.stopped = Some(e.to_string());
+        }
+        Err(e) => return Err(e),
+    }
+    tracing::info!(
+        queued = report.queued,
+        created = report.created.len(),
+        failed = report.failed.len(),
+        waiting = report.waiting.len(),
+        create_calls = report.create_calls,
+        "Outbox flushed"
+    );
+    Ok(report)
+}
+
+/// The request and Odoo partner of a queued intent, or why it cannot be sent.
+fn entry(store: &Store, intent: &Intent) -> Result<Entry, String> {
+    let mut req = OrderRequest::from_json(&intent.payload)
+        .map_err(|e| format!("the queued order cannot be read back: {e}"))?;
+    req.idempotency_key = Some(intent.key.clone());
+    let customer = store.customer(req.customer_id).map_err(|e| e.to_string())?;
+    let partner = customer.odoo_partner_id.ok_or_else(|| {
+        format!(
+            "customer {} is no longer linked to an Odoo partner",
+            customer.id
+        )
+    })?;
+    Ok(Entry {
+        key: intent.key.clone(),
+        req,
+        partner,
+    })
+}
+
+async fn send_all(
+    store: &Store,
+    client: &OdooClient,
+    settings: &FlushSettings,
+    maybe_sent: Vec<(Intent, Entry)>,
+    mut fresh: Vec<Entry>,
+    report: &mut FlushReport,
+) -> Result<(), Error> {
+    // Sent before, answer lost: Odoo may have them. Look their keys up first.
+    for chunk in maybe_sent.chunks(1000) {
+        let keys: Vec<&str> = chunk.iter().map(|(i, _)| i.key.as_str()).collect();
+        let found = client
+            .sale_orders(domain(&settings.key_field, "in", Value::strs(&keys)))
+            .await?;
+        let mut by_key: HashMap<String, SaleOrder> = HashMap::new();
+        for o in found {
+            let key = match settings.key_field.as_str() {
+                "client_order_ref" => o.client_order_ref.clone(),
+                _ => o.origin.clone(),
+            };
+            // The oldest (lowest id) first: it is the one to adopt.
+            if let Some(k) = key {
+                by_key.entry(k).or_insert(o);
+            }
+        }
+        let mut adopted = Vec::new();
+        for (intent, e) in chunk {
+            match by_key.remove(&e.key) {
+                Some(o) => adopted.push((e, o)),
+                None => match in_doubt(intent, settings.grace) {
+                    Some(doubt) => report.waiting.push(NotFlushed {
+                        key: e.key.clone(),
+                        reason: format!(
+                            "sent at {} UTC, not in Odoo yet, may still commit: sent again after {} UTC",
+                            doubt.sent_at, doubt.retry_after
+                        ),
+                    }),
+                    None => fresh.push(Entry {
+                        key: e.key.clone(),
+                        req: e.req.clone(),
+                        partner: e.partner,
+                    }),
+                },
+            }
+        }
+        store_done(store, &adopted, true, report)?;
+    }
+    // Never sent (or sent long enough ago and not in Odoo): in batches.
+    let dialect = client.dialect().await?;
+    let mut created: Vec<(Entry, i64)> = Vec::new();
+    let mut rest = fresh;
+    while !rest.is_empty() {
+        let tail = rest.split_off(settings.batch.min(rest.len()));
+        let batch = std::mem::replace(&mut rest, tail);
+        let outcome = send_isolating(store, client, settings, dialect, batch, report).await;
+        match outcome {
+            Ok(mut done) => created.append(&mut done),
+            Err(e) => {
+                read_back(store, client, created, report).await?;
+                return Err(e);
+            }
+        }
+    }
+    read_back(store, client, created, report).await
+}
+
+/// Sends one batch; when Odoo refuses it, halves it until the refused orders are alone
+/// (`⌈log2 batch⌉` calls for one bad order, plus one for the halves left untried).
+async fn send_isolating(
+    store: &Store,
+    client: &OdooClient,
+    settings: &FlushSettings,
+    dialect: Dialect,
+    batch: Vec<Entry>,
+    report: &mut FlushReport,
+) -> Result<Vec<(Entry, i64)>, Error> {
+    let mut created = Vec::new();
+    let mut to_send = vec![batch];
+    while let Some(group) = to_send.pop() {
+        let mut message = match send(store, client, settings, dialect, &group, report).await? {
+            Sent::Created(ids) => {
+                created.extend(group.into_iter().zip(ids));
+                continue;
+            }
+            Sent::Refused(m) => m,
+        };
+        let mut suspects = group;
+        let mut untried = Vec::new();
+        while suspects.len() > 1 {
+            let second = suspects.split_off(suspects.len() / 2);
+            let first = suspects;
+            match send(store, client, settings, dialect, &first, report).await? {
+                Sent::Created(ids) => {
+                    created.extend(first.into_iter().zip(ids));
+                    suspects = second;
+                }
+                Sent::Refused(m) => {
+                    untried.extend(second);
+                    suspects = first;
+                    message = m;
+                }
+            }
+        }
+        for bad in suspects {
+            tracing::warn!(key = %bad.key, error = %message, "Odoo refused the queued order");
+            store.fail_intent(&bad.key, &message)?;
+            report.failed.push(NotFlushed {
+                key: bad.key,
+                reason: message.clone(),
+            });
+        }
+        if !untried.is_empty() {
+            to_send.push(untried);
+        }
+    }
+    Ok(created)
+}
+
+/// One `create` of a group of orders, marked sent before it goes.
+async fn send(
+    store: &Store,
+    client: &OdooClient,
+    settings: &FlushSettings,
+    dialect: Dialect,
+    group: &[Entry],
+    report: &mut FlushReport,
+) -> Result<Sent, Error> {
+    let keys: Vec<&str> = group.iter().map(|e| e.key.as_str()).collect();
+    let vals = group
+        .iter()
+        .map(|e| order_vals(&e.req, e.partner, &settings.key_field, &e.key, dialect))
+        .collect();
+    store.mark_intents_sent(&keys, true)?;
+    crate::failpoint::hit("flush-before-create");
+    report.create_calls += 1;
+    match client.create_many("sale.order", vals).await {
+        Ok(ids) => {
+            crate::failpoint::hit("flush-after-create");
+            Ok(Sent::Created(ids))
+        }
+        Err(OdooError::Fault {
+            kind: FaultKind::User | FaultKind::Internal,
+            message,
+            ..
+        }) => Ok(Sent::Refused(message)),
+        Err(e) => {
+            // Refused outright, or never left: Odoo has none of them.
+            let answered = matches!(&e, OdooError::Fault { .. });
+            let never_sent = matches!(&e, OdooError::Transport { kind, .. } if kind.never_sent());
+            if answered || never_sent {
+                store.mark_intents_sent(&keys, false)?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Reads every created order once (by id, 1000 per call) and stores them.
+async fn read_back(
+    store: &Store,
+    client: &OdooClient,
+    created: Vec<(Entry, i64)>,
+    report: &mut FlushReport,
+) -> Result<(), Error> {
+    for chunk in created.chunks(1000) {
+        let ids: Vec<i64> = chunk.iter().map(|(_, id)| *id).collect();
+        let rows = client.read("sale.order", &ids, SaleOrder::FIELDS).await?;
+        let mut by_id: HashMap<i64, SaleOrder> = HashMap::new();
+        for v in &rows {
+            let o = SaleOrder::from_value(v).map_err(OdooError::from)?;
+            by_id.insert(o.id, o);
+        }
+        let done: Vec<(&Entry, SaleOrder)> = chunk
+            .iter()
+            .filter_map(|(e, id)| by_id.remove(id).map(|o| (e, o)))
+            .collect();
+        store_done(store, &done, false, report)?;
+    }
+    Ok(())
+}
+
+/// Stores the local orders and marks their intents done, in one transaction.
+fn store_done<E: std::borrow::Borrow<Entry>>(
+    store: &Store,
+    done: &[(E, SaleOrder)],
+    adopted: bool,
+    report: &mut FlushReport,
+) -> Result<(), Error> {
+    let rows: Vec<(String, NewOrder)> = done
+        .iter()
+        .map(|(e, o)| {
+            let e = e.borrow();
+            (
+                e.key.clone(),
+                new_order(o, Some(e.req.customer_id), Some((&e.req, &e.key))),
+            )
+        })
+        .collect();
+    let stored = store.complete_intents(&rows)?;
+    for (row, (e, o)) in stored.iter().zip(done) {
+        let e = e.borrow();
+        tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, key = %e.key, "Order created in local database");
+        report.created.push(Flushed {
+            key: e.key.clone(),
+            order_id: row.id,
+            odoo_order_id: o.id,
+            order_number: o.name.clone(),
+            adopted,
+        });
+    }
+    Ok(())
+}
+
+/// `orders queue`: what waits, and what Odoo refused.
+pub(crate) fn list(ctx: &Context) -> Result<Vec<Intent>, Error> {
+    Ok(ctx.store()?.queued_intents(true)?)
+}
+
+/// `orders queue retry KEY`: a failed order back into the outbox.
+pub(crate) fn retry(ctx: &Context, key: &str) -> Result<Intent, Error> {
+    let store = ctx.store()?;
+    if !store.move_intent(key, &["failed"], "queued")? {
+        return Err(not_movable(
+            &store,
+            key,
+            "retried (only a failed order can be)",
+        )?);
+    }
+    store
+        .intent(key)?
+        .ok_or_else(|| Error::Usage(format!("no order with key {key}")))
+}
+
+/// `orders queue cancel KEY`: takes an order out of the outbox, only when Odoo does not have
+/// it (never sent, or looked up by key and not found after the grace period).
+pub(crate) async fn cancel(ctx: &Context, key: &str) -> Result<Intent, Error> {
+    let store = ctx.store()?;
+    let Some(intent) = store.intent(key)? else {
+        return Err(Error::Usage(format!(
+            "no queued order has the key {key}; nothing was changed"
+        )));
+    };
+    if !matches!(intent.state, IntentState::Queued | IntentState::Failed) {
+        return Err(not_movable(
+            &store,
+            key,
+            "cancelled (only a queued or failed order can be)",
+        )?);
+    }
+    if intent.sent_at.is_some() {
+        // It may be in Odoo: ask before taking it back.
+        if let Some(doubt) = in_doubt(&intent, ctx.settings.create_grace()?) {
+            return Err(Error::Busy {
+                message: format!(
+                    "the order with key {key} was sent at {} UTC and may still be committing in Odoo; nothing was changed (try again after {} UTC)",
+                    doubt.sent_at, doubt.retry_after
+                ),
+            });
+        }
+        let client = ctx.odoo()?;
+        let field = ctx.settings.key_field()?;
+        let found = client
+            .sale_orders(domain(&field, "=", Value::str(key)))
+            .await?;
+        if let Some(o) = found.first() {
+            return Err(Error::Failed {
+                message: format!(
+                    "Odoo has the order with key {key} ({}, id {}); it was not cancelled",
+                    o.name, o.id
+                ),
+                hint: Some("run `orderbridge orders flush` to store it, then cancel it in Odoo if it must go".into()),
+            });
+        }
+    }
+    if !store.move_intent(key, &["queued", "failed"], "cancelled")? {
+        return Err(not_movable(&store, key, "cancelled")?);
+    }
+    tracing::info!(key, "Queued order cancelled");
+    store
+        .intent(key)?
+        .ok_or_else(|| Error::Usage(format!("no order with key {key}")))
+}
+
+fn not_movable(store: &Store, key: &str, what: &str) -> Result<Error, Error> {
+    Ok(match store.intent(key)? {
+        None => Error::Usage(format!(
+            "no queued order has the key {key}; nothing was changed"
+        )),
+        Some(i) => Error::Usage(format!(
+            "the order with key {key} is {}, so it cannot be {what}; nothing was changed",
+            serde_json::to_value(&i.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        )),
+    })
+}
