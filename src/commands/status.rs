@@ -68,8 +68,8 @@ pub(crate) fn parse_age(text: &str) -> Result<Duration, String> {
 
 fn report(store: &Store, max_age: Option<Duration>) -> Result<HealthReport, Error> {
     let runs = store.last_runs()?;
-    let (pending_intents, oldest_pending_intent) = store.pending_intent_stats()?;
-    let (queued_orders, oldest_queued_order) = store.outbox_stats()?;
+    let (pending_intents, oldest_pending_intent) = store.intent_stats("pending")?;
+    let (queued_orders, oldest_queued_order) = store.intent_stats("queued")?;
     let oldest_queued_order_age_s = oldest_queued_order
         .as_deref()
         .and_then(from_text)

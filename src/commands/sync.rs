@@ -451,7 +451,7 @@ pub(crate) async fn flush_first(
     client: &OdooClient,
     settings: &super::outbox::FlushSettings,
 ) {
-    match store.outbox_stats() {
+    match store.intent_stats("queued") {
         Ok((0, _)) => {}
         Ok(_) => {
             if let Err(e) = super::outbox::flush_locked(store, client, settings).await {

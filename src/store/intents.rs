@@ -154,32 +154,21 @@ impl Store {
 
     /// Marks the intent failed: Odoo refused it, or it was found not to exist in Odoo.
     pub(crate) fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE order_intents SET state = 'failed', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
-                 WHERE key = ?1 AND state != 'done'",
-                params![key, error, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.settle_intent(key, "failed", error)
     }
 
     /// Leaves the intent pending (outcome unknown) and lets another run take it.
     pub(crate) fn release_intent(&self, key: &str, error: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE order_intents SET state = 'pending', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
-                 WHERE key = ?1 AND state != 'done'",
-                params![key, error, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.settle_intent(key, "pending", error)
     }
 
     /// Inserts the local order (or finds the one already stored for that Odoo id) and marks
     /// the intent done, in one transaction: after a crash there is nothing half-done.
     pub(crate) fn complete_intent(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
-        let tx = self.write_tx()?;
+        self.in_write_tx(|s| s.complete_in_tx(key, order))
+    }
+
+    fn complete_in_tx(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
         let (row, created) = self.insert_order_in_tx(order)?;
         self.conn
             .execute(
@@ -188,7 +177,6 @@ impl Store {
                 params![key, order.odoo_order_id, row.id, now_text()],
             )
             .map_err(|e| self.err(e))?;
-        tx.commit()?;
         Ok((row, created))
     }
 
@@ -207,14 +195,7 @@ impl Store {
 
     /// Puts the intent in the outbox (Odoo was unavailable), claim released.
     pub(crate) fn queue_intent(&self, key: &str, error: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE order_intents SET state = 'queued', error = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?3
-                 WHERE key = ?1 AND state != 'done'",
-                params![key, error, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.settle_intent(key, "queued", error)
     }
 
     /// The outbox (and, with `failed`, what Odoo refused), oldest first.
@@ -252,19 +233,9 @@ impl Store {
     /// [`Store::complete_intent`] for many, in one transaction.
     pub(crate) fn complete_intents(&self, done: &[(String, NewOrder)]) -> Result<Vec<OrderRow>> {
         self.in_write_tx(|s| {
-            let mut rows = Vec::with_capacity(done.len());
-            for (key, order) in done {
-                let (row, _) = s.insert_order_in_tx(order)?;
-                s.conn
-                    .execute(
-                        "UPDATE order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
-                           claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE key = ?1",
-                        params![key, order.odoo_order_id, row.id, now_text()],
-                    )
-                    .map_err(|e| s.err(e))?;
-                rows.push(row);
-            }
-            Ok(rows)
+            done.iter()
+                .map(|(key, order)| s.complete_in_tx(key, order).map(|(row, _)| row))
+                .collect()
         })
     }
 
@@ -283,14 +254,27 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// How many orders wait in the outbox, and when the oldest was taken.
-    pub(crate) fn outbox_stats(&self) -> Result<(u64, Option<String>)> {
+    /// Intents in `state` (`pending`: creates in doubt; `queued`: the outbox): how many, and
+    /// since when the oldest.
+    pub(crate) fn intent_stats(&self, state: &str) -> Result<(u64, Option<String>)> {
         self.conn
             .query_row(
-                "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = 'queued'",
-                [],
+                "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = ?1",
+                [state],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
             )
             .map_err(|e| self.err(e))
+    }
+
+    /// Settles an intent that is not done into `state`, with why, claim released.
+    fn settle_intent(&self, key: &str, state: &str, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE order_intents SET state = ?2, error = ?3, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
+                 WHERE key = ?1 AND state != 'done'",
+                params![key, state, error, now_text()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }

@@ -111,15 +111,4 @@ impl Store {
             .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
-
-    /// Pending create intents: how many, and since when the oldest.
-    pub(crate) fn pending_intent_stats(&self) -> Result<(u64, Option<String>)> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = 'pending'",
-                [],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
-            )
-            .map_err(|e| self.err(e))
-    }
 }
