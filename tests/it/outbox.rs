@@ -248,3 +248,37 @@ fn status_shows_the_queue_depth_and_its_oldest_entry() {
     assert_eq!(status["queued_orders"], 1);
     assert!(status["oldest_queued_order"].is_string(), "{status}");
 }
+
+#[test]
+fn serve_flushes_the_queue_before_its_poll() {
+    let env = down();
+    queue_order(&env, "q-1", "5");
+    env.fake.come_up();
+    let served = crate::serve::Served::start(&env, &["--poll", "1s"]);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while odoo_orders_with(&env, "q-") == 0 {
+        assert!(std::time::Instant::now() < until, "serve did not flush");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let run = served.stop();
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(local_orders(&env), 1);
+}
+
+#[test]
+fn the_metrics_file_has_the_queue() {
+    let env = down();
+    queue_order(&env, "q-1", "5");
+    let metrics = env.path("metrics.prom");
+    let run = env.run(&["--metrics-file", metrics.to_str().unwrap(), "status"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let text = std::fs::read_to_string(metrics).unwrap();
+    assert!(
+        text.contains("orderbridge_outbox_queued_orders 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("orderbridge_outbox_oldest_age_seconds "),
+        "{text}"
+    );
+}
