@@ -26,6 +26,7 @@ pub(crate) const KEYS: &[&str] = &[
     "ORDERBRIDGE_CHANGE_OVERLAP",
     "ORDERBRIDGE_WEBHOOK_SECRET",
     "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE",
+    "ORDERBRIDGE_MAX_CHANGE",
 ];
 
 const SECRET_KEYS: &[&str] = &[
@@ -420,6 +421,15 @@ impl Settings {
                 "0" | "false" | "no" | "off" | "" => Ok(false),
                 _ => Err(self.invalid(key, format!("'{v}' is not true or false"))),
             },
+        }
+    }
+
+    /// The review threshold of amount changes (default none: every change is applied).
+    pub(crate) fn max_change(&self) -> Result<crate::rules::MaxChange, ConfigError> {
+        let key = "ORDERBRIDGE_MAX_CHANGE";
+        match self.get(key) {
+            None => Ok(Default::default()),
+            Some((v, _)) => crate::rules::MaxChange::parse(v).map_err(|why| self.invalid(key, why)),
         }
     }
 

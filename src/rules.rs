@@ -54,6 +54,62 @@ pub(crate) fn decide_amount(portal: Decimal, odoo: Decimal, currency: &str) -> A
     }
 }
 
+/// The review threshold (`ORDERBRIDGE_MAX_CHANGE`, `--max-change`): an amount change beyond
+/// it is held as a conflict instead of applied. With both limits, a change must exceed both
+/// (a tenfold change of a 5.00 order is not worth a person's time under "50%,100").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MaxChange {
+    /// Percent of the portal's amount.
+    pub percent: Option<Decimal>,
+    /// In the order's currency.
+    pub amount: Option<Decimal>,
+}
+
+impl MaxChange {
+    /// `50%`, `1000`, `50%,1000` (or `1000,50%`); `off` or empty for none.
+    pub(crate) fn parse(text: &str) -> Result<MaxChange, String> {
+        let mut out = MaxChange::default();
+        let t = text.trim();
+        if t.is_empty() || t.eq_ignore_ascii_case("off") {
+            return Ok(out);
+        }
+        for part in t.split(',').map(str::trim) {
+            let bad = || format!("'{part}' is not a percentage (50%) or an amount (1000.00)");
+            if let Some(p) = part.strip_suffix('%') {
+                let p: Decimal = p.trim().parse().map_err(|_| bad())?;
+                if p <= Decimal::ZERO || out.percent.is_some() {
+                    return Err(bad());
+                }
+                out.percent = Some(p);
+            } else {
+                let a: Decimal = part.parse().map_err(|_| bad())?;
+                if a <= Decimal::ZERO || out.amount.is_some() {
+                    return Err(bad());
+                }
+                out.amount = Some(a);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.percent.is_some() || self.amount.is_some()
+    }
+
+    /// Whether the change `from` → `to` goes beyond every limit set.
+    pub(crate) fn exceeded(&self, from: Decimal, to: Decimal, currency: &str) -> bool {
+        if !self.is_set() {
+            return false;
+        }
+        let diff = round_to((to - from).abs(), currency_decimals(currency));
+        let by_percent = self
+            .percent
+            .is_none_or(|p| from.is_zero() || diff * Decimal::ONE_HUNDRED / from.abs() > p);
+        let by_amount = self.amount.is_none_or(|a| diff > a);
+        by_percent && by_amount
+    }
+}
+
 /// The portal's status for an Odoo `sale.order` state (Odoo 19: draft, sent, sale, cancel;
 /// older servers also have done).
 pub(crate) fn status_for_state(state: &str) -> &'static str {
@@ -133,6 +189,35 @@ mod tests {
             decide_amount(d("857.87"), d("0.001"), "USD"),
             AmountDecision::KeepPortal
         );
+    }
+
+    #[test]
+    fn a_tenfold_typo_is_beyond_50_percent() {
+        let m = MaxChange::parse("50%").unwrap();
+        assert!(m.exceeded(d("857.87"), d("8578.70"), "USD"));
+        assert!(!m.exceeded(d("857.87"), d("950.00"), "USD"));
+    }
+
+    #[test]
+    fn with_both_limits_a_change_must_exceed_both() {
+        let m = MaxChange::parse("50%,100").unwrap();
+        assert!(!m.exceeded(d("5.00"), d("50.00"), "USD"), "900 % but 45.00");
+        assert!(m.exceeded(d("857.87"), d("8578.70"), "USD"));
+        assert!(
+            !m.exceeded(d("857.87"), d("957.87"), "USD"),
+            "100.00 is not beyond 100"
+        );
+    }
+
+    #[test]
+    fn no_threshold_holds_nothing() {
+        assert!(
+            !MaxChange::parse("off")
+                .unwrap()
+                .exceeded(d("1"), d("1000000"), "USD")
+        );
+        assert!(MaxChange::parse("ten").is_err());
+        assert!(MaxChange::parse("-5%").is_err());
     }
 
     #[test]

@@ -221,6 +221,14 @@ pub struct ServeArgs {
     /// Also set the status from Odoo's state
     #[arg(long)]
     pub with_status: bool,
+    /// Hold amount changes beyond this for review: 50%, 1000 or 50%,1000; off
+    /// [env: ORDERBRIDGE_MAX_CHANGE]
+    #[arg(long, value_name = "LIMIT", value_parser = parse_max_change)]
+    pub max_change: Option<String>,
+}
+
+fn parse_max_change(s: &str) -> Result<String, String> {
+    crate::rules::MaxChange::parse(s).map(|_| s.to_string())
 }
 
 fn parse_period(s: &str) -> Result<std::time::Duration, String> {
@@ -373,6 +381,26 @@ failed with Odoo's message; the others are created. sync-amounts and serve flush
         #[arg(long, default_value_t = 100, value_name = "N", value_parser = at_least_one)]
         batch_size: usize,
     },
+    /// Amount changes held for review (ORDERBRIDGE_MAX_CHANGE): list, accept or keep
+    #[command(after_help = "Examples:
+  orderbridge orders conflicts                # the open ones
+  orderbridge orders conflicts accept 3       # the portal takes Odoo's amount
+  orderbridge orders conflicts keep 3         # the portal keeps its amount until Odoo's changes again
+
+Nothing is written to Odoo; each decision is recorded with the OS user and the time.")]
+    Conflicts {
+        #[command(subcommand)]
+        command: Option<ConflictsCommand>,
+    },
+    /// Where the portal and Odoo disagree, in one read-only pass (exit 1 when they do)
+    Reconcile {
+        /// Only this local customer's orders
+        #[arg(long, value_name = "ID")]
+        customer: Option<i64>,
+        /// A report for people, or CSV (one row per disagreement)
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// The outbox: queued orders and those Odoo refused; retry or cancel one
     Queue {
         #[command(subcommand)]
@@ -383,6 +411,14 @@ failed with Odoo's message; the others are created. sync-amounts and serve flush
         #[command(flatten)]
         selection: SelectionArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConflictsCommand {
+    /// Apply Odoo's amount to the portal's order
+    Accept { id: i64 },
+    /// Keep the portal's amount until Odoo's amount changes again
+    Keep { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -421,6 +457,10 @@ pub struct SyncAmountsArgs {
     /// Also sync the status from Odoo's state, in the same pass
     #[arg(long)]
     pub with_status: bool,
+    /// Hold amount changes beyond this for review instead of applying them: 50%, 1000 or
+    /// 50%,1000 (both exceeded); off [env: ORDERBRIDGE_MAX_CHANGE]
+    #[arg(long, value_name = "LIMIT", value_parser = parse_max_change)]
+    pub max_change: Option<String>,
     /// Orders read from Odoo per call
     #[arg(long, default_value_t = 1000, value_name = "N", value_parser = at_least_one)]
     pub batch_size: usize,
@@ -521,6 +561,12 @@ impl Command {
                 OrdersCommand::Dedupe { .. } => "orders dedupe",
                 OrdersCommand::SyncStatus { .. } => "orders sync-status",
                 OrdersCommand::Flush { .. } => "orders flush",
+                OrdersCommand::Conflicts { command } => match command {
+                    None => "orders conflicts",
+                    Some(ConflictsCommand::Accept { .. }) => "orders conflicts accept",
+                    Some(ConflictsCommand::Keep { .. }) => "orders conflicts keep",
+                },
+                OrdersCommand::Reconcile { .. } => "orders reconcile",
                 OrdersCommand::Queue { command } => match command {
                     None => "orders queue",
                     Some(QueueCommand::Retry { .. }) => "orders queue retry",

@@ -15,9 +15,9 @@ use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
 use crate::error::{Error, exit};
 pub use args::{
-    Cli, ColorChoice, Command, ConfigCommand, CreateArgs, CustomersCommand, DbCommand, Global,
-    ListFormat, LogFormat, OdooCommand, OrdersCommand, QueueCommand, ScheduleArgs, SelectionArgs,
-    ServeArgs, SyncAmountsArgs,
+    Cli, ColorChoice, Command, ConfigCommand, ConflictsCommand, CreateArgs, CustomersCommand,
+    DbCommand, Global, ListFormat, LogFormat, OdooCommand, OrdersCommand, QueueCommand,
+    ScheduleArgs, SelectionArgs, ServeArgs, SyncAmountsArgs,
 };
 use output::{Format, Output, emit};
 
@@ -351,6 +351,7 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Serve(a) => {
             use commands::serve::{ServeOptions, Server, stop_signal};
             let opts = ServeOptions {
+                max_change: max_change(&ctx, a.max_change.as_deref())?,
                 listen: a.listen,
                 poll: (!a.poll.is_zero()).then_some(a.poll),
                 with_status: a.with_status,
@@ -475,6 +476,7 @@ async fn sync_amounts(
         concurrency: a.concurrency,
         amounts: true,
         status: a.with_status,
+        max_change: max_change(ctx, a.max_change.as_deref())?,
     };
     let mut view =
         sync_view::SyncRenderer::new(selection, a.plain, a.json_lines, out, quiet, a.dry_run);
@@ -482,6 +484,15 @@ async fn sync_amounts(
     let code = summary.exit_code();
     view.finish(&summary, code)?;
     Ok(code)
+}
+
+/// `--max-change` (checked by clap), else the setting.
+fn max_change(ctx: &Context, flag: Option<&str>) -> Result<crate::rules::MaxChange, Failure> {
+    match flag {
+        Some(text) => crate::rules::MaxChange::parse(text)
+            .map_err(|e| Failure::Command(crate::error::Error::Usage(e))),
+        None => Ok(ctx.settings.max_change()?),
+    }
 }
 
 async fn orders(
@@ -501,6 +512,25 @@ async fn orders(
                 _ => exit::OK,
             };
             emit(&report, out, code)?
+        }
+        OrdersCommand::Conflicts { command } => match command {
+            None => emit(&commands::conflicts::list(ctx)?, out, exit::OK)?,
+            Some(ConflictsCommand::Accept { id }) => {
+                emit(&commands::conflicts::decide(ctx, id, true)?, out, exit::OK)?
+            }
+            Some(ConflictsCommand::Keep { id }) => {
+                emit(&commands::conflicts::decide(ctx, id, false)?, out, exit::OK)?
+            }
+        },
+        OrdersCommand::Reconcile { customer, format } => {
+            let report = commands::reconcile::run(ctx, customer).await?;
+            let code = report.exit_code();
+            if format == ListFormat::Csv && out.format != Format::Json {
+                output::write_csv(&report.csv_rows())?;
+                code
+            } else {
+                emit(&report, out, code)?
+            }
         }
         OrdersCommand::Flush { batch_size } => {
             let report = commands::outbox::flush(ctx, batch_size).await?;
@@ -603,6 +633,7 @@ async fn orders(
                 concurrency: 4,
                 amounts: false,
                 status: true,
+                max_change: Default::default(),
             };
             let mut report = sync::StatusReport::default();
             let summary = sync::run(ctx, opts, &mut |e| {

@@ -15,6 +15,7 @@ use crate::commands::migrate::MigrateReport;
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
 use crate::commands::outbox::FlushReport;
+use crate::commands::reconcile::ReconcileReport;
 use crate::commands::schedule::{Part, Plan};
 use crate::commands::serve::ServeReport;
 use crate::commands::status::HealthReport;
@@ -22,6 +23,7 @@ use crate::commands::sync::StatusReport;
 use crate::commands::test_connection::ConnectionReport;
 use crate::money::Money;
 use crate::rules::AmountSource;
+use crate::store::conflicts::Conflict;
 use crate::store::customers::Customer;
 use crate::store::dedupe::{Archived, DupRow};
 use crate::store::intents::Intent;
@@ -620,6 +622,13 @@ impl Report for HealthReport {
                     " (oldest from {t} UTC; see `orders recover`)"
                 ))
         )?;
+        if self.open_conflicts > 0 {
+            writeln!(
+                out,
+                "Amount changes held for review: {} (see `orders conflicts`)",
+                self.open_conflicts
+            )?;
+        }
         writeln!(
             out,
             "Queued orders: {}{}",
@@ -871,5 +880,103 @@ impl Report for Vec<Intent> {
 impl Report for Intent {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", intent_line(self))
+    }
+}
+
+fn conflict_line(c: &Conflict) -> String {
+    let m = |a| {
+        Money {
+            amount: a,
+            currency: &c.currency,
+        }
+        .to_string()
+    };
+    let decided = match (&c.decided_by, &c.decided_at) {
+        (Some(who), Some(at)) => format!(", {} by {who} at {at} UTC", c.state),
+        _ => String::new(),
+    };
+    format!(
+        "#{} order {} ({}): portal {}, Odoo {}; held since {} UTC, last seen {} UTC{decided}",
+        c.id,
+        c.order_id,
+        printable(c.order_number.as_deref().unwrap_or("-")),
+        m(c.portal_amount),
+        m(c.odoo_amount),
+        c.first_seen,
+        c.last_seen
+    )
+}
+
+impl Report for Vec<Conflict> {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.is_empty() {
+            return writeln!(out, "No amount change waits for review.");
+        }
+        for c in self {
+            writeln!(out, "{}", conflict_line(c))?;
+        }
+        writeln!(
+            out,
+            "`orders conflicts accept ID` takes Odoo's amount; `orders conflicts keep ID` keeps the portal's until Odoo's changes again."
+        )
+    }
+}
+
+impl Report for Conflict {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}", conflict_line(self))
+    }
+}
+
+impl Report for ReconcileReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{} local orders, {} Odoo orders of linked customers: {} missing in Odoo, {} missing locally, {} amounts differ, {} states differ",
+            self.local_orders,
+            self.odoo_orders_of_linked_customers,
+            self.missing_in_odoo,
+            self.missing_locally,
+            self.amount_differs,
+            self.state_differs
+        )?;
+        for d in &self.disagreements {
+            let order = match d.order_id {
+                Some(id) => format!("order {id}"),
+                None => "no local order".into(),
+            };
+            let what = match d.kind {
+                "missing_in_odoo" => "not in Odoo (deleted there?)".to_string(),
+                "missing_locally" => format!(
+                    "in Odoo only ({}); `orders import --odoo-id {}` stores it",
+                    d.odoo.as_deref().unwrap_or("-"),
+                    d.odoo_order_id
+                ),
+                "amount" => format!(
+                    "amount: portal {} {}, Odoo {} {}",
+                    d.portal.as_deref().unwrap_or("-"),
+                    d.currency,
+                    d.odoo.as_deref().unwrap_or("-"),
+                    d.currency
+                ),
+                _ => format!(
+                    "state: portal {}, Odoo {}",
+                    d.portal.as_deref().unwrap_or("-"),
+                    d.odoo.as_deref().unwrap_or("-")
+                ),
+            };
+            writeln!(
+                out,
+                "{:<16} {} ({}, Odoo id {}): {what}",
+                d.kind,
+                order,
+                printable(d.order_number.as_deref().unwrap_or("-")),
+                d.odoo_order_id
+            )?;
+        }
+        if self.disagreements.is_empty() {
+            writeln!(out, "The portal and Odoo agree.")?;
+        }
+        Ok(())
     }
 }

@@ -101,6 +101,26 @@ impl SyncRenderer {
                     m(*amount)
                 ),
             ),
+            SyncOutcome::Held { from, to } => (
+                "✋",
+                "[held]",
+                format!(
+                    "{}: Odoo says {}, the portal {}: beyond the review threshold, held (see `orders conflicts`)",
+                    r.order_number,
+                    m(*to),
+                    m(*from)
+                ),
+            ),
+            SyncOutcome::KeptByReview { amount, odoo } => (
+                "⏭️ ",
+                "[skipped]",
+                format!(
+                    "{}: keeping the portal amount {} (Odoo's {} was reviewed and not taken)",
+                    r.order_number,
+                    m(*amount),
+                    m(*odoo)
+                ),
+            ),
             SyncOutcome::MissingInOdoo => (
                 "⚠️ ",
                 "[missing]",
@@ -125,7 +145,7 @@ impl SyncRenderer {
         };
         let problem = matches!(
             r.outcome,
-            SyncOutcome::MissingInOdoo | SyncOutcome::Failed { .. }
+            SyncOutcome::MissingInOdoo | SyncOutcome::Failed { .. } | SyncOutcome::Held { .. }
         );
         if self.quiet && !problem {
             return None;
@@ -256,6 +276,12 @@ impl SyncRenderer {
             if s.failed > 0 {
                 eprintln!("error: {} of {} order(s) failed to sync", s.failed, s.found);
             }
+            if s.held > 0 {
+                eprintln!(
+                    "error: {} amount change(s) held for review: see `orderbridge orders conflicts`",
+                    s.held
+                );
+            }
             return self.broken.map_or(Ok(()), Err);
         }
         if self.fancy {
@@ -272,6 +298,9 @@ impl SyncRenderer {
         }
         if s.failed > 0 {
             parts.push(format!("failed {}", s.failed));
+        }
+        if s.held > 0 {
+            parts.push(format!("held for review {}", s.held));
         }
         if s.status_changed > 0 {
             parts.push(format!("status changed {}", s.status_changed));

@@ -2,6 +2,7 @@
 //! the library, and returns a typed report for `cli/` to render. Nothing here prints.
 
 pub(crate) mod config_show;
+pub(crate) mod conflicts;
 pub(crate) mod customers;
 pub(crate) mod dedupe;
 pub(crate) mod install_webhook;
@@ -10,6 +11,7 @@ pub(crate) mod order_request;
 pub(crate) mod orders_create;
 pub(crate) mod orders_read;
 pub(crate) mod outbox;
+pub(crate) mod reconcile;
 pub(crate) mod schedule;
 pub(crate) mod serve;
 pub(crate) mod status;

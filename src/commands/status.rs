@@ -30,6 +30,8 @@ pub(crate) struct HealthReport {
     pub oldest_queued_order: Option<String>,
     /// Seconds since the oldest queued order was taken.
     pub oldest_queued_order_age_s: Option<i64>,
+    /// Amount changes held for review (`orders conflicts`).
+    pub open_conflicts: u64,
     #[serde(serialize_with = "crate::store::rfc3339_opt")]
     pub last_successful_sync: Option<String>,
     /// Seconds since the last successful sync.
@@ -70,6 +72,7 @@ fn report(store: &Store, max_age: Option<Duration>) -> Result<HealthReport, Erro
     let runs = store.last_runs()?;
     let (pending_intents, oldest_pending_intent) = store.intent_stats("pending")?;
     let (queued_orders, oldest_queued_order) = store.intent_stats("queued")?;
+    let open_conflicts = store.conflicts(&["open"])?.len() as u64;
     let oldest_queued_order_age_s = oldest_queued_order
         .as_deref()
         .and_then(from_text)
@@ -112,6 +115,7 @@ fn report(store: &Store, max_age: Option<Duration>) -> Result<HealthReport, Erro
         queued_orders,
         oldest_queued_order,
         oldest_queued_order_age_s,
+        open_conflicts,
         last_successful_sync,
         last_successful_sync_age_s: age,
         problems,
@@ -202,6 +206,11 @@ pub(crate) fn write_metrics(ctx: &Context, path: &Path) -> Result<(), Error> {
         "pending_intents",
         "Creates whose outcome is not known yet.",
         vec![(String::new(), status.pending_intents as f64)],
+    );
+    metric(
+        "open_conflicts",
+        "Amount changes held for review.",
+        vec![(String::new(), status.open_conflicts as f64)],
     );
     metric(
         "outbox_queued_orders",

@@ -18,11 +18,11 @@ use rust_decimal::Decimal;
 
 use super::Context;
 use crate::error::{Error, exit};
-use crate::money::at_scale;
+use crate::money::{at_scale, same_amount};
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
-use crate::rules::{AmountDecision, decide_amount, status_for_state};
+use crate::rules::{AmountDecision, MaxChange, decide_amount, status_for_state};
 use crate::store::StoreError;
-use crate::store::orders::{SyncRow, SyncWrite};
+use crate::store::orders::{ConflictWrite, SyncRow, SyncWrite};
 use crate::store::runs::RunEnd;
 use crate::store::{Store, to_text};
 
@@ -49,6 +49,8 @@ pub(crate) struct SyncOptions {
     pub amounts: bool,
     /// Set the status from Odoo's state (`sync-status`, `sync-amounts --with-status`).
     pub status: bool,
+    /// Amount changes beyond it are held for review instead of applied.
+    pub max_change: MaxChange,
 }
 
 /// What happened to one order.
@@ -61,6 +63,10 @@ pub(crate) enum Outcome {
     NoChange { amount: Decimal },
     /// Odoo still says 0.00: the portal amount stays.
     KeptPortal { amount: Decimal },
+    /// Beyond the review threshold: not applied, held as a conflict (`orders conflicts`).
+    Held { from: Decimal, to: Decimal },
+    /// Odoo's amount is the one a person chose not to take (`orders conflicts keep`).
+    KeptByReview { amount: Decimal, odoo: Decimal },
     /// The Odoo order no longer exists; nothing changed.
     MissingInOdoo,
     /// Odoo could not be asked, or sent something unreadable; nothing changed.
@@ -140,6 +146,8 @@ pub(crate) struct Summary {
     pub updated: u64,
     pub unchanged: u64,
     pub kept_portal: u64,
+    /// Held for review (exit 1).
+    pub held: u64,
     pub missing_in_odoo: u64,
     pub failed: u64,
     pub status_changed: u64,
@@ -158,11 +166,12 @@ impl Summary {
         self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo
     }
 
-    /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed, else 0.
+    /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed or a
+    /// change was held for review, else 0.
     pub(crate) fn exit_code(&self) -> i32 {
         if self.odoo_unreachable.is_some() || self.odoo_garbled.is_some() {
             exit::ODOO_UNAVAILABLE
-        } else if self.failed > 0 {
+        } else if self.failed > 0 || self.held > 0 {
             exit::FAILED
         } else {
             exit::OK
@@ -249,7 +258,11 @@ pub(super) const SYNC_FIELDS: &[&str] = &["amount_total", "state", "write_date"]
 /// Odoo's answer for one chunk, per Odoo id (decode errors per order).
 pub(super) type OdooChunk = HashMap<i64, Result<OdooOrder, String>>;
 
-async fn fetch(client: &OdooClient, ids: Vec<i64>, batch: usize) -> Result<OdooChunk, OdooError> {
+pub(super) async fn fetch(
+    client: &OdooClient,
+    ids: Vec<i64>,
+    batch: usize,
+) -> Result<OdooChunk, OdooError> {
     let domain = domain("id", "in", Value::ints(&ids));
     // By id: Odoo's default order (date_order desc) would make it sort every chunk.
     let opts = SearchOpts {
@@ -313,31 +326,73 @@ pub(super) fn compare_chunk(
                     let decision = opts
                         .amounts
                         .then(|| decide_amount(portal_amount, *odoo_amount, &row.currency));
-                    let (outcome, new_total) = match decision {
-                        None => (Outcome::StatusChecked, None),
+                    // An open or kept review ends when Odoo's amount needs none.
+                    let settle = || match row.review {
+                        Some(_) => ConflictWrite::Resolve,
+                        None => ConflictWrite::None,
+                    };
+                    let (outcome, new_total, odoo_total, conflict) = match decision {
+                        None => (
+                            Outcome::StatusChecked,
+                            None,
+                            Some(*odoo_amount),
+                            ConflictWrite::None,
+                        ),
                         Some(AmountDecision::Update { from, to }) => {
-                            (Outcome::Updated { from, to }, Some(to))
+                            match &row.review {
+                                // A person kept the portal's amount against this very one.
+                                Some(r)
+                                    if !r.open && same_amount(r.odoo_amount, to, &row.currency) =>
+                                {
+                                    (
+                                        Outcome::KeptByReview {
+                                            amount: from,
+                                            odoo: to,
+                                        },
+                                        None,
+                                        None,
+                                        ConflictWrite::None,
+                                    )
+                                }
+                                _ if opts.max_change.exceeded(from, to, &row.currency) => (
+                                    Outcome::Held { from, to },
+                                    None,
+                                    None,
+                                    ConflictWrite::Hold {
+                                        odoo_order_id: row.odoo_order_id,
+                                        currency: row.currency.clone(),
+                                        portal: from,
+                                        odoo: to,
+                                    },
+                                ),
+                                _ => (Outcome::Updated { from, to }, Some(to), Some(to), settle()),
+                            }
                         }
                         Some(AmountDecision::NoChange) => (
                             Outcome::NoChange {
                                 amount: portal_amount,
                             },
                             None,
+                            Some(*odoo_amount),
+                            settle(),
                         ),
                         Some(AmountDecision::KeepPortal) => (
                             Outcome::KeptPortal {
                                 amount: portal_amount,
                             },
                             None,
+                            Some(*odoo_amount),
+                            settle(),
                         ),
                     };
                     writes.push(SyncWrite {
                         id: row.id,
                         total_amount: new_total,
-                        odoo_amount_total: *odoo_amount,
+                        odoo_amount_total: odoo_total,
                         state: state_write,
                         stamp: stamp.clone(),
                         from_webhook: false,
+                        conflict,
                     });
                     outcome
                 }
@@ -372,7 +427,13 @@ pub(super) fn tally(
                 }
             }
             Outcome::NoChange { .. } => summary.unchanged += 1,
-            Outcome::KeptPortal { .. } => summary.kept_portal += 1,
+            Outcome::KeptPortal { .. } | Outcome::KeptByReview { .. } => summary.kept_portal += 1,
+            Outcome::Held { from, to } => {
+                summary.held += 1;
+                if !dry_run {
+                    tracing::warn!(order_id = r.order_id, order_number = %r.order_number, portal_amount = %from, odoo_amount = %to, "Order amount change held for review");
+                }
+            }
             Outcome::MissingInOdoo => {
                 summary.missing_in_odoo += 1;
                 tracing::warn!(order_id = r.order_id, odoo_order_id = r.odoo_order_id, order_number = %r.order_number, "Order not found in Odoo");
@@ -558,14 +619,9 @@ pub(super) async fn pipeline(
         // Keep up to `concurrency` chunk reads in flight while earlier chunks are written.
         while !exhausted && in_flight.len() < opts.concurrency {
             let page: Vec<SyncRow> = match &single {
-                Some(o) if after_id == 0 => vec![SyncRow {
-                    id: o.id,
-                    odoo_order_id: o.odoo_order_id.unwrap_or_default(),
-                    order_number: o.order_number.clone(),
-                    total_amount: o.total_amount,
-                    currency: o.currency.clone(),
-                    status: o.status.clone(),
-                }],
+                Some(o) if after_id == 0 => {
+                    store.sync_rows_for(&[o.odoo_order_id.unwrap_or_default()])?
+                }
                 Some(_) => Vec::new(),
                 None => store.sync_page(since.as_deref(), after_id, opts.batch)?,
             };

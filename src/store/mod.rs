@@ -6,6 +6,7 @@
 //! for each other, and applies the migrations in one transaction.
 
 pub(crate) mod claims;
+pub(crate) mod conflicts;
 pub(crate) mod customers;
 pub(crate) mod dedupe;
 pub(crate) mod intents;
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_sync_cursor.sql"),
     include_str!("../../migrations/0005_odoo_write_date.sql"),
     include_str!("../../migrations/0006_outbox.sql"),
+    include_str!("../../migrations/0007_amount_conflicts.sql"),
 ];
 
 /// The schema version this binary writes and understands.

@@ -263,6 +263,11 @@ impl Store {
     }
 }
 
+/// The columns sync-amounts needs of one order, the last its open or kept review.
+const SYNC_COLS: &str = "id, odoo_order_id, order_number, total_amount, currency, status,
+    (SELECT c.state || ' ' || c.odoo_amount FROM amount_conflicts c
+      WHERE c.order_id = sales_orders.id AND c.state IN ('open', 'kept') ORDER BY c.id DESC LIMIT 1)";
+
 /// The columns sync-amounts needs of one order.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SyncRow {
@@ -272,11 +277,30 @@ pub(crate) struct SyncRow {
     pub total_amount: Decimal,
     pub currency: String,
     pub status: String,
+    /// Its amount change held for review, or kept by a person, if any.
+    pub review: Option<Review>,
 }
 
-/// A [`SyncRow`] from `id, odoo_order_id, order_number, total_amount, currency, status`.
+/// An amount change of Odoo's that a sync must not apply by itself.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Review {
+    /// Held, waiting for a person.
+    pub open: bool,
+    /// Odoo's amount that was held or kept.
+    pub odoo_amount: Decimal,
+}
+
+/// A [`SyncRow`] from [`SYNC_COLS`].
 fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRow> {
+    let review = r.get::<_, Option<String>>(6)?.and_then(|t| {
+        let (state, amount) = t.split_once(' ')?;
+        Some(Review {
+            open: state == "open",
+            odoo_amount: crate::money::parse_wire_amount(amount).ok()?,
+        })
+    });
     Ok(SyncRow {
+        review,
         id: r.get(0)?,
         odoo_order_id: r.get(1)?,
         order_number: r.get(2)?,
@@ -289,13 +313,32 @@ fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRow> {
     })
 }
 
+/// What a sync does to an order's amount conflict.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum ConflictWrite {
+    #[default]
+    None,
+    /// Hold Odoo's amount for review: open a conflict, or update the open one.
+    Hold {
+        odoo_order_id: i64,
+        currency: String,
+        portal: Decimal,
+        odoo: Decimal,
+    },
+    /// Odoo's amount is back within the rules: the open or kept conflict is resolved.
+    Resolve,
+}
+
 /// One change sync-amounts writes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SyncWrite {
     pub id: i64,
     /// The new portal amount, when it changes.
     pub total_amount: Option<Decimal>,
-    pub odoo_amount_total: Decimal,
+    /// Odoo's amount, unless it is held for review (the display would show it).
+    pub odoo_amount_total: Option<Decimal>,
+    /// What becomes of the order's amount conflict.
+    pub conflict: ConflictWrite,
     /// `(odoo_state, status)` with `--with-status`.
     pub state: Option<(String, String)>,
     /// Odoo's `write_date` of what is written (see [`crate::stamp`]): a read's write is
@@ -328,14 +371,36 @@ impl Store {
     ) -> Result<Vec<SyncRow>> {
         let mut st = self
             .conn
-            .prepare_cached(
-                "SELECT id, odoo_order_id, order_number, total_amount, currency, status FROM sales_orders
+            .prepare_cached(&format!(
+                "SELECT {SYNC_COLS} FROM sales_orders
                  WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1) AND id > ?2
                  ORDER BY id LIMIT ?3",
-            )
+            ))
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map(params![since, after_id, limit as i64], sync_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The next page (keyset on id) of orders with an Odoo id, of one customer or all.
+    pub(crate) fn customer_page(
+        &self,
+        customer: Option<i64>,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<SyncRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SYNC_COLS} FROM sales_orders
+                 WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR customer_id = ?1) AND id > ?2
+                 ORDER BY id LIMIT ?3",
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![customer, after_id, limit as i64], sync_row)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
@@ -346,10 +411,10 @@ impl Store {
         let mut out = Vec::with_capacity(odoo_ids.len());
         let mut st = self
             .conn
-            .prepare_cached(
-                "SELECT id, odoo_order_id, order_number, total_amount, currency, status FROM sales_orders
+            .prepare_cached(&format!(
+                "SELECT {SYNC_COLS} FROM sales_orders
                  WHERE odoo_order_id = ?1",
-            )
+            ))
             .map_err(|e| self.err(e))?;
         for id in odoo_ids {
             let found = st
@@ -367,12 +432,11 @@ impl Store {
         odoo_id: i64,
     ) -> Result<Option<(SyncRow, Option<String>)>> {
         self.conn
-            .prepare_cached(
-                "SELECT id, odoo_order_id, order_number, total_amount, currency, status, odoo_write_date
-                 FROM sales_orders WHERE odoo_order_id = ?1",
-            )
+            .prepare_cached(&format!(
+                "SELECT {SYNC_COLS}, odoo_write_date FROM sales_orders WHERE odoo_order_id = ?1",
+            ))
             .map_err(|e| self.err(e))?
-            .query_row([odoo_id], |r| Ok((sync_row(r)?, r.get(6)?)))
+            .query_row([odoo_id], |r| Ok((sync_row(r)?, r.get(7)?)))
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -431,7 +495,7 @@ impl Store {
                 .prepare_cached(
                     "UPDATE sales_orders SET
                        total_amount = COALESCE(?2, total_amount),
-                       odoo_amount_total = ?3,
+                       odoo_amount_total = COALESCE(?3, odoo_amount_total),
                        odoo_state = COALESCE(?4, odoo_state),
                        status = COALESCE(?5, status),
                        updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND ?5 IS NOT status) THEN ?6 ELSE updated_at END,
@@ -446,7 +510,7 @@ impl Store {
                     .execute(params![
                         w.id,
                         w.total_amount.map(|d| d.to_string()),
-                        w.odoo_amount_total.to_string(),
+                        w.odoo_amount_total.map(|d| d.to_string()),
                         w.state.as_ref().map(|s| s.0.as_str()),
                         w.state.as_ref().map(|s| s.1.as_str()),
                         now,
@@ -456,6 +520,9 @@ impl Store {
                     ])
                     .map_err(|e| self.err(e))?;
                 skipped += usize::from(n == 0);
+                if n == 1 {
+                    self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
+                }
             }
         }
         Ok(skipped)

@@ -46,7 +46,11 @@ pub(super) fn apply(
         if let Some((from, to)) = &r.status_change {
             tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_status = %from, new_status = %to, source = "webhook", "Synced order status from Odoo");
         }
+        if let Outcome::Held { from, to } = &r.outcome {
+            tracing::warn!(order_id = r.order_id, order_number = %r.order_number, portal_amount = %from, odoo_amount = %to, source = "webhook", "Order amount change held for review");
+        }
         Ok(match (&r.outcome, &r.status_change) {
+            (Outcome::Held { .. }, _) => Delivered::Held,
             (Outcome::Updated { .. }, _) | (_, Some(_)) => Delivered::Updated,
             (Outcome::KeptPortal { .. }, _) => Delivered::KeptPortal,
             _ => Delivered::Unchanged,

@@ -15,6 +15,8 @@ pub(crate) enum Delivered {
     Unchanged,
     /// Odoo's amount is 0.00: the portal's stays.
     KeptPortal,
+    /// Beyond the review threshold: held as a conflict, not applied.
+    Held,
     /// Not newer than what is stored (late, or sent twice): nothing written.
     Stale,
     /// No local order has its id, and its customer is not linked: counted only.
@@ -30,10 +32,11 @@ pub(crate) enum Delivered {
 }
 
 impl Delivered {
-    pub(crate) const ALL: [Delivered; 9] = [
+    pub(crate) const ALL: [Delivered; 10] = [
         Delivered::Updated,
         Delivered::Unchanged,
         Delivered::KeptPortal,
+        Delivered::Held,
         Delivered::Stale,
         Delivered::Unknown,
         Delivered::Importing,
@@ -47,6 +50,7 @@ impl Delivered {
             Delivered::Updated => "updated",
             Delivered::Unchanged => "unchanged",
             Delivered::KeptPortal => "kept_portal",
+            Delivered::Held => "held",
             Delivered::Stale => "stale",
             Delivered::Unknown => "unknown",
             Delivered::Importing => "importing",
@@ -69,7 +73,7 @@ pub(crate) enum Polled {
 
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
-    deliveries: [AtomicU64; 9],
+    deliveries: [AtomicU64; 10],
     apply_micros_sum: AtomicU64,
     apply_count: AtomicU64,
     imported: AtomicU64,

@@ -44,6 +44,8 @@ pub(crate) struct ServeOptions {
     pub poll: Option<Duration>,
     /// Also set the status from Odoo's state (webhooks and polls).
     pub with_status: bool,
+    /// Amount changes beyond it are held for review.
+    pub max_change: crate::rules::MaxChange,
 }
 
 struct Shared {
@@ -102,6 +104,7 @@ impl Server {
             concurrency: 1,
             amounts: true,
             status: opts.with_status,
+            max_change: opts.max_change,
         };
         Ok(Server {
             listener,

@@ -1,0 +1,176 @@
+//! Amount changes held for review: what the syncs record, what a person decides.
+
+use rusqlite::{OptionalExtension, params};
+use rust_decimal::Decimal;
+
+use super::orders::{ConflictWrite, money};
+use super::{Result, Store, StoreError, now_text};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Conflict {
+    pub id: i64,
+    pub order_id: i64,
+    pub order_number: Option<String>,
+    pub odoo_order_id: Option<i64>,
+    pub currency: String,
+    pub portal_amount: Decimal,
+    pub odoo_amount: Decimal,
+    pub odoo_write_date: Option<String>,
+    pub state: String,
+    #[serde(serialize_with = "super::rfc3339")]
+    pub first_seen: String,
+    #[serde(serialize_with = "super::rfc3339")]
+    pub last_seen: String,
+    pub decided_by: Option<String>,
+    #[serde(serialize_with = "super::rfc3339_opt")]
+    pub decided_at: Option<String>,
+}
+
+const COLS: &str = "c.id, c.order_id, o.order_number, c.odoo_order_id, c.currency, c.portal_amount, c.odoo_amount, c.odoo_write_date, c.state, c.first_seen, c.last_seen, c.decided_by, c.decided_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Conflict> {
+    Ok(Conflict {
+        id: r.get(0)?,
+        order_id: r.get(1)?,
+        order_number: r.get(2)?,
+        odoo_order_id: r.get(3)?,
+        currency: r.get(4)?,
+        portal_amount: money(r, 5)?.unwrap_or_default(),
+        odoo_amount: money(r, 6)?.unwrap_or_default(),
+        odoo_write_date: r.get(7)?,
+        state: r.get(8)?,
+        first_seen: r.get(9)?,
+        last_seen: r.get(10)?,
+        decided_by: r.get(11)?,
+        decided_at: r.get(12)?,
+    })
+}
+
+impl Store {
+    /// Records what a sync decided about an order's conflict, in the caller's transaction.
+    pub(crate) fn write_conflict(
+        &self,
+        order_id: i64,
+        w: &ConflictWrite,
+        stamp: Option<&str>,
+    ) -> Result<()> {
+        let now = now_text();
+        match w {
+            ConflictWrite::None => {}
+            ConflictWrite::Resolve => {
+                self.conn
+                    .execute(
+                        "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
+                         WHERE order_id = ?1 AND state IN ('open', 'kept')",
+                        params![order_id, now],
+                    )
+                    .map_err(|e| self.err(e))?;
+            }
+            ConflictWrite::Hold {
+                odoo_order_id,
+                currency,
+                portal,
+                odoo,
+            } => {
+                // A new amount of Odoo's supersedes what a person kept.
+                self.conn
+                    .execute(
+                        "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
+                         WHERE order_id = ?1 AND state = 'kept'",
+                        params![order_id, now],
+                    )
+                    .map_err(|e| self.err(e))?;
+                let updated = self
+                    .conn
+                    .execute(
+                        "UPDATE amount_conflicts SET odoo_amount = ?2, portal_amount = ?3,
+                           odoo_write_date = COALESCE(?4, odoo_write_date), last_seen = ?5
+                         WHERE order_id = ?1 AND state = 'open'",
+                        params![order_id, odoo.to_string(), portal.to_string(), stamp, now],
+                    )
+                    .map_err(|e| self.err(e))?;
+                if updated == 0 {
+                    self.conn
+                        .execute(
+                            "INSERT INTO amount_conflicts (order_id, odoo_order_id, currency, portal_amount,
+                               odoo_amount, odoo_write_date, state, first_seen, last_seen)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7)",
+                            params![
+                                order_id,
+                                odoo_order_id,
+                                currency,
+                                portal.to_string(),
+                                odoo.to_string(),
+                                stamp,
+                                now
+                            ],
+                        )
+                        .map_err(|e| self.err(e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Conflicts in these states, oldest first.
+    pub(crate) fn conflicts(&self, states: &[&str]) -> Result<Vec<Conflict>> {
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id
+                 WHERE instr(',' || ?1 || ',', ',' || c.state || ',') > 0 ORDER BY c.id"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([states.join(",")], row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    fn conflict(&self, id: i64) -> Result<Option<Conflict>> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id WHERE c.id = ?1"
+                ),
+                [id],
+                row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// A person's decision on an open conflict: `accepted` (the portal takes Odoo's amount)
+    /// or `kept` (the portal's amount stays until Odoo's changes again).
+    pub(crate) fn decide_conflict(&self, id: i64, accept: bool, who: &str) -> Result<Conflict> {
+        self.in_write_tx(|s| {
+            let c = s
+                .conflict(id)?
+                .ok_or_else(|| StoreError::NotFound(format!("no amount conflict has id {id}")))?;
+            if c.state != "open" {
+                return Err(StoreError::Conflict(format!(
+                    "conflict {id} is {}, not open; nothing was changed",
+                    c.state
+                )));
+            }
+            let now = now_text();
+            if accept {
+                s.conn
+                    .execute(
+                        "UPDATE sales_orders SET total_amount = ?2, odoo_amount_total = ?2, updated_at = ?3 WHERE id = ?1",
+                        params![c.order_id, c.odoo_amount.to_string(), now],
+                    )
+                    .map_err(|e| s.err(e))?;
+            }
+            s.conn
+                .execute(
+                    "UPDATE amount_conflicts SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+                    params![id, if accept { "accepted" } else { "kept" }, who, now],
+                )
+                .map_err(|e| s.err(e))?;
+            s.conflict(id)?
+                .ok_or_else(|| StoreError::NotFound(format!("no amount conflict has id {id}")))
+        })
+    }
+}
