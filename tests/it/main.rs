@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod changed;
+mod conflicts;
 mod dedupe;
 mod env;
 mod input;
