@@ -108,7 +108,7 @@ pub(crate) async fn run(ctx: &Context, customer: Option<i64>) -> Result<Reconcil
     // The local side, page by page, each page read from Odoo in one call.
     let mut after_id = 0;
     loop {
-        let page = store.customer_page(customer, after_id, PAGE)?;
+        let page = store.sync_page(None, customer, after_id, PAGE)?;
         let Some(last) = page.last() else { break };
         after_id = last.id;
         report.local_orders += page.len() as u64;

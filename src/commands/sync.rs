@@ -623,7 +623,7 @@ pub(super) async fn pipeline(
                     store.sync_rows_for(&[o.odoo_order_id.unwrap_or_default()])?
                 }
                 Some(_) => Vec::new(),
-                None => store.sync_page(since.as_deref(), after_id, opts.batch)?,
+                None => store.sync_page(since.as_deref(), None, after_id, opts.batch)?,
             };
             let Some(last) = page.last() else {
                 exhausted = true;

@@ -361,32 +361,12 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The next page (keyset on id) of orders with an Odoo id: memory stays bounded by the
+    /// The next page (keyset on id) of orders with an Odoo id (created since `since`, of
+    /// `customer`, when given): memory stays bounded by the
     /// page size whatever the table holds.
     pub(crate) fn sync_page(
         &self,
         since: Option<&str>,
-        after_id: i64,
-        limit: usize,
-    ) -> Result<Vec<SyncRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {SYNC_COLS} FROM sales_orders
-                 WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1) AND id > ?2
-                 ORDER BY id LIMIT ?3",
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![since, after_id, limit as i64], sync_row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
-    }
-
-    /// The next page (keyset on id) of orders with an Odoo id, of one customer or all.
-    pub(crate) fn customer_page(
-        &self,
         customer: Option<i64>,
         after_id: i64,
         limit: usize,
@@ -395,12 +375,13 @@ impl Store {
             .conn
             .prepare_cached(&format!(
                 "SELECT {SYNC_COLS} FROM sales_orders
-                 WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR customer_id = ?1) AND id > ?2
+                 WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)
+                   AND (?4 IS NULL OR customer_id = ?4) AND id > ?2
                  ORDER BY id LIMIT ?3",
             ))
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map(params![customer, after_id, limit as i64], sync_row)
+            .query_map(params![since, after_id, limit as i64, customer], sync_row)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))

@@ -25,31 +25,13 @@ fn cursor(env: &TestEnv) -> Option<(String, i64)> {
     .ok()
 }
 
-fn set_total(env: &TestEnv, odoo_id: i64, total: &str) {
-    env.fake
-        .with_world(|w| w.set_order_total(odoo_id, Decimal::from_str(total).unwrap()));
-}
-
-fn portal_amount(env: &TestEnv, odoo_id: i64) -> String {
-    let j = env
-        .run(&[
-            "orders",
-            "show",
-            "--odoo-id",
-            &odoo_id.to_string(),
-            "--json",
-        ])
-        .json();
-    j["total_amount"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn the_first_changed_run_is_a_full_sync_that_sets_the_cursor() {
     let env = with_orders();
-    set_total(&env, 5, "123.45");
+    env.set_total(5, "123.45");
     let run = env.run(&["orders", "sync-amounts", "--changed"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(portal_amount(&env, 5), "123.45");
+    assert_eq!(env.portal_amount(5).unwrap(), "123.45");
     let (_, id) = cursor(&env).expect("a cursor");
     assert!(id > 0);
 }
@@ -58,13 +40,13 @@ fn the_first_changed_run_is_a_full_sync_that_sets_the_cursor() {
 fn a_later_run_reads_only_the_changes_in_three_round_trips() {
     let env = with_orders();
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
-    set_total(&env, 9, "999.99");
+    env.set_total(9, "999.99");
     env.fake.reset_calls();
     let run = env.run(&["orders", "sync-amounts", "--changed", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
     // version, login, one page of changes.
     assert_eq!(env.fake.requests(), 3, "{:?}", env.fake.all_calls());
-    assert_eq!(portal_amount(&env, 9), "999.99");
+    assert_eq!(env.portal_amount(9).unwrap(), "999.99");
     let j = run.json();
     assert_eq!(j["summary"]["updated"], 1, "{j}");
 }
@@ -80,7 +62,7 @@ fn a_change_stamped_before_the_cursor_is_caught_by_the_overlap() {
     });
     let run = env.run(&["orders", "sync-amounts", "--changed"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(portal_amount(&env, 13), "77.70");
+    assert_eq!(env.portal_amount(13).unwrap(), "77.70");
 }
 
 #[test]
@@ -88,14 +70,14 @@ fn changes_are_read_in_pages_and_the_cursor_ends_at_the_last() {
     let env = with_orders();
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
     for id in [1, 5, 9, 13, 17] {
-        set_total(&env, id, "10.00");
+        env.set_total(id, "10.00");
     }
     env.fake.reset_calls();
     let run = env.run(&["orders", "sync-amounts", "--changed", "--batch-size", "2"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(env.fake.calls("sale.order", "search_read") >= 3);
     for id in [1, 5, 9, 13, 17] {
-        assert_eq!(portal_amount(&env, id), "10.00", "order {id}");
+        assert_eq!(env.portal_amount(id).unwrap(), "10.00", "order {id}");
     }
 }
 
@@ -104,7 +86,7 @@ fn a_failed_page_leaves_the_cursor_where_it_was() {
     let env = with_orders();
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
     let before = cursor(&env);
-    set_total(&env, 9, "55.00");
+    env.set_total(9, "55.00");
     env.fake.inject(FaultRule::once(
         Fault::BadGateway,
         "sale.order",
@@ -115,5 +97,5 @@ fn a_failed_page_leaves_the_cursor_where_it_was() {
     assert_eq!(cursor(&env), before);
     // The next run catches up.
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
-    assert_eq!(portal_amount(&env, 9), "55.00");
+    assert_eq!(env.portal_amount(9).unwrap(), "55.00");
 }

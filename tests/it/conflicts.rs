@@ -17,29 +17,11 @@ fn with_threshold() -> (TestEnv, i64) {
         env.run(&["orders", "list", "--no-sync", "--json"]).json()["orders"][0]["odoo_order_id"]
             .as_i64()
             .unwrap();
-    set_total(&env, id, "857.87");
+    env.set_total(id, "857.87");
     let setup = ["orders", "sync-amounts", "--all", "--max-change", "off"];
     assert_eq!(env.run(&setup).code, 0);
-    assert_eq!(portal_amount(&env, id), "857.87");
+    assert_eq!(env.portal_amount(id).unwrap(), "857.87");
     (env, id)
-}
-
-fn set_total(env: &TestEnv, odoo_id: i64, total: &str) {
-    env.fake
-        .with_world(|w| w.set_order_total(odoo_id, Decimal::from_str(total).unwrap()));
-}
-
-fn portal_amount(env: &TestEnv, odoo_id: i64) -> String {
-    let j = env
-        .run(&[
-            "orders",
-            "show",
-            "--odoo-id",
-            &odoo_id.to_string(),
-            "--json",
-        ])
-        .json();
-    j["total_amount"].as_str().unwrap().to_string()
 }
 
 fn open_conflicts(env: &TestEnv) -> serde_json::Value {
@@ -49,11 +31,11 @@ fn open_conflicts(env: &TestEnv) -> serde_json::Value {
 #[test]
 fn a_tenfold_change_is_held_and_the_run_exits_1() {
     let (env, id) = with_threshold();
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     let run = env.run(&["orders", "sync-amounts", "--all"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("held for review 1"), "{}", run.stdout);
-    assert_eq!(portal_amount(&env, id), "857.87");
+    assert_eq!(env.portal_amount(id).unwrap(), "857.87");
     let shown = env
         .run(&["orders", "show", "--odoo-id", &id.to_string(), "--json"])
         .json();
@@ -69,7 +51,7 @@ fn a_tenfold_change_is_held_and_the_run_exits_1() {
 #[test]
 fn accept_applies_odoos_amount_and_records_who() {
     let (env, id) = with_threshold();
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 1);
     let cid = open_conflicts(&env)[0]["id"].as_i64().unwrap().to_string();
     let mut accept = env.command(
@@ -81,7 +63,7 @@ fn accept_applies_odoos_amount_and_records_who() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.json()["state"], "accepted");
     assert_eq!(run.json()["decided_by"], "support-anna");
-    assert_eq!(portal_amount(&env, id), "8578.70");
+    assert_eq!(env.portal_amount(id).unwrap(), "8578.70");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
     assert!(open_conflicts(&env)[0].is_null());
 }
@@ -89,33 +71,33 @@ fn accept_applies_odoos_amount_and_records_who() {
 #[test]
 fn a_change_within_the_threshold_is_applied_as_before() {
     let (env, id) = with_threshold();
-    set_total(&env, id, "950.00");
+    env.set_total(id, "950.00");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
-    assert_eq!(portal_amount(&env, id), "950.00");
+    assert_eq!(env.portal_amount(id).unwrap(), "950.00");
     assert!(open_conflicts(&env)[0].is_null());
 }
 
 #[test]
 fn keep_holds_the_portal_amount_until_odoos_changes_again() {
     let (env, id) = with_threshold();
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 1);
     let cid = open_conflicts(&env)[0]["id"].as_i64().unwrap().to_string();
     assert_eq!(env.run(&["orders", "conflicts", "keep", &cid]).code, 0);
     let run = env.run(&["orders", "sync-amounts", "--all"]);
     assert_eq!(run.code, 0, "kept, not held again: {}", run.all());
-    assert_eq!(portal_amount(&env, id), "857.87");
-    set_total(&env, id, "900.00");
+    assert_eq!(env.portal_amount(id).unwrap(), "857.87");
+    env.set_total(id, "900.00");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
-    assert_eq!(portal_amount(&env, id), "900.00");
+    assert_eq!(env.portal_amount(id).unwrap(), "900.00");
 }
 
 #[test]
 fn a_held_conflict_follows_odoo_and_resolves_itself_within_the_threshold() {
     let (env, id) = with_threshold();
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 1);
-    set_total(&env, id, "9000.00");
+    env.set_total(id, "9000.00");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 1);
     let conflicts = open_conflicts(&env);
     assert_eq!(
@@ -124,9 +106,9 @@ fn a_held_conflict_follows_odoo_and_resolves_itself_within_the_threshold() {
         "updated, not doubled"
     );
     assert_eq!(conflicts[0]["odoo_amount"], "9000.00");
-    set_total(&env, id, "860.00");
+    env.set_total(id, "860.00");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
-    assert_eq!(portal_amount(&env, id), "860.00");
+    assert_eq!(env.portal_amount(id).unwrap(), "860.00");
     assert!(open_conflicts(&env)[0].is_null());
 }
 
@@ -134,9 +116,9 @@ fn a_held_conflict_follows_odoo_and_resolves_itself_within_the_threshold() {
 fn the_incremental_sync_holds_too() {
     let (env, id) = with_threshold();
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 1);
-    assert_eq!(portal_amount(&env, id), "857.87");
+    assert_eq!(env.portal_amount(id).unwrap(), "857.87");
 }
 
 #[test]
@@ -151,7 +133,7 @@ fn a_webhook_beyond_the_threshold_is_held() {
     ));
     assert!(reply.1.contains("\"held\""), "{}", reply.1);
     served.stop();
-    assert_eq!(portal_amount(&env, id), "857.87");
+    assert_eq!(env.portal_amount(id).unwrap(), "857.87");
     assert_eq!(open_conflicts(&env)[0]["odoo_amount"], "8578.70");
 }
 
@@ -159,15 +141,15 @@ fn a_webhook_beyond_the_threshold_is_held() {
 fn without_a_threshold_every_change_is_applied() {
     let (env, id) = with_threshold();
     env.write_env(&[]);
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
-    assert_eq!(portal_amount(&env, id), "8578.70");
+    assert_eq!(env.portal_amount(id).unwrap(), "8578.70");
 }
 
 #[test]
 fn status_counts_open_conflicts() {
     let (env, id) = with_threshold();
-    set_total(&env, id, "8578.70");
+    env.set_total(id, "8578.70");
     env.run(&["orders", "sync-amounts", "--all"]);
     assert_eq!(env.run(&["status", "--json"]).json()["open_conflicts"], 1);
 }
@@ -236,7 +218,7 @@ fn reconcile_reports_an_amount_difference_and_writes_csv() {
         env.run(&["orders", "list", "--no-sync", "--json"]).json()["orders"][0]["odoo_order_id"]
             .as_i64()
             .unwrap();
-    set_total(&env, id, "123.45");
+    env.set_total(id, "123.45");
     let run = env.run(&["orders", "reconcile", "--format", "csv"]);
     assert_eq!(run.code, 1, "{}", run.all());
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -256,8 +238,8 @@ fn reconcile_changes_nothing() {
         env.run(&["orders", "list", "--no-sync", "--json"]).json()["orders"][0]["odoo_order_id"]
             .as_i64()
             .unwrap();
-    let before = portal_amount(&env, id);
-    set_total(&env, id, "123.45");
+    let before = env.portal_amount(id).unwrap();
+    env.set_total(id, "123.45");
     env.run(&["orders", "reconcile"]);
-    assert_eq!(portal_amount(&env, id), before);
+    assert_eq!(env.portal_amount(id).unwrap(), before);
 }

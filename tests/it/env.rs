@@ -88,6 +88,31 @@ impl TestEnv {
         assert_eq!(run.code, 0, "{}", run.all());
     }
 
+    /// Sets an Odoo order's total, as staff would by editing its lines.
+    pub(crate) fn set_total(&self, odoo_id: i64, total: &str) {
+        let total = rust_decimal::Decimal::from_str_exact(total).unwrap();
+        self.fake.with_world(|w| w.set_order_total(odoo_id, total));
+    }
+
+    /// The portal amount stored for an Odoo order, if one is stored.
+    pub(crate) fn portal_amount(&self, odoo_id: i64) -> Option<String> {
+        let run = self.run(&[
+            "orders",
+            "show",
+            "--odoo-id",
+            &odoo_id.to_string(),
+            "--json",
+        ]);
+        (run.code == 0).then(|| run.json()["total_amount"].as_str().unwrap().to_string())
+    }
+
+    /// The Odoo id of the first stored order listed.
+    pub(crate) fn first_odoo_id(&self) -> i64 {
+        self.run(&["orders", "list", "--no-sync", "--json"]).json()["orders"][0]["odoo_order_id"]
+            .as_i64()
+            .unwrap()
+    }
+
     /// Holds the sync lock, as a running sync would, until the file is dropped.
     pub(crate) fn hold_sync_lock(&self) -> std::fs::File {
         let mut name = self.database().file_name().unwrap().to_os_string();

@@ -120,24 +120,6 @@ fn with_orders() -> TestEnv {
     env
 }
 
-/// An Odoo id of one of customer 1's stored orders.
-fn stored_odoo_id(env: &TestEnv) -> i64 {
-    env.run(&["orders", "list", "--no-sync", "--json"]).json()["orders"][0]["odoo_order_id"]
-        .as_i64()
-        .unwrap()
-}
-
-fn portal_amount(env: &TestEnv, odoo_id: i64) -> Option<String> {
-    let run = env.run(&[
-        "orders",
-        "show",
-        "--odoo-id",
-        &odoo_id.to_string(),
-        "--json",
-    ]);
-    (run.code == 0).then(|| run.json()["total_amount"].as_str().unwrap().to_string())
-}
-
 fn result(reply: &(u16, String)) -> String {
     let v: serde_json::Value = serde_json::from_str(&reply.1).unwrap();
     v["result"].as_str().unwrap().to_string()
@@ -154,36 +136,36 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
 #[test]
 fn a_newer_webhook_updates_the_portal_amount() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
+    let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
     let reply = served.deliver(&body(id, "950.0", "draft", "2099-01-01 10:00:00.000001"));
     assert_eq!((reply.0, result(&reply)), (200, "updated".to_string()));
-    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
     assert_eq!(served.stop().code, 0);
 }
 
 #[test]
 fn an_older_webhook_changes_nothing() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
+    let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
     let newer = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
     assert_eq!(result(&served.deliver(&newer)), "updated");
     let older = body(id, "111.0", "draft", "2099-01-01 10:00:00.400000");
     assert_eq!(result(&served.deliver(&older)), "stale");
-    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
     served.stop();
 }
 
 #[test]
 fn a_webhook_delivered_twice_changes_nothing_the_second_time() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
+    let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
     let once = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
     assert_eq!(result(&served.deliver(&once)), "updated");
     assert_eq!(result(&served.deliver(&once)), "unchanged");
-    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
     served.stop();
 }
 
@@ -192,45 +174,45 @@ fn a_webhook_delivered_twice_changes_nothing_the_second_time() {
 #[test]
 fn a_line_edit_webhook_tying_with_the_stored_stamp_applies() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
+    let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
     let confirm = body(id, "950.0", "sale", "2099-01-01 10:00:00.500000");
     assert_eq!(result(&served.deliver(&confirm)), "updated");
     let line_edit = body(id, "990.0", "sale", "2099-01-01 10:00:00.500000");
     assert_eq!(result(&served.deliver(&line_edit)), "updated");
-    assert_eq!(portal_amount(&env, id).as_deref(), Some("990.00"));
+    assert_eq!(env.portal_amount(id).as_deref(), Some("990.00"));
     served.stop();
 }
 
 #[test]
 fn a_full_sync_never_replaces_what_a_webhook_of_a_later_second_stored() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
+    let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
     let future = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
     assert_eq!(result(&served.deliver(&future)), "updated");
     served.stop();
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
-    assert_eq!(portal_amount(&env, id).as_deref(), Some("950.00"));
+    assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
 }
 
 #[test]
 fn a_zero_amount_in_a_webhook_keeps_the_portal_amount() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
-    let before = portal_amount(&env, id);
+    let id = env.first_odoo_id();
+    let before = env.portal_amount(id);
     let served = Served::start(&env, &["--poll", "0"]);
     let reply = served.deliver(&body(id, "0.0", "draft", "2099-01-01 10:00:00.000001"));
     assert_eq!(result(&reply), "kept_portal");
-    assert_eq!(portal_amount(&env, id), before);
+    assert_eq!(env.portal_amount(id), before);
     served.stop();
 }
 
 #[test]
 fn a_wrong_secret_is_not_found_and_writes_nothing() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
-    let before = portal_amount(&env, id);
+    let id = env.first_odoo_id();
+    let before = env.portal_amount(id);
     let served = Served::start(&env, &["--poll", "0"]);
     let forged = body(id, "1.0", "draft", "2099-01-01 10:00:00.000001");
     for path in [
@@ -240,15 +222,15 @@ fn a_wrong_secret_is_not_found_and_writes_nothing() {
     ] {
         assert_eq!(served.request("POST", path, &forged).0, 404, "{path}");
     }
-    assert_eq!(portal_amount(&env, id), before);
+    assert_eq!(env.portal_amount(id), before);
     served.stop();
 }
 
 #[test]
 fn a_malformed_delivery_is_refused_with_its_reason() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
-    let before = portal_amount(&env, id);
+    let id = env.first_odoo_id();
+    let before = env.portal_amount(id);
     let served = Served::start(&env, &["--poll", "0"]);
     let other_model = body(id, "1.0", "draft", "2099-01-01 10:00:00.000001")
         .replace(r#""sale.order""#, r#""res.partner""#);
@@ -260,7 +242,7 @@ fn a_malformed_delivery_is_refused_with_its_reason() {
     assert_eq!(reply.0, 400);
     assert!(reply.1.contains("write_date"), "{}", reply.1);
     assert_eq!(served.deliver("<html>").0, 400);
-    assert_eq!(portal_amount(&env, id), before);
+    assert_eq!(env.portal_amount(id), before);
     served.stop();
 }
 
@@ -278,8 +260,8 @@ fn an_unknown_order_of_a_linked_customer_is_imported() {
         "2099-01-01 10:00:00.000001",
     ));
     assert_eq!(result(&reply), "importing");
-    wait_for("the import", || portal_amount(&env, new_id).is_some());
-    assert_eq!(portal_amount(&env, new_id).as_deref(), Some("321.00"));
+    wait_for("the import", || env.portal_amount(new_id).is_some());
+    assert_eq!(env.portal_amount(new_id).as_deref(), Some("321.00"));
     let run = served.stop();
     assert!(
         run.stdout.contains("Unknown orders imported: 1"),
@@ -301,20 +283,20 @@ fn an_unknown_order_of_an_unlinked_customer_is_only_counted() {
         "{metrics}"
     );
     served.stop();
-    assert_eq!(portal_amount(&env, 999_999), None);
+    assert_eq!(env.portal_amount(999_999), None);
 }
 
 #[test]
 fn the_poll_catches_a_change_no_webhook_reported() {
     let env = with_orders();
-    let id = stored_odoo_id(&env);
+    let id = env.first_odoo_id();
     // The first --changed run sets the cursor; the poll then reads only what changed.
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
     let served = Served::start(&env, &["--poll", "1s"]);
     env.fake
         .with_world(|w| w.set_order_total(id, Decimal::from_str("777.00").unwrap()));
     wait_for("the poll", || {
-        portal_amount(&env, id).as_deref() == Some("777.00")
+        env.portal_amount(id).as_deref() == Some("777.00")
     });
     let run = served.stop();
     assert_eq!(run.code, 0, "{}", run.all());
