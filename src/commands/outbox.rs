@@ -89,6 +89,10 @@ enum Sent {
     Refused(String),
 }
 
+/// Orders per `create` call unless `--batch-size` says otherwise: about as many as a real
+/// Odoo creates in a few seconds, well inside its request time limit.
+pub(crate) const DEFAULT_BATCH: usize = 100;
+
 /// Settings a flush needs.
 pub(crate) struct FlushSettings {
     pub batch: usize,

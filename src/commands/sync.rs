@@ -487,7 +487,7 @@ pub(crate) async fn run(
         flush_first(
             &store,
             &client,
-            &super::outbox::FlushSettings::of(ctx, 100)?,
+            &super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?,
         )
         .await;
     }

@@ -243,3 +243,24 @@ fn reconcile_changes_nothing() {
     env.run(&["orders", "reconcile"]);
     assert_eq!(env.portal_amount(id).unwrap(), before);
 }
+
+#[test]
+fn reconcile_of_one_customer_looks_at_its_orders_only() {
+    let env = in_agreement();
+    let other = env.run(&[
+        "customers",
+        "add",
+        "--name",
+        "Gemini",
+        "--email",
+        "gemini@example.com",
+        "--odoo-partner-id",
+        "10",
+    ]);
+    assert_eq!(other.code, 0, "{}", other.all());
+    // Customer 2's Odoo orders are not stored: a disagreement for it, none for customer 1.
+    assert_eq!(env.run(&["orders", "reconcile", "--customer", "2"]).code, 1);
+    let run = env.run(&["orders", "reconcile", "--customer", "1", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.json()["local_orders"].as_u64().unwrap() > 0);
+}

@@ -120,7 +120,7 @@ impl Server {
             lock: lock_path(ctx)?,
             overlap,
             poll: opts.poll,
-            flush: super::outbox::FlushSettings::of(ctx, 100)?,
+            flush: super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?,
         })
     }
 
