@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS order_intents_state_created_at ON order_intents (stat
 -- One row per sync, flush or dedupe run: when, how it ended, what it did.
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
-    kind        TEXT NOT NULL,     -- sync-amounts, sync-status, dedupe
+    kind        TEXT NOT NULL,     -- sync-amounts, sync-status, sync-changed, flush, dedupe
     started_at  TEXT NOT NULL,
     finished_at TEXT,              -- NULL while running (or if the process died)
     outcome     TEXT,              -- ok, failed, odoo_unavailable, error

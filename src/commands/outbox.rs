@@ -23,6 +23,7 @@ use crate::store::Store;
 use crate::store::claims::Claimant;
 use crate::store::intents::{Intent, IntentState};
 use crate::store::orders::NewOrder;
+use crate::store::runs::RunEnd;
 use crate::store::to_text;
 
 /// One order of the outbox, ready to send.
@@ -121,7 +122,35 @@ pub(crate) async fn flush(ctx: &Context, batch: usize) -> Result<FlushReport, Er
     let settings = FlushSettings::of(ctx, batch)?;
     let _lock = super::sync::acquire_lock(ctx)?;
     let store = ctx.store()?;
-    flush_locked(&store, &client, &settings).await
+    // An empty queue is no run to record (cron may flush every minute).
+    if store.intent_stats("queued")?.0 == 0 {
+        return flush_locked(&store, &client, &settings).await;
+    }
+    let run_id = store.start_run("flush")?;
+    let result = flush_locked(&store, &client, &settings).await;
+    let end = match &result {
+        Ok(r) => RunEnd {
+            outcome: match r.exit_code() {
+                exit::OK => "ok",
+                exit::ODOO_UNAVAILABLE => "odoo_unavailable",
+                _ => "failed",
+            },
+            exit_code: r.exit_code(),
+            checked: r.queued as u64,
+            updated: r.created.len() as u64,
+            failed: r.failed.len() as u64,
+            round_trips: r.round_trips,
+            error: r.stopped.clone(),
+        },
+        Err(e) => RunEnd {
+            outcome: "error",
+            exit_code: e.exit_code(),
+            error: Some(e.to_string()),
+            ..Default::default()
+        },
+    };
+    store.finish_run(run_id, &end)?;
+    result
 }
 
 /// The flush, for a caller holding the run lock (`flush`, `sync-amounts`, `serve`).

@@ -99,6 +99,14 @@ fn a_flush_creates_each_queued_order_once_in_batched_calls() {
     assert_eq!(odoo_orders_with(&env, "q-"), 5, "each key in origin, once");
     assert_eq!(local_orders(&env), 5);
     assert!(run.json()["round_trips"].as_u64().unwrap() <= 3 + 3);
+    let runs = env.run(&["status", "--json"]).json()["runs"].clone();
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "flush" && r["updated"] == 5),
+        "{runs}"
+    );
     let again = env.run(&["orders", "flush", "--json"]);
     assert_eq!(again.code, 0);
     assert_eq!(again.json()["queued"], 0);
