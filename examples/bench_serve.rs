@@ -11,11 +11,10 @@
 //!    last amount sent to it (no lost update), and errors are counted.
 
 mod common;
-use common::binary;
+use common::{binary, seed_orders};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,27 +24,6 @@ use fake_odoo::{FakeOdoo, FakeOptions, world};
 
 const SECRET: &str = "bench-secret-0123456789abcdef";
 const ORDERS: i64 = 100_000;
-
-fn seed(db: &Path) -> anyhow::Result<()> {
-    let mut conn = rusqlite::Connection::open(db)?;
-    conn.execute_batch(include_str!("../schema.sql"))?;
-    conn.execute_batch(&format!(
-        "PRAGMA user_version = {}; PRAGMA journal_mode = WAL;",
-        orderbridge::store::SCHEMA_VERSION
-    ))?;
-    let tx = conn.transaction()?;
-    {
-        let mut st = tx.prepare(
-            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
-             VALUES (?1, ?2, '100.00', 'USD', 'pending', datetime('now'), datetime('now'))",
-        )?;
-        for i in 1..=ORDERS {
-            st.execute(rusqlite::params![i, format!("S{i:05}")])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
 
 fn body(id: i64, cents: i64, micros: i64) -> String {
     format!(
@@ -83,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     let bin = binary()?;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
-    seed(&db)?;
+    seed_orders(&db, ORDERS, |_| "100.00".into())?;
     let fake = FakeOdoo::start(FakeOptions {
         orders: 5,
         ..FakeOptions::default()

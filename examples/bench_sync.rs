@@ -9,7 +9,7 @@
 //! `--all` comparison at 100k.
 
 mod common;
-use common::binary;
+use common::{binary, seed_orders};
 
 use std::path::Path;
 use std::process::Command;
@@ -24,30 +24,12 @@ struct Measure {
     code: i32,
 }
 
+/// `n` orders; a third differ from Odoo, the rest start at some other amount too: all get
+/// compared.
 fn seed(db: &Path, n: usize) -> anyhow::Result<()> {
-    let mut conn = rusqlite::Connection::open(db)?;
-    conn.execute_batch(include_str!("../schema.sql"))?;
-    conn.execute_batch(&format!(
-        "PRAGMA user_version = {}; PRAGMA journal_mode = WAL;",
-        orderbridge::store::SCHEMA_VERSION
-    ))?;
-    let tx = conn.transaction()?;
-    {
-        let mut st = tx.prepare(
-            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'USD', 'pending', datetime('now'), datetime('now'))",
-        )?;
-        for i in 1..=n as i64 {
-            // A third differ from Odoo, the rest start at some other amount too: all get compared.
-            st.execute(rusqlite::params![
-                i,
-                format!("S{i:05}"),
-                format!("{}.{:02}", 100 + i % 500, i % 100)
-            ])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
+    seed_orders(db, n as i64, |i| {
+        format!("{}.{:02}", 100 + i % 500, i % 100)
+    })
 }
 
 /// VmHWM of a live process, in kB: its peak RSS since exec (a fork's parent memory is not

@@ -1,5 +1,8 @@
 //! What the benchmarks share.
 
+// Each example compiles this module and uses what it needs of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
 /// The release binary beside the running example (`target/release/orderbridge`).
@@ -16,4 +19,27 @@ pub(crate) fn binary() -> anyhow::Result<PathBuf> {
         bin.display()
     );
     Ok(bin)
+}
+
+/// A database at the current schema holding orders 1..=n (Odoo ids 1..=n, numbers `S0000n`),
+/// each with the portal amount `amount(i)`.
+pub(crate) fn seed_orders(db: &Path, n: i64, amount: impl Fn(i64) -> String) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    conn.execute_batch(include_str!("../../schema.sql"))?;
+    conn.execute_batch(&format!(
+        "PRAGMA user_version = {}; PRAGMA journal_mode = WAL;",
+        orderbridge::store::SCHEMA_VERSION
+    ))?;
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'USD', 'pending', datetime('now'), datetime('now'))",
+        )?;
+        for i in 1..=n {
+            st.execute(rusqlite::params![i, format!("S{i:05}"), amount(i)])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
