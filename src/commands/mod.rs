@@ -136,6 +136,25 @@ impl Context {
     }
 }
 
+/// A run's outcome in the run history, from its exit code.
+pub(crate) fn run_outcome(code: i32) -> &'static str {
+    match code {
+        crate::error::exit::OK => "ok",
+        crate::error::exit::ODOO_UNAVAILABLE => "odoo_unavailable",
+        _ => "failed",
+    }
+}
+
+/// The run history's end of a run that stopped on an error.
+pub(crate) fn run_failed(e: &Error) -> crate::store::runs::RunEnd {
+    crate::store::runs::RunEnd {
+        outcome: "error",
+        exit_code: e.exit_code(),
+        error: Some(e.to_string()),
+        ..Default::default()
+    }
+}
+
 /// The local row for an Odoo order: its id, name, amount and state as Odoo has them. An
 /// order the portal created (`created`: its request and key) keeps the portal's amount, key
 /// and note; one imported from Odoo starts at Odoo's amount, with the key orderbridge

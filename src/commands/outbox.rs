@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::orders_create::{OrderRequest, in_doubt, order_vals};
 use super::{Context, new_order};
 use crate::error::{Error, exit};
-use crate::odoo::{Dialect, FaultKind, OdooClient, OdooError, SaleOrder, Value, domain};
+use crate::odoo::{Dialect, FaultKind, OdooClient, OdooError, Record, SaleOrder, Value, domain};
 use crate::store::Store;
 use crate::store::claims::Claimant;
 use crate::store::intents::{Intent, IntentState};
@@ -130,11 +130,7 @@ pub(crate) async fn flush(ctx: &Context, batch: usize) -> Result<FlushReport, Er
     let result = flush_locked(&store, &client, &settings).await;
     let end = match &result {
         Ok(r) => RunEnd {
-            outcome: match r.exit_code() {
-                exit::OK => "ok",
-                exit::ODOO_UNAVAILABLE => "odoo_unavailable",
-                _ => "failed",
-            },
+            outcome: super::run_outcome(r.exit_code()),
             exit_code: r.exit_code(),
             checked: r.queued as u64,
             updated: r.created.len() as u64,
@@ -142,12 +138,7 @@ pub(crate) async fn flush(ctx: &Context, batch: usize) -> Result<FlushReport, Er
             round_trips: r.round_trips,
             error: r.stopped.clone(),
         },
-        Err(e) => RunEnd {
-            outcome: "error",
-            exit_code: e.exit_code(),
-            error: Some(e.to_string()),
-            ..Default::default()
-        },
+        Err(e) => super::run_failed(e),
     };
     store.finish_run(run_id, &end)?;
     result
@@ -271,39 +262,24 @@ async fn send_all(
     report: &mut FlushReport,
 ) -> Result<(), Error> {
     // Sent before, answer lost: Odoo may have them. Look their keys up first.
-    for chunk in maybe_sent.chunks(1000) {
+    let mut maybe_sent = maybe_sent;
+    while !maybe_sent.is_empty() {
+        let chunk: Vec<(Intent, Entry)> = maybe_sent.drain(..maybe_sent.len().min(1000)).collect();
         let keys: Vec<&str> = chunk.iter().map(|(i, _)| i.key.as_str()).collect();
-        let found = client
-            .sale_orders(domain(&settings.key_field, "in", Value::strs(&keys)))
-            .await?;
-        let mut by_key: HashMap<String, SaleOrder> = HashMap::new();
-        for o in found {
-            let key = match settings.key_field.as_str() {
-                "client_order_ref" => o.client_order_ref.clone(),
-                _ => o.origin.clone(),
-            };
-            // The oldest (lowest id) first: it is the one to adopt.
-            if let Some(k) = key {
-                by_key.entry(k).or_insert(o);
-            }
-        }
+        let mut by_key = orders_by_key(client, &settings.key_field, &keys).await?;
         let mut adopted = Vec::new();
         for (intent, e) in chunk {
             match by_key.remove(&e.key) {
                 Some(o) => adopted.push((e, o)),
-                None => match in_doubt(intent, settings.grace) {
+                None => match in_doubt(&intent, settings.grace) {
                     Some(doubt) => report.waiting.push(NotFlushed {
-                        key: e.key.clone(),
+                        key: e.key,
                         reason: format!(
                             "sent at {} UTC, not in Odoo yet, may still commit: sent again after {} UTC",
                             doubt.sent_at, doubt.retry_after
                         ),
                     }),
-                    None => fresh.push(Entry {
-                        key: e.key.clone(),
-                        req: e.req.clone(),
-                        partner: e.partner,
-                    }),
+                    None => fresh.push(e),
                 },
             }
         }
@@ -314,8 +290,7 @@ async fn send_all(
     let mut created: Vec<(Entry, i64)> = Vec::new();
     let mut rest = fresh;
     while !rest.is_empty() {
-        let tail = rest.split_off(settings.batch.min(rest.len()));
-        let batch = std::mem::replace(&mut rest, tail);
+        let batch: Vec<Entry> = rest.drain(..settings.batch.min(rest.len())).collect();
         let outcome = send_isolating(store, client, settings, dialect, batch, report).await;
         match outcome {
             Ok(mut done) => created.append(&mut done),
@@ -326,6 +301,40 @@ async fn send_all(
         }
     }
     read_back(store, client, created, report).await
+}
+
+/// The Odoo orders carrying these keys in `key_field`, by key; the oldest when a key is on
+/// several (the one to adopt).
+async fn orders_by_key(
+    client: &OdooClient,
+    key_field: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, SaleOrder>, Error> {
+    let mut fields = SaleOrder::FIELDS.to_vec();
+    if !fields.contains(&key_field) {
+        fields.push(key_field);
+    }
+    let opts = crate::odoo::SearchOpts {
+        order: Some("id"),
+        ..Default::default()
+    };
+    let rows = client
+        .search_read(
+            "sale.order",
+            domain(key_field, "in", Value::strs(keys)),
+            &fields,
+            opts,
+        )
+        .await?;
+    let mut by_key = HashMap::new();
+    for v in &rows {
+        let key = Record(v).opt_str(key_field).map_err(OdooError::from)?;
+        let o = SaleOrder::from_value(v).map_err(OdooError::from)?;
+        if let Some(k) = key {
+            by_key.entry(k).or_insert(o);
+        }
+    }
+    Ok(by_key)
 }
 
 /// Sends one batch; when Odoo refuses it, halves it until the refused orders are alone

@@ -491,18 +491,28 @@ pub(crate) async fn run(
         )
         .await;
     }
+    let overlap = ctx.settings.change_overlap()?;
     // A dry run changes nothing, so it is no run to report.
     if opts.dry_run {
-        return match opts.selection {
-            Selection::Changed => {
-                let overlap = ctx.settings.change_overlap()?;
-                super::sync_changed::pipeline(&store, &client, opts, overlap, on_event).await
-            }
-            _ => pipeline(&store, &client, opts, on_event).await,
-        };
+        return selected_pipeline(&store, &client, opts, overlap, on_event).await;
     }
-    let overlap = ctx.settings.change_overlap()?;
     run_recorded(&store, &client, opts, overlap, on_event).await
+}
+
+/// The pipeline the selection calls for: the change cursor's, or the one over local orders.
+async fn selected_pipeline(
+    store: &Store,
+    client: &OdooClient,
+    opts: SyncOptions,
+    overlap: std::time::Duration,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Summary, Error> {
+    match opts.selection {
+        Selection::Changed => {
+            super::sync_changed::pipeline(store, client, opts, overlap, on_event).await
+        }
+        _ => pipeline(store, client, opts, on_event).await,
+    }
 }
 
 /// Sends what waits in the outbox before a sync (under its lock): a queued order becomes a
@@ -539,12 +549,7 @@ pub(crate) async fn run_recorded(
     };
     let before = client.round_trips();
     let run_id = store.start_run(kind)?;
-    let mut result = match opts.selection {
-        Selection::Changed => {
-            super::sync_changed::pipeline(store, client, opts, overlap, on_event).await
-        }
-        _ => pipeline(store, client, opts, on_event).await,
-    };
+    let mut result = selected_pipeline(store, client, opts, overlap, on_event).await;
     if let Ok(s) = &mut result {
         s.round_trips = s.round_trips.saturating_sub(before);
     }
@@ -556,11 +561,7 @@ pub(crate) async fn run_recorded(
 fn run_end(result: &Result<Summary, Error>) -> RunEnd {
     match result {
         Ok(s) => RunEnd {
-            outcome: match s.exit_code() {
-                exit::OK => "ok",
-                exit::ODOO_UNAVAILABLE => "odoo_unavailable",
-                _ => "failed",
-            },
+            outcome: super::run_outcome(s.exit_code()),
             exit_code: s.exit_code(),
             checked: s.found,
             updated: s.updated + s.status_changed,
@@ -571,12 +572,7 @@ fn run_end(result: &Result<Summary, Error>) -> RunEnd {
                 .clone()
                 .or_else(|| s.odoo_unreachable.clone()),
         },
-        Err(e) => RunEnd {
-            outcome: "error",
-            exit_code: e.exit_code(),
-            error: Some(e.to_string()),
-            ..Default::default()
-        },
+        Err(e) => super::run_failed(e),
     }
 }
 
