@@ -124,15 +124,6 @@ fn offers(fields: &Value, field: &str, value: &str) -> bool {
         })
 }
 
-async fn ids(client: &OdooClient, model: &str, dom: Value) -> Result<Vec<i64>, OdooError> {
-    let v = client
-        .execute(crate::odoo::Call::search(model, dom))
-        .await?;
-    Ok(v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default())
-}
-
 fn set(ids: &[i64]) -> Value {
     Value::Array(vec![Value::Array(vec![
         Value::Int(6),
@@ -157,13 +148,13 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
     let login = ctx.settings.odoo()?.login;
     let mut done: Vec<Record> = Vec::new();
 
-    if ids(
-        &client,
-        "ir.model",
-        domain("model", "=", Value::str("base.automation")),
-    )
-    .await?
-    .is_empty()
+    if client
+        .search(
+            "ir.model",
+            domain("model", "=", Value::str("base.automation")),
+        )
+        .await?
+        .is_empty()
     {
         return Err(Error::Failed {
             message: format!(
@@ -204,20 +195,20 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
         "in",
         Value::Array(vec![Value::Bool(true), Value::Bool(false)]),
     );
-    let rules = ids(
-        &client,
-        "base.automation",
-        Value::Array(vec![leaf("name", "=", Value::str(RULE_NAME)), any_active]),
-    )
-    .await
-    .map_err(|e| refused(e, &login, &done))?;
-    let actions = ids(
-        &client,
-        "ir.actions.server",
-        domain("name", "=", Value::str(ACTION_NAME)),
-    )
-    .await
-    .map_err(|e| refused(e, &login, &done))?;
+    let rules = client
+        .search(
+            "base.automation",
+            Value::Array(vec![leaf("name", "=", Value::str(RULE_NAME)), any_active]),
+        )
+        .await
+        .map_err(|e| refused(e, &login, &done))?;
+    let actions = client
+        .search(
+            "ir.actions.server",
+            domain("name", "=", Value::str(ACTION_NAME)),
+        )
+        .await
+        .map_err(|e| refused(e, &login, &done))?;
 
     if opts.remove {
         // The rule first: it refers to the action.
@@ -249,17 +240,15 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
         });
     }
 
-    let model_id = *ids(
-        &client,
-        "ir.model",
-        domain("model", "=", Value::str("sale.order")),
-    )
-    .await?
-    .first()
-    .ok_or_else(|| Error::Failed {
-        message: "Odoo lists no sale.order model (is Sales installed?); nothing was changed".into(),
-        hint: None,
-    })?;
+    let model_id = *client
+        .search("ir.model", domain("model", "=", Value::str("sale.order")))
+        .await?
+        .first()
+        .ok_or_else(|| Error::Failed {
+            message: "Odoo lists no sale.order model (is Sales installed?); nothing was changed"
+                .into(),
+            hint: None,
+        })?;
     let mut fields: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
     for f in &opts.extra_fields {
         if !fields.contains(f) {

@@ -158,16 +158,12 @@ pub(crate) async fn run(ctx: &Context, customer: Option<i64>) -> Result<Reconcil
 
     // Odoo's side: the orders of the linked customers that the portal does not have.
     if !partners.is_empty() {
-        let found = client
-            .execute(crate::odoo::Call::search(
+        let ids = client
+            .search(
                 "sale.order",
                 domain("partner_id", "in", Value::ints(&partners)),
-            ))
+            )
             .await?;
-        let ids: Vec<i64> = found
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
         report.odoo_orders_of_linked_customers = ids.len() as u64;
         let present = store.odoo_ids_present(&ids)?;
         let mut missing: Vec<i64> = ids.into_iter().filter(|i| !present.contains(i)).collect();

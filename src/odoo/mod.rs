@@ -348,6 +348,16 @@ impl OdooClient {
         list(self.execute(call).await?, model, "search_read")
     }
 
+    /// The ids of the records matching `domain`; anything but a list of ids is a protocol
+    /// error, not an empty answer.
+    pub async fn search(&self, model: &str, domain: Value) -> Result<Vec<i64>, OdooError> {
+        let v = self.execute(Call::search(model, domain)).await?;
+        list(v, model, "search")?
+            .iter()
+            .map(|x| x.as_i64().ok_or_else(|| bad_answer(model, "search", x)))
+            .collect()
+    }
+
     /// The sale orders matching `domain`, oldest first, decoded.
     pub async fn sale_orders(&self, domain: Value) -> Result<Vec<SaleOrder>, OdooError> {
         let opts = SearchOpts {
