@@ -7,6 +7,8 @@
 //! the request that made the change, `_action`, `_id`, `_model`, `id` and the chosen fields
 //! read with `load=None` (a many2one is a bare id, `write_date` has microseconds).
 
+use std::sync::OnceLock;
+
 use super::*;
 
 #[derive(Debug, Clone)]
@@ -119,7 +121,17 @@ impl World {
         }
     }
 
-    fn field_records(&self) -> Vec<FieldRecord> {
+    /// Every `ir.model.fields` record, built once per version and module set: a search
+    /// evaluates fields of every record, and would otherwise rebuild them all each time.
+    fn field_records(&self) -> &'static [FieldRecord] {
+        static CELLS: [[OnceLock<Vec<FieldRecord>>; 2]; 4] =
+            [const { [const { OnceLock::new() }, const { OnceLock::new() }] }; 4];
+        let v = self.version.clamp(16, 19);
+        CELLS[(v - 16) as usize][usize::from(self.base_automation)]
+            .get_or_init(|| self.build_field_records())
+    }
+
+    fn build_field_records(&self) -> Vec<FieldRecord> {
         let mut out = Vec::new();
         for (model, ..) in IR_MODELS.iter().filter(|(m, ..)| self.model_installed(m)) {
             for (i, f) in self.fields(model).all().iter().enumerate() {
