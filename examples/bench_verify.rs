@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use orderbridge::store::{SCHEMA_VERSION, Store};
+use orderbridge::store::{Location, SCHEMA_VERSION, Store};
 
 fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
         drop(conn);
         let size = std::fs::metadata(&db)?.len() as f64 / 1e6;
-        let store = Store::open(&db, Duration::from_secs(5))?;
+        let store = Store::open(&Location::File(db.clone()), Duration::from_secs(5))?;
         let mut best = Duration::MAX;
         for _ in 0..5 {
             let t = Instant::now();

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::odoo::{OdooConfig, ProtocolChoice};
 use crate::secret::Secret;
+use crate::store::Location;
 
 /// The keys orderbridge reads.
 pub(crate) const KEYS: &[&str] = &[
@@ -450,16 +451,21 @@ impl Settings {
         Ok(v)
     }
 
-    /// The local SQLite database path.
-    /// A relative path from a .env or config file is relative to that file's folder (as
-    /// Laravel reads it), whatever folder the command runs in.
-    pub(crate) fn database(&self) -> PathBuf {
+    /// The store: a `postgres://` URL, or the SQLite file's path. A relative path from a
+    /// .env or config file is relative to that file's folder (as Laravel reads it),
+    /// whatever folder the command runs in.
+    pub(crate) fn database(&self) -> Location {
         match self.get("ORDERBRIDGE_DATABASE") {
-            Some((v, Origin::DotEnv(file) | Origin::Toml(file))) if Path::new(v).is_relative() => {
-                file.parent().unwrap_or(Path::new(".")).join(v)
-            }
-            Some((v, _)) => PathBuf::from(v),
-            None => default_database(),
+            Some((v, origin)) => match Location::parse(v) {
+                Location::File(p) if p.is_relative() => match origin {
+                    Origin::DotEnv(file) | Origin::Toml(file) => {
+                        Location::File(file.parent().unwrap_or(Path::new(".")).join(p))
+                    }
+                    _ => Location::File(p),
+                },
+                location => location,
+            },
+            None => Location::File(default_database()),
         }
     }
 

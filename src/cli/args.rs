@@ -256,6 +256,17 @@ pub struct ScheduleArgs {
 pub enum DbCommand {
     /// Bring the database up to date (refuses, changing nothing, while duplicates remain)
     Migrate,
+    /// Copy this SQLite store into an empty PostgreSQL one, all or nothing, verified by
+    /// counts and amount sums
+    #[command(
+        after_help = "Example:\n  orderbridge db copy --to postgres://orderbridge@db.internal/portal\n\n\
+        Stop cron and the portal's writers first; then point ORDERBRIDGE_DATABASE at the server."
+    )]
+    Copy {
+        /// The PostgreSQL store: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -573,7 +584,12 @@ impl Command {
                     Some(QueueCommand::Cancel { .. }) => "orders queue cancel",
                 },
             },
-            Command::Db { .. } => "db migrate",
+            Command::Db {
+                command: DbCommand::Migrate,
+            } => "db migrate",
+            Command::Db {
+                command: DbCommand::Copy { .. },
+            } => "db copy",
             Command::Schedule(_) => "schedule",
             Command::Serve(_) => "serve",
             Command::Status { .. } => "status",

@@ -336,6 +336,9 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Db {
             command: DbCommand::Migrate,
         } => Ok(emit(&commands::migrate::migrate(&ctx)?, out, exit::OK)?),
+        Command::Db {
+            command: DbCommand::Copy { to },
+        } => Ok(emit(&commands::migrate::copy(&ctx, &to)?, out, exit::OK)?),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
         Command::Config {
             command: ConfigCommand::Show,

@@ -11,7 +11,7 @@ use crate::commands::config_show::ConfigReport;
 use crate::commands::customers::LinkReport;
 use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::install_webhook::WebhookReport;
-use crate::commands::migrate::MigrateReport;
+use crate::commands::migrate::{CopyDone, MigrateReport};
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
 use crate::commands::outbox::FlushReport;
@@ -511,6 +511,24 @@ impl Report for Vec<RemoteDuplicate> {
             list.len()
         )?;
         Ok(())
+    }
+}
+
+impl Report for CopyDone {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "Copied {} into {}:", self.from, self.to)?;
+        for t in &self.copied.tables {
+            let sums = t
+                .sums
+                .iter()
+                .map(|(c, s)| format!(", {c} sum {s}"))
+                .collect::<String>();
+            writeln!(out, "  {:<17} {:>9} rows{sums}", t.table, t.rows)?;
+        }
+        writeln!(
+            out,
+            "Counts and sums checked in the destination. Point ORDERBRIDGE_DATABASE at it to use it."
+        )
     }
 }
 

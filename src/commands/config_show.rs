@@ -44,7 +44,7 @@ pub(crate) fn report(ctx: &Context) -> ConfigReport {
         .collect();
     ConfigReport {
         settings,
-        database: ctx.settings.database().display().to_string(),
+        database: ctx.settings.database().to_string(),
         files: ctx
             .settings
             .files_read()

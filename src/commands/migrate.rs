@@ -1,9 +1,11 @@
 //! `db migrate`: brings the store up to the current schema, and refuses (changing nothing)
-//! while a legacy table still has duplicates for `orders dedupe` to clean.
+//! while a legacy table still has duplicates for `orders dedupe` to clean. `db copy`: moves
+//! a SQLite store into PostgreSQL.
 
 use super::Context;
 use crate::error::Error;
-use crate::store::SCHEMA_VERSION;
+use crate::store::copy::CopyReport;
+use crate::store::{Location, SCHEMA_VERSION, Store};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct MigrateReport {
@@ -34,5 +36,40 @@ pub(crate) fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
         from_version: from,
         to_version: SCHEMA_VERSION,
         changed: true,
+    })
+}
+
+/// What `db copy` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct CopyDone {
+    pub from: String,
+    pub to: String,
+    #[serde(flatten)]
+    pub copied: CopyReport,
+}
+
+/// Copies the configured SQLite store into the empty PostgreSQL store at `to`, under the
+/// source's run lock (no sync or flush changes it meanwhile).
+pub(crate) fn copy(ctx: &Context, to: &str) -> Result<CopyDone, Error> {
+    let dest_location = Location::parse(to);
+    if !matches!(dest_location, Location::Postgres(_)) {
+        return Err(Error::Usage(format!(
+            "--to must be a PostgreSQL URL (postgres://USER@HOST/DATABASE), not '{to}'; nothing was copied"
+        )));
+    }
+    let _lock = ctx.run_lock()?;
+    let source = ctx.store()?;
+    let dest = Store::open(&dest_location, ctx.settings.busy_timeout()?)?;
+    let copied = source.copy_into(&dest)?;
+    tracing::info!(
+        from = %source.shown(),
+        to = %dest.shown(),
+        orders = copied.tables.iter().find(|t| t.table == "sales_orders").map_or(0, |t| t.rows),
+        "Store copied"
+    );
+    Ok(CopyDone {
+        from: source.shown().to_string(),
+        to: dest.shown().to_string(),
+        copied,
     })
 }

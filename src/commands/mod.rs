@@ -22,7 +22,8 @@ pub(crate) mod test_connection;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::odoo::OdooClient;
-use crate::store::Store;
+use crate::store::lock::RunLock;
+use crate::store::{Location, Store};
 
 /// What every command may need, built lazily so that a command that needs no database
 /// never opens one, and one that needs no Odoo never asks for its settings.
@@ -46,11 +47,9 @@ impl Context {
     /// Like [`Context::store`], creating the database when there is none (`customers add`):
     /// the first write of a new portal. Says so in the log.
     pub(crate) fn store_creating(&self) -> Result<Store, Error> {
-        let path = self.database_path()?;
-        if !path.exists() {
-            tracing::warn!(path = %path.display(), from = %self.database_origin(), "Creating a new local database");
-        }
-        let store = Store::open(&path, self.settings.busy_timeout()?)?;
+        let location = self.database()?;
+        self.warn_if_new(&location);
+        let store = Store::open(&location, self.settings.busy_timeout()?)?;
         store.verify()?;
         Ok(store)
     }
@@ -66,12 +65,10 @@ impl Context {
 
     /// [`Context::store_unmigrated`] for `db migrate`, which creates a missing database.
     pub(crate) fn store_unmigrated_creating(&self) -> Result<Store, Error> {
-        let path = self.database_path()?;
-        if !path.exists() {
-            tracing::warn!(path = %path.display(), from = %self.database_origin(), "Creating a new local database");
-        }
+        let location = self.database()?;
+        self.warn_if_new(&location);
         let store = Store::open_with(
-            &path,
+            &location,
             self.settings.busy_timeout()?,
             crate::store::Migrate::No,
         )?;
@@ -79,7 +76,15 @@ impl Context {
         Ok(store)
     }
 
-    /// Where the database path came from, for messages.
+    fn warn_if_new(&self, location: &Location) {
+        if let Location::File(path) = location
+            && !path.exists()
+        {
+            tracing::warn!(path = %path.display(), from = %self.database_origin(), "Creating a new local database");
+        }
+    }
+
+    /// Where the database setting came from, for messages.
     fn database_origin(&self) -> String {
         self.settings.get("ORDERBRIDGE_DATABASE").map_or_else(
             || "the default location".to_string(),
@@ -87,17 +92,19 @@ impl Context {
         )
     }
 
-    /// The database path, which must exist: a command that reads or syncs never succeeds
-    /// on an empty database it just made (a cron job run from the wrong folder would).
-    fn existing_database(&self) -> Result<std::path::PathBuf, Error> {
-        let path = self.database_path()?;
-        if path.exists() {
-            Ok(path)
-        } else {
-            Err(Error::Store(crate::store::StoreError::Missing {
-                path: path.display().to_string(),
-                origin: self.database_origin(),
-            }))
+    /// The store, which must exist: a command that reads or syncs never succeeds on an
+    /// empty SQLite file it just made (a cron job run from the wrong folder would). A
+    /// PostgreSQL database is made by its administrator; orderbridge makes its tables.
+    fn existing_database(&self) -> Result<Location, Error> {
+        let location = self.database()?;
+        match &location {
+            Location::File(path) if !path.exists() => {
+                Err(Error::Store(crate::store::StoreError::Missing {
+                    path: path.display().to_string(),
+                    origin: self.database_origin(),
+                }))
+            }
+            _ => Ok(location),
         }
     }
 
@@ -113,11 +120,12 @@ impl Context {
         Ok(store)
     }
 
-    /// The database path. Only the default location's folder is created: a folder named by
-    /// the user that does not exist is a typo more often than a wish.
-    pub(crate) fn database_path(&self) -> Result<std::path::PathBuf, Error> {
-        let path = self.settings.database();
-        if let Some((_, origin)) = self.settings.get("ORDERBRIDGE_DATABASE")
+    /// The store's location. Only the default location's folder is created: a folder named
+    /// by the user that does not exist is a typo more often than a wish.
+    pub(crate) fn database(&self) -> Result<Location, Error> {
+        let location = self.settings.database();
+        if let Location::File(path) = &location
+            && let Some((_, origin)) = self.settings.get("ORDERBRIDGE_DATABASE")
             && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
             && !parent.is_dir()
         {
@@ -127,13 +135,38 @@ impl Context {
                 path.display()
             )));
         }
-        Ok(path)
+        Ok(location)
+    }
+
+    /// Takes the run lock (one sync or flush at a time, across hosts on PostgreSQL), or
+    /// fails at once with [`Error::Busy`].
+    pub(crate) fn run_lock(&self) -> Result<RunLock, Error> {
+        let location = self.database()?;
+        run_lock_at(&location, self.settings.busy_timeout()?)
     }
 
     pub(crate) fn odoo(&self) -> Result<OdooClient, Error> {
         let cfg = self.settings.odoo()?;
         Ok(OdooClient::new(&cfg)?)
     }
+}
+
+/// [`Context::run_lock`] for a location known already (`serve`'s polls).
+pub(crate) fn run_lock_at(
+    location: &Location,
+    busy: std::time::Duration,
+) -> Result<RunLock, Error> {
+    RunLock::try_acquire(location, busy)?.ok_or_else(|| Error::Busy {
+        message: match location {
+            Location::File(db) => format!(
+                "another sync run holds {}; nothing was done",
+                crate::store::lock::lock_file(db).display()
+            ),
+            Location::Postgres(url) => format!(
+                "another sync run (on this host or another) holds the run lock of {url}; nothing was done"
+            ),
+        },
+    })
 }
 
 /// A run's outcome in the run history, from its exit code.

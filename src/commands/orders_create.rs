@@ -206,8 +206,8 @@ pub(crate) async fn create(
     };
     // Check the store's pages while the session opens (a login takes Odoo about a second):
     // nothing is written, here or in Odoo, into a damaged store.
-    let (path, busy) = (ctx.database_path()?, ctx.settings.busy_timeout()?);
-    let verify = tokio::task::spawn_blocking(move || Store::verify_file(&path, busy));
+    let (location, busy) = (ctx.database()?, ctx.settings.busy_timeout()?);
+    let verify = tokio::task::spawn_blocking(move || Store::verify_location(&location, busy));
     let session = client.session().await.map(|_| ());
     verify.await.map_err(|e| Error::Failed {
         message: format!("the store check stopped: {e}"),

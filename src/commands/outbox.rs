@@ -120,7 +120,7 @@ pub(crate) async fn flush(ctx: &Context, batch: usize) -> Result<FlushReport, Er
     }
     let client = ctx.odoo()?;
     let settings = FlushSettings::of(ctx, batch)?;
-    let _lock = super::sync::acquire_lock(ctx)?;
+    let _lock = ctx.run_lock()?;
     let store = ctx.store()?;
     // An empty queue is no run to record (cron may flush every minute).
     if store.intent_stats("queued")?.0 == 0 {
@@ -150,35 +150,27 @@ pub(crate) async fn flush_locked(
     client: &OdooClient,
     settings: &FlushSettings,
 ) -> Result<FlushReport, Error> {
-    let queued = store.queued_intents(false)?;
-    let mut report = FlushReport {
-        queued: queued.len(),
-        ..Default::default()
-    };
-    if queued.is_empty() {
-        return Ok(report);
-    }
-    let before = client.round_trips();
     let owner = Claimant::this_process();
     let until = to_text(
         chrono::Utc::now() + chrono::Duration::from_std(settings.lease).unwrap_or_default(),
     );
-    // The claims and the requests are prepared while the session opens (two round trips).
+    // Every claim in one transaction (a thousand commits would take longer than the flush);
+    // entries another flush holds, on this host or another, are left to it.
+    let (claimed, busy) = store.claim_queued(&owner, &until)?;
+    let mut report = FlushReport {
+        queued: claimed.len() + busy,
+        busy,
+        ..Default::default()
+    };
+    if claimed.is_empty() {
+        return Ok(report);
+    }
+    let before = client.round_trips();
+    // The requests are prepared while the session opens (two round trips).
     let prepare = async {
-        // Every claim in one transaction: a thousand commits would take longer than the flush.
-        let claimed = store.in_write_tx(|s| {
-            queued
-                .iter()
-                .map(|i| s.claim(&i.key, &owner, &until))
-                .collect::<Result<Vec<bool>, _>>()
-        })?;
         let mut maybe_sent = Vec::new();
         let mut fresh = Vec::new();
-        for (intent, claimed) in queued.into_iter().zip(claimed) {
-            if !claimed {
-                report.busy += 1;
-                continue;
-            }
+        for intent in claimed {
             match entry(store, &intent) {
                 Ok(e) if intent.sent_at.is_some() => maybe_sent.push((intent, e)),
                 Ok(e) => fresh.push(e),

@@ -4,13 +4,15 @@
 //! sees deletions and local drift. Both take one lock: an overlap exits 75, quietly.
 //!
 //! cron and systemd start in another folder with another environment: the command names
-//! every file this run read (the implicit `./.env` included) and the database by absolute
-//! path, so that it finds the same settings and the same store wherever it runs.
+//! every file this run read (the implicit `./.env` included) and a SQLite database by
+//! absolute path, so that it finds the same settings and the same store wherever it runs.
+//! With a PostgreSQL store the same lines go on every host: the lock is in the database.
 
 use chrono::{DateTime, Duration, Local, Timelike};
 
 use super::Context;
 use crate::error::Error;
+use crate::store::Location;
 
 /// Which part `schedule` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -105,11 +107,26 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         };
         args.extend([flag.to_string(), absolute(f)]);
     }
-    let database = ctx.database_path()?;
-    let log = database.with_extension("log");
+    let database = ctx.database()?;
+    let shared_store = matches!(database, Location::Postgres(_));
+    let log = match &database {
+        Location::File(db) => {
+            // The database by absolute path; the log beside it.
+            args.extend(["--database".into(), absolute(db)]);
+            db.with_extension("log")
+        }
+        // A server's URL may hold a password: the command finds it in the files it names
+        // (never on a command line, which every user of the host can read). The log goes
+        // beside the first of them.
+        Location::Postgres(_) => ctx
+            .settings
+            .files_read()
+            .first()
+            .and_then(|f| f.parent())
+            .unwrap_or(std::path::Path::new("."))
+            .join("orderbridge.log"),
+    };
     args.extend([
-        "--database".into(),
-        absolute(&database),
         "--log-file".into(),
         absolute(&log),
         "orders".into(),
@@ -203,6 +220,13 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
          # (which also sees orders deleted in Odoo). Every result goes to the log file; cron\n\
          # mails only errors. A run that finds another still going exits 75 quietly.\n",
     );
+    if shared_store {
+        crontab.push_str(
+            "# The store is PostgreSQL: install these lines on every host that should be able to\n\
+             # sync. The run lock is held in the database, so at each time one host syncs and the\n\
+             # others exit 75 quietly; the schedule survives any one host going down.\n",
+        );
+    }
     for key in &from_environment {
         crontab.push_str(&format!(
             "# {key} came from this shell's environment, which cron does not have: put it in the .env or config file.\n"

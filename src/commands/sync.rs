@@ -9,8 +9,6 @@
 //! process, so a killed run leaves no stale lock.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
@@ -21,7 +19,6 @@ use crate::error::{Error, exit};
 use crate::money::{at_scale, same_amount};
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{AmountDecision, MaxChange, decide_amount, status_for_state};
-use crate::store::StoreError;
 use crate::store::orders::{ConflictWrite, SyncRow, SyncWrite};
 use crate::store::runs::RunEnd;
 use crate::store::{Store, to_text};
@@ -176,53 +173,6 @@ impl Summary {
         } else {
             exit::OK
         }
-    }
-}
-
-/// The lock that keeps hourly runs from overlapping; released when dropped or when the
-/// process dies.
-pub(crate) struct RunLock {
-    _file: File,
-}
-
-pub(crate) fn lock_path(ctx: &Context) -> Result<PathBuf, Error> {
-    let db = ctx.database_path()?;
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".sync-amounts.lock");
-    Ok(db.with_file_name(name))
-}
-
-pub(crate) fn acquire_lock(ctx: &Context) -> Result<RunLock, Error> {
-    acquire_lock_at(&lock_path(ctx)?)
-}
-
-/// Takes the run lock at `path`, or fails at once with [`Error::Busy`] when a run holds it.
-pub(crate) fn acquire_lock_at(path: &std::path::Path) -> Result<RunLock, Error> {
-    // A lock file that cannot be made is a local storage problem (read-only disk, rights).
-    let storage = |e: std::io::Error| {
-        Error::Store(StoreError::Io {
-            path: path.display().to_string(),
-            detail: format!("cannot create the run lock: {e}"),
-        })
-    };
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(storage)?;
-    match file.try_lock() {
-        Ok(()) => Ok(RunLock { _file: file }),
-        Err(TryLockError::WouldBlock) => Err(Error::Busy {
-            message: format!(
-                "another sync run holds {}; nothing was done",
-                path.display()
-            ),
-        }),
-        Err(TryLockError::Error(e)) => Err(storage(e)),
     }
 }
 
@@ -475,7 +425,7 @@ pub(crate) async fn run(
     // The Odoo settings first, even when there turns out to be nothing to do: a cron job
     // that finds no settings must fail, not report an empty success every hour.
     let client = ctx.odoo()?;
-    let _lock = acquire_lock(ctx)?;
+    let _lock = ctx.run_lock()?;
     // `--changed` runs every few minutes and touches a few rows: it skips the whole-file page
     // check (a tenth of a second at 100,000 orders, most of its run), leaving damage to
     // SQLite's own checks of the pages it reads and writes, and to the nightly full run.

@@ -1,6 +1,8 @@
 //! Who works on a create intent: a claim names its holder (`host:pid:random`) and lasts
 //! until a lease ends, so that two processes never send one key at once, and a holder that
-//! crashed on this host is recognised at once instead of after its lease.
+//! crashed on this host is recognised at once instead of after its lease. A holder on
+//! another host (a shared PostgreSQL store) cannot be checked: its claim ends with its
+//! lease, and the claim itself is one conditional `UPDATE`, which the database serializes.
 
 use super::{Result, Store};
 
@@ -23,9 +25,13 @@ impl Claimant {
     }
 }
 
+/// The host part of a claim: `ORDERBRIDGE_HOST_ID` when set (hosts whose names may
+/// collide, or tests standing in for several hosts), else the host's name.
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+    std::env::var("ORDERBRIDGE_HOST_ID")
         .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())

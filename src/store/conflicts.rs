@@ -1,9 +1,9 @@
 //! Amount changes held for review: what the syncs record, what a person decides.
 
-use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::orders::{ConflictWrite, money};
+use super::db::{Row, args};
+use super::orders::ConflictWrite;
 use super::{Result, Store, StoreError, now_text};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -28,15 +28,15 @@ pub(crate) struct Conflict {
 
 const COLS: &str = "c.id, c.order_id, o.order_number, c.odoo_order_id, c.currency, c.portal_amount, c.odoo_amount, c.odoo_write_date, c.state, c.first_seen, c.last_seen, c.decided_by, c.decided_at";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Conflict> {
+fn row(r: &Row<'_>) -> Result<Conflict> {
     Ok(Conflict {
         id: r.get(0)?,
         order_id: r.get(1)?,
         order_number: r.get(2)?,
         odoo_order_id: r.get(3)?,
         currency: r.get(4)?,
-        portal_amount: money(r, 5)?.unwrap_or_default(),
-        odoo_amount: money(r, 6)?.unwrap_or_default(),
+        portal_amount: r.get(5)?,
+        odoo_amount: r.get(6)?,
         odoo_write_date: r.get(7)?,
         state: r.get(8)?,
         first_seen: r.get(9)?,
@@ -58,13 +58,11 @@ impl Store {
         match w {
             ConflictWrite::None => {}
             ConflictWrite::Resolve => {
-                self.conn
-                    .execute(
-                        "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
+                self.exec(
+                    "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
                          WHERE order_id = ?1 AND state IN ('open', 'kept')",
-                        params![order_id, now],
-                    )
-                    .map_err(|e| self.err(e))?;
+                    args![order_id, now],
+                )?;
             }
             ConflictWrite::Hold {
                 odoo_order_id,
@@ -73,39 +71,32 @@ impl Store {
                 odoo,
             } => {
                 // A new amount of Odoo's supersedes what a person kept.
-                self.conn
-                    .execute(
-                        "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
+                self.exec(
+                    "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
                          WHERE order_id = ?1 AND state = 'kept'",
-                        params![order_id, now],
-                    )
-                    .map_err(|e| self.err(e))?;
-                let updated = self
-                    .conn
-                    .execute(
-                        "UPDATE amount_conflicts SET odoo_amount = ?2, portal_amount = ?3,
+                    args![order_id, now],
+                )?;
+                let updated = self.exec(
+                    "UPDATE amount_conflicts SET odoo_amount = ?2, portal_amount = ?3,
                            odoo_write_date = COALESCE(?4, odoo_write_date), last_seen = ?5
                          WHERE order_id = ?1 AND state = 'open'",
-                        params![order_id, odoo.to_string(), portal.to_string(), stamp, now],
-                    )
-                    .map_err(|e| self.err(e))?;
+                    args![order_id, odoo, portal, stamp, now],
+                )?;
                 if updated == 0 {
-                    self.conn
-                        .execute(
-                            "INSERT INTO amount_conflicts (order_id, odoo_order_id, currency, portal_amount,
+                    self.exec(
+            "INSERT INTO amount_conflicts (order_id, odoo_order_id, currency, portal_amount,
                                odoo_amount, odoo_write_date, state, first_seen, last_seen)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7)",
-                            params![
+            args![
                                 order_id,
                                 odoo_order_id,
                                 currency,
-                                portal.to_string(),
-                                odoo.to_string(),
+                                portal,
+                                odoo,
                                 stamp,
                                 now
                             ],
-                        )
-                        .map_err(|e| self.err(e))?;
+        )?;
                 }
             }
         }
@@ -114,31 +105,24 @@ impl Store {
 
     /// Conflicts in these states, oldest first.
     pub(crate) fn conflicts(&self, states: &[&str]) -> Result<Vec<Conflict>> {
-        let mut st = self
-            .conn
-            .prepare(&format!(
+        self.all(
+            &format!(
                 "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id
-                 WHERE instr(',' || ?1 || ',', ',' || c.state || ',') > 0 ORDER BY c.id"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([states.join(",")], row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+                 WHERE (',' || ?1 || ',') LIKE ('%,' || c.state || ',%') ORDER BY c.id"
+            ),
+            args![states.join(",")],
+            row,
+        )
     }
 
     fn conflict(&self, id: i64) -> Result<Option<Conflict>> {
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id WHERE c.id = ?1"
-                ),
-                [id],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!(
+                "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id WHERE c.id = ?1"
+            ),
+            args![id],
+            row,
+        )
     }
 
     /// A person's decision on an open conflict: `accepted` (the portal takes Odoo's amount)
@@ -156,19 +140,15 @@ impl Store {
             }
             let now = now_text();
             if accept {
-                s.conn
-                    .execute(
-                        "UPDATE sales_orders SET total_amount = ?2, odoo_amount_total = ?2, updated_at = ?3 WHERE id = ?1",
-                        params![c.order_id, c.odoo_amount.to_string(), now],
-                    )
-                    .map_err(|e| s.err(e))?;
+                s.exec(
+            "UPDATE sales_orders SET total_amount = ?2, odoo_amount_total = ?2, updated_at = ?3 WHERE id = ?1",
+            args![c.order_id, c.odoo_amount, now],
+        )?;
             }
-            s.conn
-                .execute(
-                    "UPDATE amount_conflicts SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
-                    params![id, if accept { "accepted" } else { "kept" }, who, now],
-                )
-                .map_err(|e| s.err(e))?;
+            s.exec(
+            "UPDATE amount_conflicts SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+            args![id, if accept { "accepted" } else { "kept" }, who, now],
+        )?;
             s.conflict(id)?
                 .ok_or_else(|| StoreError::NotFound(format!("no amount conflict has id {id}")))
         })

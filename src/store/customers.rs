@@ -1,7 +1,6 @@
 //! Customers: the portal's accounts, linked to Odoo partners.
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, args};
 use super::{Result, Store, StoreError, now_text};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -16,7 +15,7 @@ pub(crate) struct Customer {
 
 const COLS: &str = "id, name, email, odoo_partner_id, created_at";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Customer> {
+fn row(r: &Row<'_>) -> Result<Customer> {
     Ok(Customer {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -42,24 +41,20 @@ impl Store {
             )));
         }
         let now = now_text();
-        self.conn
-            .execute(
-                "INSERT INTO customers (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![name, email, odoo_partner_id, now],
-            )
-            .map_err(|e| self.err(e))?;
-        self.customer(self.conn.last_insert_rowid())
+        let id = self.one(
+            "INSERT INTO customers (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+            args![name, email, odoo_partner_id, now],
+            |r| r.get(0),
+        )?;
+        self.customer(id)
     }
 
     pub(crate) fn find_customer(&self, id: i64) -> Result<Option<Customer>> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLS} FROM customers WHERE id = ?1"),
-                [id],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!("SELECT {COLS} FROM customers WHERE id = ?1"),
+            args![id],
+            row,
+        )
     }
 
     pub(crate) fn customer(&self, id: i64) -> Result<Customer> {
@@ -68,14 +63,11 @@ impl Store {
     }
 
     pub(crate) fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"),
-                [partner_id],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"),
+            args![partner_id],
+            row,
+        )
     }
 
     pub(crate) fn link_customer(&self, id: i64, partner_id: i64) -> Result<Customer> {
@@ -87,13 +79,10 @@ impl Store {
                 other.id
             )));
         }
-        let n = self
-            .conn
-            .execute(
-                "UPDATE customers SET odoo_partner_id = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, partner_id, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+        let n = self.exec(
+            "UPDATE customers SET odoo_partner_id = ?2, updated_at = ?3 WHERE id = ?1",
+            args![id, partner_id, now_text()],
+        )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("there is no customer {id}")));
         }
@@ -101,12 +90,10 @@ impl Store {
     }
 
     pub(crate) fn customers(&self) -> Result<Vec<Customer>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("SELECT {COLS} FROM customers ORDER BY id"))
-            .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+        self.all(
+            &format!("SELECT {COLS} FROM customers ORDER BY id"),
+            &[],
+            row,
+        )
     }
 }

@@ -83,34 +83,39 @@ fn json_to_sql(v: &serde_json::Value) -> Sql {
 }
 
 impl Store {
+    /// The SQLite connection: duplicates are legacy rows of a SQLite file. A PostgreSQL
+    /// store has had the unique index from its first migration, so it never holds any.
+    fn legacy_only(&self) -> Result<&rusqlite::Connection> {
+        self.db.lite().ok_or_else(|| {
+            StoreError::Conflict(
+                "a PostgreSQL store cannot hold duplicate orders (its unique index is there from the start); nothing to remove or restore".into(),
+            )
+        })
+    }
+
     /// Duplicate groups, oldest row first in each (created_at ascending, a missing date
     /// last, ties by lowest id). NULL `odoo_order_id` is never a duplicate.
     pub(crate) fn duplicate_groups(&self) -> Result<Vec<DupGroup>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT odoo_order_id, id, total_amount, status, created_at FROM sales_orders
-                 WHERE odoo_order_id IN (SELECT odoo_order_id FROM sales_orders WHERE odoo_order_id IS NOT NULL
-                                         GROUP BY odoo_order_id HAVING COUNT(*) > 1)
-                 ORDER BY odoo_order_id, created_at IS NULL, created_at, id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
+        let rows = self.all(
+            "SELECT odoo_order_id, id, total_amount, status, created_at FROM sales_orders
+             WHERE odoo_order_id IN (SELECT odoo_order_id FROM sales_orders WHERE odoo_order_id IS NOT NULL
+                                     GROUP BY odoo_order_id HAVING COUNT(*) > 1)
+             ORDER BY odoo_order_id, created_at IS NULL, created_at, id",
+            &[],
+            |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
+                    r.get::<i64>(0)?,
                     DupRow {
                         id: r.get(1)?,
-                        total_amount: super::orders::money(r, 2)?,
+                        total_amount: r.get(2)?,
                         status: r.get(3)?,
                         created_at: r.get(4)?,
                     },
                 ))
-            })
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         let mut groups: Vec<DupGroup> = Vec::new();
-        for row in rows {
-            let (oid, row) = row.map_err(|e| self.err(e))?;
+        for (oid, row) in rows {
             match groups.last_mut() {
                 Some(g) if g.odoo_order_id == oid => g.remove.push(row),
                 _ => groups.push(DupGroup {
@@ -133,27 +138,26 @@ impl Store {
     /// Columns of other tables that point at sales_orders.id: declared foreign keys, and
     /// Laravel's `sales_order_id` convention (legacy tables often declare none).
     pub(crate) fn order_references(&self) -> Result<Vec<Reference>> {
+        let conn = self.legacy_only()?;
         let tables: Vec<String> = {
-            let mut st = self
-                .conn
+            let mut st = conn
                 .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('sales_orders', 'sales_orders_archive')")
-                .map_err(|e| self.err(e))?;
+                .map_err(|e| self.lite_err(e))?;
             st.query_map([], |r| r.get(0))
-                .map_err(|e| self.err(e))?
+                .map_err(|e| self.lite_err(e))?
                 .collect::<rusqlite::Result<_>>()
-                .map_err(|e| self.err(e))?
+                .map_err(|e| self.lite_err(e))?
         };
         let mut refs = Vec::new();
         for t in tables {
-            let mut fk = self
-                .conn
+            let mut fk = conn
                 .prepare(&format!("PRAGMA foreign_key_list(\"{t}\")"))
-                .map_err(|e| self.err(e))?;
+                .map_err(|e| self.lite_err(e))?;
             let fks: Vec<(String, String)> = fk
                 .query_map([], |r| Ok((r.get::<_, String>(2)?, r.get::<_, String>(3)?)))
-                .map_err(|e| self.err(e))?
+                .map_err(|e| self.lite_err(e))?
                 .collect::<rusqlite::Result<_>>()
-                .map_err(|e| self.err(e))?;
+                .map_err(|e| self.lite_err(e))?;
             for (target, from) in fks {
                 if target == "sales_orders" {
                     refs.push(Reference {
@@ -181,20 +185,23 @@ impl Store {
     /// table, one statement per referencing table), so an unindexed legacy `sales_order_id`
     /// column is scanned once, not once per row. Returns the number of rows removed.
     pub(crate) fn apply_dedupe(&self, groups: &[DupGroup]) -> Result<usize> {
+        if groups.is_empty() {
+            return Ok(0);
+        }
+        let conn = self.legacy_only()?;
         let refs = self.order_references()?;
         let tx = self.write_tx()?;
-        self.conn
-            .execute_batch(ARCHIVE_DDL)
-            .map_err(|e| self.err(e))?;
-        self.conn
+        conn.execute_batch(ARCHIVE_DDL)
+            .map_err(|e| self.lite_err(e))?;
+        conn
             .execute_batch("CREATE TEMP TABLE IF NOT EXISTS dedupe_map (removed INTEGER PRIMARY KEY, kept INTEGER NOT NULL, odoo_order_id INTEGER); DELETE FROM temp.dedupe_map;")
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.lite_err(e))?;
         {
-            let mut st = self.conn.prepare("INSERT INTO temp.dedupe_map (removed, kept, odoo_order_id) VALUES (?1, ?2, ?3)").map_err(|e| self.err(e))?;
+            let mut st = conn.prepare("INSERT INTO temp.dedupe_map (removed, kept, odoo_order_id) VALUES (?1, ?2, ?3)").map_err(|e| self.lite_err(e))?;
             for g in groups {
                 for r in &g.remove {
                     st.execute(params![r.id, g.keep.id, g.odoo_order_id])
-                        .map_err(|e| self.err(e))?;
+                        .map_err(|e| self.lite_err(e))?;
                 }
             }
         }
@@ -205,19 +212,18 @@ impl Store {
             let mut per: std::collections::BTreeMap<i64, Vec<i64>> =
                 std::collections::BTreeMap::new();
             {
-                let mut st = self
-                    .conn
+                let mut st = conn
                     .prepare(&format!(
                         "SELECT rowid, \"{c}\" FROM \"{t}\" WHERE \"{c}\" IN (SELECT removed FROM temp.dedupe_map)",
                         t = rf.table,
                         c = rf.column
                     ))
-                    .map_err(|e| self.err(e))?;
+                    .map_err(|e| self.lite_err(e))?;
                 let rows = st
                     .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-                    .map_err(|e| self.err(e))?;
+                    .map_err(|e| self.lite_err(e))?;
                 for row in rows {
-                    let (rowid, order) = row.map_err(|e| self.err(e))?;
+                    let (rowid, order) = row.map_err(|e| self.lite_err(e))?;
                     per.entry(order).or_default().push(rowid);
                 }
             }
@@ -227,7 +233,7 @@ impl Store {
                     .or_default()
                     .push(serde_json::json!({"table": rf.table, "column": rf.column, "ids": ids}));
             }
-            self.conn
+            conn
                 .execute(
                     &format!(
                         "UPDATE \"{t}\" SET \"{c}\" = (SELECT kept FROM temp.dedupe_map WHERE removed = \"{t}\".\"{c}\")
@@ -237,30 +243,28 @@ impl Store {
                     ),
                     [],
                 )
-                .map_err(|e| self.err(e))?;
+                .map_err(|e| self.lite_err(e))?;
         }
         let cols = self.columns("sales_orders")?;
         let now = now_text();
         {
-            let mut read = self
-                .conn
+            let mut read = conn
                 .prepare("SELECT m.kept, m.odoo_order_id, o.* FROM sales_orders o JOIN temp.dedupe_map m ON m.removed = o.id")
-                .map_err(|e| self.err(e))?;
-            let mut insert = self
-                .conn
+                .map_err(|e| self.lite_err(e))?;
+            let mut insert = conn
                 .prepare(
                     "INSERT OR REPLACE INTO sales_orders_archive (archived_id, kept_id, odoo_order_id, archived_at, row_json, repointed)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
-                .map_err(|e| self.err(e))?;
-            let mut rows = read.query([]).map_err(|e| self.err(e))?;
-            while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-                let kept: i64 = row.get(0).map_err(|e| self.err(e))?;
-                let oid: Option<i64> = row.get(1).map_err(|e| self.err(e))?;
+                .map_err(|e| self.lite_err(e))?;
+            let mut rows = read.query([]).map_err(|e| self.lite_err(e))?;
+            while let Some(row) = rows.next().map_err(|e| self.lite_err(e))? {
+                let kept: i64 = row.get(0).map_err(|e| self.lite_err(e))?;
+                let oid: Option<i64> = row.get(1).map_err(|e| self.lite_err(e))?;
                 let mut json = serde_json::Map::new();
                 let mut id = 0;
                 for (i, c) in cols.iter().enumerate() {
-                    let v: Sql = row.get(i + 2).map_err(|e| self.err(e))?;
+                    let v: Sql = row.get(i + 2).map_err(|e| self.lite_err(e))?;
                     if c == "id"
                         && let Sql::Integer(x) = v
                     {
@@ -278,19 +282,17 @@ impl Store {
                         serde_json::Value::Object(json).to_string(),
                         repointed.to_string()
                     ])
-                    .map_err(|e| self.err(e))?;
+                    .map_err(|e| self.lite_err(e))?;
             }
         }
-        let removed = self
-            .conn
+        let removed = conn
             .execute(
                 "DELETE FROM sales_orders WHERE id IN (SELECT removed FROM temp.dedupe_map)",
                 [],
             )
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .execute_batch("DROP TABLE temp.dedupe_map")
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.lite_err(e))?;
+        conn.execute_batch("DROP TABLE temp.dedupe_map")
+            .map_err(|e| self.lite_err(e))?;
         tx.commit()?;
         Ok(removed)
     }
@@ -300,22 +302,18 @@ impl Store {
         if !self.table_exists("sales_orders_archive")? {
             return Ok(Vec::new());
         }
-        let mut st = self
-            .conn
-            .prepare("SELECT archived_id, kept_id, odoo_order_id, archived_at FROM sales_orders_archive ORDER BY archived_id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
+        self.all(
+            "SELECT archived_id, kept_id, odoo_order_id, archived_at FROM sales_orders_archive ORDER BY archived_id",
+            &[],
+            |r| {
                 Ok(Archived {
                     archived_id: r.get(0)?,
                     kept_id: r.get(1)?,
                     odoo_order_id: r.get(2)?,
                     archived_at: r.get(3)?,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+            },
+        )
     }
 
     /// Puts an archived row back (with the references that were moved off it), unless that
@@ -326,36 +324,34 @@ impl Store {
                 "no archived order {id}: nothing was ever removed by dedupe"
             )));
         }
-        let found: Option<(i64, Option<i64>, String, String, String)> = self
-            .conn
+        let conn = self.legacy_only()?;
+        let found: Option<(i64, Option<i64>, String, String, String)> = conn
             .query_row(
                 "SELECT kept_id, odoo_order_id, archived_at, row_json, repointed FROM sales_orders_archive WHERE archived_id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.lite_err(e))?;
         let Some((kept_id, odoo_order_id, archived_at, row_json, repointed)) = found else {
             return Err(StoreError::NotFound(format!(
                 "there is no archived order {id}"
             )));
         };
         let exists = |sql: &str, v: i64| -> Result<Option<i64>> {
-            self.conn
-                .query_row(sql, [v], |r| r.get(0))
+            conn.query_row(sql, [v], |r| r.get(0))
                 .optional()
-                .map_err(|e| self.err(e))
+                .map_err(|e| self.lite_err(e))
         };
         if exists("SELECT id FROM sales_orders WHERE id = ?1", id)?.is_some() {
             return Err(StoreError::Conflict(format!(
                 "order {id} cannot be restored: a row with id {id} exists again"
             )));
         }
-        let unique = self
-            .conn
+        let unique = conn
             .query_row("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sales_orders_odoo_order_id_unique'", [], |_| Ok(()))
             .optional()
-            .map_err(|e| self.err(e))?
+            .map_err(|e| self.lite_err(e))?
             .is_some();
         if unique
             && let Some(oid) = odoo_order_id
@@ -367,7 +363,7 @@ impl Store {
             )));
         }
         let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row_json)
-            .map_err(|e| StoreError::Sqlite(format!("archived row unreadable: {e}")))?;
+            .map_err(|e| StoreError::Database(format!("archived row unreadable: {e}")))?;
         let cols = self.columns("sales_orders")?;
         // Only the columns the table still has.
         let present: Vec<(&String, Sql)> = row
@@ -385,12 +381,11 @@ impl Store {
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        self.conn
-            .execute(
-                &format!("INSERT INTO sales_orders ({names}) VALUES ({marks})"),
-                rusqlite::params_from_iter(present.iter().map(|(_, v)| v)),
-            )
-            .map_err(|e| self.err(e))?;
+        conn.execute(
+            &format!("INSERT INTO sales_orders ({names}) VALUES ({marks})"),
+            rusqlite::params_from_iter(present.iter().map(|(_, v)| v)),
+        )
+        .map_err(|e| self.lite_err(e))?;
         let moves: Vec<serde_json::Value> = serde_json::from_str(&repointed).unwrap_or_default();
         for m in moves {
             let (Some(t), Some(c)) = (m["table"].as_str(), m["column"].as_str()) else {
@@ -402,22 +397,18 @@ impl Store {
                 .flatten()
                 .filter_map(|x| x.as_i64())
             {
-                self.conn
-                    .execute(
-                        &format!(
-                            "UPDATE \"{t}\" SET \"{c}\" = ?1 WHERE rowid = ?2 AND \"{c}\" = ?3"
-                        ),
-                        params![id, rid, kept_id],
-                    )
-                    .map_err(|e| self.err(e))?;
+                conn.execute(
+                    &format!("UPDATE \"{t}\" SET \"{c}\" = ?1 WHERE rowid = ?2 AND \"{c}\" = ?3"),
+                    params![id, rid, kept_id],
+                )
+                .map_err(|e| self.lite_err(e))?;
             }
         }
-        self.conn
-            .execute(
-                "DELETE FROM sales_orders_archive WHERE archived_id = ?1",
-                [id],
-            )
-            .map_err(|e| self.err(e))?;
+        conn.execute(
+            "DELETE FROM sales_orders_archive WHERE archived_id = ?1",
+            [id],
+        )
+        .map_err(|e| self.lite_err(e))?;
         tx.commit()?;
         Ok(Archived {
             archived_id: id,

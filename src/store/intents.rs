@@ -1,7 +1,6 @@
 //! Create intents: the local half of the exactly-once create protocol.
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Dialect, Row, args};
 use super::orders::{NewOrder, OrderRow};
 use super::{Result, Store, StoreError, now_text};
 
@@ -36,8 +35,8 @@ pub(crate) struct Intent {
 
 const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at, created_at";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
-    let state = match r.get::<_, String>(3)?.as_str() {
+fn row(r: &Row<'_>) -> Result<Intent> {
+    let state = match r.get::<String>(3)?.as_str() {
         "done" => IntentState::Done,
         "failed" => IntentState::Failed,
         "queued" => IntentState::Queued,
@@ -61,14 +60,11 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Intent> {
 
 impl Store {
     pub(crate) fn intent(&self, key: &str) -> Result<Option<Intent>> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLS} FROM order_intents WHERE key = ?1"),
-                [key],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!("SELECT {COLS} FROM order_intents WHERE key = ?1"),
+            args![key],
+            row,
+        )
     }
 
     /// Records a new intent (pending), or returns the existing one with this key.
@@ -79,32 +75,26 @@ impl Store {
         payload: &str,
     ) -> Result<(Intent, bool)> {
         let now = now_text();
-        let n = self
-            .conn
-            .execute(
-                "INSERT INTO order_intents (key, payload_hash, payload, state, created_at, updated_at)
+        let n = self.exec(
+            "INSERT INTO order_intents (key, payload_hash, payload, state, created_at, updated_at)
                  VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT (key) DO NOTHING",
-                params![key, hash, payload, now],
-            )
-            .map_err(|e| self.err(e))?;
+            args![key, hash, payload, now],
+        )?;
         let intent = self
             .intent(key)?
-            .ok_or_else(|| StoreError::Sqlite("intent vanished".into()))?;
+            .ok_or_else(|| StoreError::Database("intent vanished".into()))?;
         Ok((intent, n == 1))
     }
 
     /// Takes the intent for this process until `until`, unless another live process holds
     /// it or it is done. Returns whether this process now owns it.
     pub(crate) fn claim_intent(&self, key: &str, owner: &str, until: &str) -> Result<bool> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE order_intents SET claimed_by = ?2, claimed_until = ?3, updated_at = ?4
+        let n = self.exec(
+            "UPDATE order_intents SET claimed_by = ?2, claimed_until = ?3, updated_at = ?4
                  WHERE key = ?1 AND state != 'done'
                    AND (claimed_by IS NULL OR claimed_by = ?2 OR claimed_until < ?4)",
-                params![key, owner, until, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+            args![key, owner, until, now_text()],
+        )?;
         Ok(n == 1)
     }
 
@@ -116,14 +106,11 @@ impl Store {
         owner: &str,
         until: &str,
     ) -> Result<bool> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE order_intents SET claimed_by = ?3, claimed_until = ?4, updated_at = ?5
+        let n = self.exec(
+            "UPDATE order_intents SET claimed_by = ?3, claimed_until = ?4, updated_at = ?5
                  WHERE key = ?1 AND state != 'done' AND claimed_by = ?2",
-                params![key, dead_owner, owner, until, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+            args![key, dead_owner, owner, until, now_text()],
+        )?;
         Ok(n == 1)
     }
 
@@ -131,24 +118,20 @@ impl Store {
     /// unknown until answered.
     pub(crate) fn mark_intent_sent(&self, key: &str) -> Result<()> {
         let now = now_text();
-        self.conn
-            .execute(
-                "UPDATE order_intents SET sent_at = ?2, updated_at = ?2 WHERE key = ?1",
-                params![key, now],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE order_intents SET sent_at = ?2, updated_at = ?2 WHERE key = ?1",
+            args![key, now],
+        )?;
         Ok(())
     }
 
     /// Gives the claim up, changing nothing else.
     pub(crate) fn unclaim_intent(&self, key: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+        self.exec(
+            "UPDATE order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
                  WHERE key = ?1 AND state != 'done'",
-                params![key, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+            args![key, now_text()],
+        )?;
         Ok(())
     }
 
@@ -170,27 +153,23 @@ impl Store {
 
     fn complete_in_tx(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
         let (row, created) = self.insert_order_in_tx(order)?;
-        self.conn
-            .execute(
-                "UPDATE order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
+        self.exec(
+            "UPDATE order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
                    claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE key = ?1",
-                params![key, order.odoo_order_id, row.id, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+            args![key, order.odoo_order_id, row.id, now_text()],
+        )?;
         Ok((row, created))
     }
 
     /// Intents whose outcome is not known yet.
     pub(crate) fn pending_intents(&self) -> Result<Vec<Intent>> {
-        let mut st = self
-            .conn
-            .prepare(&format!(
+        self.all(
+            &format!(
                 "SELECT {COLS} FROM order_intents WHERE state = 'pending' ORDER BY created_at, key"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+            ),
+            &[],
+            row,
+        )
     }
 
     /// Puts the intent in the outbox (Odoo was unavailable), claim released.
@@ -200,16 +179,47 @@ impl Store {
 
     /// The outbox (and, with `failed`, what Odoo refused), oldest first.
     pub(crate) fn queued_intents(&self, with_failed: bool) -> Result<Vec<Intent>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
+        self.all(
+            &format!(
                 "SELECT {COLS} FROM order_intents WHERE state = 'queued' OR (?1 AND state = 'failed')
                  ORDER BY created_at, key"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st.query_map([with_failed], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+            ),
+            args![with_failed],
+            row,
+        )
+    }
+
+    /// Claims the outbox for `who` until `until`, oldest first; entries another live
+    /// process holds are left to it. On PostgreSQL the rows are read `FOR UPDATE SKIP
+    /// LOCKED`, so two hosts flushing at once take disjoint entries without waiting for each
+    /// other. Returns the claimed entries and how many were busy.
+    pub(crate) fn claim_queued(
+        &self,
+        who: &super::claims::Claimant,
+        until: &str,
+    ) -> Result<(Vec<Intent>, usize)> {
+        let skip_locked = match self.dialect() {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let tx = self.row_tx()?;
+        let total = self.intent_stats("queued")?.0 as usize;
+        let queued = self.all(
+            &format!(
+                "SELECT {COLS} FROM order_intents WHERE state = 'queued' ORDER BY created_at, key{skip_locked}"
+            ),
+            &[],
+            row,
+        )?;
+        let mut claimed = Vec::with_capacity(queued.len());
+        for intent in queued {
+            if self.claim(&intent.key, who, until)? {
+                claimed.push(intent);
+            }
+        }
+        tx.commit()?;
+        let busy = total.saturating_sub(claimed.len());
+        Ok((claimed, busy))
     }
 
     /// Notes that these intents' create request is about to go (or, with `sent` false, did
@@ -217,14 +227,11 @@ impl Store {
     pub(crate) fn mark_intents_sent(&self, keys: &[&str], sent: bool) -> Result<()> {
         self.in_write_tx(|s| {
             let now = now_text();
-            let mut st = s
-                .conn
-                .prepare_cached(
-                    "UPDATE order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE key = ?1",
-                )
-                .map_err(|e| s.err(e))?;
             for k in keys {
-                st.execute(params![k, now, sent]).map_err(|e| s.err(e))?;
+                s.exec(
+                    "UPDATE order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE key = ?1",
+                    args![k, now, sent],
+                )?;
             }
             Ok(())
         })
@@ -243,38 +250,31 @@ impl Store {
     /// or failed → cancelled); false when it is in none of them.
     pub(crate) fn move_intent(&self, key: &str, from: &[&str], to: &str) -> Result<bool> {
         let from = from.join(",");
-        let n = self
-            .conn
-            .execute(
-                "UPDATE order_intents SET state = ?3, error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
-                 WHERE key = ?1 AND instr(',' || ?2 || ',', ',' || state || ',') > 0",
-                params![key, from, to, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+        let n = self.exec(
+            "UPDATE order_intents SET state = ?3, error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
+                 WHERE key = ?1 AND (',' || ?2 || ',') LIKE ('%,' || state || ',%')",
+            args![key, from, to, now_text()],
+        )?;
         Ok(n == 1)
     }
 
     /// Intents in `state` (`pending`: creates in doubt; `queued`: the outbox): how many, and
     /// since when the oldest.
     pub(crate) fn intent_stats(&self, state: &str) -> Result<(u64, Option<String>)> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = ?1",
-                [state],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
-            )
-            .map_err(|e| self.err(e))
+        self.one(
+            "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = ?1",
+            args![state],
+            |r| Ok((r.get::<i64>(0)? as u64, r.get(1)?)),
+        )
     }
 
     /// Settles an intent that is not done into `state`, with why, claim released.
     fn settle_intent(&self, key: &str, state: &str, error: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE order_intents SET state = ?2, error = ?3, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
+        self.exec(
+            "UPDATE order_intents SET state = ?2, error = ?3, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
                  WHERE key = ?1 AND state != 'done'",
-                params![key, state, error, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+            args![key, state, error, now_text()],
+        )?;
         Ok(())
     }
 }

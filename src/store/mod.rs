@@ -1,25 +1,35 @@
-//! The local SQLite store. Every SQL statement of the crate lives under this module.
+//! The local store: a SQLite file (the embedded default) or a PostgreSQL database (for
+//! portals on several hosts), behind one interface. Every SQL statement of the crate lives
+//! under this module, written once in the SQL both engines share ([`db`]).
 //!
-//! Opening checks the file before touching it (a corrupt file, a schema newer than this
-//! binary, or a legacy table with duplicates is reported and left byte-for-byte as it was),
-//! then switches to WAL with a busy timeout so that an operator's run and cron's run wait
-//! for each other, and applies the migrations in one transaction.
+//! Opening a SQLite file checks it before touching it (a corrupt file, a schema newer than
+//! this binary, or a legacy table with duplicates is reported and left byte-for-byte as it
+//! was), then switches to WAL with a busy timeout so that an operator's run and cron's run
+//! wait for each other. Either backend applies the numbered migrations in one transaction.
 
 pub(crate) mod claims;
 pub(crate) mod conflicts;
+pub(crate) mod copy;
 pub(crate) mod customers;
+pub(crate) mod db;
 pub(crate) mod dedupe;
 pub(crate) mod intents;
+pub mod location;
+pub(crate) mod lock;
 pub(crate) mod orders;
 pub(crate) mod runs;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 
-/// The numbered migrations, in order: migration `n` brings `user_version` from `n - 1` to `n`.
+use db::{Arg, Conn, Dialect, Origin, PgConn, Row, args, classify_lite};
+pub use location::Location;
+
+/// The numbered migrations, in order: migration `n` brings the schema from `n - 1` to `n`
+/// (SQLite's `user_version`; PostgreSQL's `schema_migrations` table).
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_intent_sent_at.sql"),
@@ -30,8 +40,26 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_amount_conflicts.sql"),
 ];
 
+/// The same migrations in PostgreSQL's dialect (`numeric` money, identity ids).
+const PG_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../migrations/postgres/0002_intent_sent_at.sql"),
+    include_str!("../../migrations/postgres/0003_runs.sql"),
+    include_str!("../../migrations/postgres/0004_sync_cursor.sql"),
+    include_str!("../../migrations/postgres/0005_odoo_write_date.sql"),
+    include_str!("../../migrations/postgres/0006_outbox.sql"),
+    include_str!("../../migrations/postgres/0007_amount_conflicts.sql"),
+];
+
 /// The schema version this binary writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
+
+/// Advisory lock keys (PostgreSQL): the namespace `'ob'`, then what is locked.
+pub(crate) const LOCK_NAMESPACE: i32 = 0x6f62;
+/// Held by each write transaction, so that writes queue as they do on SQLite.
+const WRITE_LOCK: i32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,6 +85,8 @@ pub enum StoreError {
     LegacyDuplicates { groups: u64, rows: u64 },
     #[error("the database {path} (from {origin}) does not exist; nothing was done")]
     Missing { path: String, origin: String },
+    #[error("cannot reach the PostgreSQL database {url}: {detail}; nothing was changed")]
+    Unreachable { url: String, detail: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -64,7 +94,7 @@ pub enum StoreError {
     #[error("cannot open {path}: {detail}")]
     Io { path: String, detail: String },
     #[error("database error: {0}")]
-    Sqlite(String),
+    Database(String),
 }
 
 impl StoreError {
@@ -85,34 +115,15 @@ impl StoreError {
             StoreError::Missing { .. } => {
                 "check --database / ORDERBRIDGE_DATABASE (a cron job must name the portal's .env with --env-file); `orderbridge db migrate` creates a new database"
             }
+            StoreError::Unreachable { .. } => {
+                "check that the server is up and the URL's host, port, user, password and database name (ORDERBRIDGE_DATABASE)"
+            }
             StoreError::NotFound(_) | StoreError::Conflict(_) => return None,
             StoreError::Io { .. } => "check the path and its parent folder",
-            StoreError::Sqlite(_) => {
+            StoreError::Database(_) => {
                 "run again with -v; if it persists, keep a copy of the database for analysis"
             }
         })
-    }
-}
-
-/// Maps a SQLite error onto what a user can act on.
-fn classify(path: &Path, e: rusqlite::Error, busy: Duration) -> StoreError {
-    let shown = path.display().to_string();
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
-            path: shown,
-            waited_s: busy.as_secs(),
-        },
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
-            path: shown,
-            detail: e.to_string(),
-        },
-        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path: shown },
-        Some(ErrorCode::DiskFull) => StoreError::DiskFull { path: shown },
-        Some(ErrorCode::CannotOpen) => StoreError::Io {
-            path: shown,
-            detail: e.to_string(),
-        },
-        _ => StoreError::Sqlite(e.to_string()),
     }
 }
 
@@ -120,9 +131,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// An open store.
 pub struct Store {
-    pub(crate) conn: Connection,
-    path: PathBuf,
-    busy: Duration,
+    pub(crate) db: Conn,
+    origin: Origin,
 }
 
 /// UTC now as stored: `YYYY-MM-DD HH:MM:SS`.
@@ -171,12 +181,36 @@ pub enum Migrate {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the store.
-    pub fn open(path: &Path, busy: Duration) -> Result<Store> {
-        Self::open_with(path, busy, Migrate::Yes)
+    /// Opens (creating a SQLite file if needed) and migrates the store.
+    pub fn open(location: &Location, busy: Duration) -> Result<Store> {
+        Self::open_with(location, busy, Migrate::Yes)
     }
 
-    pub fn open_with(path: &Path, busy: Duration, migrate: Migrate) -> Result<Store> {
+    pub fn open_with(location: &Location, busy: Duration, migrate: Migrate) -> Result<Store> {
+        match location {
+            Location::File(path) => Self::open_file(path, busy, migrate),
+            Location::Postgres(url) => {
+                let store = Store {
+                    db: Conn::Pg(Box::new(std::cell::RefCell::new(PgConn::connect(
+                        url, busy,
+                    )?))),
+                    origin: Origin {
+                        shown: url.to_string(),
+                        pg: Some(url.clone()),
+                        busy,
+                    },
+                };
+                let version = store.user_version()?;
+                store.refuse_newer(version)?;
+                if migrate == Migrate::Yes && version < SCHEMA_VERSION {
+                    store.migrate()?;
+                }
+                Ok(store)
+            }
+        }
+    }
+
+    fn open_file(path: &Path, busy: Duration, migrate: Migrate) -> Result<Store> {
         let exists = path.exists();
         if !exists {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -191,74 +225,126 @@ impl Store {
                 detail: "it is a directory".into(),
             });
         }
+        let origin = Origin {
+            shown: path.display().to_string(),
+            pg: None,
+            busy,
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e, busy))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| classify_lite(&origin, e))?;
         conn.busy_timeout(busy)
-            .map_err(|e| classify(path, e, busy))?;
+            .map_err(|e| classify_lite(&origin, e))?;
         let store = Store {
-            conn,
-            path: path.to_path_buf(),
-            busy,
+            db: Conn::Lite(conn),
+            origin,
         };
         // Read before writing anything: a damaged or foreign file must stay as it is.
         let version = store.user_version()?;
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: path.display().to_string(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
+        store.refuse_newer(version)?;
         if exists {
             // Reads the schema page: a damaged or foreign file fails here, unmodified.
-            let probe: std::result::Result<i64, _> =
-                store
-                    .conn
-                    .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0));
-            probe.map_err(|e| store.err(e))?;
+            store.one("SELECT COUNT(*) FROM sqlite_master", &[], |r| {
+                r.get::<i64>(0)
+            })?;
         }
         if migrate == Migrate::Yes && version < SCHEMA_VERSION {
             store.migrate()?;
         }
         if migrate == Migrate::Yes || version == SCHEMA_VERSION || !exists {
             // WAL lets readers and one writer work at once; it persists in the file.
-            let mode: String = store
-                .conn
-                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-                .map_err(|e| store.err(e))?;
+            let mode: String = store.one("PRAGMA journal_mode=WAL", &[], |r| r.get(0))?;
             tracing::debug!(journal_mode = %mode, "store opened");
         }
-        store
-            .conn
-            .execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
-            .map_err(|e| store.err(e))?;
+        store.batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")?;
         Ok(store)
     }
 
-    /// Checks every page of the file (`PRAGMA quick_check`): a damaged store is reported
-    /// before anything is written into it, or sent to Odoo. About 0.2 s for 100,000 orders.
+    fn refuse_newer(&self, version: i64) -> Result<()> {
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.origin.shown.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    /// Which engine this store runs on.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    /// Where the store is, as shown to users (a server's password hidden).
+    pub(crate) fn shown(&self) -> &str {
+        &self.origin.shown
+    }
+
+    /// Checks every page of a SQLite file (`PRAGMA quick_check`): a damaged store is
+    /// reported before anything is written into it, or sent to Odoo. About 0.2 s for
+    /// 100,000 orders. A PostgreSQL server checks its own pages as it reads them.
     pub fn verify(&self) -> Result<()> {
-        verify_conn(&self.conn, &self.path).map_err(|e| self.err(e))?
+        match self.db.lite() {
+            Some(conn) => verify_conn(conn, &self.origin),
+            None => Ok(()),
+        }
     }
 
     /// [`Store::verify`] on a connection of its own, so that it can run on another thread
     /// while the network is busy.
-    pub fn verify_file(path: &Path, busy: Duration) -> Result<()> {
+    pub fn verify_location(location: &Location, busy: Duration) -> Result<()> {
+        let Location::File(path) = location else {
+            return Ok(());
+        };
+        let origin = Origin {
+            shown: path.display().to_string(),
+            pg: None,
+            busy,
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e, busy))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| classify_lite(&origin, e))?;
         conn.busy_timeout(busy)
-            .map_err(|e| classify(path, e, busy))?;
-        verify_conn(&conn, path).map_err(|e| classify(path, e, busy))?
+            .map_err(|e| classify_lite(&origin, e))?;
+        verify_conn(&conn, &origin)
     }
 
-    /// Starts a write transaction at once (`BEGIN IMMEDIATE`), so that concurrent writers
-    /// queue on the busy timeout instead of failing on a lock upgrade.
+    /// Starts a write transaction at once, so that concurrent writers queue (up to the busy
+    /// timeout) instead of failing halfway: SQLite's `BEGIN IMMEDIATE`; on PostgreSQL a
+    /// transaction-scoped advisory lock that every write transaction takes, so that a
+    /// read-then-write in one transaction means the same on both.
     pub(crate) fn write_tx(&self) -> Result<WriteTx<'_>> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.err(e))?;
+        match self.dialect() {
+            Dialect::Sqlite => self.batch("BEGIN IMMEDIATE")?,
+            Dialect::Postgres => {
+                self.batch("BEGIN")?;
+                let tx = WriteTx {
+                    store: self,
+                    done: false,
+                };
+                self.exec(
+                    "SELECT pg_advisory_xact_lock(?1, ?2)",
+                    args![LOCK_NAMESPACE, WRITE_LOCK],
+                )?;
+                return Ok(tx);
+            }
+        }
+        Ok(WriteTx {
+            store: self,
+            done: false,
+        })
+    }
+
+    /// A transaction that does not queue behind other writers on PostgreSQL: for work that
+    /// locks only its own rows (outbox claims with `FOR UPDATE SKIP LOCKED`).
+    pub(crate) fn row_tx(&self) -> Result<WriteTx<'_>> {
+        match self.dialect() {
+            Dialect::Sqlite => self.batch("BEGIN IMMEDIATE")?,
+            Dialect::Postgres => self.batch("BEGIN")?,
+        }
         Ok(WriteTx {
             store: self,
             done: false,
@@ -273,38 +359,78 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
-        classify(&self.path, e, self.busy)
+    /// Runs one statement; returns how many rows it changed.
+    pub(crate) fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<usize> {
+        self.db.execute(&self.origin, sql, args)
     }
 
+    /// Statements without parameters.
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        self.db.batch(&self.origin, sql)
+    }
+
+    /// Every row of a query.
+    pub(crate) fn all<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.db.query(&self.origin, sql, args, f)
+    }
+
+    /// The first row of a query, if any.
+    pub(crate) fn first<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.db.query_opt(&self.origin, sql, args, f)
+    }
+
+    /// The one row of an aggregate query.
+    pub(crate) fn one<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.db.query_one(&self.origin, sql, args, f)
+    }
+
+    pub(crate) fn lite_err(&self, e: rusqlite::Error) -> StoreError {
+        classify_lite(&self.origin, e)
+    }
+
+    /// The schema version: SQLite's `user_version`, PostgreSQL's highest applied migration.
     pub fn user_version(&self) -> Result<i64> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+        match self.dialect() {
+            Dialect::Sqlite => self.one("PRAGMA user_version", &[], |r| r.get(0)),
+            Dialect::Postgres => {
+                if !self.table_exists("schema_migrations")? {
+                    return Ok(0);
+                }
+                self.one(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    &[],
+                    |r| r.get(0),
+                )
+            }
+        }
     }
 
-    fn table_exists(&self, name: &str) -> Result<bool> {
-        self.conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|o| o.is_some())
-            .map_err(|e| self.err(e))
+    pub(crate) fn table_exists(&self, name: &str) -> Result<bool> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            Dialect::Postgres => "SELECT 1 WHERE to_regclass(?1) IS NOT NULL",
+        };
+        Ok(self.first(sql, args![name], |_| Ok(()))?.is_some())
     }
 
+    /// A SQLite table's column names (legacy tables, dedupe's archive).
     fn columns(&self, table: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("PRAGMA table_info({table})"))
-            .map_err(|e| self.err(e))?;
-        let cols = st
-            .query_map([], |r| r.get::<_, String>(1))
-            .map_err(|e| self.err(e))?;
-        cols.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))
+        self.all(&format!("PRAGMA table_info({table})"), &[], |r| r.get(1))
     }
 
     /// Duplicate `odoo_order_id` groups and the rows in them.
@@ -312,29 +438,47 @@ impl Store {
         if !self.table_exists("sales_orders")? {
             return Ok((0, 0));
         }
-        self.conn
-            .query_row(
-                "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM sales_orders
-                 WHERE odoo_order_id IS NOT NULL GROUP BY odoo_order_id HAVING COUNT(*) > 1)",
-                [],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-            )
-            .map_err(|e| self.err(e))
+        self.one(
+            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM sales_orders
+             WHERE odoo_order_id IS NOT NULL GROUP BY odoo_order_id HAVING COUNT(*) > 1) AS g",
+            &[],
+            |r| Ok((r.get::<i64>(0)? as u64, r.get::<i64>(1)? as u64)),
+        )
     }
 
-    /// Brings an older file (empty, or a portal's legacy tables) up to the current schema,
-    /// all or nothing: every migration after the file's `user_version`, in one transaction.
+    /// Brings an older store (empty, or a portal's legacy tables) up to the current schema,
+    /// all or nothing: every migration after the store's version, in one transaction (on
+    /// PostgreSQL under the write lock, so that hosts opening a new database at once apply
+    /// each migration once).
     pub fn migrate(&self) -> Result<()> {
         let tx = self.write_tx()?;
-        let from = self.user_version()?;
-        if from == 0 {
-            self.adapt_legacy_tables()?;
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
-            self.conn.execute_batch(sql).map_err(|e| self.err(e))?;
-            self.conn
-                .execute_batch(&format!("PRAGMA user_version = {}", i + 1))
-                .map_err(|e| self.err(e))?;
+        match self.dialect() {
+            Dialect::Sqlite => {
+                let from = self.user_version()?;
+                if from == 0 {
+                    self.adapt_legacy_tables()?;
+                }
+                for (i, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+                    self.batch(sql)?;
+                    self.batch(&format!("PRAGMA user_version = {}", i + 1))?;
+                }
+            }
+            Dialect::Postgres => {
+                self.batch(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (
+                       version    BIGINT PRIMARY KEY,
+                       applied_at TEXT NOT NULL
+                     )",
+                )?;
+                let from = self.user_version()?;
+                for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+                    self.batch(sql)?;
+                    self.exec(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                        args![i as i64 + 1, now_text()],
+                    )?;
+                }
+            }
         }
         tx.commit()
     }
@@ -342,7 +486,6 @@ impl Store {
     /// Legacy tables: add what the first schema has and they lack, and refuse duplicates
     /// (the unique index would fail on them).
     fn adapt_legacy_tables(&self) -> Result<()> {
-        // Legacy tables: add what the current schema has and they lack.
         for (table, cols) in LEGACY_COLUMNS {
             if !self.table_exists(table)? {
                 continue;
@@ -350,9 +493,7 @@ impl Store {
             let have = self.columns(table)?;
             for (name, decl) in *cols {
                 if !have.iter().any(|c| c.eq_ignore_ascii_case(name)) {
-                    self.conn
-                        .execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {decl}"))
-                        .map_err(|e| self.err(e))?;
+                    self.batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {decl}"))?;
                 }
             }
         }
@@ -365,18 +506,19 @@ impl Store {
     }
 }
 
-fn verify_conn(conn: &Connection, path: &Path) -> rusqlite::Result<Result<()>> {
-    let mut st = conn.prepare("PRAGMA quick_check(5)")?;
-    let problems: Vec<String> = st
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(match problems.as_slice() {
+fn verify_conn(conn: &Connection, origin: &Origin) -> Result<()> {
+    let problems = (|| -> rusqlite::Result<Vec<String>> {
+        let mut st = conn.prepare("PRAGMA quick_check(5)")?;
+        st.query_map([], |r| r.get::<_, String>(0))?.collect()
+    })()
+    .map_err(|e| classify_lite(origin, e))?;
+    match problems.as_slice() {
         [ok] if ok == "ok" => Ok(()),
         _ => Err(StoreError::Corrupt {
-            path: path.display().to_string(),
+            path: origin.shown.clone(),
             detail: format!("damaged pages: {}", problems.join("; ")),
         }),
-    })
+    }
 }
 
 /// A write transaction; rolled back when dropped uncommitted.
@@ -388,17 +530,14 @@ pub(crate) struct WriteTx<'a> {
 impl WriteTx<'_> {
     pub(crate) fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.store
-            .conn
-            .execute_batch("COMMIT")
-            .map_err(|e| self.store.err(e))
+        self.store.batch("COMMIT")
     }
 }
 
 impl Drop for WriteTx<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.store.conn.execute_batch("ROLLBACK");
+            let _ = self.store.batch("ROLLBACK");
         }
     }
 }

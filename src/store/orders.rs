@@ -1,12 +1,10 @@
 //! Sales orders: the portal's copy, keyed by `odoo_order_id`.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 
-use rusqlite::types::ValueRef;
-use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
+use super::db::{Arg, Dialect, Row, args};
 use super::{Result, Store, StoreError, now_text};
 use crate::money::at_scale;
 
@@ -60,32 +58,8 @@ pub(crate) struct OrderFilter {
 
 pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total, currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at";
 
-/// Reads a money column: decimal text, or a legacy REAL/INTEGER.
-pub(crate) fn money(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
-    let bad = |what: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
-    };
-    match r.get_ref(i)? {
-        ValueRef::Null => Ok(None),
-        ValueRef::Integer(n) => Ok(Some(Decimal::from(n))),
-        // A legacy float column: its shortest decimal form is what the portal meant.
-        ValueRef::Real(f) => Decimal::from_str(&f.to_string())
-            .map(Some)
-            .map_err(|e| bad(e.to_string())),
-        ValueRef::Text(t) => {
-            let s = String::from_utf8_lossy(t);
-            crate::money::parse_wire_amount(&s)
-                .map(Some)
-                .map_err(|e| bad(e.to_string()))
-        }
-        ValueRef::Blob(_) => Err(bad("a blob where an amount was expected".into())),
-    }
-}
-
-pub(crate) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
-    let currency = r
-        .get::<_, Option<String>>(6)?
-        .unwrap_or_else(|| "USD".into());
+pub(crate) fn row(r: &Row<'_>) -> Result<OrderRow> {
+    let currency = r.get::<Option<String>>(6)?.unwrap_or_else(|| "USD".into());
     // Amounts read at the currency's scale: "5" is shown and compared as 5.00.
     let scaled = |d: Decimal| at_scale(d, &currency);
     Ok(OrderRow {
@@ -93,14 +67,14 @@ pub(crate) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
         customer_id: r.get(1)?,
         order_number: r.get(2)?,
         odoo_order_id: r.get(3)?,
-        total_amount: scaled(money(r, 4)?.unwrap_or_default()),
-        odoo_amount_total: money(r, 5)?.map(scaled),
-        status: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        total_amount: scaled(r.get::<Option<Decimal>>(4)?.unwrap_or_default()),
+        odoo_amount_total: r.get::<Option<Decimal>>(5)?.map(scaled),
+        status: r.get::<Option<String>>(7)?.unwrap_or_default(),
         odoo_state: r.get(8)?,
         idempotency_key: r.get(9)?,
         note: r.get(10)?,
-        created_at: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
-        updated_at: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
+        created_at: r.get::<Option<String>>(11)?.unwrap_or_default(),
+        updated_at: r.get::<Option<String>>(12)?.unwrap_or_default(),
         last_synced_at: r.get(13)?,
         currency,
     })
@@ -116,47 +90,47 @@ impl Store {
 
     pub(crate) fn insert_order_in_tx(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
         let now = now_text();
-        let n = self
-            .conn
-            .execute(
-                "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
-                   currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
-                 ON CONFLICT (odoo_order_id) DO NOTHING",
-                params![
-                    o.customer_id,
-                    o.order_number,
-                    o.odoo_order_id,
-                    o.total_amount.to_string(),
-                    o.odoo_amount_total.map(|d| d.to_string()),
-                    o.currency,
-                    o.status,
-                    o.odoo_state,
-                    o.idempotency_key,
-                    o.note,
-                    now,
-                    o.odoo_order_id.map(|_| now.clone()),
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        let row = match (n, o.odoo_order_id) {
-            (0, Some(oid)) => self
+        let inserted: Option<i64> = self.first(
+            "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
+               currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
+             ON CONFLICT (odoo_order_id) DO NOTHING RETURNING id",
+            args![
+                o.customer_id,
+                o.order_number,
+                o.odoo_order_id,
+                o.total_amount,
+                o.odoo_amount_total,
+                o.currency,
+                o.status,
+                o.odoo_state,
+                o.idempotency_key,
+                o.note,
+                now,
+                o.odoo_order_id.map(|_| now.clone()),
+            ],
+            |r| r.get(0),
+        )?;
+        let row = match (inserted, o.odoo_order_id) {
+            (Some(id), _) => self.order(id)?,
+            (None, Some(oid)) => self
                 .order_by_odoo_id(oid)?
-                .ok_or_else(|| StoreError::Sqlite("conflicting row vanished".into()))?,
-            _ => self.order(self.conn.last_insert_rowid())?,
+                .ok_or_else(|| StoreError::Database("conflicting row vanished".into()))?,
+            (None, None) => {
+                return Err(StoreError::Database(
+                    "an order without an Odoo id was not inserted".into(),
+                ));
+            }
         };
-        Ok((row, n == 1))
+        Ok((row, inserted.is_some()))
     }
 
     pub(crate) fn find_order(&self, id: i64) -> Result<Option<OrderRow>> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLS} FROM sales_orders WHERE id = ?1"),
-                [id],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!("SELECT {COLS} FROM sales_orders WHERE id = ?1"),
+            args![id],
+            row,
+        )
     }
 
     pub(crate) fn order(&self, id: i64) -> Result<OrderRow> {
@@ -165,16 +139,13 @@ impl Store {
     }
 
     pub(crate) fn order_by_odoo_id(&self, odoo_id: i64) -> Result<Option<OrderRow>> {
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {COLS} FROM sales_orders WHERE odoo_order_id = ?1 ORDER BY id LIMIT 1"
-                ),
-                [odoo_id],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!(
+                "SELECT {COLS} FROM sales_orders WHERE odoo_order_id = ?1 ORDER BY id LIMIT 1"
+            ),
+            args![odoo_id],
+            row,
+        )
     }
 
     /// Orders matching `filter`, newest first, at most `filter.limit`, and how many match
@@ -182,61 +153,47 @@ impl Store {
     pub(crate) fn orders(&self, filter: &OrderFilter) -> Result<(Vec<OrderRow>, u64)> {
         let cond = "(?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
                     AND (?3 IS NULL OR created_at >= ?3)";
-        let args = params![filter.customer_id, filter.status, filter.since];
-        let total: i64 = self
-            .conn
-            .query_row(
-                &format!("SELECT COUNT(*) FROM sales_orders WHERE {cond}"),
-                args,
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        let mut st = self
-            .conn
-            .prepare(&format!(
+        let total: i64 = self.one(
+            &format!("SELECT COUNT(*) FROM sales_orders WHERE {cond}"),
+            args![filter.customer_id, filter.status, filter.since],
+            |r| r.get(0),
+        )?;
+        let rows = self.all(
+            &format!(
                 "SELECT {COLS} FROM sales_orders WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT ?4"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(
-                params![
-                    filter.customer_id,
-                    filter.status,
-                    filter.since,
-                    filter.limit as i64
-                ],
-                row,
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = rows
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
+            ),
+            args![
+                filter.customer_id,
+                filter.status,
+                filter.since,
+                filter.limit as i64
+            ],
+            row,
+        )?;
         Ok((rows, total as u64))
     }
 
     /// The order with this Odoo number (`S00021`).
     pub(crate) fn order_by_number(&self, number: &str) -> Result<Option<OrderRow>> {
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {COLS} FROM sales_orders WHERE order_number = ?1 ORDER BY id LIMIT 1"
-                ),
-                [number],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!("SELECT {COLS} FROM sales_orders WHERE order_number = ?1 ORDER BY id LIMIT 1"),
+            args![number],
+            row,
+        )
     }
 
     /// Which of these Odoo ids are stored locally.
     pub(crate) fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
         let mut found = HashSet::new();
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT 1 FROM sales_orders WHERE odoo_order_id = ?1")
-            .map_err(|e| self.err(e))?;
         for id in ids {
-            if st.exists([id]).map_err(|e| self.err(e))? {
+            if self
+                .first(
+                    "SELECT 1 FROM sales_orders WHERE odoo_order_id = ?1",
+                    args![id],
+                    |_| Ok(()),
+                )?
+                .is_some()
+            {
                 found.insert(*id);
             }
         }
@@ -252,13 +209,11 @@ impl Store {
         state: &str,
         status: &str,
     ) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE sales_orders SET odoo_amount_total = ?2, odoo_state = ?3, status = ?4, last_synced_at = ?5
-                 WHERE odoo_order_id = ?1",
-                params![odoo_id, amount_total.to_string(), state, status, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE sales_orders SET odoo_amount_total = ?2, odoo_state = ?3, status = ?4, last_synced_at = ?5
+             WHERE odoo_order_id = ?1",
+            args![odoo_id, amount_total, state, status, now_text()],
+        )?;
         Ok(())
     }
 }
@@ -291,8 +246,8 @@ pub(crate) struct Review {
 }
 
 /// A [`SyncRow`] from [`SYNC_COLS`].
-fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRow> {
-    let review = r.get::<_, Option<String>>(6)?.and_then(|t| {
+fn sync_row(r: &Row<'_>) -> Result<SyncRow> {
+    let review = r.get::<Option<String>>(6)?.and_then(|t| {
         let (state, amount) = t.split_once(' ')?;
         Some(Review {
             open: state == "open",
@@ -305,11 +260,9 @@ fn sync_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRow> {
         odoo_order_id: r.get(1)?,
         order_number: r.get(2)?,
         // (scaled by the sync, which knows the row's currency)
-        total_amount: money(r, 3)?.unwrap_or_default(),
-        currency: r
-            .get::<_, Option<String>>(4)?
-            .unwrap_or_else(|| "USD".into()),
-        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        total_amount: r.get::<Option<Decimal>>(3)?.unwrap_or_default(),
+        currency: r.get::<Option<String>>(4)?.unwrap_or_else(|| "USD".into()),
+        status: r.get::<Option<String>>(5)?.unwrap_or_default(),
     })
 }
 
@@ -351,14 +304,12 @@ pub(crate) struct SyncWrite {
 impl Store {
     /// How many orders with an Odoo id were created since `since` (all when `None`).
     pub(crate) fn count_orders_with_odoo_id(&self, since: Option<&str>) -> Result<u64> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)",
-                [since],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(|e| self.err(e))
+        self.one(
+            "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)",
+            args![since],
+            |r| r.get::<i64>(0),
+        )
+        .map(|n| n as u64)
     }
 
     /// The next page (keyset on id) of orders with an Odoo id (created since `since`, of
@@ -371,38 +322,24 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<SyncRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
+        self.all(
+            &format!(
                 "SELECT {SYNC_COLS} FROM sales_orders
                  WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)
                    AND (?4 IS NULL OR customer_id = ?4) AND id > ?2
                  ORDER BY id LIMIT ?3",
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![since, after_id, limit as i64, customer], sync_row)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+            ),
+            args![since, after_id, limit as i64, customer],
+            sync_row,
+        )
     }
 
     /// The local orders of these Odoo ids (those not stored are left out).
     pub(crate) fn sync_rows_for(&self, odoo_ids: &[i64]) -> Result<Vec<SyncRow>> {
+        let sql = format!("SELECT {SYNC_COLS} FROM sales_orders WHERE odoo_order_id = ?1");
         let mut out = Vec::with_capacity(odoo_ids.len());
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {SYNC_COLS} FROM sales_orders
-                 WHERE odoo_order_id = ?1",
-            ))
-            .map_err(|e| self.err(e))?;
         for id in odoo_ids {
-            let found = st
-                .query_row([id], sync_row)
-                .optional()
-                .map_err(|e| self.err(e))?;
-            out.extend(found);
+            out.extend(self.first(&sql, args![id], sync_row)?);
         }
         Ok(out)
     }
@@ -412,26 +349,22 @@ impl Store {
         &self,
         odoo_id: i64,
     ) -> Result<Option<(SyncRow, Option<String>)>> {
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {SYNC_COLS}, odoo_write_date FROM sales_orders WHERE odoo_order_id = ?1",
-            ))
-            .map_err(|e| self.err(e))?
-            .query_row([odoo_id], |r| Ok((sync_row(r)?, r.get(7)?)))
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            &format!(
+                "SELECT {SYNC_COLS}, odoo_write_date FROM sales_orders WHERE odoo_order_id = ?1"
+            ),
+            args![odoo_id],
+            |r| Ok((sync_row(r)?, r.get(7)?)),
+        )
     }
 
     /// The change cursor `(write_date, odoo_id)` of `name`, if a run has set it.
     pub(crate) fn cursor(&self, name: &str) -> Result<Option<(String, i64)>> {
-        self.conn
-            .query_row(
-                "SELECT write_date, odoo_id FROM sync_cursors WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.first(
+            "SELECT write_date, odoo_id FROM sync_cursors WHERE name = ?1",
+            args![name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Applies one chunk's results in one transaction.
@@ -451,15 +384,13 @@ impl Store {
         }
         let tx = self.write_tx()?;
         if let Some((name, write_date, odoo_id)) = cursor {
-            self.conn
-                .execute(
-                    "INSERT INTO sync_cursors (name, write_date, odoo_id, updated_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (name) DO UPDATE SET write_date = excluded.write_date,
-                       odoo_id = excluded.odoo_id, updated_at = excluded.updated_at
-                     WHERE (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)",
-                    params![name, write_date, odoo_id, now_text()],
-                )
-                .map_err(|e| self.err(e))?;
+            self.exec(
+                "INSERT INTO sync_cursors (name, write_date, odoo_id, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET write_date = excluded.write_date,
+                   odoo_id = excluded.odoo_id, updated_at = excluded.updated_at
+                 WHERE (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)",
+                args![name, write_date, odoo_id, now_text()],
+            )?;
         }
         self.apply_writes_in_tx(writes)?;
         tx.commit()
@@ -468,12 +399,27 @@ impl Store {
     /// Writes a sync's results inside the caller's transaction; returns how many were
     /// skipped because the row already held something newer from Odoo.
     pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<usize> {
-        let now = now_text();
+        let applied = match self.dialect() {
+            Dialect::Sqlite => self.apply_writes_one_by_one(writes)?,
+            Dialect::Postgres => self.apply_writes_at_once(writes)?,
+        };
         let mut skipped = 0;
-        {
-            let mut st = self
-                .conn
-                .prepare_cached(
+        for (w, applied) in writes.iter().zip(applied) {
+            skipped += usize::from(!applied);
+            if applied {
+                self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
+            }
+        }
+        Ok(skipped)
+    }
+
+    /// SQLite: a prepared statement per write costs microseconds, in process.
+    fn apply_writes_one_by_one(&self, writes: &[SyncWrite]) -> Result<Vec<bool>> {
+        let now = now_text();
+        writes
+            .iter()
+            .map(|w| {
+                self.exec(
                     "UPDATE sales_orders SET
                        total_amount = COALESCE(?2, total_amount),
                        odoo_amount_total = COALESCE(?3, odoo_amount_total),
@@ -484,28 +430,69 @@ impl Store {
                        odoo_write_date = COALESCE(?7, odoo_write_date)
                      WHERE id = ?1 AND (?7 IS NULL OR ?8 OR odoo_write_date IS NULL
                        OR substr(odoo_write_date, 1, 19) <= substr(?7, 1, 19))",
-                )
-                .map_err(|e| self.err(e))?;
-            for w in writes {
-                let n = st
-                    .execute(params![
+                    args![
                         w.id,
-                        w.total_amount.map(|d| d.to_string()),
-                        w.odoo_amount_total.map(|d| d.to_string()),
+                        w.total_amount,
+                        w.odoo_amount_total,
                         w.state.as_ref().map(|s| s.0.as_str()),
                         w.state.as_ref().map(|s| s.1.as_str()),
                         now,
                         w.stamp,
                         // A webhook's own tie-break was made before (see crate::stamp).
                         w.from_webhook,
-                    ])
-                    .map_err(|e| self.err(e))?;
-                skipped += usize::from(n == 0);
-                if n == 1 {
-                    self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
-                }
-            }
+                    ],
+                )
+                .map(|n| n == 1)
+            })
+            .collect()
+    }
+
+    /// PostgreSQL: one statement for the whole chunk (a round trip per order would cost
+    /// more than the sync), the same rule as [`Store::apply_writes_one_by_one`].
+    fn apply_writes_at_once(&self, writes: &[SyncWrite]) -> Result<Vec<bool>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(skipped)
+        let ids: Vec<i64> = writes.iter().map(|w| w.id).collect();
+        let totals: Vec<Option<Decimal>> = writes.iter().map(|w| w.total_amount).collect();
+        let odoo: Vec<Option<Decimal>> = writes.iter().map(|w| w.odoo_amount_total).collect();
+        let text = |f: &dyn Fn(&SyncWrite) -> Option<String>| -> Vec<Option<String>> {
+            writes.iter().map(f).collect()
+        };
+        let states = text(&|w| w.state.as_ref().map(|s| s.0.clone()));
+        let statuses = text(&|w| w.state.as_ref().map(|s| s.1.clone()));
+        let stamps = text(&|w| w.stamp.clone());
+        let hooks: Vec<bool> = writes.iter().map(|w| w.from_webhook).collect();
+        let done: HashSet<i64> = self
+            .all(
+                "UPDATE sales_orders AS o SET
+                   total_amount = COALESCE(w.total, o.total_amount),
+                   odoo_amount_total = COALESCE(w.odoo_total, o.odoo_amount_total),
+                   odoo_state = COALESCE(w.state, o.odoo_state),
+                   status = COALESCE(w.status, o.status),
+                   updated_at = CASE WHEN w.total IS NOT NULL
+                     OR (w.status IS NOT NULL AND w.status IS DISTINCT FROM o.status) THEN ?6 ELSE o.updated_at END,
+                   last_synced_at = ?6,
+                   odoo_write_date = COALESCE(w.stamp, o.odoo_write_date)
+                 FROM unnest(?1::bigint[], ?2::numeric[], ?3::numeric[], ?4::text[], ?5::text[], ?7::text[], ?8::bool[])
+                   AS w(id, total, odoo_total, state, status, stamp, from_webhook)
+                 WHERE o.id = w.id AND (w.stamp IS NULL OR w.from_webhook OR o.odoo_write_date IS NULL
+                   OR substr(o.odoo_write_date, 1, 19) <= substr(w.stamp, 1, 19))
+                 RETURNING o.id",
+                &[
+                    Arg::Ints(ids),
+                    Arg::Decs(totals),
+                    Arg::Decs(odoo),
+                    Arg::Texts(states),
+                    Arg::Texts(statuses),
+                    Arg::Text(now_text().into()),
+                    Arg::Texts(stamps),
+                    Arg::Bools(hooks),
+                ],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .collect();
+        Ok(writes.iter().map(|w| done.contains(&w.id)).collect())
     }
 }

@@ -1,7 +1,6 @@
 //! Run history: one row per sync, flush or dedupe run, for `status` and the metrics file.
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Arg, Row, args};
 use super::{Result, Store, now_text};
 
 /// How a run ended, in its own words and with its exit code.
@@ -35,17 +34,17 @@ pub(crate) struct Run {
 
 const COLS: &str = "kind, started_at, finished_at, outcome, exit_code, checked, updated, failed, round_trips, error";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+fn row(r: &Row<'_>) -> Result<Run> {
     Ok(Run {
         kind: r.get(0)?,
         started_at: r.get(1)?,
         finished_at: r.get(2)?,
         outcome: r.get(3)?,
         exit_code: r.get(4)?,
-        checked: r.get::<_, i64>(5)? as u64,
-        updated: r.get::<_, i64>(6)? as u64,
-        failed: r.get::<_, i64>(7)? as u64,
-        round_trips: r.get::<_, i64>(8)? as u64,
+        checked: r.get::<i64>(5)? as u64,
+        updated: r.get::<i64>(6)? as u64,
+        failed: r.get::<i64>(7)? as u64,
+        round_trips: r.get::<i64>(8)? as u64,
         error: r.get(9)?,
     })
 }
@@ -53,62 +52,56 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
 impl Store {
     /// Records that a run of `kind` starts; returns its id.
     pub(crate) fn start_run(&self, kind: &str) -> Result<i64> {
-        self.conn
-            .execute(
-                "INSERT INTO runs (kind, started_at) VALUES (?1, ?2)",
-                params![kind, now_text()],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+        self.one(
+            "INSERT INTO runs (kind, started_at) VALUES (?1, ?2) RETURNING id",
+            args![kind, now_text()],
+            |r| r.get(0),
+        )
     }
 
     pub(crate) fn finish_run(&self, id: i64, end: &RunEnd) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE runs SET finished_at = ?2, outcome = ?3, exit_code = ?4, checked = ?5,
-                   updated = ?6, failed = ?7, round_trips = ?8, error = ?9 WHERE id = ?1",
-                params![
-                    id,
-                    now_text(),
-                    end.outcome,
-                    end.exit_code,
-                    end.checked as i64,
-                    end.updated as i64,
-                    end.failed as i64,
-                    end.round_trips as i64,
-                    end.error
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE runs SET finished_at = ?2, outcome = ?3, exit_code = ?4, checked = ?5,
+               updated = ?6, failed = ?7, round_trips = ?8, error = ?9 WHERE id = ?1",
+            args![
+                id,
+                now_text(),
+                end.outcome,
+                end.exit_code,
+                end.checked as i64,
+                end.updated as i64,
+                end.failed as i64,
+                end.round_trips as i64,
+                end.error
+            ],
+        )?;
         Ok(())
     }
 
     /// The latest run of each kind, by kind.
     pub(crate) fn last_runs(&self) -> Result<Vec<Run>> {
-        let mut st = self
-            .conn
-            .prepare(&format!(
+        self.all(
+            &format!(
                 "SELECT {COLS} FROM runs r WHERE id = (SELECT MAX(id) FROM runs WHERE kind = r.kind) ORDER BY kind"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+            ),
+            &[],
+            row,
+        )
     }
 
     /// When the last run of these kinds ended well.
     pub(crate) fn last_success(&self, kinds: &[&str]) -> Result<Option<String>> {
-        let placeholders = vec!["?"; kinds.len()].join(", ");
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT MAX(finished_at) FROM runs WHERE outcome = 'ok' AND kind IN ({placeholders})"
-                ),
-                rusqlite::params_from_iter(kinds.iter()),
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()
-            .map(Option::flatten)
-            .map_err(|e| self.err(e))
+        let placeholders = (1..=kinds.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let args: Vec<Arg<'_>> = kinds.iter().map(|k| Arg::Text((*k).into())).collect();
+        self.one(
+            &format!(
+                "SELECT MAX(finished_at) FROM runs WHERE outcome = 'ok' AND kind IN ({placeholders})"
+            ),
+            &args,
+            |r| r.get::<Option<String>>(0),
+        )
     }
 }

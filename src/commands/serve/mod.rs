@@ -14,7 +14,6 @@ mod apply;
 mod metrics;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,10 +28,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::Context;
-use super::sync::{Selection, SyncOptions, acquire_lock_at, lock_path, run_recorded};
+use super::sync::{Selection, SyncOptions, run_recorded};
 use crate::error::{Error, exit};
 use crate::odoo::OdooClient;
 use crate::secret::Secret;
+use crate::store::Location;
 use crate::store::Store;
 pub(crate) use metrics::Delivered;
 use metrics::{Metrics, Polled};
@@ -64,7 +64,8 @@ pub(crate) struct Server {
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     poll_store: Store,
-    lock: PathBuf,
+    /// The store whose run lock each poll takes, and how long its locks are waited for.
+    lock: (Location, Duration),
     overlap: Duration,
     poll: Option<Duration>,
     flush: super::outbox::FlushSettings,
@@ -117,7 +118,7 @@ impl Server {
                 imports: Mutex::new(JoinSet::new()),
             }),
             poll_store,
-            lock: lock_path(ctx)?,
+            lock: (ctx.database()?, ctx.settings.busy_timeout()?),
             overlap,
             poll: opts.poll,
             flush: super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?,
@@ -197,7 +198,7 @@ impl Server {
 async fn poll_loop(
     store: &Store,
     shared: &Shared,
-    lock: &std::path::Path,
+    lock: &(Location, Duration),
     overlap: Duration,
     period: Option<Duration>,
     flush: &super::outbox::FlushSettings,
@@ -214,7 +215,7 @@ async fn poll_loop(
             _ = ticks.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let _lock = match acquire_lock_at(lock) {
+        let _lock = match super::run_lock_at(&lock.0, lock.1) {
             Ok(l) => l,
             Err(Error::Busy { message }) => {
                 tracing::info!(reason = %message, "Poll skipped: another sync run is under way");

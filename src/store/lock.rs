@@ -1,0 +1,83 @@
+//! The run lock: one sync or flush at a time. On a SQLite store it is an OS lock on a file
+//! beside the database (one host); on PostgreSQL a session advisory lock, which holds across
+//! every host sharing the database and ends with the connection, so a killed run leaves none.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::db::{Arg, PgConn};
+use super::{LOCK_NAMESPACE, Location, Result, StoreError};
+
+/// The advisory lock key of sync and flush runs (with [`LOCK_NAMESPACE`]).
+const RUN_LOCK: i32 = 2;
+
+/// Held while a run works; released when dropped or when the process dies.
+pub(crate) struct RunLock {
+    _held: Held,
+}
+
+/// What holds the lock: the locked file, or the session that took the advisory lock. Never
+/// read: holding it is the point.
+#[allow(dead_code)]
+enum Held {
+    File(File),
+    Pg(Box<PgConn>),
+}
+
+/// The lock file of a SQLite store.
+pub(crate) fn lock_file(db: &std::path::Path) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".sync-amounts.lock");
+    db.with_file_name(name)
+}
+
+impl RunLock {
+    /// Takes the run lock of the store at `location`, or `None` at once when another run
+    /// holds it.
+    pub(crate) fn try_acquire(location: &Location, busy: Duration) -> Result<Option<RunLock>> {
+        match location {
+            Location::File(db) => Self::try_file(&lock_file(db)),
+            Location::Postgres(url) => {
+                let mut conn = PgConn::connect(url, busy)?;
+                let origin = super::db::Origin {
+                    shown: url.to_string(),
+                    pg: Some(url.clone()),
+                    busy,
+                };
+                let got = conn.query_bool(
+                    &origin,
+                    "SELECT pg_try_advisory_lock(?1, ?2)",
+                    &[Arg::Int(LOCK_NAMESPACE.into()), Arg::Int(RUN_LOCK.into())],
+                )?;
+                Ok(got.then_some(RunLock {
+                    _held: Held::Pg(Box::new(conn)),
+                }))
+            }
+        }
+    }
+
+    fn try_file(path: &std::path::Path) -> Result<Option<RunLock>> {
+        // A lock file that cannot be made is a local storage problem (read-only disk, rights).
+        let storage = |e: std::io::Error| StoreError::Io {
+            path: path.display().to_string(),
+            detail: format!("cannot create the run lock: {e}"),
+        };
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(storage)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(RunLock {
+                _held: Held::File(file),
+            })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(storage(e)),
+        }
+    }
+}
