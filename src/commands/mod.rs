@@ -163,7 +163,7 @@ pub(crate) fn run_lock_at(
                 crate::store::lock::lock_file(db).display()
             ),
             Location::Postgres(url) => format!(
-                "another sync run (on this host or another) holds the run lock of {url}; nothing was done"
+                "another sync run holds the run lock of {url} (on this host or another); nothing was done"
             ),
         },
     })

@@ -151,8 +151,9 @@ impl Store {
     /// Orders matching `filter`, newest first, at most `filter.limit`, and how many match
     /// in all.
     pub(crate) fn orders(&self, filter: &OrderFilter) -> Result<(Vec<OrderRow>, u64)> {
-        let cond = "(?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
-                    AND (?3 IS NULL OR created_at >= ?3)";
+        // Each parameter is compared with its column first: PostgreSQL types it there.
+        let cond = "(customer_id = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL)
+                    AND (created_at >= ?3 OR ?3 IS NULL)";
         let total: i64 = self.one(
             &format!("SELECT COUNT(*) FROM sales_orders WHERE {cond}"),
             args![filter.customer_id, filter.status, filter.since],
@@ -305,7 +306,7 @@ impl Store {
     /// How many orders with an Odoo id were created since `since` (all when `None`).
     pub(crate) fn count_orders_with_odoo_id(&self, since: Option<&str>) -> Result<u64> {
         self.one(
-            "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)",
+            "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (created_at >= ?1 OR ?1 IS NULL)",
             args![since],
             |r| r.get::<i64>(0),
         )
@@ -325,8 +326,8 @@ impl Store {
         self.all(
             &format!(
                 "SELECT {SYNC_COLS} FROM sales_orders
-                 WHERE odoo_order_id IS NOT NULL AND (?1 IS NULL OR created_at >= ?1)
-                   AND (?4 IS NULL OR customer_id = ?4) AND id > ?2
+                 WHERE odoo_order_id IS NOT NULL AND (created_at >= ?1 OR ?1 IS NULL)
+                   AND (customer_id = ?4 OR ?4 IS NULL) AND id > ?2
                  ORDER BY id LIMIT ?3",
             ),
             args![since, after_id, limit as i64, customer],

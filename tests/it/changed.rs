@@ -16,13 +16,15 @@ fn with_orders() -> TestEnv {
 }
 
 fn cursor(env: &TestEnv) -> Option<(String, i64)> {
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    conn.query_row(
-        "SELECT write_date, odoo_id FROM sync_cursors WHERE name = 'sale.order'",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .ok()
+    env.rows("SELECT write_date, odoo_id FROM sync_cursors WHERE name = 'sale.order'")
+        .into_iter()
+        .next()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].as_deref().unwrap().parse().unwrap(),
+            )
+        })
 }
 
 #[test]

@@ -8,6 +8,16 @@ use fake_odoo::{FakeOdoo, FakeOptions, world};
 pub(crate) struct TestEnv {
     pub fake: FakeOdoo,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL store's URL, when this test binary runs on PostgreSQL.
+    pub pg: Option<String>,
+}
+
+/// Which store a test binary runs the behaviour suite on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // each binary names one
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 pub(crate) struct Run {
@@ -44,6 +54,8 @@ impl TestEnv {
         let env = TestEnv {
             fake: FakeOdoo::start(opts).expect("fake odoo"),
             dir: tempfile::tempdir().unwrap(),
+            pg: (crate::BACKEND == Backend::Postgres)
+                .then(|| crate::pg_server::server().fresh_database()),
         };
         env.write_env(&[]);
         env
@@ -113,22 +125,121 @@ impl TestEnv {
             .unwrap()
     }
 
-    /// Holds the sync lock, as a running sync would, until the file is dropped.
-    pub(crate) fn hold_sync_lock(&self) -> std::fs::File {
-        let mut name = self.database().file_name().unwrap().to_os_string();
-        name.push(".sync-amounts.lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.database().with_file_name(name))
-            .unwrap();
-        lock.try_lock().unwrap();
-        lock
+    /// Holds the sync lock, as a running sync would (on this host or another), until the
+    /// guard is dropped.
+    pub(crate) fn hold_sync_lock(&self) -> LockGuard {
+        match &self.pg {
+            Some(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                c.batch_execute("SELECT pg_advisory_lock(28514, 2)")
+                    .unwrap();
+                LockGuard::Pg(c)
+            }
+            None => {
+                let mut name = self.database().file_name().unwrap().to_os_string();
+                name.push(".sync-amounts.lock");
+                let lock = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(self.database().with_file_name(name))
+                    .unwrap();
+                lock.try_lock().unwrap();
+                LockGuard::File(lock)
+            }
+        }
     }
 
+    /// Holds the store's write lock, as a long write transaction would, until dropped.
+    pub(crate) fn hold_write_lock(&self) -> LockGuard {
+        match &self.pg {
+            Some(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                c.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(28514, 1)")
+                    .unwrap();
+                LockGuard::Pg(c)
+            }
+            None => {
+                let lock = rusqlite::Connection::open(self.database()).unwrap();
+                lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+                LockGuard::Sqlite(lock)
+            }
+        }
+    }
+
+    /// The SQLite file (tests of what only a file has).
     pub(crate) fn database(&self) -> PathBuf {
         self.path("orderbridge.db")
+    }
+
+    /// What `--database` gets: the file, or the PostgreSQL URL.
+    pub(crate) fn database_arg(&self) -> String {
+        match &self.pg {
+            Some(url) => url.clone(),
+            None => self.database().display().to_string(),
+        }
+    }
+
+    /// Runs SQL on the store, whichever it is (values inlined; tests only).
+    pub(crate) fn sql(&self, sql: &str) {
+        match &self.pg {
+            Some(url) => postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .batch_execute(sql)
+                .unwrap(),
+            None => rusqlite::Connection::open(self.database())
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
+    /// The rows of a query on the store, each column as text (NULL as `None`).
+    pub(crate) fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.pg {
+            Some(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                // The text protocol gives every column as PostgreSQL prints it.
+                c.simple_query(sql)
+                    .unwrap()
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(r) => {
+                            Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            }
+            None => {
+                let conn = rusqlite::Connection::open(self.database()).unwrap();
+                let mut st = conn.prepare(sql).unwrap();
+                let n = st.column_count();
+                st.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(x) => Some(x.to_string()),
+                                rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                                rusqlite::types::ValueRef::Blob(_) => Some("<blob>".into()),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+            }
+        }
+    }
+
+    /// The first column of the first row of a query, if any (and not NULL).
+    pub(crate) fn scalar(&self, sql: &str) -> Option<String> {
+        self.rows(sql).into_iter().next().and_then(|r| r[0].clone())
     }
 
     /// Runs the binary with a clean environment, the test's .env and database.
@@ -142,6 +253,11 @@ impl TestEnv {
     }
 
     pub(crate) fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        self.command_on(cwd, &self.database_arg(), args)
+    }
+
+    /// [`TestEnv::command`] on another store (`--database`).
+    pub(crate) fn command_on(&self, cwd: &Path, database: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderbridge"));
         cmd.current_dir(cwd)
             .env_clear()
@@ -152,8 +268,18 @@ impl TestEnv {
             .arg("--env-file")
             .arg(self.path(".env"))
             .arg("--database")
-            .arg(self.database())
+            .arg(database)
             .args(args);
+        cmd
+    }
+
+    /// [`TestEnv::command`] as a process of another host (its claims name that host).
+    #[allow(dead_code)]
+    pub(crate) fn host_command(&self, host: &str, args: &[&str]) -> Command {
+        let mut cmd = self.command(self.dir.path(), args);
+        cmd.env("ORDERBRIDGE_HOST_ID", host)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         cmd
     }
 
@@ -164,4 +290,12 @@ impl TestEnv {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+}
+
+/// A lock a test holds on the store; released when dropped.
+#[allow(dead_code)]
+pub(crate) enum LockGuard {
+    File(std::fs::File),
+    Sqlite(rusqlite::Connection),
+    Pg(postgres::Client),
 }

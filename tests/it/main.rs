@@ -13,6 +13,7 @@ mod operations;
 mod orders;
 mod outbox;
 mod output;
+mod pg_server;
 mod replay;
 mod serve;
 mod store;
@@ -20,3 +21,6 @@ mod sync_amounts;
 mod test_connection;
 mod unknown_outcome;
 mod versions;
+
+/// This binary runs the suite on SQLite; `tests/pg` runs it again on PostgreSQL.
+pub(crate) const BACKEND: env::Backend = env::Backend::Sqlite;

@@ -29,8 +29,9 @@ fn queue_order(env: &TestEnv, key: &str, product: &str) {
 }
 
 fn local_orders(env: &TestEnv) -> i64 {
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM sales_orders", [], |r| r.get(0))
+    env.scalar("SELECT COUNT(*) FROM sales_orders")
+        .unwrap()
+        .parse()
         .unwrap()
 }
 

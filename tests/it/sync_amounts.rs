@@ -15,28 +15,25 @@ fn d(s: &str) -> Decimal {
 /// Stores local orders for these Odoo ids with these portal amounts, created now.
 fn seed(env: &TestEnv, orders: &[(i64, &str)]) {
     assert_eq!(env.run(&["db", "migrate"]).code, 0, "create the database");
-    let mut conn = rusqlite::Connection::open(env.database()).unwrap();
-    let tx = conn.transaction().unwrap();
-    for (i, (odoo_id, amount)) in orders.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'USD', 'pending', datetime('now'), datetime('now'))",
-            rusqlite::params![odoo_id, format!("S{:05}", odoo_id), amount],
-        )
-        .unwrap();
-        let _ = i;
-    }
-    tx.commit().unwrap();
+    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S");
+    let values = orders
+        .iter()
+        .map(|(odoo_id, amount)| {
+            format!("({odoo_id}, 'S{odoo_id:05}', '{amount}', 'USD', 'pending', '{now}', '{now}')")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    env.sql(&format!(
+        "INSERT INTO sales_orders (odoo_order_id, order_number, total_amount, currency, status, created_at, updated_at)
+         VALUES {values}"
+    ));
 }
 
 fn portal_amount(env: &TestEnv, odoo_id: i64) -> Decimal {
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    let s: String = conn
-        .query_row(
-            "SELECT total_amount FROM sales_orders WHERE odoo_order_id = ?1",
-            [odoo_id],
-            |r| r.get(0),
-        )
+    let s = env
+        .scalar(&format!(
+            "SELECT total_amount FROM sales_orders WHERE odoo_order_id = {odoo_id}"
+        ))
         .unwrap();
     d(&s)
 }
@@ -219,12 +216,7 @@ fn unknown_order_id_is_a_clear_error() {
 fn recent_means_created_in_the_last_30_days_and_all_means_all() {
     let env = TestEnv::new();
     seed(&env, &[(1, "1.00"), (2, "2.00")]);
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    conn.execute(
-        "UPDATE sales_orders SET created_at = '2020-01-01 00:00:00' WHERE odoo_order_id = 2",
-        [],
-    )
-    .unwrap();
+    env.sql("UPDATE sales_orders SET created_at = '2020-01-01 00:00:00' WHERE odoo_order_id = 2");
     let recent = env.run(&["orders", "sync-amounts", "--json"]);
     assert_eq!(recent.json()["summary"]["found"], 1);
     let all = env.run(&["orders", "sync-amounts", "--all", "--json"]);
@@ -241,11 +233,7 @@ fn dry_run_changes_nothing() {
     assert!(run.stdout.contains("$857.87 -> $950.00"), "{}", run.stdout);
     assert!(run.stdout.contains("nothing was changed"), "{}", run.stdout);
     assert_eq!(portal_amount(&env, 1), d("857.87"));
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    let synced: Option<String> = conn
-        .query_row("SELECT last_synced_at FROM sales_orders", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(synced, None);
+    assert_eq!(env.scalar("SELECT last_synced_at FROM sales_orders"), None);
 }
 
 #[test]
@@ -361,12 +349,9 @@ fn a_killed_run_leaves_no_stale_lock() {
 }
 
 fn stored_status(env: &TestEnv, odoo_id: i64) -> String {
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    conn.query_row(
-        "SELECT status FROM sales_orders WHERE odoo_order_id = ?1",
-        [odoo_id],
-        |r| r.get(0),
-    )
+    env.scalar(&format!(
+        "SELECT status FROM sales_orders WHERE odoo_order_id = {odoo_id}"
+    ))
     .unwrap()
 }
 

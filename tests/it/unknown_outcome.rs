@@ -164,10 +164,8 @@ fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() 
     while env.fake.calls("sale.order", "create") == 0 {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let lock = rusqlite::Connection::open(env.database()).unwrap();
-    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let lock = env.hold_write_lock();
     let run = TestEnv::collect(child.wait_with_output().unwrap());
-    lock.execute_batch("COMMIT").unwrap();
     drop(lock);
 
     assert_eq!(run.code, 4, "{}", run.all());
@@ -225,10 +223,7 @@ fn a_secret_echoed_by_the_server_is_never_printed_logged_or_stored() {
     assert!(!run.all().contains(key), "printed: {}", run.all());
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(!logged.contains(key), "logged: {logged}");
-    let conn = rusqlite::Connection::open(env.database()).unwrap();
-    let stored: String = conn
-        .query_row("SELECT error FROM order_intents", [], |r| r.get(0))
-        .unwrap();
+    let stored = env.scalar("SELECT error FROM order_intents").unwrap();
     assert!(
         stored.contains("***") && !stored.contains(key),
         "stored: {stored}"

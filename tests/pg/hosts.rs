@@ -1,0 +1,342 @@
+//! What only a shared store has: several hosts (processes with different host identities)
+//! working on one PostgreSQL database at once, and a SQLite store copied over.
+
+use std::time::Duration;
+
+use fake_odoo::{FakeOptions, Fault, FaultRule};
+
+use crate::env::{Run, TestEnv};
+
+fn wait_all(children: Vec<std::process::Child>) -> Vec<Run> {
+    children
+        .into_iter()
+        .map(|c| TestEnv::collect(c.wait_with_output().unwrap()))
+        .collect()
+}
+
+fn odoo_orders_with_prefix(env: &TestEnv, prefix: &str) -> usize {
+    env.fake.with_world(|w| {
+        w.orders
+            .values()
+            .filter(|o| o.origin.as_deref().is_some_and(|k| k.starts_with(prefix)))
+            .count()
+    })
+}
+
+fn slow(env: &TestEnv, method: &str, ms: u64) {
+    env.fake.inject(FaultRule {
+        fault: Fault::Latency(Duration::from_millis(ms)),
+        model: Some("sale.order".into()),
+        method: Some(method.into()),
+        times: None,
+    });
+}
+
+#[test]
+fn two_hosts_cron_runs_at_once_one_syncs_and_the_other_exits_75() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    slow(&env, "search_read", 1500);
+    let runs = wait_all(
+        ["web-1", "web-2"]
+            .iter()
+            .map(|h| {
+                env.host_command(h, &["orders", "sync-amounts", "--all"])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let mut codes: Vec<i32> = runs.iter().map(|r| r.code).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![0, 75],
+        "{:?}",
+        runs.iter().map(Run::all).collect::<Vec<_>>()
+    );
+    let busy = runs.iter().find(|r| r.code == 75).unwrap();
+    assert!(
+        busy.stderr.contains("another sync run holds"),
+        "{}",
+        busy.stderr
+    );
+}
+
+#[test]
+fn eight_hosts_racing_on_one_key_make_one_odoo_order() {
+    let env = TestEnv::new();
+    env.link_deco();
+    slow(&env, "create", 400);
+    let args = [
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "99",
+        "--idempotency-key",
+        "K-hosts",
+        "--json",
+    ];
+    let runs = wait_all(
+        (1..=8)
+            .map(|i| {
+                env.host_command(&format!("web-{i}"), &args)
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let mut ids = Vec::new();
+    for r in &runs {
+        assert_eq!(r.code, 0, "{}", r.all());
+        ids.push(r.json()["order"]["odoo_order_id"].clone());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    assert_eq!(odoo_orders_with_prefix(&env, "K-hosts"), 1);
+    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+}
+
+#[test]
+fn a_flush_killed_on_one_host_is_finished_by_another_without_sending_twice() {
+    let env = TestEnv::new();
+    env.link_deco();
+    // A short lease: the other host cannot see whether the first one's process lives.
+    env.write_env(&[("ODOO_TIMEOUT", "1")]);
+    env.fake.go_down();
+    for i in 1..=4 {
+        let key = format!("h-{i}");
+        let run = env.run(&[
+            "orders",
+            "create",
+            "--customer",
+            "1",
+            "--amount",
+            "70",
+            "--idempotency-key",
+            &key,
+            "--queue-if-unavailable",
+        ]);
+        assert_eq!(run.code, 5, "{}", run.all());
+    }
+    env.fake.come_up();
+    let mut killed = env.host_command("web-1", &["orders", "flush"]);
+    killed.env("ORDERBRIDGE_FAILPOINT", "flush-after-create");
+    assert_eq!(killed.output().unwrap().status.code(), Some(70));
+    assert_eq!(odoo_orders_with_prefix(&env, "h-"), 4);
+
+    // Within web-1's lease, web-2 leaves its entries alone.
+    let early = TestEnv::collect(
+        env.host_command("web-2", &["orders", "flush", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(early.json()["busy"], 4, "{}", early.all());
+    assert_eq!(odoo_orders_with_prefix(&env, "h-"), 4);
+
+    std::thread::sleep(Duration::from_secs(14));
+    let run = TestEnv::collect(
+        env.host_command("web-2", &["orders", "flush", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let created = run.json()["created"].as_array().unwrap().clone();
+    assert_eq!(created.len(), 4, "{}", run.all());
+    assert!(
+        created.iter().all(|c| c["adopted"] == true),
+        "{}",
+        run.all()
+    );
+    assert_eq!(odoo_orders_with_prefix(&env, "h-"), 4, "nothing sent twice");
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM sales_orders").as_deref(),
+        Some("4")
+    );
+}
+
+#[test]
+fn two_hosts_flushing_at_once_send_each_order_once() {
+    let env = TestEnv::new();
+    env.link_deco();
+    env.fake.go_down();
+    for i in 1..=6 {
+        let key = format!("f-{i}");
+        let run = env.run(&[
+            "orders",
+            "create",
+            "--customer",
+            "1",
+            "--amount",
+            "10",
+            "--idempotency-key",
+            &key,
+            "--queue-if-unavailable",
+        ]);
+        assert_eq!(run.code, 5, "{}", run.all());
+    }
+    env.fake.come_up();
+    slow(&env, "create", 500);
+    let runs = wait_all(
+        ["web-1", "web-2"]
+            .iter()
+            .map(|h| {
+                env.host_command(h, &["orders", "flush", "--batch-size", "2"])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    for r in &runs {
+        assert!(r.code == 0 || r.code == 75, "{}", r.all());
+    }
+    assert_eq!(odoo_orders_with_prefix(&env, "f-"), 6);
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM order_intents WHERE state = 'done'")
+            .as_deref(),
+        Some("6")
+    );
+}
+
+/// A SQLite store with customers, imported orders, a created one and a run behind it.
+fn sqlite_store() -> TestEnv {
+    let env = TestEnv::with(FakeOptions::default());
+    let sqlite = env.path("portal.db");
+    let run = |args: &[&str]| {
+        let out = env
+            .command_on(env.dir.path(), sqlite.to_str().unwrap(), args)
+            .output()
+            .unwrap();
+        TestEnv::collect(out)
+    };
+    let r = run(&[
+        "customers",
+        "add",
+        "--name",
+        "Deco",
+        "--email",
+        "deco@example.com",
+        "--odoo-partner-id",
+        "9",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(run(&["orders", "list"]).code, 0);
+    let r = run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "12.34",
+        "--idempotency-key",
+        "c-1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(run(&["orders", "sync-amounts", "--all"]).code, 0);
+    env
+}
+
+fn listing(env: &TestEnv, database: &str) -> serde_json::Value {
+    let out = env
+        .command_on(
+            env.dir.path(),
+            database,
+            &["orders", "list", "--no-sync", "--json"],
+        )
+        .output()
+        .unwrap();
+    let run = TestEnv::collect(out);
+    assert_eq!(run.code, 0, "{}", run.all());
+    run.json()["orders"].clone()
+}
+
+#[test]
+fn a_sqlite_store_copied_over_has_the_same_counts_and_amounts() {
+    let env = sqlite_store();
+    let sqlite = env.path("portal.db").display().to_string();
+    let url = env.pg.clone().unwrap();
+    let out = env
+        .command_on(
+            env.dir.path(),
+            &sqlite,
+            &["db", "copy", "--to", &url, "--json"],
+        )
+        .output()
+        .unwrap();
+    let run = TestEnv::collect(out);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let tables = run.json()["tables"].clone();
+    let orders = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "sales_orders")
+        .unwrap()
+        .clone();
+    assert_eq!(orders["rows"], 6, "{tables}");
+    assert_eq!(listing(&env, &sqlite), listing(&env, &url));
+    // New rows continue after the copied ids.
+    let r = env.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "1",
+        "--idempotency-key",
+        "c-2",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json()["order"]["id"], 7);
+}
+
+#[test]
+fn a_copy_into_a_store_that_holds_data_copies_nothing() {
+    let env = sqlite_store();
+    env.link_deco();
+    let sqlite = env.path("portal.db").display().to_string();
+    let url = env.pg.clone().unwrap();
+    let out = env
+        .command_on(env.dir.path(), &sqlite, &["db", "copy", "--to", &url])
+        .output()
+        .unwrap();
+    let run = TestEnv::collect(out);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("already holds data"), "{}", run.stderr);
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM sales_orders").as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn dedupe_on_postgres_finds_nothing_to_remove() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let run = env.run(&["orders", "dedupe", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        run.json()["groups"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn the_schedule_for_a_shared_store_names_no_database_and_says_every_host_may_run_it() {
+    let env = TestEnv::new();
+    env.write_env(&[("ORDERBRIDGE_DATABASE", env.pg.as_deref().unwrap())]);
+    let out = env
+        .command(env.dir.path(), &["schedule", "--cron"])
+        .output()
+        .unwrap();
+    let run = TestEnv::collect(out);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("on every host"), "{}", run.stdout);
+    assert!(!run.stdout.contains("postgres://"), "{}", run.stdout);
+}
