@@ -366,3 +366,31 @@ fn an_unreachable_server_is_exit_4_and_its_password_is_never_shown() {
     );
     assert!(!run.all().contains("s3cret-pw"), "{}", run.all());
 }
+
+#[test]
+fn the_migrations_are_tracked_in_a_table_and_money_is_numeric() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(
+        env.scalar("SELECT MAX(version) FROM schema_migrations")
+            .as_deref(),
+        Some("7")
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'sales_orders' AND column_name = 'total_amount'"
+        )
+        .as_deref(),
+        Some("numeric")
+    );
+}
+
+#[test]
+fn a_schema_newer_than_the_binary_is_refused_and_left_alone() {
+    let env = TestEnv::new();
+    env.link_deco();
+    env.sql("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 'later')");
+    let run = env.run(&["orders", "list", "--no-sync"]);
+    assert_eq!(run.code, 4, "{}", run.all());
+    assert!(run.stderr.contains("schema version 99"), "{}", run.stderr);
+}
