@@ -21,15 +21,8 @@ use orderbridge::odoo::{OdooClient, OdooConfig, ProtocolChoice, Value};
 const N: usize = 1000;
 
 fn cmd(bin: &Path, fake: &FakeOdoo, db: &Path) -> Command {
-    let mut c = Command::new(bin);
-    c.env_clear()
-        .env("ODOO_URL", fake.url())
-        .env("ODOO_DB", world::DB)
-        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
-        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
-        .arg("--quiet")
-        .arg("--database")
-        .arg(db);
+    let mut c = common::against(bin, &fake.url());
+    c.arg("--quiet").arg("--database").arg(db);
     c
 }
 

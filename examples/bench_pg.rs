@@ -22,18 +22,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fake_odoo::{FakeOdoo, FakeOptions, world};
+use fake_odoo::{FakeOdoo, FakeOptions};
 
 fn command(bin: &Path, fake: &FakeOdoo, database: &str) -> Command {
-    let mut c = Command::new(bin);
-    c.env_clear()
-        .env("ODOO_URL", fake.url())
-        .env("ODOO_DB", world::DB)
-        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
-        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
-        .arg("--database")
-        .arg(database)
-        .arg("--quiet");
+    let mut c = common::against(bin, &fake.url());
+    c.arg("--database").arg(database).arg("--quiet");
     c
 }
 
@@ -147,12 +140,7 @@ fn racing_creates(bin: &Path) -> anyhow::Result<()> {
             std::thread::spawn(move || {
                 let (mut ok, mut errors) = (0, Vec::new());
                 for key in keys {
-                    let out = Command::new(&bin)
-                        .env_clear()
-                        .env("ODOO_URL", &fake_url)
-                        .env("ODOO_DB", world::DB)
-                        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
-                        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
+                    let out = common::against(&bin, &fake_url)
                         .env("ORDERBRIDGE_HOST_ID", format!("web-{h}"))
                         .args(["--database", &url, "--quiet", "orders", "create"])
                         .args(["--customer", "1", "--amount", "10", "--idempotency-key"])

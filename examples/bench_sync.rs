@@ -12,10 +12,9 @@ mod common;
 use common::{binary, seed_orders};
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fake_odoo::{FakeOdoo, FakeOptions, world};
+use fake_odoo::{FakeOdoo, FakeOptions};
 
 struct Measure {
     wall: Duration,
@@ -43,12 +42,7 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 /// Runs the binary, sampling its peak RSS until it exits.
 fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result<Measure> {
     let started = Instant::now();
-    let mut child = Command::new(bin)
-        .env_clear()
-        .env("ODOO_URL", fake.url())
-        .env("ODOO_DB", world::DB)
-        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
-        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD)
+    let mut child = common::against(bin, &fake.url())
         .arg("--database")
         .arg(db)
         .args(["--quiet", "orders", "sync-amounts"])

@@ -21,6 +21,18 @@ pub(crate) fn binary() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
+/// The binary with a clean environment, logging in to the fake at `fake_url` as admin.
+pub(crate) fn against(bin: &Path, fake_url: &str) -> std::process::Command {
+    use fake_odoo::world;
+    let mut c = std::process::Command::new(bin);
+    c.env_clear()
+        .env("ODOO_URL", fake_url)
+        .env("ODOO_DB", world::DB)
+        .env("ODOO_USERNAME", world::ADMIN_LOGIN)
+        .env("ODOO_PASSWORD", world::ADMIN_PASSWORD);
+    c
+}
+
 /// A database at the current schema holding orders 1..=n (Odoo ids 1..=n, numbers `S0000n`),
 /// each with the portal amount `amount(i)`.
 pub(crate) fn seed_orders(db: &Path, n: i64, amount: impl Fn(i64) -> String) -> anyhow::Result<()> {

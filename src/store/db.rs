@@ -329,8 +329,7 @@ impl PgConn {
     /// A one-value boolean query on this session (advisory locks).
     pub(crate) fn query_bool(&mut self, o: &Origin, sql: &str, args: &[Arg<'_>]) -> Result<bool> {
         let st = self.statement(sql).map_err(|e| o.pg_err(e))?;
-        let params: Vec<&(dyn ToSql + Sync)> =
-            args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let params = pg_params(args);
         let row = blocking(|| self.client().query_one(&st, &params)).map_err(|e| o.pg_err(e))?;
         row.try_get::<_, bool>(0)
             .map_err(|e| StoreError::Database(e.to_string()))
@@ -374,6 +373,33 @@ pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
         }
         _ => f(),
     }
+}
+
+/// The parameters as the PostgreSQL client takes them.
+fn pg_params<'a>(args: &'a [Arg<'_>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+/// Up to `max` rows of a SQLite query, each read by `f`.
+fn lite_rows<T>(
+    c: &rusqlite::Connection,
+    o: &Origin,
+    sql: &str,
+    args: &[Arg<'_>],
+    max: usize,
+    mut f: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut st = c.prepare_cached(sql).map_err(|e| classify_lite(o, e))?;
+    let mut rows = st
+        .query(rusqlite::params_from_iter(args.iter()))
+        .map_err(|e| classify_lite(o, e))?;
+    let mut out = Vec::new();
+    while out.len() < max
+        && let Some(r) = rows.next().map_err(|e| classify_lite(o, e))?
+    {
+        out.push(f(&Row::Lite(r))?);
+    }
+    Ok(out)
 }
 
 /// `?N` → `$N`, outside quoted text.
@@ -437,8 +463,7 @@ impl Conn {
             Conn::Pg(c) => {
                 let mut c = c.borrow_mut();
                 let st = c.statement(sql).map_err(|e| o.pg_err(e))?;
-                let params: Vec<&(dyn ToSql + Sync)> =
-                    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+                let params = pg_params(args);
                 let n = blocking(|| c.client().execute(&st, &params)).map_err(|e| o.pg_err(e))?;
                 Ok(n as usize)
             }
@@ -465,22 +490,11 @@ impl Conn {
         mut f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         match self {
-            Conn::Lite(c) => {
-                let mut st = c.prepare_cached(sql).map_err(|e| classify_lite(o, e))?;
-                let mut rows = st
-                    .query(rusqlite::params_from_iter(args.iter()))
-                    .map_err(|e| classify_lite(o, e))?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next().map_err(|e| classify_lite(o, e))? {
-                    out.push(f(&Row::Lite(r))?);
-                }
-                Ok(out)
-            }
+            Conn::Lite(c) => lite_rows(c, o, sql, args, usize::MAX, &mut f),
             Conn::Pg(c) => {
                 let mut c = c.borrow_mut();
                 let st = c.statement(sql).map_err(|e| o.pg_err(e))?;
-                let params: Vec<&(dyn ToSql + Sync)> =
-                    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+                let params = pg_params(args);
                 let rows = blocking(|| c.client().query(&st, &params)).map_err(|e| o.pg_err(e))?;
                 rows.iter().map(|r| f(&Row::Pg(r))).collect()
             }
@@ -493,21 +507,14 @@ impl Conn {
         o: &Origin,
         sql: &str,
         args: &[Arg<'_>],
-        mut f: impl FnMut(&Row<'_>) -> Result<T>,
+        f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<Option<T>> {
-        match self {
-            Conn::Lite(c) => {
-                let mut st = c.prepare_cached(sql).map_err(|e| classify_lite(o, e))?;
-                let mut rows = st
-                    .query(rusqlite::params_from_iter(args.iter()))
-                    .map_err(|e| classify_lite(o, e))?;
-                match rows.next().map_err(|e| classify_lite(o, e))? {
-                    Some(r) => f(&Row::Lite(r)).map(Some),
-                    None => Ok(None),
-                }
-            }
-            Conn::Pg(_) => Ok(self.query(o, sql, args, f)?.into_iter().next()),
-        }
+        let rows = match self {
+            // SQLite stops at the first row; a PostgreSQL query returns what it found.
+            Conn::Lite(c) => lite_rows(c, o, sql, args, 1, f)?,
+            Conn::Pg(_) => self.query(o, sql, args, f)?,
+        };
+        Ok(rows.into_iter().next())
     }
 
     /// The one row of a query (an aggregate).
@@ -524,6 +531,22 @@ impl Conn {
 }
 
 impl Origin {
+    pub(crate) fn file(path: &std::path::Path, busy: Duration) -> Origin {
+        Origin {
+            shown: path.display().to_string(),
+            pg: None,
+            busy,
+        }
+    }
+
+    pub(crate) fn server(url: &PgUrl, busy: Duration) -> Origin {
+        Origin {
+            shown: url.to_string(),
+            pg: Some(url.clone()),
+            busy,
+        }
+    }
+
     fn pg_err(&self, e: postgres::Error) -> StoreError {
         match &self.pg {
             Some(url) => classify_pg(url, self.busy, e),

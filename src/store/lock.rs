@@ -40,11 +40,7 @@ impl RunLock {
             Location::File(db) => Self::try_file(&lock_file(db)),
             Location::Postgres(url) => {
                 let mut conn = PgConn::connect(url, busy)?;
-                let origin = super::db::Origin {
-                    shown: url.to_string(),
-                    pg: Some(url.clone()),
-                    busy,
-                };
+                let origin = super::db::Origin::server(url, busy);
                 let got = conn.query_bool(
                     &origin,
                     "SELECT pg_try_advisory_lock(?1, ?2)",

@@ -194,11 +194,7 @@ impl Store {
                     db: Conn::Pg(Box::new(std::cell::RefCell::new(PgConn::connect(
                         url, busy,
                     )?))),
-                    origin: Origin {
-                        shown: url.to_string(),
-                        pg: Some(url.clone()),
-                        busy,
-                    },
+                    origin: Origin::server(url, busy),
                 };
                 let version = store.user_version()?;
                 store.refuse_newer(version)?;
@@ -225,11 +221,7 @@ impl Store {
                 detail: "it is a directory".into(),
             });
         }
-        let origin = Origin {
-            shown: path.display().to_string(),
-            pg: None,
-            busy,
-        };
+        let origin = Origin::file(path, busy);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -299,11 +291,7 @@ impl Store {
         let Location::File(path) = location else {
             return Ok(());
         };
-        let origin = Origin {
-            shown: path.display().to_string(),
-            pg: None,
-            busy,
-        };
+        let origin = Origin::file(path, busy);
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| classify_lite(&origin, e))?;

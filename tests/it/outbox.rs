@@ -3,14 +3,14 @@
 use crate::env::TestEnv;
 
 /// Customer 1 linked to partner 9; Odoo then goes down.
-fn down() -> TestEnv {
+pub(crate) fn down() -> TestEnv {
     let env = TestEnv::new();
     env.link_deco();
     env.fake.go_down();
     env
 }
 
-fn queue_order(env: &TestEnv, key: &str, product: &str) {
+pub(crate) fn queue_order(env: &TestEnv, key: &str, product: &str) {
     let line = format!("{product}:1");
     let run = env.run(&[
         "orders",
@@ -36,7 +36,7 @@ fn local_orders(env: &TestEnv) -> i64 {
 }
 
 /// Odoo orders carrying one of these keys in origin.
-fn odoo_orders_with(env: &TestEnv, prefix: &str) -> usize {
+pub(crate) fn odoo_orders_with(env: &TestEnv, prefix: &str) -> usize {
     env.fake.with_world(|w| {
         w.orders
             .values()

@@ -6,21 +6,13 @@ use std::time::Duration;
 use fake_odoo::{FakeOptions, Fault, FaultRule};
 
 use crate::env::{Run, TestEnv};
+use crate::outbox::{down, odoo_orders_with, queue_order};
 
 fn wait_all(children: Vec<std::process::Child>) -> Vec<Run> {
     children
         .into_iter()
         .map(|c| TestEnv::collect(c.wait_with_output().unwrap()))
         .collect()
-}
-
-fn odoo_orders_with_prefix(env: &TestEnv, prefix: &str) -> usize {
-    env.fake.with_world(|w| {
-        w.orders
-            .values()
-            .filter(|o| o.origin.as_deref().is_some_and(|k| k.starts_with(prefix)))
-            .count()
-    })
 }
 
 fn slow(env: &TestEnv, method: &str, ms: u64) {
@@ -95,37 +87,23 @@ fn eight_hosts_racing_on_one_key_make_one_odoo_order() {
         ids.push(r.json()["order"]["odoo_order_id"].clone());
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
-    assert_eq!(odoo_orders_with_prefix(&env, "K-hosts"), 1);
+    assert_eq!(odoo_orders_with(&env, "K-hosts"), 1);
     assert_eq!(env.fake.calls("sale.order", "create"), 1);
 }
 
 #[test]
 fn a_flush_killed_on_one_host_is_finished_by_another_without_sending_twice() {
-    let env = TestEnv::new();
-    env.link_deco();
+    let env = down();
     // A short lease: the other host cannot see whether the first one's process lives.
     env.write_env(&[("ODOO_TIMEOUT", "1")]);
-    env.fake.go_down();
     for i in 1..=4 {
-        let key = format!("h-{i}");
-        let run = env.run(&[
-            "orders",
-            "create",
-            "--customer",
-            "1",
-            "--amount",
-            "70",
-            "--idempotency-key",
-            &key,
-            "--queue-if-unavailable",
-        ]);
-        assert_eq!(run.code, 5, "{}", run.all());
+        queue_order(&env, &format!("h-{i}"), "5");
     }
     env.fake.come_up();
     let mut killed = env.host_command("web-1", &["orders", "flush"]);
     killed.env("ORDERBRIDGE_FAILPOINT", "flush-after-create");
     assert_eq!(killed.output().unwrap().status.code(), Some(70));
-    assert_eq!(odoo_orders_with_prefix(&env, "h-"), 4);
+    assert_eq!(odoo_orders_with(&env, "h-"), 4);
 
     // Within web-1's lease, web-2 leaves its entries alone.
     let early = TestEnv::collect(
@@ -134,7 +112,7 @@ fn a_flush_killed_on_one_host_is_finished_by_another_without_sending_twice() {
             .unwrap(),
     );
     assert_eq!(early.json()["busy"], 4, "{}", early.all());
-    assert_eq!(odoo_orders_with_prefix(&env, "h-"), 4);
+    assert_eq!(odoo_orders_with(&env, "h-"), 4);
 
     std::thread::sleep(Duration::from_secs(14));
     let run = TestEnv::collect(
@@ -150,7 +128,7 @@ fn a_flush_killed_on_one_host_is_finished_by_another_without_sending_twice() {
         "{}",
         run.all()
     );
-    assert_eq!(odoo_orders_with_prefix(&env, "h-"), 4, "nothing sent twice");
+    assert_eq!(odoo_orders_with(&env, "h-"), 4, "nothing sent twice");
     assert_eq!(
         env.scalar("SELECT COUNT(*) FROM sales_orders").as_deref(),
         Some("4")
@@ -159,23 +137,9 @@ fn a_flush_killed_on_one_host_is_finished_by_another_without_sending_twice() {
 
 #[test]
 fn two_hosts_flushing_at_once_send_each_order_once() {
-    let env = TestEnv::new();
-    env.link_deco();
-    env.fake.go_down();
+    let env = down();
     for i in 1..=6 {
-        let key = format!("f-{i}");
-        let run = env.run(&[
-            "orders",
-            "create",
-            "--customer",
-            "1",
-            "--amount",
-            "10",
-            "--idempotency-key",
-            &key,
-            "--queue-if-unavailable",
-        ]);
-        assert_eq!(run.code, 5, "{}", run.all());
+        queue_order(&env, &format!("f-{i}"), "5");
     }
     env.fake.come_up();
     slow(&env, "create", 500);
@@ -192,7 +156,7 @@ fn two_hosts_flushing_at_once_send_each_order_once() {
     for r in &runs {
         assert!(r.code == 0 || r.code == 75, "{}", r.all());
     }
-    assert_eq!(odoo_orders_with_prefix(&env, "f-"), 6);
+    assert_eq!(odoo_orders_with(&env, "f-"), 6);
     assert_eq!(
         env.scalar("SELECT COUNT(*) FROM order_intents WHERE state = 'done'")
             .as_deref(),
