@@ -25,13 +25,18 @@ use fake_odoo::{FakeOdoo, FakeOptions, world};
 const SECRET: &str = "bench-secret-0123456789abcdef";
 const ORDERS: i64 = 100_000;
 
+/// A minute from now: every delivery's stamp is newer than the fake's, and within the clock
+/// skew `serve` accepts.
+static BASE: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
+    std::sync::LazyLock::new(|| chrono::Utc::now() + chrono::TimeDelta::seconds(60));
+
 fn body(id: i64, cents: i64, micros: i64) -> String {
+    let stamp = *BASE + chrono::TimeDelta::microseconds(micros);
     format!(
-        r#"{{"_action": "orderbridge: post order changes(#353)", "_id": {id}, "_model": "sale.order", "amount_total": {}.{:02}, "id": {id}, "name": "S{id:05}", "partner_id": 9, "state": "draft", "write_date": "2030-01-01 00:00:{:02}.{:06}"}}"#,
+        r#"{{"_action": "orderbridge: post order changes(#353)", "_id": {id}, "_model": "sale.order", "amount_total": {}.{:02}, "id": {id}, "name": "S{id:05}", "partner_id": 9, "state": "draft", "write_date": "{}"}}"#,
         cents / 100,
         cents % 100,
-        micros / 1_000_000 % 60,
-        micros % 1_000_000
+        stamp.format("%Y-%m-%d %H:%M:%S%.6f")
     )
 }
 

@@ -30,8 +30,14 @@ pub(crate) struct Delivery {
     pub name: Option<String>,
 }
 
-/// Reads a delivery, or says what is wrong with it (for a 400 answer).
-pub(crate) fn parse(body: &[u8]) -> Result<Delivery, String> {
+/// How far ahead of this machine's clock a `write_date` may be (the two clocks' skew). A
+/// later stamp is refused: stored, it would make every later delivery and read "older" and
+/// freeze the order.
+pub(crate) const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Reads a delivery, or says what is wrong with it (for a 400 answer). `now` is this
+/// machine's UTC clock.
+pub(crate) fn parse(body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<Delivery, String> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let obj = v
@@ -72,6 +78,15 @@ pub(crate) fn parse(body: &[u8]) -> Result<Delivery, String> {
             );
         }
     };
+    if let Some(t) = crate::store::from_text(&stamp)
+        && t > now + MAX_CLOCK_SKEW
+    {
+        return Err(format!(
+            "write_date {stamp} is later than this server's clock ({}) by more than {} minutes",
+            now.format("%Y-%m-%d %H:%M:%S"),
+            MAX_CLOCK_SKEW.num_minutes()
+        ));
+    }
     let partner_id = match obj.get("partner_id") {
         None | Some(Value::Bool(false)) => None,
         Some(v) => Some(
@@ -95,6 +110,11 @@ pub(crate) fn parse(body: &[u8]) -> Result<Delivery, String> {
 mod tests {
     use super::*;
 
+    /// A clock just after the recorded deliveries.
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        crate::store::from_text("2026-11-22 12:00:00").unwrap()
+    }
+
     /// The first body Odoo 19 posted (`../shared/odoo/webhooks/`).
     const RECORDED: &str = r#"{"_action": "orderbridge webhook 6cc7fa(#353)", "_id": 10381, "_model": "sale.order", "amount_total": 99.5, "client_order_ref": false, "currency_id": 1, "id": 10381, "name": "S10389", "origin": "orderbridge:cap-6cc7fa-1", "state": "draft", "write_date": "2026-11-22 11:20:47.374070"}"#;
 
@@ -114,7 +134,7 @@ mod tests {
 
     #[test]
     fn the_recorded_body_is_a_delivery() {
-        let d = parse(RECORDED.as_bytes()).unwrap();
+        let d = parse(RECORDED.as_bytes(), now()).unwrap();
         assert_eq!(d.odoo_id, 10381);
         assert_eq!(d.amount.to_string(), "99.5");
         assert_eq!(d.state, "draft");
@@ -125,20 +145,20 @@ mod tests {
 
     #[test]
     fn an_amount_keeps_its_exact_digits() {
-        let d = parse(with("amount_total", "857.8699999999").as_bytes()).unwrap();
+        let d = parse(with("amount_total", "857.8699999999").as_bytes(), now()).unwrap();
         assert_eq!(d.amount.to_string(), "857.8699999999");
     }
 
     #[test]
     fn another_model_is_refused() {
-        let e = parse(with("_model", r#""res.partner""#).as_bytes()).unwrap_err();
+        let e = parse(with("_model", r#""res.partner""#).as_bytes(), now()).unwrap_err();
         assert!(e.contains("not \"sale.order\""), "{e}");
     }
 
     #[test]
     fn each_missing_field_is_named() {
         for key in ["id", "amount_total", "state", "write_date", "_model"] {
-            let e = parse(with(key, "null").as_bytes()).unwrap_err();
+            let e = parse(with(key, "null").as_bytes(), now()).unwrap_err();
             assert!(e.contains(key), "{key}: {e}");
         }
     }
@@ -154,29 +174,44 @@ mod tests {
             ("_id", "10382"),
             ("partner_id", r#""7""#),
         ] {
-            assert!(parse(with(key, value).as_bytes()).is_err(), "{key}={value}");
+            assert!(
+                parse(with(key, value).as_bytes(), now()).is_err(),
+                "{key}={value}"
+            );
         }
     }
 
     #[test]
     fn a_body_that_is_not_a_json_object_is_refused() {
-        assert!(parse(b"<html>").is_err());
-        assert!(parse(b"[1]").is_err());
+        assert!(parse(b"<html>", now()).is_err());
+        assert!(parse(b"[1]", now()).is_err());
     }
 
     #[test]
     fn a_partner_is_a_bare_id_or_false() {
         assert_eq!(
-            parse(with("partner_id", "7").as_bytes())
+            parse(with("partner_id", "7").as_bytes(), now())
                 .unwrap()
                 .partner_id,
             Some(7)
         );
         assert_eq!(
-            parse(with("partner_id", "false").as_bytes())
+            parse(with("partner_id", "false").as_bytes(), now())
                 .unwrap()
                 .partner_id,
             None
         );
+    }
+
+    #[test]
+    fn a_write_date_beyond_the_clock_skew_is_refused() {
+        let e = parse(
+            with("write_date", r#""9999-12-31 23:59:59.000000""#).as_bytes(),
+            now(),
+        )
+        .unwrap_err();
+        assert!(e.contains("later than this server's clock"), "{e}");
+        let within = with("write_date", r#""2026-11-22 12:04:00.000000""#);
+        assert!(parse(within.as_bytes(), now()).is_ok());
     }
 }

@@ -778,11 +778,18 @@ impl Report for ServeReport {
             if counts.is_empty() { "" } else { ": " },
             counts.join(", ")
         )?;
-        if self.imported + self.import_failed > 0 {
+        if self.imported + self.import_skipped + self.import_not_in_odoo + self.import_failed > 0 {
             writeln!(
                 out,
-                "Unknown orders imported: {} ({} failed)",
-                self.imported, self.import_failed
+                "Unknown orders: {} imported, {} skipped, {} not in Odoo, {} failed",
+                self.imported, self.import_skipped, self.import_not_in_odoo, self.import_failed
+            )?;
+        }
+        if self.late_answers > 0 {
+            writeln!(
+                out,
+                "Written after Odoo stopped waiting (1 s): {}",
+                self.late_answers
             )?;
         }
         writeln!(

@@ -128,6 +128,29 @@ fn done_report(store: &Store, intent: &Intent, generated: bool) -> Result<Create
     })
 }
 
+/// The answer for a key whose fate the store already knows: its order (done), or why it
+/// cannot be used (another order's key, or cancelled). `None` when Odoo must be asked.
+fn settled(
+    store: &Store,
+    intent: &Intent,
+    hash: &str,
+    generated: bool,
+) -> Option<Result<CreateReport, Error>> {
+    let key = &intent.key;
+    if intent.payload_hash != hash {
+        return Some(Err(Error::Usage(format!(
+            "the idempotency key '{key}' was already used for a different order; nothing was created (use a new key for a new order)"
+        ))));
+    }
+    match intent.state {
+        IntentState::Done => Some(done_report(store, intent, generated)),
+        IntentState::Cancelled => Some(Err(Error::Usage(format!(
+            "the order with key '{key}' was taken out of the queue (`orders queue cancel`); nothing was created (use a new key for a new order)"
+        )))),
+        _ => None,
+    }
+}
+
 /// Puts the order in the outbox: nothing reached Odoo, nothing is stored as an order.
 fn queued(
     store: &Store,
@@ -198,12 +221,19 @@ pub(crate) async fn create(
             customer.id
         )),
     })?;
-    let key_field = ctx.settings.key_field()?;
-    let client = ctx.odoo()?;
     let (key, generated) = match &req.idempotency_key {
         Some(k) => (k.clone(), false),
         None => (format!("ob-{}", uuid::Uuid::new_v4()), true),
     };
+    // What the store already knows of this key is answered from it, with no Odoo call: a
+    // checkout retried during an Odoo outage gets its order back.
+    if !generated && let Some(intent) = store.intent(&key)? {
+        if let Some(answer) = settled(&store, &intent, &req.fingerprint().1, generated) {
+            return answer;
+        }
+    }
+    let key_field = ctx.settings.key_field()?;
+    let client = ctx.odoo()?;
     // Check the store's pages while the session opens (a login takes Odoo about a second):
     // nothing is written, here or in Odoo, into a damaged store.
     let (location, busy) = (ctx.database()?, ctx.settings.busy_timeout()?);
@@ -226,18 +256,8 @@ pub(crate) async fn create(
         }
     };
     let (intent, new) = store.record_intent(&key, &hash, &payload)?;
-    if intent.payload_hash != hash {
-        return Err(Error::Usage(format!(
-            "the idempotency key '{key}' was already used for a different order; nothing was created (use a new key for a new order)"
-        )));
-    }
-    if intent.state == IntentState::Done {
-        return done_report(&store, &intent, generated);
-    }
-    if intent.state == IntentState::Cancelled {
-        return Err(Error::Usage(format!(
-            "the order with key '{key}' was taken out of the queue (`orders queue cancel`); nothing was created (use a new key for a new order)"
-        )));
+    if let Some(answer) = settled(&store, &intent, &hash, generated) {
+        return answer;
     }
     if let Err(e) = session {
         return queued(&store, &key, generated, &e);

@@ -175,7 +175,7 @@ pub(crate) async fn flush_locked(
                 Ok(e) if intent.sent_at.is_some() => maybe_sent.push((intent, e)),
                 Ok(e) => fresh.push(e),
                 Err(reason) => {
-                    store.fail_intent(&intent.key, &reason)?;
+                    store.set_aside_intent(&intent.key, &reason)?;
                     report.failed.push(NotFlushed {
                         key: intent.key,
                         reason,
@@ -407,7 +407,11 @@ async fn send(
             kind: FaultKind::User | FaultKind::Internal,
             message,
             ..
-        }) => Ok(Sent::Refused(message)),
+        }) => {
+            // A refusal rolled the whole call back: none of these orders is in doubt.
+            store.mark_intents_sent(&keys, false)?;
+            Ok(Sent::Refused(message))
+        }
         Err(e) => {
             // Refused outright, or never left: Odoo has none of them.
             let answered = matches!(&e, OdooError::Fault { .. });

@@ -135,8 +135,21 @@ impl Store {
         Ok(())
     }
 
-    /// Marks the intent failed: Odoo refused it, or it was found not to exist in Odoo.
+    /// Marks the intent failed: Odoo refused it, or it was found not to exist in Odoo. Either
+    /// way nothing is in doubt any more, so its `sent_at` goes: a retry or a cancel need not
+    /// wait out the grace period.
     pub(crate) fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
+        self.settle_intent(key, "failed", error)?;
+        self.exec(
+            "UPDATE order_intents SET sent_at = NULL WHERE key = ?1 AND state = 'failed'",
+            args![key],
+        )?;
+        Ok(())
+    }
+
+    /// Marks the intent failed for a reason of its own (its payload cannot be sent), keeping
+    /// its `sent_at`: an earlier request of it may still be in Odoo.
+    pub(crate) fn set_aside_intent(&self, key: &str, error: &str) -> Result<()> {
         self.settle_intent(key, "failed", error)
     }
 

@@ -123,13 +123,14 @@ fn the_incremental_sync_holds_too() {
 
 #[test]
 fn a_webhook_beyond_the_threshold_is_held() {
+    let t = crate::serve::later();
     let (env, id) = with_threshold();
     let served = crate::serve::Served::start(&env, &["--poll", "0", "--max-change", "50%"]);
     let reply = served.deliver(&crate::serve::body(
         id,
         "8578.7",
         "draft",
-        "2099-01-01 10:00:00.000001",
+        &format!("{t}.000001"),
     ));
     assert!(reply.1.contains("\"held\""), "{}", reply.1);
     served.stop();

@@ -3,6 +3,7 @@
 // Tests: an unexpected error should fail the test where it happens.
 #![allow(clippy::unwrap_used)]
 
+mod answers;
 mod changed;
 mod conflicts;
 mod dedupe;

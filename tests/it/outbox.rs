@@ -291,3 +291,39 @@ fn the_metrics_file_has_the_queue() {
         "{text}"
     );
 }
+
+#[test]
+fn a_refused_order_retried_is_sent_again_at_once() {
+    let env = down();
+    queue_order(&env, "q-bad", "999999");
+    env.fake.come_up();
+    assert_eq!(env.run(&["orders", "flush"]).code, 1);
+    // Staff add the product the order named; the retry need not wait for any grace period.
+    env.fake.with_world(|w| {
+        w.add_product(
+            999_999,
+            "Late product",
+            rust_decimal::Decimal::from_str_exact("70").unwrap(),
+        )
+    });
+    assert_eq!(env.run(&["orders", "queue", "retry", "q-bad"]).code, 0);
+    let flush = env.run(&["orders", "flush", "--json"]);
+    assert_eq!(flush.code, 0, "{}", flush.all());
+    assert_eq!(odoo_orders_with(&env, "q-bad"), 1);
+}
+
+#[test]
+fn a_refused_order_is_cancelled_at_once() {
+    let env = down();
+    queue_order(&env, "q-bad", "999999");
+    env.fake.come_up();
+    assert_eq!(env.run(&["orders", "flush"]).code, 1);
+    env.fake.reset_calls();
+    let cancel = env.run(&["orders", "queue", "cancel", "q-bad"]);
+    assert_eq!(cancel.code, 0, "{}", cancel.all());
+    assert_eq!(
+        env.fake.requests(),
+        0,
+        "nothing in doubt: no lookup in Odoo"
+    );
+}

@@ -106,6 +106,14 @@ pub(crate) fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, St
     (status, body)
 }
 
+/// A `write_date` a little ahead of now, to the second (a webhook's stamp is this plus its
+/// microseconds): newer than anything the fake stored, within the accepted clock skew.
+pub(crate) fn later() -> String {
+    (chrono::Utc::now() + chrono::TimeDelta::seconds(90))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// A body as Odoo 19 posts it (`../shared/odoo/webhooks/`).
 pub(crate) fn body(odoo_id: i64, amount: &str, state: &str, write_date: &str) -> String {
     format!(
@@ -135,10 +143,11 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
 
 #[test]
 fn a_newer_webhook_updates_the_portal_amount() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
-    let reply = served.deliver(&body(id, "950.0", "draft", "2099-01-01 10:00:00.000001"));
+    let reply = served.deliver(&body(id, "950.0", "draft", &format!("{t}.000001")));
     assert_eq!((reply.0, result(&reply)), (200, "updated".to_string()));
     assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
     assert_eq!(served.stop().code, 0);
@@ -146,12 +155,13 @@ fn a_newer_webhook_updates_the_portal_amount() {
 
 #[test]
 fn an_older_webhook_changes_nothing() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
-    let newer = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
+    let newer = body(id, "950.0", "draft", &format!("{t}.500000"));
     assert_eq!(result(&served.deliver(&newer)), "updated");
-    let older = body(id, "111.0", "draft", "2099-01-01 10:00:00.400000");
+    let older = body(id, "111.0", "draft", &format!("{t}.400000"));
     assert_eq!(result(&served.deliver(&older)), "stale");
     assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
     served.stop();
@@ -159,10 +169,11 @@ fn an_older_webhook_changes_nothing() {
 
 #[test]
 fn a_webhook_delivered_twice_changes_nothing_the_second_time() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
-    let once = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
+    let once = body(id, "950.0", "draft", &format!("{t}.500000"));
     assert_eq!(result(&served.deliver(&once)), "updated");
     assert_eq!(result(&served.deliver(&once)), "unchanged");
     assert_eq!(env.portal_amount(id).as_deref(), Some("950.00"));
@@ -173,12 +184,13 @@ fn a_webhook_delivered_twice_changes_nothing_the_second_time() {
 /// with what the previous change stored, and its new amount must still apply.
 #[test]
 fn a_line_edit_webhook_tying_with_the_stored_stamp_applies() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
-    let confirm = body(id, "950.0", "sale", "2099-01-01 10:00:00.500000");
+    let confirm = body(id, "950.0", "sale", &format!("{t}.500000"));
     assert_eq!(result(&served.deliver(&confirm)), "updated");
-    let line_edit = body(id, "990.0", "sale", "2099-01-01 10:00:00.500000");
+    let line_edit = body(id, "990.0", "sale", &format!("{t}.500000"));
     assert_eq!(result(&served.deliver(&line_edit)), "updated");
     assert_eq!(env.portal_amount(id).as_deref(), Some("990.00"));
     served.stop();
@@ -186,10 +198,11 @@ fn a_line_edit_webhook_tying_with_the_stored_stamp_applies() {
 
 #[test]
 fn a_full_sync_never_replaces_what_a_webhook_of_a_later_second_stored() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let served = Served::start(&env, &["--poll", "0"]);
-    let future = body(id, "950.0", "draft", "2099-01-01 10:00:00.500000");
+    let future = body(id, "950.0", "draft", &format!("{t}.500000"));
     assert_eq!(result(&served.deliver(&future)), "updated");
     served.stop();
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
@@ -198,11 +211,12 @@ fn a_full_sync_never_replaces_what_a_webhook_of_a_later_second_stored() {
 
 #[test]
 fn a_zero_amount_in_a_webhook_keeps_the_portal_amount() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let before = env.portal_amount(id);
     let served = Served::start(&env, &["--poll", "0"]);
-    let reply = served.deliver(&body(id, "0.0", "draft", "2099-01-01 10:00:00.000001"));
+    let reply = served.deliver(&body(id, "0.0", "draft", &format!("{t}.000001")));
     assert_eq!(result(&reply), "kept_portal");
     assert_eq!(env.portal_amount(id), before);
     served.stop();
@@ -210,11 +224,12 @@ fn a_zero_amount_in_a_webhook_keeps_the_portal_amount() {
 
 #[test]
 fn a_wrong_secret_is_not_found_and_writes_nothing() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let before = env.portal_amount(id);
     let served = Served::start(&env, &["--poll", "0"]);
-    let forged = body(id, "1.0", "draft", "2099-01-01 10:00:00.000001");
+    let forged = body(id, "1.0", "draft", &format!("{t}.000001"));
     for path in [
         "/odoo/webhook/test-secret-0123456789abcdeX",
         "/odoo/webhook/test-secret",
@@ -228,11 +243,12 @@ fn a_wrong_secret_is_not_found_and_writes_nothing() {
 
 #[test]
 fn a_malformed_delivery_is_refused_with_its_reason() {
+    let t = crate::serve::later();
     let env = with_orders();
     let id = env.first_odoo_id();
     let before = env.portal_amount(id);
     let served = Served::start(&env, &["--poll", "0"]);
-    let other_model = body(id, "1.0", "draft", "2099-01-01 10:00:00.000001")
+    let other_model = body(id, "1.0", "draft", &format!("{t}.000001"))
         .replace(r#""sale.order""#, r#""res.partner""#);
     let reply = served.deliver(&other_model);
     assert_eq!(reply.0, 400);
@@ -248,23 +264,19 @@ fn a_malformed_delivery_is_refused_with_its_reason() {
 
 #[test]
 fn an_unknown_order_of_a_linked_customer_is_imported() {
+    let t = crate::serve::later();
     let env = with_orders();
     let new_id = env
         .fake
         .with_world(|w| w.add_order(9, Decimal::from_str("321.00").unwrap()));
     let served = Served::start(&env, &["--poll", "0"]);
-    let reply = served.deliver(&body(
-        new_id,
-        "321.0",
-        "draft",
-        "2099-01-01 10:00:00.000001",
-    ));
+    let reply = served.deliver(&body(new_id, "321.0", "draft", &format!("{t}.000001")));
     assert_eq!(result(&reply), "importing");
     wait_for("the import", || env.portal_amount(new_id).is_some());
     assert_eq!(env.portal_amount(new_id).as_deref(), Some("321.00"));
     let run = served.stop();
     assert!(
-        run.stdout.contains("Unknown orders imported: 1"),
+        run.stdout.contains("Unknown orders: 1 imported, 0 skipped"),
         "{}",
         run.stdout
     );
@@ -272,9 +284,10 @@ fn an_unknown_order_of_a_linked_customer_is_imported() {
 
 #[test]
 fn an_unknown_order_of_an_unlinked_customer_is_only_counted() {
+    let t = crate::serve::later();
     let env = with_orders();
     let served = Served::start(&env, &["--poll", "0"]);
-    let stray = body(999_999, "5.0", "draft", "2099-01-01 10:00:00.000001")
+    let stray = body(999_999, "5.0", "draft", &format!("{t}.000001"))
         .replace(r#""partner_id": 9"#, r#""partner_id": 10"#);
     assert_eq!(result(&served.deliver(&stray)), "unknown");
     let (_, metrics) = served.request("GET", "/metrics", "");
@@ -370,4 +383,85 @@ fn a_short_secret_is_refused_without_being_shown() {
     let run = env.run(&["serve", "--listen", "127.0.0.1:0", "--poll", "0"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(!run.all().contains("hunter2"), "{}", run.all());
+}
+
+#[test]
+fn a_webhook_stamped_beyond_the_clock_skew_is_refused_and_freezes_nothing() {
+    let env = with_orders();
+    let id = env.first_odoo_id();
+    let before = env.portal_amount(id);
+    let served = Served::start(&env, &["--poll", "0"]);
+    let frozen = served.deliver(&body(id, "1.0", "draft", "9999-12-31 23:59:59.000000"));
+    assert_eq!(frozen.0, 400, "{}", frozen.1);
+    assert!(
+        frozen.1.contains("later than this server's clock"),
+        "{}",
+        frozen.1
+    );
+    assert_eq!(env.portal_amount(id), before);
+    let t = later();
+    let next = served.deliver(&body(id, "950.0", "draft", &format!("{t}.000001")));
+    assert_eq!(result(&next), "updated");
+    served.stop();
+}
+
+#[test]
+fn an_import_takes_the_customer_of_odoos_partner_not_the_bodys() {
+    let t = later();
+    let env = with_orders();
+    let run = env.run(&[
+        "customers",
+        "add",
+        "--name",
+        "Other",
+        "--email",
+        "other@example.com",
+        "--odoo-partner-id",
+        "10",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let of_10 = env
+        .fake
+        .with_world(|w| w.add_order(10, Decimal::from_str("40.00").unwrap()));
+    let served = Served::start(&env, &["--poll", "0"]);
+    // The body says partner 9; Odoo says 10.
+    let reply = served.deliver(&body(of_10, "40.0", "draft", &format!("{t}.000001")));
+    assert_eq!(result(&reply), "importing");
+    wait_for("the import", || env.portal_amount(of_10).is_some());
+    let shown = env.run(&["orders", "show", "--odoo-id", &of_10.to_string(), "--json"]);
+    assert_eq!(shown.json()["customer_id"], 2, "{}", shown.stdout);
+    served.stop();
+}
+
+#[test]
+fn imports_that_store_nothing_are_not_counted_as_imported() {
+    let t = later();
+    let env = with_orders();
+    let unlinked = env
+        .fake
+        .with_world(|w| w.add_order(11, Decimal::from_str("40.00").unwrap()));
+    let served = Served::start(&env, &["--poll", "0"]);
+    // Both bodies name the linked partner 9: one order is another partner's, one is gone.
+    for id in [unlinked, 999_999] {
+        let reply = served.deliver(&body(id, "40.0", "draft", &format!("{t}.000001")));
+        assert_eq!(result(&reply), "importing");
+    }
+    let mut metrics = String::new();
+    wait_for("both imports", || {
+        metrics = served.request("GET", "/metrics", "").1;
+        metrics.contains("orderbridge_webhook_imports_total{outcome=\"skipped\"} 1")
+            && metrics.contains("orderbridge_webhook_imports_total{outcome=\"not_in_odoo\"} 1")
+    });
+    assert!(
+        metrics.contains("orderbridge_webhook_imports_total{outcome=\"ok\"} 0"),
+        "{metrics}"
+    );
+    let run = served.stop();
+    assert!(
+        run.stdout
+            .contains("Unknown orders: 0 imported, 1 skipped, 1 not in Odoo, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.portal_amount(unlinked), None);
 }

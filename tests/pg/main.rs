@@ -5,6 +5,8 @@
 // Tests: an unexpected error should fail the test where it happens.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../it/answers.rs"]
+mod answers;
 #[path = "../it/changed.rs"]
 mod changed;
 #[path = "../it/conflicts.rs"]

@@ -58,28 +58,41 @@ pub(super) fn apply(
     })
 }
 
-/// The local customer an unknown order would be imported for, if its partner is linked.
-pub(super) fn linked_customer(store: &Store, d: &Delivery) -> Result<Option<i64>, StoreError> {
+/// Whether an unknown order is worth reading from Odoo: the delivery's partner is linked.
+/// The body only decides whether to look; whose order it is comes from Odoo's answer.
+pub(super) fn worth_importing(store: &Store, d: &Delivery) -> Result<bool, StoreError> {
     match d.partner_id {
-        Some(p) => Ok(store.customer_by_partner(p)?.map(|c| c.id)),
-        None => Ok(None),
+        Some(p) => Ok(store.customer_by_partner(p)?.is_some()),
+        None => Ok(false),
     }
 }
 
-/// Imports an Odoo order unknown locally for a linked customer. An order that a local
+/// What an import of an unknown order did, counted as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Imported {
+    /// Stored by this import.
+    Stored,
+    /// Not stored: already there, being created by the portal, or Odoo's partner of it is
+    /// not a linked customer.
+    Skipped,
+    /// Odoo has no such order.
+    NotInOdoo,
+}
+
+/// Imports an Odoo order unknown locally, for the local customer linked to the partner Odoo
+/// gives it (never the partner a delivery's body names). An order that a local
 /// `orders create` is still storing (its key has an intent) is left to that create, which
 /// stores the portal's amount and note with it.
 pub(super) async fn import(
     client: &OdooClient,
     store: &std::sync::Mutex<Store>,
     odoo_id: i64,
-    customer_id: i64,
-) -> Result<bool, crate::error::Error> {
+) -> Result<Imported, crate::error::Error> {
     let rows = client
         .read("sale.order", &[odoo_id], SaleOrder::FIELDS)
         .await?;
     let Some(v) = rows.first() else {
-        return Ok(false);
+        return Ok(Imported::NotInOdoo);
     };
     let o = SaleOrder::from_value(v).map_err(crate::odoo::OdooError::from)?;
     let store = store.lock().unwrap_or_else(|e| e.into_inner());
@@ -87,12 +100,22 @@ pub(super) async fn import(
         && store.intent(key)?.is_some()
     {
         tracing::debug!(odoo_order_id = o.id, key = %key, "Order is being created by the portal; not imported");
-        return Ok(false);
+        return Ok(Imported::Skipped);
     }
+    let Some(customer) = o
+        .partner_id
+        .map(|p| store.customer_by_partner(p))
+        .transpose()?
+        .flatten()
+    else {
+        tracing::info!(odoo_order_id = o.id, order_number = %o.name, "Order's partner in Odoo is not a linked customer; not imported");
+        return Ok(Imported::Skipped);
+    };
     let (row, created) =
-        store.insert_order(&crate::commands::new_order(&o, Some(customer_id), None))?;
-    if created {
-        tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, source = "webhook", "Order created in local database");
+        store.insert_order(&crate::commands::new_order(&o, Some(customer.id), None))?;
+    if !created {
+        return Ok(Imported::Skipped);
     }
-    Ok(created)
+    tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, source = "webhook", "Order created in local database");
+    Ok(Imported::Stored)
 }

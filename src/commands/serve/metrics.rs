@@ -32,6 +32,14 @@ pub(crate) enum Delivered {
 }
 
 impl Delivered {
+    /// Whether the delivery wrote to the store (or started an import).
+    pub(crate) fn wrote(self) -> bool {
+        matches!(
+            self,
+            Delivered::Updated | Delivered::Held | Delivered::Importing
+        )
+    }
+
     pub(crate) const ALL: [Delivered; 10] = [
         Delivered::Updated,
         Delivered::Unchanged,
@@ -71,13 +79,24 @@ pub(crate) enum Polled {
     Busy,
 }
 
+/// How the imports of unknown orders ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Imports {
+    pub stored: u64,
+    pub skipped: u64,
+    pub not_in_odoo: u64,
+    pub failed: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     deliveries: [AtomicU64; 10],
     apply_micros_sum: AtomicU64,
     apply_count: AtomicU64,
-    imported: AtomicU64,
-    import_failed: AtomicU64,
+    /// Imports: stored, skipped, not in Odoo, failed.
+    imports: [AtomicU64; 4],
+    /// Deliveries that wrote after Odoo stopped waiting for the answer.
+    late: AtomicU64,
     polls: [AtomicU64; 3],
     last_poll_ok: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
@@ -85,6 +104,9 @@ pub(crate) struct Metrics {
 impl Metrics {
     pub(crate) fn delivered(&self, d: Delivered, took: Duration) {
         self.deliveries[d as usize].fetch_add(1, Ordering::Relaxed);
+        if took > super::ODOO_WAITS && d.wrote() {
+            self.late.fetch_add(1, Ordering::Relaxed);
+        }
         if !matches!(d, Delivered::Forbidden) {
             self.apply_micros_sum
                 .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
@@ -92,13 +114,20 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn imported(&self, ok: bool) {
-        let c = if ok {
-            &self.imported
-        } else {
-            &self.import_failed
+    /// An import's end: what it did, or `None` when it failed.
+    pub(crate) fn imported(&self, done: Option<super::apply::Imported>) {
+        use super::apply::Imported;
+        let i = match done {
+            Some(Imported::Stored) => 0,
+            Some(Imported::Skipped) => 1,
+            Some(Imported::NotInOdoo) => 2,
+            None => 3,
         };
-        c.fetch_add(1, Ordering::Relaxed);
+        self.imports[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn late(&self) -> u64 {
+        self.late.load(Ordering::Relaxed)
     }
 
     pub(crate) fn polled(&self, p: Polled) {
@@ -116,11 +145,14 @@ impl Metrics {
         self.polls[p as usize].load(Ordering::Relaxed)
     }
 
-    pub(crate) fn imports(&self) -> (u64, u64) {
-        (
-            self.imported.load(Ordering::Relaxed),
-            self.import_failed.load(Ordering::Relaxed),
-        )
+    pub(crate) fn imports(&self) -> Imports {
+        let n = |i: usize| self.imports[i].load(Ordering::Relaxed);
+        Imports {
+            stored: n(0),
+            skipped: n(1),
+            not_in_odoo: n(2),
+            failed: n(3),
+        }
     }
 
     pub(crate) fn last_poll_ok(&self) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -148,10 +180,16 @@ impl Metrics {
             self.apply_micros_sum.load(Ordering::Relaxed) as f64 / 1e6,
             self.apply_count.load(Ordering::Relaxed)
         );
-        let (imported, failed) = self.imports();
+        let i = self.imports();
         let _ = writeln!(
             out,
-            "# HELP orderbridge_webhook_imports_total Unknown orders of linked customers imported from Odoo, by outcome.\n# TYPE orderbridge_webhook_imports_total counter\norderbridge_webhook_imports_total{{outcome=\"ok\"}} {imported}\norderbridge_webhook_imports_total{{outcome=\"failed\"}} {failed}"
+            "# HELP orderbridge_webhook_imports_total Imports of unknown orders, by outcome (ok: stored).\n# TYPE orderbridge_webhook_imports_total counter\norderbridge_webhook_imports_total{{outcome=\"ok\"}} {}\norderbridge_webhook_imports_total{{outcome=\"skipped\"}} {}\norderbridge_webhook_imports_total{{outcome=\"not_in_odoo\"}} {}\norderbridge_webhook_imports_total{{outcome=\"failed\"}} {}",
+            i.stored, i.skipped, i.not_in_odoo, i.failed
+        );
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_webhooks_late_total Deliveries written after Odoo stopped waiting for the answer (1 s).\n# TYPE orderbridge_webhooks_late_total counter\norderbridge_webhooks_late_total {}",
+            self.late()
         );
         let _ = writeln!(
             out,

@@ -76,8 +76,15 @@ pub(crate) struct Server {
 pub(crate) struct ServeReport {
     pub listen: String,
     pub webhooks: std::collections::BTreeMap<&'static str, u64>,
+    /// Unknown orders stored by an import.
     pub imported: u64,
+    /// Imports that stored nothing (already stored, being created, partner not linked).
+    pub import_skipped: u64,
+    /// Imports of an id Odoo does not have.
+    pub import_not_in_odoo: u64,
     pub import_failed: u64,
+    /// Deliveries written after Odoo had stopped waiting for the answer (1 s).
+    pub late_answers: u64,
     pub polls_ok: u64,
     pub polls_failed: u64,
     pub polls_skipped_busy: u64,
@@ -177,15 +184,18 @@ impl Server {
         );
         imports.join_all().await;
         let m = &self.shared.metrics;
-        let (imported, import_failed) = m.imports();
+        let imports = m.imports();
         Ok(ServeReport {
             listen,
             webhooks: Delivered::ALL
                 .into_iter()
                 .map(|d| (d.name(), m.count(d)))
                 .collect(),
-            imported,
-            import_failed,
+            imported: imports.stored,
+            import_skipped: imports.skipped,
+            import_not_in_odoo: imports.not_in_odoo,
+            import_failed: imports.failed,
+            late_answers: m.late(),
             polls_ok: m.polls(Polled::Ok),
             polls_failed: m.polls(Polled::Failed),
             polls_skipped_busy: m.polls(Polled::Busy),
@@ -280,7 +290,7 @@ async fn webhook(
         tracing::warn!("Webhook with a wrong secret refused");
         return StatusCode::NOT_FOUND.into_response();
     }
-    let delivery = match crate::webhook::parse(&body) {
+    let delivery = match crate::webhook::parse(&body, chrono::Utc::now()) {
         Ok(d) => d,
         Err(reason) => {
             shared
@@ -295,16 +305,13 @@ async fn webhook(
     let applied = tokio::task::spawn_blocking(move || {
         let store = work.store.lock().unwrap_or_else(|e| e.into_inner());
         let outcome = apply::apply(&store, &d, &work.sync)?;
-        let customer = match outcome {
-            Delivered::Unknown => apply::linked_customer(&store, &d)?,
-            _ => None,
-        };
-        Ok::<_, crate::store::StoreError>((outcome, customer))
+        let import = outcome == Delivered::Unknown && apply::worth_importing(&store, &d)?;
+        Ok::<_, crate::store::StoreError>((outcome, import))
     })
     .await;
     let outcome = match applied {
-        Ok(Ok((Delivered::Unknown, Some(customer)))) => {
-            spawn_import(&shared, delivery.odoo_id, customer);
+        Ok(Ok((Delivered::Unknown, true))) => {
+            spawn_import(&shared, delivery.odoo_id);
             Delivered::Importing
         }
         Ok(Ok((outcome, _))) => outcome,
@@ -334,21 +341,34 @@ async fn webhook(
             "Webhook for an order not stored locally (customer not linked)"
         );
     }
-    shared.metrics.delivered(outcome, started.elapsed());
+    let took = started.elapsed();
+    shared.metrics.delivered(outcome, took);
+    if took > ODOO_WAITS && outcome.wrote() {
+        // Committed all the same; Odoo logged a timeout and will not send it again.
+        tracing::warn!(
+            odoo_order_id = delivery.odoo_id,
+            took_ms = took.as_millis() as u64,
+            result = outcome.name(),
+            "Webhook applied after Odoo stopped waiting for the answer"
+        );
+    }
     answer(StatusCode::OK, outcome.name(), None)
 }
 
-fn spawn_import(shared: &Arc<Shared>, odoo_id: i64, customer: i64) {
+/// How long Odoo waits for a webhook's answer (`base_automation`'s post timeout).
+const ODOO_WAITS: Duration = Duration::from_secs(1);
+
+fn spawn_import(shared: &Arc<Shared>, odoo_id: i64) {
     let work = Arc::clone(shared);
     let mut imports = shared.imports.lock().unwrap_or_else(|e| e.into_inner());
     // Finished imports are dropped as new ones start: the set holds only those under way.
     while imports.try_join_next().is_some() {}
     imports.spawn(async move {
-        match apply::import(&work.client, &work.store, odoo_id, customer).await {
-            Ok(_) => work.metrics.imported(true),
+        match apply::import(&work.client, &work.store, odoo_id).await {
+            Ok(done) => work.metrics.imported(Some(done)),
             Err(e) => {
                 tracing::warn!(error = %e, odoo_order_id = odoo_id, "Import of an unknown order failed; the next full sync or list pulls it");
-                work.metrics.imported(false);
+                work.metrics.imported(None);
             }
         }
     });

@@ -1,0 +1,70 @@
+//! What the store already knows is answered from it; what a run reports is what it
+//! committed. (Wrong answers real use found: issue 20.)
+
+use crate::env::TestEnv;
+
+/// Customer 1 linked to partner 9, and one order created with key `K-1`.
+fn with_done_order() -> TestEnv {
+    let env = TestEnv::new();
+    env.link_deco();
+    let run = env.run(&CREATE_K1);
+    assert_eq!(run.code, 0, "{}", run.all());
+    env
+}
+
+const CREATE_K1: [&str; 9] = [
+    "orders",
+    "create",
+    "--customer",
+    "1",
+    "--amount",
+    "857.87",
+    "--idempotency-key",
+    "K-1",
+    "--json",
+];
+
+#[test]
+fn a_finished_order_is_answered_from_the_store_while_odoo_is_down() {
+    let env = with_done_order();
+    env.fake.go_down();
+    let run = env.run(&CREATE_K1);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.json()["outcome"], "already_done");
+    assert!(run.json()["order"]["order_number"].is_string());
+}
+
+#[test]
+fn a_finished_order_is_answered_without_any_odoo_request() {
+    let env = with_done_order();
+    env.fake.reset_calls();
+    let run = env.run(&CREATE_K1);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(env.fake.requests(), 0, "{:?}", env.fake.all_calls());
+}
+
+#[test]
+fn a_reused_key_with_another_order_is_refused_without_odoo() {
+    let env = with_done_order();
+    env.fake.go_down();
+    let mut other = CREATE_K1;
+    other[5] = "1.00";
+    let run = env.run(&other);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("already used"), "{}", run.stderr);
+}
+
+#[test]
+fn reads_of_the_store_alone_make_no_odoo_request() {
+    let env = with_done_order();
+    env.fake.reset_calls();
+    for args in [
+        &["orders", "show", "1"][..],
+        &["orders", "list", "--no-sync"],
+        &["status"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.all());
+    }
+    assert_eq!(env.fake.requests(), 0, "{:?}", env.fake.all_calls());
+}
