@@ -454,19 +454,32 @@ impl Settings {
     /// The store: a `postgres://` URL, or the SQLite file's path. A relative path from a
     /// .env or config file is relative to that file's folder (as Laravel reads it),
     /// whatever folder the command runs in.
-    pub(crate) fn database(&self) -> Location {
-        match self.get("ORDERBRIDGE_DATABASE") {
-            Some((v, origin)) => match Location::parse(v) {
-                Location::File(p) if p.is_relative() => match origin {
-                    Origin::DotEnv(file) | Origin::Toml(file) => {
-                        Location::File(file.parent().unwrap_or(Path::new(".")).join(p))
-                    }
-                    _ => Location::File(p),
-                },
-                location => location,
-            },
+    pub(crate) fn database(&self) -> Result<Location, ConfigError> {
+        Ok(match self.get("ORDERBRIDGE_DATABASE") {
+            Some((v, origin)) => {
+                match Location::parse(v).map_err(|why| self.invalid("ORDERBRIDGE_DATABASE", why))? {
+                    Location::File(p) if p.is_relative() => match origin {
+                        Origin::DotEnv(file) | Origin::Toml(file) => {
+                            Location::File(file.parent().unwrap_or(Path::new(".")).join(p))
+                        }
+                        _ => Location::File(p),
+                    },
+                    location => location,
+                }
+            }
             None => Location::File(default_database()),
-        }
+        })
+    }
+
+    /// A setting's value as it may be shown: a secret as `***`, a URL with its password
+    /// masked.
+    pub(crate) fn shown(&self, key: &str) -> Option<String> {
+        let (v, _) = self.get(key)?;
+        Some(if is_secret(key) {
+            "***".to_string()
+        } else {
+            crate::secret::mask_url(v)
+        })
     }
 
     /// The keys whose values came from the process environment.

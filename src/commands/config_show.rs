@@ -2,7 +2,7 @@
 //! so that "which .env did cron read?" has an answer.
 
 use super::Context;
-use crate::config::{KEYS, is_secret};
+use crate::config::KEYS;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Setting {
@@ -26,13 +26,9 @@ pub(crate) fn report(ctx: &Context) -> ConfigReport {
     let settings = KEYS
         .iter()
         .map(|&key| match ctx.settings.get(key) {
-            Some((v, origin)) => Setting {
+            Some((_, origin)) => Setting {
                 key,
-                value: Some(if is_secret(key) {
-                    "***".to_string()
-                } else {
-                    v.to_string()
-                }),
+                value: ctx.settings.shown(key),
                 from: origin.to_string(),
             },
             None => Setting {
@@ -44,7 +40,10 @@ pub(crate) fn report(ctx: &Context) -> ConfigReport {
         .collect();
     ConfigReport {
         settings,
-        database: ctx.settings.database().to_string(),
+        database: match ctx.settings.database() {
+            Ok(location) => location.to_string(),
+            Err(e) => e.to_string(),
+        },
         files: ctx
             .settings
             .files_read()

@@ -51,12 +51,15 @@ pub(crate) struct CopyDone {
 /// Copies the configured SQLite store into the empty PostgreSQL store at `to`, under the
 /// source's run lock (no sync or flush changes it meanwhile).
 pub(crate) fn copy(ctx: &Context, to: &str) -> Result<CopyDone, Error> {
-    let dest_location = Location::parse(to);
-    if !matches!(dest_location, Location::Postgres(_)) {
-        return Err(Error::Usage(format!(
-            "--to must be a PostgreSQL URL (postgres://USER@HOST/DATABASE), not '{to}'; nothing was copied"
-        )));
-    }
+    let dest_location = match Location::parse(to) {
+        Ok(l @ Location::Postgres(_)) => l,
+        _ => {
+            return Err(Error::Usage(format!(
+                "--to must be a PostgreSQL URL (postgres://USER@HOST/DATABASE), not '{}'; nothing was copied",
+                crate::secret::mask_url(to)
+            )));
+        }
+    };
     let _lock = ctx.run_lock()?;
     let source = ctx.store()?;
     let dest = Store::open(&dest_location, ctx.settings.busy_timeout()?)?;

@@ -123,7 +123,7 @@ impl Context {
     /// The store's location. Only the default location's folder is created: a folder named
     /// by the user that does not exist is a typo more often than a wish.
     pub(crate) fn database(&self) -> Result<Location, Error> {
-        let location = self.settings.database();
+        let location = self.settings.database()?;
         if let Location::File(path) = &location
             && let Some((_, origin)) = self.settings.get("ORDERBRIDGE_DATABASE")
             && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())

@@ -17,20 +17,7 @@ impl PgUrl {
 
 impl fmt::Display for PgUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // scheme://user:password@host/db → scheme://user:***@host/db
-        if let Some((scheme, rest)) = self.0.split_once("://")
-            && let Some((userinfo, host)) = rest.rsplit_once('@')
-            && let Some((user, _)) = userinfo.split_once(':')
-        {
-            return write!(f, "{scheme}://{user}:***@{host}");
-        }
-        // Query parameters may carry a password too (`?password=`).
-        match self.0.split_once('?') {
-            Some((base, q)) if q.to_ascii_lowercase().contains("password") => {
-                write!(f, "{base}?***")
-            }
-            _ => f.write_str(&self.0),
-        }
+        f.write_str(&crate::secret::mask_url(&self.0))
     }
 }
 
@@ -47,15 +34,30 @@ pub enum Location {
     Postgres(PgUrl),
 }
 
+/// The store URL schemes this build supports, for messages.
+pub const SUPPORTED: &str =
+    "a SQLite file path, postgres://USER[:PASSWORD]@HOST[:PORT]/DB or postgresql://…";
+
 impl Location {
-    /// `postgres://…` / `postgresql://…` is a server; anything else a file path.
-    pub fn parse(s: &str) -> Location {
+    /// `postgres://…` / `postgresql://…` is a server; a URL of another scheme is refused
+    /// (its text is shown with its password masked); anything else is a file path.
+    pub fn parse(s: &str) -> Result<Location, String> {
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            Location::Postgres(PgUrl(s.to_string()))
-        } else {
-            Location::File(PathBuf::from(s))
+            return Ok(Location::Postgres(PgUrl(s.to_string())));
         }
+        if let Some((scheme, _)) = s.split_once("://")
+            && !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(format!(
+                "unsupported store URL {} (scheme '{scheme}'); supported: {SUPPORTED}",
+                crate::secret::mask_url(s)
+            ));
+        }
+        Ok(Location::File(PathBuf::from(s)))
     }
 
     pub fn file(&self) -> Option<&std::path::Path> {
@@ -81,21 +83,32 @@ mod tests {
 
     #[test]
     fn a_postgres_url_is_shown_without_its_password() {
-        let l = Location::parse("postgres://ob:s3cret@db.example:5432/portal");
+        let l = Location::parse("postgres://ob:s3cret@db.example:5432/portal").unwrap();
         assert_eq!(l.to_string(), "postgres://ob:***@db.example:5432/portal");
-        let q = Location::parse("postgresql://db/portal?user=ob&password=s3cret");
-        assert_eq!(q.to_string(), "postgresql://db/portal?***");
+        let q = Location::parse("postgresql://db/portal?user=ob&password=s3cret").unwrap();
+        assert_eq!(q.to_string(), "postgresql://db/portal?user=ob&password=***");
     }
 
     #[test]
     fn anything_but_a_postgres_url_is_a_file() {
         assert_eq!(
             Location::parse("storage/orderbridge.db"),
-            Location::File("storage/orderbridge.db".into())
+            Ok(Location::File("storage/orderbridge.db".into()))
         );
         assert!(matches!(
             Location::parse("POSTGRES://h/d"),
-            Location::Postgres(_)
+            Ok(Location::Postgres(_))
         ));
+    }
+
+    #[test]
+    fn a_url_of_another_scheme_is_refused_without_its_password() {
+        let e = Location::parse("mysql://portal:PW@db/portal").unwrap_err();
+        assert!(
+            e.starts_with("unsupported store URL mysql://portal:***@db/portal"),
+            "{e}"
+        );
+        assert!(!e.contains("PW"), "{e}");
+        assert!(e.contains("postgres://"), "{e}");
     }
 }

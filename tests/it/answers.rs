@@ -68,3 +68,56 @@ fn reads_of_the_store_alone_make_no_odoo_request() {
     }
     assert_eq!(env.fake.requests(), 0, "{:?}", env.fake.all_calls());
 }
+
+#[test]
+fn a_store_url_of_an_unsupported_scheme_is_refused_without_its_password() {
+    let env = TestEnv::new();
+    let out = env
+        .command_on(
+            env.dir.path(),
+            "mysql://portal:Sup3rSecretPW@db.example/portal",
+            &["orders", "list", "--no-sync"],
+        )
+        .output()
+        .unwrap();
+    let run = TestEnv::collect(out);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("unsupported store URL"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("mysql://portal:***@db.example/portal"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("Sup3rSecretPW"), "{}", run.all());
+}
+
+#[test]
+fn config_show_masks_the_password_of_a_store_url() {
+    let env = TestEnv::new();
+    for json in [false, true] {
+        let mut args = vec!["config", "show"];
+        if json {
+            args.push("--json");
+        }
+        let out = env
+            .command_on(
+                env.dir.path(),
+                "postgres://ob:Sup3rSecretPW@127.0.0.1:1/portal",
+                &args,
+            )
+            .output()
+            .unwrap();
+        let run = TestEnv::collect(out);
+        assert_eq!(run.code, 0, "{}", run.all());
+        assert!(!run.all().contains("Sup3rSecretPW"), "{}", run.all());
+        assert!(
+            run.stdout.contains("postgres://ob:***@127.0.0.1:1/portal"),
+            "{}",
+            run.stdout
+        );
+    }
+}
