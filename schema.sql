@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 7).
+-- orderbridge's local store, current schema (user_version 8).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table.
@@ -30,13 +30,15 @@ CREATE TABLE IF NOT EXISTS sales_orders (
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
     last_synced_at    TEXT,
-    odoo_write_date   TEXT                          -- Odoo's write_date of what was last applied
+    odoo_write_date   TEXT,                         -- Odoo's write_date of what was last applied
+    order_date        TEXT                          -- Odoo's date_order: listings and the 30-day window
 );
 -- The idempotency key of sync: an Odoo order is stored at most once. NULLs are allowed
 -- (orders not in Odoo) and never collide.
 CREATE UNIQUE INDEX IF NOT EXISTS sales_orders_odoo_order_id_unique ON sales_orders (odoo_order_id);
 CREATE INDEX IF NOT EXISTS sales_orders_customer_id ON sales_orders (customer_id);
 CREATE INDEX IF NOT EXISTS sales_orders_created_at ON sales_orders (created_at);
+CREATE INDEX IF NOT EXISTS sales_orders_order_date ON sales_orders (order_date);
 
 -- One row per `orders create`: written before the Odoo call, resolved after it, so that an
 -- unknown outcome (timeout, crash) is looked up in Odoo by its key instead of created twice.
@@ -69,7 +71,9 @@ CREATE TABLE IF NOT EXISTS runs (
     updated     INTEGER NOT NULL DEFAULT 0,
     failed      INTEGER NOT NULL DEFAULT 0,
     round_trips INTEGER NOT NULL DEFAULT 0,
-    error       TEXT
+    error       TEXT,
+    host        TEXT,              -- the host (ORDERBRIDGE_HOST_ID) and process running it:
+    pid         INTEGER            -- `status` shows a run whose process is gone as died
 );
 CREATE INDEX IF NOT EXISTS runs_kind_started_at ON runs (kind, started_at);
 
@@ -99,3 +103,14 @@ CREATE TABLE IF NOT EXISTS amount_conflicts (
     decided_at      TEXT
 );
 CREATE INDEX IF NOT EXISTS amount_conflicts_order_state ON amount_conflicts (order_id, state);
+
+-- The uid Odoo gave each login: a run sends its calls with it and authenticates only when
+-- Odoo refuses it (a password check costs Odoo most of a second; a known uid is cached there).
+CREATE TABLE IF NOT EXISTS odoo_logins (
+    server     TEXT NOT NULL,   -- ODOO_URL
+    database   TEXT NOT NULL,   -- ODOO_DB
+    login      TEXT NOT NULL,   -- ODOO_USERNAME
+    uid        INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (server, database, login)
+);

@@ -243,7 +243,8 @@ impl Report for OrderView {
                 .as_ref()
                 .map_or(String::new(), |s| format!(" (Odoo: {s})"))
         )?;
-        writeln!(out, "  created:       {}", r.created_at)?;
+        writeln!(out, "  ordered:       {}", r.order_date)?;
+        writeln!(out, "  stored:        {}", r.created_at)?;
         if let Some(k) = &r.idempotency_key {
             writeln!(out, "  key:           {k}")?;
         }
@@ -368,7 +369,7 @@ impl Report for ListReport {
         writeln!(
             out,
             "{:>6}  {:<12} {:>8}  {:>8}  {:<15} {:>22}  {:<19}",
-            "ID", "NUMBER", "ODOO ID", "CUSTOMER", "STATUS", "AMOUNT", "CREATED"
+            "ID", "NUMBER", "ODOO ID", "CUSTOMER", "STATUS", "AMOUNT", "ORDERED"
         )?;
         for v in &r.orders {
             let o = &v.row;
@@ -381,7 +382,7 @@ impl Report for ListReport {
                 o.customer_id.map_or("-".into(), |i| i.to_string()),
                 o.status,
                 amount_text(v),
-                o.created_at
+                o.order_date
             )?;
         }
         if r.total > r.orders.len() as u64 {
@@ -688,6 +689,7 @@ pub(super) fn orders_csv(r: &ListReport) -> Vec<Vec<String>> {
             "odoo_amount",
             "currency",
             "created_at",
+            "order_date",
         ]
         .map(String::from)
         .to_vec(),
@@ -710,6 +712,7 @@ pub(super) fn orders_csv(r: &ListReport) -> Vec<Vec<String>> {
             opt(o.odoo_amount_total.map(|a| a.to_string())),
             o.currency.clone(),
             o.created_at.clone(),
+            o.order_date.clone(),
         ]);
     }
     rows

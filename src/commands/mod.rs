@@ -216,5 +216,7 @@ pub(crate) fn new_order(
         odoo_state: Some(o.state.clone()),
         idempotency_key,
         note,
+        order_date: o.date_order.clone(),
+        imported: created.is_none(),
     }
 }

@@ -227,10 +227,11 @@ pub(crate) async fn create(
     };
     // What the store already knows of this key is answered from it, with no Odoo call: a
     // checkout retried during an Odoo outage gets its order back.
-    if !generated && let Some(intent) = store.intent(&key)? {
-        if let Some(answer) = settled(&store, &intent, &req.fingerprint().1, generated) {
-            return answer;
-        }
+    if !generated
+        && let Some(intent) = store.intent(&key)?
+        && let Some(answer) = settled(&store, &intent, &req.fingerprint().1, generated)
+    {
+        return answer;
     }
     let key_field = ctx.settings.key_field()?;
     let client = ctx.odoo()?;

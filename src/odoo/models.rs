@@ -15,6 +15,8 @@ pub struct SaleOrder {
     pub currency: String,
     pub origin: Option<String>,
     pub client_order_ref: Option<String>,
+    /// Odoo's `date_order` (UTC, `YYYY-MM-DD HH:MM:SS`): when the order was placed.
+    pub date_order: Option<String>,
 }
 
 impl SaleOrder {
@@ -26,6 +28,7 @@ impl SaleOrder {
         "currency_id",
         "origin",
         "client_order_ref",
+        "date_order",
     ];
 
     pub fn from_value(v: &Value) -> Result<SaleOrder, DecodeError> {
@@ -43,6 +46,10 @@ impl SaleOrder {
             currency,
             origin: r.opt_str("origin")?,
             client_order_ref: r.opt_str("client_order_ref")?,
+            // To the second: a server may send microseconds.
+            date_order: r
+                .opt_str("date_order")?
+                .map(|t| t.get(..19).unwrap_or(&t).to_string()),
         })
     }
 }

@@ -16,6 +16,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("runs", &[]),
     ("sync_cursors", &[]),
     ("amount_conflicts", &["portal_amount", "odoo_amount"]),
+    ("odoo_logins", &[]),
 ];
 
 /// Rows per INSERT statement: a round trip per row would make a large copy slow.

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_odoo_write_date.sql"),
     include_str!("../../migrations/0006_outbox.sql"),
     include_str!("../../migrations/0007_amount_conflicts.sql"),
+    include_str!("../../migrations/0008_order_date_runs_logins.sql"),
 ];
 
 /// The same migrations in PostgreSQL's dialect (`numeric` money, identity ids).
@@ -49,6 +50,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_odoo_write_date.sql"),
     include_str!("../../migrations/postgres/0006_outbox.sql"),
     include_str!("../../migrations/postgres/0007_amount_conflicts.sql"),
+    include_str!("../../migrations/postgres/0008_order_date_runs_logins.sql"),
 ];
 
 /// The schema version this binary writes and understands.

@@ -29,6 +29,9 @@ pub(crate) struct OrderRow {
     pub updated_at: String,
     #[serde(serialize_with = "super::rfc3339_opt")]
     pub last_synced_at: Option<String>,
+    /// Odoo's order date (`date_order`); the row's creation when Odoo's is not known.
+    #[serde(serialize_with = "super::rfc3339")]
+    pub order_date: String,
 }
 
 /// A row to insert.
@@ -44,6 +47,11 @@ pub(crate) struct NewOrder {
     pub odoo_state: Option<String>,
     pub idempotency_key: Option<String>,
     pub note: Option<String>,
+    /// Odoo's `date_order`.
+    pub order_date: Option<String>,
+    /// The row stands for an order made in Odoo before it was stored (an import): its
+    /// `created_at` is Odoo's order date, so that the portal's own listings sort it right.
+    pub imported: bool,
 }
 
 /// Which orders `orders list` shows.
@@ -56,7 +64,10 @@ pub(crate) struct OrderFilter {
     pub limit: usize,
 }
 
-pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total, currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at";
+pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total, currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at, order_date";
+
+/// The date an order is listed and windowed by: Odoo's, else the row's creation.
+pub(crate) const ORDER_DATE: &str = "COALESCE(order_date, created_at)";
 
 pub(crate) fn row(r: &Row<'_>) -> Result<OrderRow> {
     let currency = r.get::<Option<String>>(6)?.unwrap_or_else(|| "USD".into());
@@ -76,6 +87,10 @@ pub(crate) fn row(r: &Row<'_>) -> Result<OrderRow> {
         created_at: r.get::<Option<String>>(11)?.unwrap_or_default(),
         updated_at: r.get::<Option<String>>(12)?.unwrap_or_default(),
         last_synced_at: r.get(13)?,
+        order_date: r
+            .get::<Option<String>>(14)?
+            .or_else(|| r.get::<Option<String>>(11).ok().flatten())
+            .unwrap_or_default(),
         currency,
     })
 }
@@ -90,10 +105,14 @@ impl Store {
 
     pub(crate) fn insert_order_in_tx(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
         let now = now_text();
+        let created_at = match (&o.order_date, o.imported) {
+            (Some(d), true) => d.clone(),
+            _ => now.clone(),
+        };
         let inserted: Option<i64> = self.first(
             "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
-               currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
+               currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at, order_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, COALESCE(?14, ?13))
              ON CONFLICT (odoo_order_id) DO NOTHING RETURNING id",
             args![
                 o.customer_id,
@@ -108,6 +127,8 @@ impl Store {
                 o.note,
                 now,
                 o.odoo_order_id.map(|_| now.clone()),
+                created_at,
+                o.order_date,
             ],
             |r| r.get(0),
         )?;
@@ -152,8 +173,10 @@ impl Store {
     /// in all.
     pub(crate) fn orders(&self, filter: &OrderFilter) -> Result<(Vec<OrderRow>, u64)> {
         // Each parameter is compared with its column first: PostgreSQL types it there.
-        let cond = "(customer_id = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL)
-                    AND (created_at >= ?3 OR ?3 IS NULL)";
+        let cond = format!(
+            "(customer_id = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL)
+             AND ({ORDER_DATE} >= ?3 OR ?3 IS NULL)"
+        );
         let total: i64 = self.one(
             &format!("SELECT COUNT(*) FROM sales_orders WHERE {cond}"),
             args![filter.customer_id, filter.status, filter.since],
@@ -161,7 +184,7 @@ impl Store {
         )?;
         let rows = self.all(
             &format!(
-                "SELECT {COLS} FROM sales_orders WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT ?4"
+                "SELECT {COLS} FROM sales_orders WHERE {cond} ORDER BY {ORDER_DATE} DESC, id DESC LIMIT ?4"
             ),
             args![
                 filter.customer_id,
@@ -303,10 +326,11 @@ pub(crate) struct SyncWrite {
 }
 
 impl Store {
-    /// How many orders with an Odoo id were created since `since` (all when `None`).
+    /// How many orders with an Odoo id were placed since `since` (all when `None`), by
+    /// their order date.
     pub(crate) fn count_orders_with_odoo_id(&self, since: Option<&str>) -> Result<u64> {
         self.one(
-            "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND (created_at >= ?1 OR ?1 IS NULL)",
+            &format!("SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id IS NOT NULL AND ({ORDER_DATE} >= ?1 OR ?1 IS NULL)"),
             args![since],
             |r| r.get::<i64>(0),
         )
@@ -326,7 +350,7 @@ impl Store {
         self.all(
             &format!(
                 "SELECT {SYNC_COLS} FROM sales_orders
-                 WHERE odoo_order_id IS NOT NULL AND (created_at >= ?1 OR ?1 IS NULL)
+                 WHERE odoo_order_id IS NOT NULL AND ({ORDER_DATE} >= ?1 OR ?1 IS NULL)
                    AND (customer_id = ?4 OR ?4 IS NULL) AND id > ?2
                  ORDER BY id LIMIT ?3",
             ),

@@ -121,3 +121,75 @@ fn config_show_masks_the_password_of_a_store_url() {
         );
     }
 }
+
+/// Moves an Odoo order's `date_order` back by `days`; returns the new date as RFC 3339.
+fn age_order(env: &TestEnv, odoo_id: i64, days: i64) -> String {
+    env.fake.with_world(|w| {
+        let o = w.orders.get_mut(&odoo_id).unwrap();
+        let when = chrono::Utc::now() - chrono::TimeDelta::days(days);
+        o.date_order = chrono::DateTime::from_timestamp(when.timestamp(), 0).unwrap();
+        o.date_order
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
+}
+
+#[test]
+fn an_order_pulled_on_read_keeps_odoos_order_date() {
+    let env = TestEnv::new();
+    env.link_deco();
+    let date = age_order(&env, 5, 40);
+    assert_eq!(env.run(&["orders", "list", "--customer", "1"]).code, 0);
+    let shown = env
+        .run(&["orders", "show", "--odoo-id", "5", "--json"])
+        .json();
+    assert_eq!(shown["order_date"], date.as_str(), "{shown}");
+    assert_eq!(
+        shown["created_at"],
+        date.as_str(),
+        "an import is as old as Odoo says"
+    );
+}
+
+#[test]
+fn an_imported_order_keeps_odoos_order_date() {
+    let env = TestEnv::new();
+    env.link_deco();
+    let date = age_order(&env, 5, 40);
+    let run = env.run(&["orders", "import", "--odoo-id", "5", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.json()["order"]["order_date"], date.as_str());
+}
+
+#[test]
+fn listings_sort_by_odoos_order_date() {
+    let env = TestEnv::new();
+    env.link_deco();
+    // Order 1 is the demo's newest; make it the oldest.
+    age_order(&env, 1, 50);
+    let list = env
+        .run(&["orders", "list", "--customer", "1", "--json"])
+        .json();
+    let ids: Vec<i64> = list["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["odoo_order_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.last(), Some(&1), "{ids:?}");
+}
+
+#[test]
+fn the_30_day_window_goes_by_the_order_date_not_the_import() {
+    let env = TestEnv::new();
+    env.link_deco();
+    age_order(&env, 5, 40);
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let before = env.portal_amount(5);
+    env.set_total(5, "999.00");
+    let recent = env.run(&["orders", "sync-amounts", "--json"]);
+    assert_eq!(recent.code, 0, "{}", recent.all());
+    assert_eq!(env.portal_amount(5), before, "40 days old: not recent");
+    let all = env.run(&["orders", "sync-amounts", "--all"]);
+    assert_eq!(all.code, 0, "{}", all.all());
+    assert_eq!(env.portal_amount(5).as_deref(), Some("999.00"));
+}

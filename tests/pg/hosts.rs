@@ -338,7 +338,7 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_numeric() {
     assert_eq!(
         env.scalar("SELECT MAX(version) FROM schema_migrations")
             .as_deref(),
-        Some("7")
+        Some("8")
     );
     assert_eq!(
         env.scalar(

@@ -1,0 +1,19 @@
+-- 0008: Odoo's order date on each order (listings and the 30-day window use it; an
+-- imported order is as old as Odoo says, not as its import); who runs each run (a run whose
+-- process died is shown as died); the uid Odoo gave each login (a run logs in only when Odoo
+-- refuses it: a password check costs Odoo most of a second).
+ALTER TABLE sales_orders ADD COLUMN order_date TEXT;   -- Odoo's date_order (UTC)
+UPDATE sales_orders SET order_date = created_at;
+CREATE INDEX IF NOT EXISTS sales_orders_order_date ON sales_orders (order_date);
+
+ALTER TABLE runs ADD COLUMN host TEXT;                 -- ORDERBRIDGE_HOST_ID of its process
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+
+CREATE TABLE IF NOT EXISTS odoo_logins (
+    server     TEXT NOT NULL,   -- ODOO_URL
+    database   TEXT NOT NULL,   -- ODOO_DB
+    login      TEXT NOT NULL,   -- ODOO_USERNAME
+    uid        INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (server, database, login)
+);

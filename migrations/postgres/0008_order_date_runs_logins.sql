@@ -1,0 +1,16 @@
+-- 0008 (PostgreSQL): Odoo's order date on each order, who runs each run, the uid of each login.
+ALTER TABLE sales_orders ADD COLUMN order_date TEXT;
+UPDATE sales_orders SET order_date = created_at;
+CREATE INDEX sales_orders_order_date ON sales_orders (order_date);
+
+ALTER TABLE runs ADD COLUMN host TEXT;
+ALTER TABLE runs ADD COLUMN pid BIGINT;
+
+CREATE TABLE odoo_logins (
+    server     TEXT NOT NULL,
+    database   TEXT NOT NULL,
+    login      TEXT NOT NULL,
+    uid        BIGINT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (server, database, login)
+);
