@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 pub(crate) use super::order_request::{LineRequest, OrderRequest};
-use super::{Context, new_order};
+use super::{Context, Placed, new_order};
 use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::store::claims::Claimant;
@@ -318,7 +318,15 @@ pub(crate) async fn create(
     let (order, inserted) = store
         .complete_intent(
             &key,
-            &new_order(&odoo_order, Some(customer.id), Some((&req, &key))),
+            &new_order(
+                &odoo_order,
+                Some(customer.id),
+                Some(Placed {
+                    req: &req,
+                    key: &key,
+                    max_change: ctx.settings.max_change()?,
+                }),
+            ),
         )
         .map_err(|cause| Error::CreatedNotStored {
             name: odoo_order.name.clone(),
@@ -503,8 +511,18 @@ pub(crate) async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
                     idempotency_key: Some(key.clone()),
                 };
                 let r = req.unwrap_or(fallback);
-                let (order, _) = store
-                    .complete_intent(&key, &new_order(&o, Some(r.customer_id), Some((&r, &key))))?;
+                let (order, _) = store.complete_intent(
+                    &key,
+                    &new_order(
+                        &o,
+                        Some(r.customer_id),
+                        Some(Placed {
+                            req: &r,
+                            key: &key,
+                            max_change: ctx.settings.max_change()?,
+                        }),
+                    ),
+                )?;
                 tracing::info!(order_id = order.id, odoo_order_id = o.id, order_number = %o.name, key = %key, "Order created in local database");
                 out.push(Recovered {
                     key,

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::Context;
+use super::sync::{OdooChunk, OdooOrder, SyncOptions, compare_chunk};
 use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
-use crate::rules::{AmountSource, effective_amount, status_for_state};
+use crate::rules::{AmountSource, MaxChange, effective_amount};
 use crate::store::Store;
 use crate::store::orders::{OrderFilter, OrderRow};
 
@@ -117,35 +118,49 @@ pub(crate) struct ListReport {
 }
 
 /// Pulls the Odoo orders of these partners that are missing locally (one search_read for
-/// all of them) and records Odoo's amount and state for the others.
+/// all of them) and records Odoo's amount and state for the others, by the sync's rules (an
+/// amount held for review stays held; the portal's amount is never touched).
 async fn pull(
     client: &OdooClient,
     store: &Store,
     partners: &HashMap<i64, i64>,
+    max_change: MaxChange,
 ) -> Result<usize, Error> {
     let ids: Vec<i64> = partners.keys().copied().collect();
     let orders = client
         .sale_orders(domain("partner_id", "in", Value::ints(&ids)))
         .await?;
-    let present = store.odoo_ids_present(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
-    // All the writes of one pull in one transaction.
-    let pulled = store.in_write_tx(|store| {
-        let mut pulled = 0;
-        for o in &orders {
-            if present.contains(&o.id) {
-                store.record_seen(o.id, o.amount_total, &o.state, status_for_state(&o.state))?;
-                continue;
-            }
+    let local = store.sync_rows_for(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
+    let present: std::collections::HashSet<i64> = local.iter().map(|r| r.odoo_order_id).collect();
+    let seen: OdooChunk = orders
+        .iter()
+        .filter(|o| present.contains(&o.id))
+        .map(|o| (o.id, Ok(OdooOrder::of(o))))
+        .collect();
+    let opts = SyncOptions::seen_on_read(max_change);
+    let (results, writes) = compare_chunk(&local, &Ok(seen), &opts);
+    // All the writes of one pull in one transaction; logged once committed.
+    let mut stored = Vec::new();
+    store.in_write_tx(|store| {
+        store.apply_writes_in_tx(&writes)?;
+        for o in orders.iter().filter(|o| !present.contains(&o.id)) {
             let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
             let (row, created) = store.insert_order_in_tx(&super::new_order(o, customer, None))?;
             if created {
-                pulled += 1;
-                tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
+                stored.push((row.id, o.id, o.name.clone()));
             }
         }
-        Ok(pulled)
+        Ok(())
     })?;
-    Ok(pulled)
+    for r in &results {
+        if let super::sync::Outcome::Held { from, to } = &r.outcome {
+            tracing::warn!(order_id = r.order_id, order_number = %r.order_number, portal_amount = %from, odoo_amount = %to, "Order amount change held for review");
+        }
+    }
+    for (order_id, odoo_id, name) in &stored {
+        tracing::info!(order_id, odoo_order_id = odoo_id, order_number = %name, "Order created in local database");
+    }
+    Ok(stored.len())
 }
 
 /// Lists orders (of one customer, or all), first pulling missing ones from Odoo for linked
@@ -170,7 +185,7 @@ pub(crate) async fn list(
     if !no_sync && !partners.is_empty() {
         sync.attempted = true;
         let result = match ctx.odoo() {
-            Ok(client) => pull(&client, &store, &partners).await,
+            Ok(client) => pull(&client, &store, &partners, ctx.settings.max_change()?).await,
             Err(e) => Err(e),
         };
         match result {

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::Placed;
 use super::orders_create::{OrderRequest, in_doubt, order_vals};
 use super::{Context, new_order};
 use crate::error::{Error, exit};
@@ -100,6 +101,8 @@ pub(crate) struct FlushSettings {
     pub key_field: String,
     pub grace: Duration,
     pub lease: Duration,
+    /// The review threshold Odoo's amounts are read back under.
+    pub max_change: crate::rules::MaxChange,
 }
 
 impl FlushSettings {
@@ -109,6 +112,7 @@ impl FlushSettings {
             key_field: ctx.settings.key_field()?,
             grace: ctx.settings.create_grace()?,
             lease: super::orders_create::lease(ctx),
+            max_change: ctx.settings.max_change()?,
         })
     }
 }
@@ -275,7 +279,7 @@ async fn send_all(
                 },
             }
         }
-        store_done(store, &adopted, true, report)?;
+        store_done(store, &adopted, true, settings.max_change, report)?;
     }
     // Never sent (or sent long enough ago and not in Odoo): in batches.
     let dialect = client.dialect().await?;
@@ -287,12 +291,12 @@ async fn send_all(
         match outcome {
             Ok(mut done) => created.append(&mut done),
             Err(e) => {
-                read_back(store, client, created, report).await?;
+                read_back(store, client, created, settings.max_change, report).await?;
                 return Err(e);
             }
         }
     }
-    read_back(store, client, created, report).await
+    read_back(store, client, created, settings.max_change, report).await
 }
 
 /// The Odoo orders carrying these keys in `key_field`, by key; the oldest when a key is on
@@ -429,6 +433,7 @@ async fn read_back(
     store: &Store,
     client: &OdooClient,
     created: Vec<(Entry, i64)>,
+    max_change: crate::rules::MaxChange,
     report: &mut FlushReport,
 ) -> Result<(), Error> {
     for chunk in created.chunks(1000) {
@@ -443,7 +448,7 @@ async fn read_back(
             .iter()
             .filter_map(|(e, id)| by_id.remove(id).map(|o| (e, o)))
             .collect();
-        store_done(store, &done, false, report)?;
+        store_done(store, &done, false, max_change, report)?;
     }
     Ok(())
 }
@@ -453,6 +458,7 @@ fn store_done<E: std::borrow::Borrow<Entry>>(
     store: &Store,
     done: &[(E, SaleOrder)],
     adopted: bool,
+    max_change: crate::rules::MaxChange,
     report: &mut FlushReport,
 ) -> Result<(), Error> {
     let rows: Vec<(String, NewOrder)> = done
@@ -461,7 +467,15 @@ fn store_done<E: std::borrow::Borrow<Entry>>(
             let e = e.borrow();
             (
                 e.key.clone(),
-                new_order(o, Some(e.req.customer_id), Some((&e.req, &e.key))),
+                new_order(
+                    o,
+                    Some(e.req.customer_id),
+                    Some(Placed {
+                        req: &e.req,
+                        key: &e.key,
+                        max_change,
+                    }),
+                ),
             )
         })
         .collect();

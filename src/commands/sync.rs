@@ -50,6 +50,22 @@ pub(crate) struct SyncOptions {
     pub max_change: MaxChange,
 }
 
+impl SyncOptions {
+    /// Sync on read: Odoo's state and (unless held) amount recorded, the portal's amount
+    /// left alone.
+    pub(crate) fn seen_on_read(max_change: MaxChange) -> SyncOptions {
+        SyncOptions {
+            selection: Selection::All,
+            dry_run: false,
+            batch: 1000,
+            concurrency: 1,
+            amounts: false,
+            status: true,
+            max_change,
+        }
+    }
+}
+
 /// What happened to one order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -186,6 +202,15 @@ pub(super) struct OdooOrder {
 }
 
 impl OdooOrder {
+    /// What a decoded order says (a read's `write_date`, to the second).
+    pub(super) fn of(o: &crate::odoo::SaleOrder) -> OdooOrder {
+        OdooOrder {
+            amount: o.amount_total,
+            state: o.state.clone(),
+            stamp: o.write_date.as_deref().and_then(crate::stamp::from_read),
+        }
+    }
+
     /// Decodes a `search_read` row with `amount_total`, `state` and `write_date`.
     pub(super) fn from_record(r: &Record<'_>) -> Result<OdooOrder, String> {
         let decoded = r.decimal("amount_total").and_then(|amount| {
@@ -237,6 +262,110 @@ fn label(r: &SyncRow) -> String {
         .unwrap_or_else(|| format!("#{}", r.id))
 }
 
+/// What the amount rules make of Odoo's amount for one stored order: the one rule every
+/// path that records Odoo's amount goes through (full and `--changed` syncs, sync-status,
+/// sync on read, webhooks), so that a held amount stays held on each of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Verdict {
+    /// Odoo's amount is above zero and differs, within the review threshold: take it.
+    Update { from: Decimal, to: Decimal },
+    /// Equal at the currency's precision.
+    NoChange,
+    /// Odoo still says 0.00: the portal's amount stays.
+    KeepPortal,
+    /// Beyond the review threshold, or a conflict is open and the run has no threshold that
+    /// would settle it: Odoo's amount is held, not recorded on the order.
+    Held { from: Decimal, to: Decimal },
+    /// The very amount a person chose not to take.
+    KeptByReview { amount: Decimal, odoo: Decimal },
+}
+
+/// The verdict for one order (`odoo_amount` at the currency's scale).
+pub(crate) fn judge(row: &SyncRow, odoo_amount: Decimal, max_change: &MaxChange) -> Verdict {
+    let portal = at_scale(row.total_amount, &row.currency);
+    match decide_amount(portal, odoo_amount, &row.currency) {
+        AmountDecision::NoChange => Verdict::NoChange,
+        AmountDecision::KeepPortal => Verdict::KeepPortal,
+        AmountDecision::Update { from, to } => match &row.review {
+            Some(r) if !r.open && same_amount(r.odoo_amount, to, &row.currency) => {
+                Verdict::KeptByReview {
+                    amount: from,
+                    odoo: to,
+                }
+            }
+            Some(r) if r.open && !max_change.is_set() => Verdict::Held { from, to },
+            _ if max_change.exceeded(from, to, &row.currency) => Verdict::Held { from, to },
+            _ => Verdict::Update { from, to },
+        },
+    }
+}
+
+impl Verdict {
+    /// The outcome and the writes: the portal's new amount (only when `amounts` is asked
+    /// for), Odoo's amount to record (never a held or rejected one), the conflict's fate.
+    fn apply(
+        self,
+        row: &SyncRow,
+        odoo_amount: Decimal,
+        amounts: bool,
+    ) -> (Outcome, Option<Decimal>, Option<Decimal>, ConflictWrite) {
+        let portal = at_scale(row.total_amount, &row.currency);
+        // An open or kept review ends when Odoo's amount needs none.
+        let settle = || match row.review {
+            Some(_) => ConflictWrite::Resolve,
+            None => ConflictWrite::None,
+        };
+        let (outcome, new_total, odoo_total, conflict) = match self {
+            Verdict::KeptByReview { amount, odoo } => (
+                Outcome::KeptByReview { amount, odoo },
+                None,
+                None,
+                ConflictWrite::None,
+            ),
+            Verdict::Held { from, to } => (
+                Outcome::Held { from, to },
+                None,
+                None,
+                ConflictWrite::Hold {
+                    odoo_order_id: row.odoo_order_id,
+                    currency: row.currency.clone(),
+                    portal: from,
+                    odoo: to,
+                },
+            ),
+            Verdict::Update { from, to } => {
+                (Outcome::Updated { from, to }, Some(to), Some(to), settle())
+            }
+            Verdict::NoChange => (
+                Outcome::NoChange { amount: portal },
+                None,
+                Some(odoo_amount),
+                settle(),
+            ),
+            Verdict::KeepPortal => (
+                Outcome::KeptPortal { amount: portal },
+                None,
+                Some(odoo_amount),
+                settle(),
+            ),
+        };
+        if amounts {
+            return (outcome, new_total, odoo_total, conflict);
+        }
+        // Status only: the portal's amount is never touched, but what may be recorded of
+        // Odoo's follows the same verdict.
+        let outcome = match outcome {
+            held @ Outcome::Held { .. } => held,
+            _ => Outcome::StatusChecked,
+        };
+        let odoo_total = match self {
+            Verdict::Update { to, .. } => Some(to),
+            _ => odoo_total,
+        };
+        (outcome, None, odoo_total, conflict)
+    }
+}
+
 /// Compares one chunk with Odoo's answer by the rules; returns the results and the writes.
 pub(super) fn compare_chunk(
     page: &[SyncRow],
@@ -264,7 +393,6 @@ pub(super) fn compare_chunk(
                 })) => {
                     // Both amounts at the currency's scale: compared, stored and shown there.
                     let odoo_amount = &at_scale(*odoo_amount, &row.currency);
-                    let portal_amount = at_scale(row.total_amount, &row.currency);
                     let state_write = opts.status.then(|| {
                         odoo_state = Some(state.clone());
                         let status = status_for_state(state).to_string();
@@ -273,68 +401,9 @@ pub(super) fn compare_chunk(
                         }
                         (state.clone(), status)
                     });
-                    let decision = opts
-                        .amounts
-                        .then(|| decide_amount(portal_amount, *odoo_amount, &row.currency));
-                    // An open or kept review ends when Odoo's amount needs none.
-                    let settle = || match row.review {
-                        Some(_) => ConflictWrite::Resolve,
-                        None => ConflictWrite::None,
-                    };
-                    let (outcome, new_total, odoo_total, conflict) = match decision {
-                        None => (
-                            Outcome::StatusChecked,
-                            None,
-                            Some(*odoo_amount),
-                            ConflictWrite::None,
-                        ),
-                        Some(AmountDecision::Update { from, to }) => {
-                            match &row.review {
-                                // A person kept the portal's amount against this very one.
-                                Some(r)
-                                    if !r.open && same_amount(r.odoo_amount, to, &row.currency) =>
-                                {
-                                    (
-                                        Outcome::KeptByReview {
-                                            amount: from,
-                                            odoo: to,
-                                        },
-                                        None,
-                                        None,
-                                        ConflictWrite::None,
-                                    )
-                                }
-                                _ if opts.max_change.exceeded(from, to, &row.currency) => (
-                                    Outcome::Held { from, to },
-                                    None,
-                                    None,
-                                    ConflictWrite::Hold {
-                                        odoo_order_id: row.odoo_order_id,
-                                        currency: row.currency.clone(),
-                                        portal: from,
-                                        odoo: to,
-                                    },
-                                ),
-                                _ => (Outcome::Updated { from, to }, Some(to), Some(to), settle()),
-                            }
-                        }
-                        Some(AmountDecision::NoChange) => (
-                            Outcome::NoChange {
-                                amount: portal_amount,
-                            },
-                            None,
-                            Some(*odoo_amount),
-                            settle(),
-                        ),
-                        Some(AmountDecision::KeepPortal) => (
-                            Outcome::KeptPortal {
-                                amount: portal_amount,
-                            },
-                            None,
-                            Some(*odoo_amount),
-                            settle(),
-                        ),
-                    };
+                    let verdict = judge(row, *odoo_amount, &opts.max_change);
+                    let (outcome, new_total, odoo_total, conflict) =
+                        verdict.apply(row, *odoo_amount, opts.amounts);
                     writes.push(SyncWrite {
                         id: row.id,
                         total_amount: new_total,
@@ -437,7 +506,10 @@ pub(crate) async fn run(
         flush_first(
             &store,
             &client,
-            &super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?,
+            &super::outbox::FlushSettings {
+                max_change: opts.max_change,
+                ..super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?
+            },
         )
         .await;
     }

@@ -17,6 +17,8 @@ pub struct SaleOrder {
     pub client_order_ref: Option<String>,
     /// Odoo's `date_order` (UTC, `YYYY-MM-DD HH:MM:SS`): when the order was placed.
     pub date_order: Option<String>,
+    /// Odoo's `write_date` as sent (UTC, to the second): what a change cursor moves on.
+    pub write_date: Option<String>,
 }
 
 impl SaleOrder {
@@ -29,6 +31,7 @@ impl SaleOrder {
         "origin",
         "client_order_ref",
         "date_order",
+        "write_date",
     ];
 
     pub fn from_value(v: &Value) -> Result<SaleOrder, DecodeError> {
@@ -50,6 +53,7 @@ impl SaleOrder {
             date_order: r
                 .opt_str("date_order")?
                 .map(|t| t.get(..19).unwrap_or(&t).to_string()),
+            write_date: r.opt_str("write_date")?,
         })
     }
 }

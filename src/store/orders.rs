@@ -52,6 +52,10 @@ pub(crate) struct NewOrder {
     /// The row stands for an order made in Odoo before it was stored (an import): its
     /// `created_at` is Odoo's order date, so that the portal's own listings sort it right.
     pub imported: bool,
+    /// Odoo's amount, held for review instead of recorded (a conflict is opened with it).
+    pub held: Option<Decimal>,
+    /// The stamp of what was read from Odoo (see [`crate::stamp`]).
+    pub odoo_write_date: Option<String>,
 }
 
 /// Which orders `orders list` shows.
@@ -111,8 +115,9 @@ impl Store {
         };
         let inserted: Option<i64> = self.first(
             "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
-               currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at, order_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, COALESCE(?14, ?13))
+               currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at, order_date,
+               odoo_write_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, COALESCE(?14, ?13), ?15)
              ON CONFLICT (odoo_order_id) DO NOTHING RETURNING id",
             args![
                 o.customer_id,
@@ -129,9 +134,22 @@ impl Store {
                 o.odoo_order_id.map(|_| now.clone()),
                 created_at,
                 o.order_date,
+                o.odoo_write_date,
             ],
             |r| r.get(0),
         )?;
+        if let (Some(id), Some(held), Some(odoo_order_id)) = (inserted, o.held, o.odoo_order_id) {
+            self.write_conflict(
+                id,
+                &ConflictWrite::Hold {
+                    odoo_order_id,
+                    currency: o.currency.clone(),
+                    portal: o.total_amount,
+                    odoo: held,
+                },
+                o.odoo_write_date.as_deref(),
+            )?;
+        }
         let row = match (inserted, o.odoo_order_id) {
             (Some(id), _) => self.order(id)?,
             (None, Some(oid)) => self
@@ -205,7 +223,9 @@ impl Store {
             row,
         )
     }
+}
 
+impl Store {
     /// Which of these Odoo ids are stored locally.
     pub(crate) fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
         let mut found = HashSet::new();
@@ -222,23 +242,6 @@ impl Store {
             }
         }
         Ok(found)
-    }
-
-    /// Records what Odoo said about an order (its amount and state), without touching the
-    /// portal's amount.
-    pub(crate) fn record_seen(
-        &self,
-        odoo_id: i64,
-        amount_total: Decimal,
-        state: &str,
-        status: &str,
-    ) -> Result<()> {
-        self.exec(
-            "UPDATE sales_orders SET odoo_amount_total = ?2, odoo_state = ?3, status = ?4, last_synced_at = ?5
-             WHERE odoo_order_id = ?1",
-            args![odoo_id, amount_total, state, status, now_text()],
-        )?;
-        Ok(())
     }
 }
 

@@ -270,3 +270,94 @@ fn reconcile_of_one_customer_looks_at_its_orders_only() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.json()["local_orders"].as_u64().unwrap() > 0);
 }
+
+/// Customer 1's orders stored; one of them (returned) held for review by a run given
+/// `--max-change 50%` on its command line only: 857.87 kept, Odoo at 8578.70.
+fn held_by_flag() -> (TestEnv, i64) {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let id = env.first_odoo_id();
+    env.set_total(id, "857.87");
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    env.set_total(id, "8578.70");
+    let held = env.run(&["orders", "sync-amounts", "--all", "--max-change", "50%"]);
+    assert_eq!(held.code, 1, "{}", held.all());
+    (env, id)
+}
+
+fn shown(env: &TestEnv, id: i64) -> serde_json::Value {
+    env.run(&["orders", "show", "--odoo-id", &id.to_string(), "--json"])
+        .json()
+}
+
+#[test]
+fn sync_status_does_not_record_a_held_amount() {
+    let (env, id) = held_by_flag();
+    let local = shown(&env, id)["id"].as_i64().unwrap().to_string();
+    let run = env.run(&["orders", "sync-status", "--order-id", &local]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    let s = shown(&env, id);
+    assert_eq!(s["amount"], "857.87", "{s}");
+    assert_ne!(s["odoo_amount_total"], "8578.70", "{s}");
+}
+
+#[test]
+fn sync_on_read_does_not_record_a_held_amount() {
+    let (env, id) = held_by_flag();
+    assert_eq!(env.run(&["orders", "list", "--customer", "1"]).code, 0);
+    let s = shown(&env, id);
+    assert_eq!(s["amount"], "857.87", "{s}");
+    assert_ne!(s["odoo_amount_total"], "8578.70", "{s}");
+    assert_eq!(open_conflicts(&env)[0]["odoo_amount"], "8578.70");
+}
+
+#[test]
+fn a_sync_without_a_threshold_keeps_an_open_conflict_held() {
+    let (env, id) = held_by_flag();
+    let run = env.run(&["orders", "sync-amounts", "--all"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(env.portal_amount(id).unwrap(), "857.87");
+}
+
+#[test]
+fn sync_on_read_holds_a_change_beyond_the_configured_threshold() {
+    let env = TestEnv::new();
+    env.write_env(&[("ORDERBRIDGE_MAX_CHANGE", "50%")]);
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let id = env.first_odoo_id();
+    let before = shown(&env, id)["amount"].clone();
+    let tenfold = (Decimal::from_str(before.as_str().unwrap()).unwrap() * Decimal::TEN).to_string();
+    env.set_total(id, &tenfold);
+    assert_eq!(env.run(&["orders", "list", "--customer", "1"]).code, 0);
+    assert_eq!(shown(&env, id)["amount"], before);
+    assert_eq!(open_conflicts(&env)[0]["odoo_amount"], tenfold.as_str());
+}
+
+#[test]
+fn an_order_whose_odoo_amount_is_beyond_the_threshold_at_creation_is_held() {
+    let env = TestEnv::new();
+    env.write_env(&[("ORDERBRIDGE_MAX_CHANGE", "50%")]);
+    env.link_deco();
+    // The portal says 23.00; Odoo prices the two chairs at 2 × 100 + 15 % tax = 230.00.
+    let run = env.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "23.00",
+        "--line",
+        "5:2:100",
+        "--idempotency-key",
+        "typo-1",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let order = &run.json()["order"];
+    assert_eq!(order["total_amount"], "23.00", "{order}");
+    assert!(order["odoo_amount_total"].is_null(), "held, not recorded: {order}");
+    let conflicts = open_conflicts(&env);
+    assert_eq!(conflicts[0]["odoo_amount"], "230.00", "{conflicts}");
+}

@@ -128,7 +128,10 @@ impl Server {
             lock: (ctx.database()?, ctx.settings.busy_timeout()?),
             overlap,
             poll: opts.poll,
-            flush: super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?,
+            flush: super::outbox::FlushSettings {
+                max_change: opts.max_change,
+                ..super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?
+            },
         })
     }
 
