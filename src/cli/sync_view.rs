@@ -80,11 +80,19 @@ impl SyncRenderer {
             }
             .to_string()
         };
+        // A dry run says what would change, never that it did.
+        let dry = self.dry_run;
         let (icon, plain, text) = match &r.outcome {
             SyncOutcome::Updated { from, to } => (
                 "✅",
-                "[updated]",
-                format!("{}: {} → {}", r.order_number, m(*from), m(*to)),
+                if dry { "[would update]" } else { "[updated]" },
+                format!(
+                    "{}: {} → {}{}",
+                    r.order_number,
+                    m(*from),
+                    m(*to),
+                    if dry { " (dry run: not written)" } else { "" }
+                ),
             ),
             SyncOutcome::NoChange { amount } => (
                 "⏭️ ",
@@ -103,12 +111,21 @@ impl SyncRenderer {
             ),
             SyncOutcome::Held { from, to } => (
                 "✋",
-                "[held]",
+                if dry { "[would hold]" } else { "[held]" },
                 format!(
-                    "{}: Odoo says {}, the portal {}: beyond the review threshold, held (see `orders conflicts`)",
+                    "{}: Odoo says {}, the portal {}: beyond the review threshold, {} (see `orders conflicts`)",
                     r.order_number,
                     m(*to),
-                    m(*from)
+                    m(*from),
+                    if dry { "would be held" } else { "held" }
+                ),
+            ),
+            SyncOutcome::Superseded => (
+                "⏭️ ",
+                "[skipped]",
+                format!(
+                    "{}: the order already holds a later change of Odoo's (a webhook); nothing written",
+                    r.order_number
                 ),
             ),
             SyncOutcome::KeptByReview { amount, odoo } => (
@@ -138,6 +155,9 @@ impl SyncRenderer {
                 "✅",
                 "[checked]",
                 match &r.status_change {
+                    Some((from, to)) if dry => {
+                        format!("{}: status would change {from} → {to}", r.order_number)
+                    }
                     Some((from, to)) => format!("{}: status {from} → {to}", r.order_number),
                     None => format!("{}: status unchanged", r.order_number),
                 },
@@ -150,10 +170,13 @@ impl SyncRenderer {
         if self.quiet && !problem {
             return None;
         }
-        let status = r
-            .status_change
-            .as_ref()
-            .map_or(String::new(), |(a, b)| format!(" [status {a} → {b}]"));
+        let status = r.status_change.as_ref().map_or(String::new(), |(a, b)| {
+            if dry {
+                format!(" [status would change {a} → {b}]")
+            } else {
+                format!(" [status {a} → {b}]")
+            }
+        });
         let text = if self.fancy {
             text
         } else {
@@ -287,9 +310,17 @@ impl SyncRenderer {
         if self.fancy {
             self.out("");
         }
-        self.out(&format!("Synced: {}", s.synced()));
+        if self.dry_run {
+            self.out(&format!("Would sync: {}", s.synced()));
+        } else {
+            self.out(&format!("Synced: {}", s.synced()));
+        }
         let mut parts = vec![
-            format!("updated {}", s.updated),
+            if self.dry_run {
+                format!("would update {}", s.updated)
+            } else {
+                format!("updated {}", s.updated)
+            },
             format!("no change {}", s.unchanged),
             format!("kept portal amount {}", s.kept_portal),
         ];
@@ -301,6 +332,9 @@ impl SyncRenderer {
         }
         if s.held > 0 {
             parts.push(format!("held for review {}", s.held));
+        }
+        if s.superseded > 0 {
+            parts.push(format!("already newer {}", s.superseded));
         }
         if s.status_changed > 0 {
             parts.push(format!("status changed {}", s.status_changed));

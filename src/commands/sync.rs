@@ -86,6 +86,9 @@ pub(crate) enum Outcome {
     Failed { reason: String },
     /// Amounts were not asked for (`sync-status`): Odoo's state was compared.
     StatusChecked,
+    /// Odoo's answer is older than what the order already holds (a webhook of a later
+    /// second was stored meanwhile): nothing was written.
+    Superseded,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -162,6 +165,8 @@ pub(crate) struct Summary {
     /// Held for review (exit 1).
     pub held: u64,
     pub missing_in_odoo: u64,
+    /// Odoo's answer was older than what the order holds: nothing written.
+    pub superseded: u64,
     pub failed: u64,
     pub status_changed: u64,
     pub dry_run: bool,
@@ -176,7 +181,7 @@ pub(crate) struct Summary {
 impl Summary {
     /// Synced or skipped by the rules.
     pub(crate) fn synced(&self) -> u64 {
-        self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo
+        self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo + self.superseded
     }
 
     /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed or a
@@ -430,7 +435,17 @@ pub(super) fn compare_chunk(
     (results, writes)
 }
 
-/// Counts a chunk's results, logs the changes, and hands each result to the caller.
+/// Marks the results whose write the store skipped (it held something newer of Odoo's):
+/// a run reports what it committed, not what it compared.
+pub(crate) fn superseded(results: &mut [OrderResult], skipped: &std::collections::HashSet<i64>) {
+    for r in results.iter_mut().filter(|r| skipped.contains(&r.order_id)) {
+        r.outcome = Outcome::Superseded;
+        r.status_change = None;
+    }
+}
+
+/// Counts a chunk's results, logs the changes (after their commit), and hands each result
+/// to the caller.
 pub(super) fn tally(
     summary: &mut Summary,
     results: &[OrderResult],
@@ -458,6 +473,7 @@ pub(super) fn tally(
                 tracing::warn!(order_id = r.order_id, odoo_order_id = r.odoo_order_id, order_number = %r.order_number, "Order not found in Odoo");
             }
             Outcome::Failed { .. } => summary.failed += 1,
+            Outcome::Superseded => summary.superseded += 1,
             Outcome::StatusChecked => summary.unchanged += u64::from(r.status_change.is_none()),
         }
         if let Some((from, to)) = &r.status_change {
@@ -668,9 +684,10 @@ pub(super) async fn pipeline(
                     .get_or_insert_with(|| e.to_string());
             }
         }
-        let (results, writes) = compare_chunk(&page, &fetched, &opts);
+        let (mut results, writes) = compare_chunk(&page, &fetched, &opts);
         if !opts.dry_run {
-            store.apply_sync(&writes)?;
+            let skipped = store.apply_sync(&writes)?;
+            superseded(&mut results, &skipped);
         }
         tally(&mut summary, &results, opts.dry_run, on_event);
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::sync::{
     Event, OdooChunk, OdooOrder, SYNC_FIELDS, Selection, Summary, SyncOptions, compare_chunk,
-    pipeline as full_pipeline, tally,
+    pipeline as full_pipeline, superseded, tally,
 };
 use crate::error::{Error, exit};
 use crate::odoo::{OdooClient, Record, SearchOpts, Value};
@@ -140,11 +140,12 @@ pub(super) async fn pipeline(
             .iter()
             .map(|(id, _, decoded)| (*id, decoded.clone()))
             .collect();
-        let (results, writes) = compare_chunk(&local, &Ok(chunk), &opts);
+        let (mut results, writes) = compare_chunk(&local, &Ok(chunk), &opts);
         let last = page.last().map(|(id, date, _)| (date.clone(), *id));
         if !opts.dry_run {
             let cursor = last.as_ref().map(|(d, id)| (CURSOR, d.as_str(), *id));
-            store.apply_sync_and_cursor(&writes, cursor)?;
+            let skipped = store.apply_sync_and_cursor(&writes, cursor)?;
+            superseded(&mut results, &skipped);
         }
         summary.found += local.len() as u64;
         tally(&mut summary, &results, opts.dry_run, on_event);

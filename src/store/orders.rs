@@ -395,20 +395,22 @@ impl Store {
         )
     }
 
-    /// Applies one chunk's results in one transaction.
-    pub(crate) fn apply_sync(&self, writes: &[SyncWrite]) -> Result<()> {
+    /// Applies one chunk's results in one transaction; returns the orders whose write was
+    /// skipped (see [`Store::apply_writes_in_tx`]).
+    pub(crate) fn apply_sync(&self, writes: &[SyncWrite]) -> Result<HashSet<i64>> {
         self.apply_sync_and_cursor(writes, None)
     }
 
     /// Applies one page's results and moves the change cursor forward (never back), in one
-    /// transaction: a crash leaves both as they were.
+    /// transaction: a crash leaves both as they were. Returns the orders whose write was
+    /// skipped.
     pub(crate) fn apply_sync_and_cursor(
         &self,
         writes: &[SyncWrite],
         cursor: Option<(&str, &str, i64)>,
-    ) -> Result<()> {
+    ) -> Result<HashSet<i64>> {
         if writes.is_empty() && cursor.is_none() {
-            return Ok(());
+            return Ok(HashSet::new());
         }
         let tx = self.write_tx()?;
         if let Some((name, write_date, odoo_id)) = cursor {
@@ -420,22 +422,25 @@ impl Store {
                 args![name, write_date, odoo_id, now_text()],
             )?;
         }
-        self.apply_writes_in_tx(writes)?;
-        tx.commit()
+        let skipped = self.apply_writes_in_tx(writes)?;
+        tx.commit()?;
+        Ok(skipped)
     }
 
-    /// Writes a sync's results inside the caller's transaction; returns how many were
-    /// skipped because the row already held something newer from Odoo.
-    pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<usize> {
+    /// Writes a sync's results inside the caller's transaction; returns the orders whose
+    /// write was skipped because the row already held something newer from Odoo (a webhook
+    /// of a later second): nothing of theirs was written.
+    pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<HashSet<i64>> {
         let applied = match self.dialect() {
             Dialect::Sqlite => self.apply_writes_one_by_one(writes)?,
             Dialect::Postgres => self.apply_writes_at_once(writes)?,
         };
-        let mut skipped = 0;
+        let mut skipped = HashSet::new();
         for (w, applied) in writes.iter().zip(applied) {
-            skipped += usize::from(!applied);
             if applied {
                 self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
+            } else {
+                skipped.insert(w.id);
             }
         }
         Ok(skipped)

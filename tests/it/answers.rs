@@ -193,3 +193,71 @@ fn the_30_day_window_goes_by_the_order_date_not_the_import() {
     assert_eq!(all.code, 0, "{}", all.all());
     assert_eq!(env.portal_amount(5).as_deref(), Some("999.00"));
 }
+
+/// Customer 1's orders stored; one of them holds a change of Odoo's newer than any read (as
+/// a webhook of a later second leaves it), and Odoo's amount has changed since.
+fn with_newer_change_stored() -> (TestEnv, i64) {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let id = env.first_odoo_id();
+    env.sql(&format!(
+        "UPDATE sales_orders SET odoo_write_date = '2099-01-01 00:00:00.000000' WHERE odoo_order_id = {id}"
+    ));
+    env.set_total(id, "647.54");
+    (env, id)
+}
+
+#[test]
+fn a_sync_counts_what_it_wrote_not_what_it_compared() {
+    let (env, id) = with_newer_change_stored();
+    let before = env.portal_amount(id);
+    let run = env.run(&["orders", "sync-amounts", "--all", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let summary = &run.json()["summary"];
+    assert_eq!(summary["updated"], 0, "{summary}");
+    assert_eq!(summary["superseded"], 1, "{summary}");
+    assert_eq!(env.portal_amount(id), before);
+}
+
+#[test]
+fn a_sync_of_one_order_does_not_print_an_update_it_did_not_write() {
+    let (env, id) = with_newer_change_stored();
+    let local = env
+        .run(&["orders", "show", "--odoo-id", &id.to_string(), "--json"])
+        .json()["id"]
+        .to_string();
+    let run = env.run(&["orders", "sync-amounts", "--order-id", &local, "--plain"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!run.stdout.contains("[updated]"), "{}", run.stdout);
+    assert!(run.stdout.contains("nothing written"), "{}", run.stdout);
+    assert!(
+        !run.stderr.contains("Synced order amount"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_run_history_counts_what_was_written() {
+    let (env, _) = with_newer_change_stored();
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    assert_eq!(
+        env.scalar("SELECT updated FROM runs ORDER BY id DESC LIMIT 1")
+            .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn a_dry_run_says_what_would_change() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let id = env.first_odoo_id();
+    env.set_total(id, "647.54");
+    let run = env.run(&["orders", "sync-amounts", "--all", "--dry-run", "--plain"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("[would update]"), "{}", run.stdout);
+    assert!(!run.stdout.contains("[updated]"), "{}", run.stdout);
+}

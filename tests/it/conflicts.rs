@@ -357,7 +357,10 @@ fn an_order_whose_odoo_amount_is_beyond_the_threshold_at_creation_is_held() {
     assert_eq!(run.code, 0, "{}", run.all());
     let order = &run.json()["order"];
     assert_eq!(order["total_amount"], "23.00", "{order}");
-    assert!(order["odoo_amount_total"].is_null(), "held, not recorded: {order}");
+    assert!(
+        order["odoo_amount_total"].is_null(),
+        "held, not recorded: {order}"
+    );
     let conflicts = open_conflicts(&env);
     assert_eq!(conflicts[0]["odoo_amount"], "230.00", "{conflicts}");
 }

@@ -4,24 +4,25 @@
 use std::collections::HashMap;
 
 use super::metrics::Delivered;
-use crate::commands::sync::{OdooOrder, Outcome, SyncOptions, compare_chunk};
+use crate::commands::sync::{OdooOrder, Outcome, SyncOptions, compare_chunk, superseded};
 use crate::odoo::{OdooClient, SaleOrder};
 use crate::store::{Store, StoreError};
 use crate::webhook::Delivery;
 
 /// Applies a delivery in one write transaction (read, compare, write), so that two
-/// deliveries of one order, or a delivery and a poll, cannot interleave.
+/// deliveries of one order, or a delivery and a poll, cannot interleave. The audit lines are
+/// logged once the transaction has committed.
 pub(super) fn apply(
     store: &Store,
     d: &Delivery,
     opts: &SyncOptions,
 ) -> Result<Delivered, StoreError> {
-    store.in_write_tx(|s| {
+    let result = store.in_write_tx(|s| {
         let Some((row, stored)) = s.sync_row_stamped(d.odoo_id)? else {
-            return Ok(Delivered::Unknown);
+            return Ok(Err(Delivered::Unknown));
         };
         if !crate::stamp::webhook_applies(&d.stamp, stored.as_deref()) {
-            return Ok(Delivered::Stale);
+            return Ok(Err(Delivered::Stale));
         }
         let fetched = HashMap::from([(
             d.odoo_id,
@@ -31,30 +32,35 @@ pub(super) fn apply(
                 stamp: Some(d.stamp.clone()),
             }),
         )]);
-        let (results, mut writes) =
+        let (mut results, mut writes) =
             compare_chunk(std::slice::from_ref(&row), &Ok(fetched), opts);
         for w in &mut writes {
             w.from_webhook = true;
         }
-        s.apply_writes_in_tx(&writes)?;
-        let Some(r) = results.first() else {
-            return Ok(Delivered::Unchanged);
-        };
-        if let Outcome::Updated { from, to } = &r.outcome {
-            tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, source = "webhook", "Synced order amount from Odoo");
-        }
-        if let Some((from, to)) = &r.status_change {
-            tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_status = %from, new_status = %to, source = "webhook", "Synced order status from Odoo");
-        }
-        if let Outcome::Held { from, to } = &r.outcome {
-            tracing::warn!(order_id = r.order_id, order_number = %r.order_number, portal_amount = %from, odoo_amount = %to, source = "webhook", "Order amount change held for review");
-        }
-        Ok(match (&r.outcome, &r.status_change) {
-            (Outcome::Held { .. }, _) => Delivered::Held,
-            (Outcome::Updated { .. }, _) | (_, Some(_)) => Delivered::Updated,
-            (Outcome::KeptPortal { .. }, _) => Delivered::KeptPortal,
-            _ => Delivered::Unchanged,
-        })
+        let skipped = s.apply_writes_in_tx(&writes)?;
+        superseded(&mut results, &skipped);
+        Ok(results.into_iter().next().ok_or(Delivered::Unchanged))
+    })?;
+    // `Err`: settled without a result to log.
+    let r = match result {
+        Ok(r) => r,
+        Err(settled) => return Ok(settled),
+    };
+    if let Outcome::Updated { from, to } = &r.outcome {
+        tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, source = "webhook", "Synced order amount from Odoo");
+    }
+    if let Some((from, to)) = &r.status_change {
+        tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_status = %from, new_status = %to, source = "webhook", "Synced order status from Odoo");
+    }
+    if let Outcome::Held { from, to } = &r.outcome {
+        tracing::warn!(order_id = r.order_id, order_number = %r.order_number, portal_amount = %from, odoo_amount = %to, source = "webhook", "Order amount change held for review");
+    }
+    Ok(match (&r.outcome, &r.status_change) {
+        (Outcome::Held { .. }, _) => Delivered::Held,
+        (Outcome::Superseded, _) => Delivered::Stale,
+        (Outcome::Updated { .. }, _) | (_, Some(_)) => Delivered::Updated,
+        (Outcome::KeptPortal { .. }, _) => Delivered::KeptPortal,
+        _ => Delivered::Unchanged,
     })
 }
 
