@@ -64,6 +64,15 @@ pub enum Error {
         sent_at: String,
         retry_after: String,
     },
+    /// A run stopped midway: what it had committed stays, the rest was not changed.
+    #[error("{}", stopped_message(.cause, *.updated, *.checked))]
+    Stopped {
+        cause: Box<Error>,
+        /// Orders whose amount or status the run had committed before it stopped.
+        updated: u64,
+        /// Orders it had checked (and committed the results of).
+        checked: u64,
+    },
     /// Something failed; the message says what was and was not changed.
     #[error("{message}")]
     Failed {
@@ -75,6 +84,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Stopped { cause, .. } => cause.exit_code(),
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
             Error::Busy { .. } | Error::StillUnknown { .. } => exit::LOCKED,
             Error::Odoo(e) if e.is_misconfigured() => exit::USAGE,
@@ -108,6 +118,10 @@ impl Error {
                 "run the same command (with --idempotency-key {key}) again after {retry_after} UTC: it adopts the order if Odoo made it, else creates it"
             )),
             Error::Odoo(e) => Some(e.hint().to_string()),
+            Error::Stopped { cause, .. } => Some(match cause.hint() {
+                Some(h) => format!("{h}; then run it again: it takes up the orders not yet synced"),
+                None => "run it again: it takes up the orders not yet synced".into(),
+            }),
             Error::Failed { hint, .. } => hint.clone(),
             Error::Store(e) => e.hint().map(str::to_string),
             Error::CreatedNotStored { key, cause, .. } => Some(format!(
@@ -145,8 +159,18 @@ impl Error {
         match self {
             Error::Odoo(e) => e.traceback(),
             Error::NotCreated { cause, .. } => cause.traceback(),
+            Error::Stopped { cause, .. } => cause.detail(),
             _ => None,
         }
+    }
+}
+
+fn stopped_message(cause: &Error, updated: u64, checked: u64) -> String {
+    match updated {
+        0 => format!("{cause}; the run stopped with no order changed ({checked} checked)"),
+        n => format!(
+            "{cause}; the run stopped after {n} order(s) had been updated ({checked} checked): those changes were committed and stay, the orders after them were not changed"
+        ),
     }
 }
 

@@ -16,3 +16,15 @@ pub(crate) fn hit(name: &str) {
 
 #[cfg(not(feature = "failpoints"))]
 pub(crate) fn hit(_name: &str) {}
+
+/// Whether the failpoint `name` is armed, for a failpoint that does something else than
+/// stopping the process (losing the store's connection).
+#[cfg(feature = "failpoints")]
+pub(crate) fn armed(name: &str) -> bool {
+    std::env::var("ORDERBRIDGE_FAILPOINT").is_ok_and(|v| v == name)
+}
+
+#[cfg(not(feature = "failpoints"))]
+pub(crate) fn armed(_name: &str) -> bool {
+    false
+}

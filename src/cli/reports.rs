@@ -611,7 +611,14 @@ impl Report for HealthReport {
                 "{:<14} {}  {:<17} checked {}, updated {}, failed {}, {} round trips{}",
                 r.kind,
                 r.started_at,
-                r.outcome.as_deref().unwrap_or("running or died"),
+                match (r.outcome.as_deref(), r.state) {
+                    (Some(o), _) => o.to_string(),
+                    (None, "running") => format!("running (pid {})", r.pid.unwrap_or_default()),
+                    (None, _) => format!(
+                        "unfinished (on {}; cannot be checked from here)",
+                        r.host.as_deref().unwrap_or("an unknown host")
+                    ),
+                },
                 r.checked,
                 r.updated,
                 r.failed,

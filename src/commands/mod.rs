@@ -180,10 +180,18 @@ pub(crate) fn run_outcome(code: i32) -> &'static str {
 
 /// The run history's end of a run that stopped on an error.
 pub(crate) fn run_failed(e: &Error) -> crate::store::runs::RunEnd {
+    let (updated, checked) = match e {
+        Error::Stopped {
+            updated, checked, ..
+        } => (*updated, *checked),
+        _ => (0, 0),
+    };
     crate::store::runs::RunEnd {
         outcome: "error",
         exit_code: e.exit_code(),
         error: Some(e.to_string()),
+        updated,
+        checked,
         ..Default::default()
     }
 }

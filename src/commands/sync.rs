@@ -538,6 +538,7 @@ pub(crate) async fn run(
 }
 
 /// The pipeline the selection calls for: the change cursor's, or the one over local orders.
+/// A failure midway says what the run had already committed (each chunk commits on its own).
 async fn selected_pipeline(
     store: &Store,
     client: &OdooClient,
@@ -545,11 +546,25 @@ async fn selected_pipeline(
     overlap: std::time::Duration,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Summary, Error> {
-    match opts.selection {
+    let mut summary = Summary {
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let ran = match opts.selection {
         Selection::Changed => {
-            super::sync_changed::pipeline(store, client, opts, overlap, on_event).await
+            super::sync_changed::pipeline(store, client, opts, overlap, &mut summary, on_event)
+                .await
         }
-        _ => pipeline(store, client, opts, on_event).await,
+        _ => pipeline(store, client, opts, &mut summary, on_event).await,
+    };
+    match ran {
+        Ok(()) => Ok(summary),
+        Err(e) if opts.dry_run => Err(e),
+        Err(e) => Err(Error::Stopped {
+            cause: Box::new(e),
+            updated: summary.updated + summary.status_changed,
+            checked: summary.synced() + summary.held + summary.failed,
+        }),
     }
 }
 
@@ -591,7 +606,16 @@ pub(crate) async fn run_recorded(
     if let Ok(s) = &mut result {
         s.round_trips = s.round_trips.saturating_sub(before);
     }
-    store.finish_run(run_id, &run_end(&result))?;
+    let end = run_end(&result);
+    if let Err(first) = store.finish_run(run_id, &end) {
+        // The run's connection may be gone with the failure: record its end on a new one,
+        // so that the history never shows a stopped run as running.
+        let closed = store.reopen().and_then(|s| s.finish_run(run_id, &end));
+        if let Err(e) = closed {
+            tracing::error!(error = %e, run_id, "The run's end could not be recorded");
+            return Err(result.err().unwrap_or(Error::Store(first)));
+        }
+    }
     result
 }
 
@@ -618,8 +642,9 @@ pub(super) async fn pipeline(
     store: &Store,
     client: &OdooClient,
     opts: SyncOptions,
+    summary: &mut Summary,
     on_event: &mut dyn FnMut(Event<'_>),
-) -> Result<Summary, Error> {
+) -> Result<(), Error> {
     let since = match opts.selection {
         Selection::RecentDays(days) => Some(to_text(
             chrono::Utc::now() - chrono::Duration::days(i64::from(days)),
@@ -634,14 +659,10 @@ pub(super) async fn pipeline(
         Some(_) => 1,
         None => store.count_orders_with_odoo_id(since.as_deref())?,
     };
-    let mut summary = Summary {
-        found,
-        dry_run: opts.dry_run,
-        ..Default::default()
-    };
+    summary.found += found;
     on_event(Event::Found(found));
     if found == 0 {
-        return Ok(summary);
+        return Ok(());
     }
     // Log in first: an unreachable Odoo or refused credentials stop the run here, clearly.
     client.session().await?;
@@ -689,8 +710,12 @@ pub(super) async fn pipeline(
             let skipped = store.apply_sync(&writes)?;
             superseded(&mut results, &skipped);
         }
-        tally(&mut summary, &results, opts.dry_run, on_event);
+        tally(summary, &results, opts.dry_run, on_event);
+        crate::failpoint::hit("sync-after-chunk");
+        if crate::failpoint::armed("sync-lose-store-after-chunk") {
+            store.lose_connection();
+        }
     }
     summary.round_trips = client.round_trips();
-    Ok(summary)
+    Ok(())
 }

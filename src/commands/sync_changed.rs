@@ -88,8 +88,9 @@ pub(super) async fn pipeline(
     client: &OdooClient,
     opts: SyncOptions,
     overlap: Duration,
+    summary: &mut Summary,
     on_event: &mut dyn FnMut(Event<'_>),
-) -> Result<Summary, Error> {
+) -> Result<(), Error> {
     client.session().await?;
     let Some((cursor_date, _)) = store.cursor(CURSOR)? else {
         // The first run: a full sync, then the cursor at Odoo's newest change, read before
@@ -100,23 +101,19 @@ pub(super) async fn pipeline(
             selection: Selection::All,
             ..opts
         };
-        let summary = full_pipeline(store, client, full, on_event).await?;
+        full_pipeline(store, client, full, summary, on_event).await?;
         if !opts.dry_run
             && summary.exit_code() == exit::OK
             && let Some((date, id)) = newest
         {
             store.apply_sync_and_cursor(&[], Some((CURSOR, &date, id)))?;
         }
-        return Ok(summary);
+        return Ok(());
     };
     let since = from_text(&cursor_date)
         .map(|t| to_text(t - chrono::Duration::from_std(overlap).unwrap_or_default()))
         .unwrap_or(cursor_date);
     on_event(Event::ChangedSince(Some(&since)));
-    let mut summary = Summary {
-        dry_run: opts.dry_run,
-        ..Default::default()
-    };
     let mut after: Option<(String, i64)> = None;
     loop {
         let page = match changes(client, page_domain(&since, after.as_ref()), opts.batch).await {
@@ -148,14 +145,14 @@ pub(super) async fn pipeline(
             superseded(&mut results, &skipped);
         }
         summary.found += local.len() as u64;
-        tally(&mut summary, &results, opts.dry_run, on_event);
+        tally(summary, &results, opts.dry_run, on_event);
         if page.len() < opts.batch {
             break;
         }
         after = last;
     }
     summary.round_trips = client.round_trips();
-    Ok(summary)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ impl Claimant {
 
 /// The host part of a claim: `ORDERBRIDGE_HOST_ID` when set (hosts whose names may
 /// collide, or tests standing in for several hosts), else the host's name.
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::env::var("ORDERBRIDGE_HOST_ID")
         .ok()
         .filter(|h| !h.trim().is_empty())
@@ -43,13 +43,22 @@ fn holder_is_dead(holder: &str) -> bool {
     let mut parts = holder.rsplitn(3, ':');
     let (_rand, pid, host) = (parts.next(), parts.next(), parts.next());
     match (host, pid.and_then(|p| p.parse::<u32>().ok())) {
-        (Some(h), Some(pid)) if h == hostname() && pid != std::process::id() => {
-            let proc = std::path::Path::new("/proc");
-            // Without /proc we cannot tell: the lease will expire instead.
-            proc.exists() && !proc.join(pid.to_string()).exists()
-        }
+        (Some(h), Some(pid)) => process_gone(h, pid) == Some(true),
         _ => false,
     }
+}
+
+/// Whether the process `pid` of `host` is gone: `None` when it cannot be told (another
+/// host, or no /proc).
+pub(crate) fn process_gone(host: &str, pid: u32) -> Option<bool> {
+    if host != hostname() {
+        return None;
+    }
+    if pid == std::process::id() {
+        return Some(false);
+    }
+    let proc = std::path::Path::new("/proc");
+    proc.exists().then(|| !proc.join(pid.to_string()).exists())
 }
 
 impl Store {

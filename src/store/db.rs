@@ -583,8 +583,8 @@ pub(crate) fn classify_pg(url: &PgUrl, busy: Duration, e: postgres::Error) -> St
     use postgres::error::SqlState;
     let shown = url.to_string();
     let Some(code) = e.code() else {
-        // No SQLSTATE: the connection itself failed (closed, reset, refused).
-        return StoreError::Unreachable {
+        // No SQLSTATE: the connection itself failed (closed, reset) after it was made.
+        return StoreError::Lost {
             url: shown,
             detail: pg_detail(&e),
         };
@@ -598,7 +598,7 @@ pub(crate) fn classify_pg(url: &PgUrl, busy: Duration, e: postgres::Error) -> St
         }
         c if *c == SqlState::READ_ONLY_SQL_TRANSACTION => StoreError::ReadOnly { path: shown },
         c if *c == SqlState::DISK_FULL => StoreError::DiskFull { path: shown },
-        c if c.code().starts_with("08") || c.code().starts_with("57P") => StoreError::Unreachable {
+        c if c.code().starts_with("08") || c.code().starts_with("57P") => StoreError::Lost {
             url: shown,
             detail: pg_detail(&e),
         },

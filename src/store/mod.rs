@@ -89,6 +89,12 @@ pub enum StoreError {
     Missing { path: String, origin: String },
     #[error("cannot reach the PostgreSQL database {url}: {detail}; nothing was changed")]
     Unreachable { url: String, detail: String },
+    /// The connection went away while in use: the statement under way was rolled back,
+    /// what was committed before it stays (the command says how much).
+    #[error(
+        "lost the connection to the PostgreSQL database {url}: {detail}; the write under way was rolled back"
+    )]
+    Lost { url: String, detail: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -117,6 +123,9 @@ impl StoreError {
             StoreError::Missing { .. } => {
                 "check --database / ORDERBRIDGE_DATABASE (a cron job must name the portal's .env with --env-file); `orderbridge db migrate` creates a new database"
             }
+            StoreError::Lost { .. } => {
+                "check that the server is up (it may have restarted or closed the connection)"
+            }
             StoreError::Unreachable { .. } => {
                 "check that the server is up and the URL's host, port, user, password and database name (ORDERBRIDGE_DATABASE)"
             }
@@ -135,6 +144,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     pub(crate) db: Conn,
     origin: Origin,
+    /// Where it was opened, to open it again (a run whose connection was lost records its
+    /// end on a new one).
+    location: Location,
 }
 
 /// UTC now as stored: `YYYY-MM-DD HH:MM:SS`.
@@ -197,6 +209,7 @@ impl Store {
                         url, busy,
                     )?))),
                     origin: Origin::server(url, busy),
+                    location: location.clone(),
                 };
                 let version = store.user_version()?;
                 store.refuse_newer(version)?;
@@ -234,6 +247,7 @@ impl Store {
         let store = Store {
             db: Conn::Lite(conn),
             origin,
+            location: Location::File(path.to_path_buf()),
         };
         // Read before writing anything: a damaged or foreign file must stay as it is.
         let version = store.user_version()?;
@@ -265,6 +279,20 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// The same store on a new connection (migrated already), for when this one was lost.
+    pub(crate) fn reopen(&self) -> Result<Store> {
+        Self::open_with(&self.location, self.origin.busy, Migrate::No)
+    }
+
+    /// Test failpoint: the server ends this session, as a restart or a network cut would.
+    pub(crate) fn lose_connection(&self) {
+        if crate::failpoint::armed("sync-lose-store-after-chunk")
+            && self.dialect() == Dialect::Postgres
+        {
+            let _ = self.batch("SELECT pg_terminate_backend(pg_backend_pid())");
+        }
     }
 
     /// Which engine this store runs on.

@@ -30,9 +30,31 @@ pub(crate) struct Run {
     pub failed: u64,
     pub round_trips: u64,
     pub error: Option<String>,
+    /// The host and process that ran it.
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+    /// `finished`, `running`, `died` (its process is gone and it never finished), or
+    /// `unknown` (unfinished, on another host: its process cannot be checked from here).
+    pub state: &'static str,
 }
 
-const COLS: &str = "kind, started_at, finished_at, outcome, exit_code, checked, updated, failed, round_trips, error";
+const COLS: &str = "kind, started_at, finished_at, outcome, exit_code, checked, updated, failed, round_trips, error, host, pid";
+
+/// A run's state from its row: an unfinished run whose process is gone has died.
+fn state_of(finished: bool, host: Option<&str>, pid: Option<i64>) -> &'static str {
+    if finished {
+        return "finished";
+    }
+    match (host, pid.and_then(|p| u32::try_from(p).ok())) {
+        (Some(h), Some(pid)) => match super::claims::process_gone(h, pid) {
+            Some(true) => "died",
+            Some(false) => "running",
+            None => "unknown",
+        },
+        // A row from before runs recorded their process.
+        _ => "unknown",
+    }
+}
 
 fn row(r: &Row<'_>) -> Result<Run> {
     Ok(Run {
@@ -46,15 +68,42 @@ fn row(r: &Row<'_>) -> Result<Run> {
         failed: r.get::<i64>(7)? as u64,
         round_trips: r.get::<i64>(8)? as u64,
         error: r.get(9)?,
+        host: r.get(10)?,
+        pid: r.get(11)?,
+        state: "finished",
+    })
+    .map(|mut run: Run| {
+        run.state = state_of(run.finished_at.is_some(), run.host.as_deref(), run.pid);
+        if run.state == "died" {
+            run.outcome = Some("died".into());
+        }
+        run
     })
 }
 
 impl Store {
-    /// Records that a run of `kind` starts; returns its id.
+    /// Records that a run of `kind` starts, by this host and process; returns its id. Runs
+    /// of this host left unfinished by a process that is gone are closed as died first.
     pub(crate) fn start_run(&self, kind: &str) -> Result<i64> {
+        let host = super::claims::hostname();
+        let open: Vec<(i64, Option<i64>)> = self.all(
+            "SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?1",
+            args![host],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        for (id, pid) in open {
+            if state_of(false, Some(&host), pid) == "died" {
+                self.exec(
+                    "UPDATE runs SET finished_at = ?2, outcome = 'died',
+                       error = 'its process ended without recording an end (killed?)'
+                     WHERE id = ?1 AND finished_at IS NULL",
+                    args![id, now_text()],
+                )?;
+            }
+        }
         self.one(
-            "INSERT INTO runs (kind, started_at) VALUES (?1, ?2) RETURNING id",
-            args![kind, now_text()],
+            "INSERT INTO runs (kind, started_at, host, pid) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            args![kind, now_text(), host, i64::from(std::process::id())],
             |r| r.get(0),
         )
     }

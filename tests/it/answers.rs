@@ -261,3 +261,35 @@ fn a_dry_run_says_what_would_change() {
     assert!(run.stdout.contains("[would update]"), "{}", run.stdout);
     assert!(!run.stdout.contains("[updated]"), "{}", run.stdout);
 }
+
+#[test]
+fn a_run_whose_process_died_is_shown_as_died() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    let mut killed = env.command(
+        env.dir.path(),
+        &[
+            "orders",
+            "sync-amounts",
+            "--all",
+            "--batch-size",
+            "2",
+            "--concurrency",
+            "1",
+        ],
+    );
+    killed.env("ORDERBRIDGE_FAILPOINT", "sync-after-chunk");
+    assert_eq!(killed.output().unwrap().status.code(), Some(70));
+    let status = env.run(&["status", "--json"]).json();
+    let run = &status["runs"][0];
+    assert_eq!(run["state"], "died", "{status}");
+    assert_eq!(run["outcome"], "died", "{status}");
+    // The next run closes it in the history.
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    assert_eq!(
+        env.scalar("SELECT outcome FROM runs ORDER BY id LIMIT 1")
+            .as_deref(),
+        Some("died")
+    );
+}

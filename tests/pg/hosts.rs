@@ -358,3 +358,43 @@ fn a_schema_newer_than_the_binary_is_refused_and_left_alone() {
     assert_eq!(run.code, 4, "{}", run.all());
     assert!(run.stderr.contains("schema version 99"), "{}", run.stderr);
 }
+
+#[test]
+fn a_sync_whose_connection_is_lost_says_what_it_had_updated_and_closes_its_run() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    for id in [1, 5, 9, 13, 17] {
+        env.set_total(id, "1234.56");
+    }
+    let mut cmd = env.command(
+        env.dir.path(),
+        &[
+            "orders",
+            "sync-amounts",
+            "--all",
+            "--batch-size",
+            "2",
+            "--concurrency",
+            "1",
+        ],
+    );
+    cmd.env("ORDERBRIDGE_FAILPOINT", "sync-lose-store-after-chunk");
+    let run = TestEnv::collect(cmd.output().unwrap());
+    assert_eq!(run.code, 4, "{}", run.all());
+    assert!(
+        run.stderr.contains("after 2 order(s) had been updated"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    let row =
+        &env.rows("SELECT finished_at, outcome, updated FROM runs ORDER BY id DESC LIMIT 1")[0];
+    assert!(row[0].is_some(), "the run is closed: {row:?}");
+    assert_eq!(row[1].as_deref(), Some("error"));
+    assert_eq!(row[2].as_deref(), Some("2"));
+}
