@@ -11,34 +11,147 @@ use crate::odoo::{OdooConfig, ProtocolChoice};
 use crate::secret::Secret;
 use crate::store::Location;
 
-/// The keys orderbridge reads.
-pub(crate) const KEYS: &[&str] = &[
-    "ODOO_URL",
-    "ODOO_DB",
-    "ODOO_USERNAME",
-    "ODOO_PASSWORD",
-    "ODOO_API_KEY",
-    "ODOO_PROTOCOL",
-    "ODOO_TIMEOUT",
-    "ORDERBRIDGE_DATABASE",
-    "ORDERBRIDGE_BUSY_TIMEOUT",
-    "ORDERBRIDGE_KEY_FIELD",
-    "ORDERBRIDGE_CREATE_GRACE",
-    "ORDERBRIDGE_CHANGE_OVERLAP",
-    "ORDERBRIDGE_WEBHOOK_SECRET",
-    "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE",
-    "ORDERBRIDGE_MAX_CHANGE",
+/// How a setting is read and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// From a flag (if it has one), the environment, a .env or config file.
+    Plain,
+    /// A password, key or secret: never a flag, never shown.
+    Secret,
+    /// From the process environment only (it names the process, not the portal).
+    ProcessEnv,
+}
+
+/// One setting: the one place each is defined, from which the reading, `config show` and
+/// `--help` all come (README's table is checked against it by a test).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SettingDef {
+    pub key: &'static str,
+    pub flag: Option<&'static str>,
+    pub kind: Kind,
+    pub meaning: &'static str,
+}
+
+const fn plain(key: &'static str, flag: Option<&'static str>, meaning: &'static str) -> SettingDef {
+    SettingDef {
+        key,
+        flag,
+        kind: Kind::Plain,
+        meaning,
+    }
+}
+
+const fn secret(key: &'static str, meaning: &'static str) -> SettingDef {
+    SettingDef {
+        key,
+        flag: None,
+        kind: Kind::Secret,
+        meaning,
+    }
+}
+
+/// Every setting orderbridge reads.
+pub(crate) const SETTINGS: &[SettingDef] = &[
+    plain("ODOO_URL", Some("--odoo-url"), "Odoo's base URL"),
+    plain("ODOO_DB", Some("--odoo-db"), "the Odoo database"),
+    plain(
+        "ODOO_USERNAME",
+        Some("--odoo-username"),
+        "the Odoo login (JSON-RPC, XML-RPC)",
+    ),
+    secret(
+        "ODOO_PASSWORD",
+        "the Odoo user's password (JSON-RPC, XML-RPC)",
+    ),
+    secret(
+        "ODOO_API_KEY",
+        "an API key: required by JSON-2, used instead of the password otherwise",
+    ),
+    plain(
+        "ODOO_PROTOCOL",
+        Some("--odoo-protocol"),
+        "auto (default), json2, jsonrpc or xmlrpc",
+    ),
+    plain(
+        "ODOO_TIMEOUT",
+        Some("--odoo-timeout"),
+        "seconds per Odoo request (default 30)",
+    ),
+    plain(
+        "ORDERBRIDGE_DATABASE",
+        Some("--database"),
+        "the store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DB",
+    ),
+    plain(
+        "ORDERBRIDGE_BUSY_TIMEOUT",
+        None,
+        "seconds to wait for another run's database lock (default 10)",
+    ),
+    plain(
+        "ORDERBRIDGE_KEY_FIELD",
+        None,
+        "the sale.order field carrying the idempotency key (default origin)",
+    ),
+    plain(
+        "ORDERBRIDGE_CREATE_GRACE",
+        None,
+        "seconds an unanswered create is only looked up, never sent again (default 180)",
+    ),
+    plain(
+        "ORDERBRIDGE_CHANGE_OVERLAP",
+        None,
+        "seconds the change cursors re-read behind Odoo's clock (default 300)",
+    ),
+    secret(
+        "ORDERBRIDGE_WEBHOOK_SECRET",
+        "serve's webhook path secret (24+ URL-safe characters)",
+    ),
+    plain(
+        "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE",
+        Some("--queue-if-unavailable"),
+        "true: queue orders while Odoo is unavailable (orders create)",
+    ),
+    plain(
+        "ORDERBRIDGE_MAX_CHANGE",
+        Some("--max-change"),
+        "review threshold: 50%, 1000 or 50%,1000 (sync-amounts, serve)",
+    ),
+    SettingDef {
+        key: "ORDERBRIDGE_HOST_ID",
+        flag: None,
+        kind: Kind::ProcessEnv,
+        meaning: "the host name this process's claims and runs carry (default: the host's name)",
+    },
 ];
 
-const SECRET_KEYS: &[&str] = &[
-    "ODOO_PASSWORD",
-    "ODOO_API_KEY",
-    "ORDERBRIDGE_WEBHOOK_SECRET",
-];
+/// The keys read from every source (flags, environment, .env, config file).
+pub(crate) fn keys() -> impl Iterator<Item = &'static str> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.kind != Kind::ProcessEnv)
+        .map(|s| s.key)
+}
 
 /// True for a key whose value is never shown.
 pub(crate) fn is_secret(key: &str) -> bool {
-    SECRET_KEYS.contains(&key)
+    SETTINGS
+        .iter()
+        .any(|s| s.key == key && s.kind == Kind::Secret)
+}
+
+/// The settings part of `--help`, from [`SETTINGS`].
+pub(crate) fn settings_help() -> String {
+    let line = |d: &SettingDef| {
+        let flag = d.flag.map_or(String::new(), |f| format!(" ({f})"));
+        format!("  {}{flag}\n      {}\n", d.key, d.meaning)
+    };
+    let of = |k: Kind| -> String { SETTINGS.iter().filter(|d| d.kind == k).map(line).collect() };
+    format!(
+        "Settings (flag > environment > .env > config file > default; `orderbridge config show`):\n{}Secrets, never flags (a flag shows in `ps`), never printed:\n{}From the process environment only:\n{}",
+        of(Kind::Plain),
+        of(Kind::Secret),
+        of(Kind::ProcessEnv)
+    )
 }
 
 /// Where a value came from.
@@ -100,7 +213,7 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for (k, (v, o)) in &self.values {
-            let shown = if SECRET_KEYS.contains(k) {
+            let shown = if is_secret(k) {
                 "***".to_string()
             } else {
                 v.clone()
@@ -112,7 +225,7 @@ impl fmt::Debug for Settings {
 }
 
 fn key_of(name: &str) -> Option<&'static str> {
-    KEYS.iter().copied().find(|k| k.eq_ignore_ascii_case(name))
+    keys().find(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// The platform's default config file (`~/.config/orderbridge/config.toml` on Linux).
@@ -147,7 +260,7 @@ impl Settings {
             s.read_dotenv(&std::path::absolute(&p).unwrap_or(p))?;
         }
         if !src.ignore_process_env {
-            for k in KEYS {
+            for k in keys() {
                 if let Ok(v) = std::env::var(k)
                     && !v.is_empty()
                 {

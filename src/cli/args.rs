@@ -4,30 +4,31 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// What `--help` says after the options: the settings, the secrets and the exit codes.
-const ROOT_AFTER_HELP: &str = "\
-Settings (flag > environment > .env > config file > default; `orderbridge config show`):
-  ODOO_URL, ODOO_DB, ODOO_USERNAME, ODOO_PROTOCOL, ODOO_TIMEOUT,
-  ORDERBRIDGE_DATABASE, ORDERBRIDGE_BUSY_TIMEOUT, ORDERBRIDGE_KEY_FIELD,
-  ORDERBRIDGE_CREATE_GRACE
-Secrets, never flags (a flag shows in `ps`), never printed:
-  ODOO_PASSWORD  the Odoo user's password (JSON-RPC, XML-RPC)
-  ODOO_API_KEY   an API key: required by JSON-2, used instead of the password otherwise
-
+/// What `--help` says after the options: the settings (from their one definition), the
+/// exit codes.
+fn root_after_help() -> String {
+    format!(
+        "{}
 Exit codes:
   0   done; every check passed
-  1   done, but something failed (listed), or Odoo refused an operation
+  1   done, but something failed (listed), an amount change was held for review, or Odoo
+      refused an operation
   2   usage or configuration error (names the key or flag)
   3   Odoo unreachable, or authentication refused
-  4   local storage error (database missing, locked, damaged, read-only, disk full)
+  4   local storage error (database missing, locked, damaged, read-only, disk full, lost)
+  5   orders create --queue-if-unavailable: Odoo was unavailable, the order waits in the
+      local outbox for `orders flush`
   75  nothing done, try again later (another run holds the lock; an earlier create may
       still commit in Odoo)
 
-Start with: orderbridge odoo test-connection";
+Start with: orderbridge odoo test-connection",
+        crate::config::settings_help()
+    )
+}
 
 /// Keeps the customer portal's orders and Odoo in agreement. Odoo is the source of truth.
 #[derive(Debug, Parser)]
-#[command(name = "orderbridge", version, about, long_about = None, after_help = ROOT_AFTER_HELP)]
+#[command(name = "orderbridge", version, about, long_about = None, after_help = root_after_help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -45,7 +46,7 @@ pub struct Global {
     /// .env file to read (e.g. the Laravel portal's) [default: ./.env if present]
     #[arg(long, global = true, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
-    /// Local SQLite database [env: ORDERBRIDGE_DATABASE]
+    /// The store: a SQLite file or a postgres:// URL [env: ORDERBRIDGE_DATABASE]
     #[arg(long, global = true, value_name = "PATH")]
     pub database: Option<PathBuf>,
     /// Odoo base URL, e.g. https://odoo.example.com [env: ODOO_URL]

@@ -2,7 +2,7 @@
 //! so that "which .env did cron read?" has an answer.
 
 use super::Context;
-use crate::config::KEYS;
+use crate::config::keys;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Setting {
@@ -23,9 +23,8 @@ pub(crate) struct ConfigReport {
 }
 
 pub(crate) fn report(ctx: &Context) -> ConfigReport {
-    let settings = KEYS
-        .iter()
-        .map(|&key| match ctx.settings.get(key) {
+    let settings = keys()
+        .map(|key| match ctx.settings.get(key) {
             Some((_, origin)) => Setting {
                 key,
                 value: ctx.settings.shown(key),

@@ -91,10 +91,12 @@ fn refused(e: OdooError, login: &str, done: &[Record]) -> Error {
                 "run it with an Odoo user in Administration / Settings (set ODOO_USERNAME and its password or API key for this one command)".into(),
             ),
         },
-        _ => Error::Failed {
+        OdooError::Fault { .. } => Error::Failed {
             message: format!("Odoo refused: {e}; {made}"),
             hint: None,
         },
+        // Not a refusal (unreachable, garbled): its own kind and exit code.
+        _ => Error::Odoo(e),
     }
 }
 
@@ -148,12 +150,15 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
     let login = ctx.settings.odoo()?.login;
     let mut done: Vec<Record> = Vec::new();
 
+    // The first call is where missing rights show (Odoo guards `ir.model` as it guards
+    // server actions and rules).
     if client
         .search(
             "ir.model",
             domain("model", "=", Value::str("base.automation")),
         )
-        .await?
+        .await
+        .map_err(|e| refused(e, &login, &done))?
         .is_empty()
     {
         return Err(Error::Failed {

@@ -15,6 +15,7 @@ pub(crate) struct Conflict {
     pub currency: String,
     pub portal_amount: Decimal,
     pub odoo_amount: Decimal,
+    #[serde(serialize_with = "super::rfc3339_opt")]
     pub odoo_write_date: Option<String>,
     pub state: String,
     #[serde(serialize_with = "super::rfc3339")]

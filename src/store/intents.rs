@@ -26,8 +26,10 @@ pub(crate) struct Intent {
     pub local_order_id: Option<i64>,
     pub error: Option<String>,
     pub claimed_by: Option<String>,
+    #[serde(serialize_with = "super::rfc3339_opt")]
     pub claimed_until: Option<String>,
     /// When the last create request went to Odoo (`None`: never, as far as is known).
+    #[serde(serialize_with = "super::rfc3339_opt")]
     pub sent_at: Option<String>,
     #[serde(serialize_with = "super::rfc3339")]
     pub created_at: String,

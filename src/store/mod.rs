@@ -170,7 +170,8 @@ pub(crate) fn from_text(s: &str) -> Option<DateTime<Utc>> {
 /// that is not a time (a legacy row's) is kept as it is.
 pub(crate) fn rfc3339<S: serde::Serializer>(t: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     match from_text(t) {
-        Some(t) => s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        // Whole seconds as `...:47Z`; a stamp with microseconds keeps them.
+        Some(t) => s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         None => s.serialize_str(t),
     }
 }

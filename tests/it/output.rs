@@ -249,3 +249,123 @@ fn json_lines_stream_one_object_per_order_then_the_envelope() {
     assert_eq!(lines[5]["command"], "orders sync-amounts");
     assert_eq!(lines[5]["data"]["summary"]["found"], 5);
 }
+
+/// Every string in `v` that starts like a date (`dddd-dd-dd`) and goes on as a time, with
+/// where it is.
+fn times_in(v: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::String(s) => {
+            let b = s.as_bytes();
+            let dated = b.len() >= 13
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && (b[10] == b' ' || b[10] == b'T')
+                && b[11].is_ascii_digit();
+            if dated {
+                out.push((at.to_string(), s.clone()));
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                times_in(x, &format!("{at}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                times_in(x, &format!("{at}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_time_in_every_commands_json_is_rfc3339_utc() {
+    let env = TestEnv::new();
+    env.write_env(&[("ORDERBRIDGE_MAX_CHANGE", "50%")]);
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    // A conflict with Odoo's write_date, a queued order with its times, a run history.
+    let id = env.first_odoo_id();
+    env.set_total(id, "99999.00");
+    env.run(&["orders", "sync-amounts", "--all"]);
+    env.fake.go_down();
+    let queued = env.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "5",
+        "--idempotency-key",
+        "q-1",
+        "--queue-if-unavailable",
+    ]);
+    assert_eq!(queued.code, 5, "{}", queued.all());
+    env.fake.come_up();
+    let commands: &[&[&str]] = &[
+        &["customers", "list"],
+        &["orders", "create", "--customer", "1", "--amount", "5"],
+        &["orders", "import", "--odoo-id", "1"],
+        &["orders", "list"],
+        &["orders", "show", "1"],
+        &["orders", "recover"],
+        &["orders", "conflicts"],
+        &["orders", "queue"],
+        &["orders", "reconcile"],
+        &["orders", "sync-amounts", "--all"],
+        &["orders", "sync-amounts", "--changed"],
+        &["orders", "sync-status", "--all"],
+        &["orders", "dedupe"],
+        &["status"],
+        &["config", "show"],
+    ];
+    let mut times = Vec::new();
+    for args in commands {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let run = env.run(&with_json);
+        times_in(&run.envelope(), &args.join(" "), &mut times);
+    }
+    assert!(times.len() > 20, "{times:?}");
+    for field in ["odoo_write_date", "order_date", "started_at", "finished_at"] {
+        assert!(
+            times.iter().any(|(at, _)| at.ends_with(field)),
+            "{field}: {times:?}"
+        );
+    }
+    for (at, t) in &times {
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z'),
+            "{at}: {t}"
+        );
+    }
+}
+
+#[test]
+fn help_and_readme_name_every_setting_and_exit_code() {
+    let env = TestEnv::new();
+    let shown = env.run(&["config", "show", "--json"]).json();
+    let help = env.run(&["--help"]).stdout;
+    let readme = include_str!("../../README.md");
+    let mut keys: Vec<String> = shown["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap().to_string())
+        .collect();
+    keys.push("ORDERBRIDGE_HOST_ID".into());
+    assert!(keys.len() >= 16, "{keys:?}");
+    for key in &keys {
+        assert!(help.contains(key.as_str()), "--help lacks {key}");
+        assert!(readme.contains(&format!("`{key}`")), "README lacks {key}");
+    }
+    for code in ["0", "1", "2", "3", "4", "5", "75"] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{code} "))),
+            "--help lacks exit code {code}"
+        );
+    }
+}

@@ -223,16 +223,18 @@ impl World {
         }
     }
 
-    /// Server actions and rules need the Administration / Settings group, as in Odoo
-    /// (`fields_get` describes a model to anyone); `base.automation` needs its module.
+    /// Server actions, rules and the model registry (`ir.model`: a salesman's search of it
+    /// was refused by a real Odoo with an AccessError) need the Administration / Settings
+    /// group, as in Odoo (`fields_get` describes a model to anyone); `base.automation` needs
+    /// its module.
     pub(super) fn check_settings_access(
         &self,
         uid: i64,
         model: &str,
         method: &str,
     ) -> Result<(), Exception> {
-        let guarded =
-            method != "fields_get" && matches!(model, "ir.actions.server" | "base.automation");
+        let guarded = method != "fields_get"
+            && matches!(model, "ir.actions.server" | "base.automation" | "ir.model");
         if guarded && !self.user(uid).is_some_and(|u| u.settings_rights) {
             return Err(Exception::AccessError(format!(
                 "You are not allowed to access '{}' ({model}) records.\n\nThis operation is allowed for the following groups:\n\t- Administration/Settings\n\nContact your administrator to request access if necessary.",
