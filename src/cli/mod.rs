@@ -293,7 +293,7 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Odoo {
             command: OdooCommand::TestConnection,
         } => {
-            let client = ctx.odoo()?;
+            let client = ctx.odoo_alone()?;
             let report = commands::test_connection::run(&client).await?;
             let code = if report.ok { exit::OK } else { exit::FAILED };
             Ok(emit(&report, out, code)?)

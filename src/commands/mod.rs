@@ -145,9 +145,31 @@ impl Context {
         run_lock_at(&location, self.settings.busy_timeout()?)
     }
 
+    /// The Odoo client, remembering its login's uid in the store when there is one (a run
+    /// then logs in only when Odoo refuses the remembered uid).
     pub(crate) fn odoo(&self) -> Result<OdooClient, Error> {
         let cfg = self.settings.odoo()?;
-        Ok(OdooClient::new(&cfg)?)
+        let client = OdooClient::new(&cfg)?;
+        let location = match self.settings.database() {
+            Ok(Location::File(p)) if !p.exists() => return Ok(client),
+            Ok(location) => location,
+            Err(_) => return Ok(client),
+        };
+        Ok(
+            client.with_login_memory(std::sync::Arc::new(crate::store::logins::Logins {
+                location,
+                busy: self.settings.busy_timeout()?,
+                server: cfg.url.trim_end_matches('/').to_string(),
+                database: cfg.db.clone(),
+                login: cfg.login.clone(),
+            })),
+        )
+    }
+
+    /// The Odoo client without the store: it logs in (`odoo test-connection` checks the
+    /// credentials, and never touches the database).
+    pub(crate) fn odoo_alone(&self) -> Result<OdooClient, Error> {
+        Ok(OdooClient::new(&self.settings.odoo()?)?)
     }
 }
 

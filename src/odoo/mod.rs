@@ -18,6 +18,8 @@ pub(crate) mod xmlrpc;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
@@ -111,12 +113,21 @@ impl Credentials {
     }
 }
 
-/// The protocol, identity and server version settled on at the first call.
+/// The protocol and server version settled on at the first call.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub protocol: Protocol,
-    pub uid: i64,
     pub version: ServerVersion,
+}
+
+/// Where a client remembers the uid Odoo gave its login, across runs: Odoo caches a checked
+/// (uid, password) pair, but never an `authenticate`, which costs it a PBKDF2 check (most of
+/// a second) on every call. Best effort: what cannot be recalled is asked again.
+pub trait LoginMemory: Send + Sync {
+    /// The uid given to this server, database and login before, if known.
+    fn recall(&self) -> Option<i64>;
+    /// Remembers the uid `authenticate` gave.
+    fn remember(&self, uid: i64);
 }
 
 pub struct OdooClient {
@@ -124,6 +135,14 @@ pub struct OdooClient {
     creds: Credentials,
     choice: ProtocolChoice,
     session: OnceCell<Session>,
+    /// The user's id (0: not known yet). Over JSON-RPC and XML-RPC it is sent with every
+    /// call; a remembered one is used until Odoo refuses it.
+    uid: AtomicI64,
+    /// Odoo accepted the uid in this run (or `authenticate` gave it).
+    uid_checked: AtomicBool,
+    /// One login at a time when a remembered uid is refused by calls in flight.
+    relogin: tokio::sync::Mutex<()>,
+    memory: Option<Arc<dyn LoginMemory>>,
 }
 
 impl OdooClient {
@@ -143,7 +162,18 @@ impl OdooClient {
             },
             choice: cfg.protocol,
             session: OnceCell::new(),
+            uid: AtomicI64::new(0),
+            uid_checked: AtomicBool::new(false),
+            relogin: tokio::sync::Mutex::new(()),
+            memory: None,
         })
+    }
+
+    /// Remembers the login's uid across runs in `memory`: a run logs in only when Odoo
+    /// refuses the remembered uid (password changed, user gone).
+    pub fn with_login_memory(mut self, memory: Arc<dyn LoginMemory>) -> Self {
+        self.memory = Some(memory);
+        self
     }
 
     /// HTTP requests made so far (the round trips a run cost).
@@ -155,12 +185,18 @@ impl OdooClient {
         self.http.shown_url()
     }
 
+    /// Odoo's clock at its last answer (the HTTP `Date` header), if it sends one.
+    pub fn server_clock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.http.server_clock()
+    }
+
     pub fn db(&self) -> &str {
         &self.creds.db
     }
 
-    /// Settles the protocol, learns the server version and logs in, once; later calls
-    /// reuse the session. Two round trips whatever the protocol.
+    /// Settles the protocol, learns the server version and (over JSON-RPC and XML-RPC) the
+    /// uid, once; later calls reuse the session. One round trip with a remembered uid or over
+    /// JSON-2 (whose API key is checked on every call), two with a login.
     pub async fn session(&self) -> Result<&Session, OdooError> {
         self.session
             .get_or_try_init(|| self.open_session())
@@ -202,31 +238,74 @@ impl OdooClient {
         if protocol == Protocol::Json2 && !Dialect::of(&version).has_json2() {
             return Err(json2_unsupported(version));
         }
-        let uid = match protocol {
-            Protocol::Json2 => {
-                // JSON-2 has no login step: the API key is checked on every call. Ask who we are.
-                let user_context = json2::execute(&self.http, &self.creds, &Call::context_get())
-                    .await
-                    .map_err(|e| match e {
-                        // No JSON-2 after all: Odoo sends the API call to its login page.
-                        OdooError::Redirected { .. } => json2_unsupported(version.clone()),
-                        e => e,
-                    })?;
-                user_context
-                    .get("uid")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| OdooError::Protocol {
-                        detail: "res.users.context_get returned no uid".into(),
-                    })?
+        if protocol != Protocol::Json2 {
+            let remembered = match &self.memory {
+                Some(m) => {
+                    let m = Arc::clone(m);
+                    tokio::task::spawn_blocking(move || m.recall())
+                        .await
+                        .ok()
+                        .flatten()
+                }
+                None => None,
+            };
+            match remembered {
+                Some(uid) if uid > 0 => self.uid.store(uid, Ordering::Relaxed),
+                _ => self.login(protocol).await.map(|_| ())?,
             }
-            Protocol::JsonRpc | Protocol::XmlRpc => self.authenticate(protocol).await?,
-        };
-        tracing::debug!(%protocol, uid, server_version = %version.server_version, "odoo session opened");
-        Ok(Session {
-            protocol,
-            uid,
-            version,
-        })
+        }
+        tracing::debug!(%protocol, server_version = %version.server_version, "odoo session opened");
+        Ok(Session { protocol, version })
+    }
+
+    /// Authenticates, and remembers the uid for later runs.
+    async fn login(&self, protocol: Protocol) -> Result<i64, OdooError> {
+        let uid = self.authenticate(protocol).await?;
+        self.uid.store(uid, Ordering::Relaxed);
+        self.uid_checked.store(true, Ordering::Relaxed);
+        if let Some(m) = &self.memory {
+            let m = Arc::clone(m);
+            let _ = tokio::task::spawn_blocking(move || m.remember(uid)).await;
+        }
+        Ok(uid)
+    }
+
+    /// Logs in again after Odoo refused the remembered `stale` uid; calls in flight that
+    /// were refused together share one login.
+    async fn relogin(&self, protocol: Protocol, stale: i64) -> Result<i64, OdooError> {
+        let _one = self.relogin.lock().await;
+        let now = self.uid.load(Ordering::Relaxed);
+        if now != stale && self.uid_checked.load(Ordering::Relaxed) {
+            return Ok(now);
+        }
+        tracing::debug!(uid = stale, "the remembered uid was refused; logging in");
+        self.login(protocol).await
+    }
+
+    /// The logged-in user's id: known over JSON-RPC and XML-RPC once the session is open;
+    /// over JSON-2 asked of Odoo (`res.users/context_get`) the first time it is needed.
+    pub async fn uid(&self) -> Result<i64, OdooError> {
+        let s = self.session().await?;
+        let known = self.uid.load(Ordering::Relaxed);
+        if known > 0 {
+            return Ok(known);
+        }
+        let version = s.version.clone();
+        let user_context = json2::execute(&self.http, &self.creds, &Call::context_get())
+            .await
+            .map_err(|e| match e {
+                // No JSON-2 after all: Odoo sends the API call to its login page.
+                OdooError::Redirected { .. } => json2_unsupported(version),
+                e => self.redacted(e),
+            })?;
+        let uid = user_context
+            .get("uid")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| OdooError::Protocol {
+                detail: "res.users.context_get returned no uid".into(),
+            })?;
+        self.uid.store(uid, Ordering::Relaxed);
+        Ok(uid)
     }
 
     async fn authenticate(&self, protocol: Protocol) -> Result<i64, OdooError> {
@@ -325,16 +404,39 @@ impl OdooClient {
         Ok(Dialect::of(&self.session().await?.version))
     }
 
-    /// Calls a model method; the generic entry point behind every helper below.
+    /// Calls a model method; the generic entry point behind every helper below. A call Odoo
+    /// refuses for a remembered uid (Access Denied: checked before the method runs, so
+    /// nothing was done) is sent again after a login.
     pub async fn execute(&self, call: Call<'_>) -> Result<Value, OdooError> {
         let s = self.session().await?;
         tracing::debug!(model = call.model, method = call.method, "odoo call");
-        match s.protocol {
-            Protocol::Json2 => json2::execute(&self.http, &self.creds, &call).await,
-            Protocol::JsonRpc => jsonrpc::execute(&self.http, &self.creds, s.uid, &call).await,
-            Protocol::XmlRpc => xmlrpc::execute(&self.http, &self.creds, s.uid, &call).await,
+        let uid = self.uid.load(Ordering::Relaxed);
+        let answer = match self.dispatch(s.protocol, uid, &call).await {
+            Err(OdooError::AuthFailed { .. })
+                if s.protocol != Protocol::Json2 && !self.uid_checked.load(Ordering::Relaxed) =>
+            {
+                let uid = self.relogin(s.protocol, uid).await?;
+                self.dispatch(s.protocol, uid, &call).await
+            }
+            other => other,
+        };
+        if answer.is_ok() {
+            self.uid_checked.store(true, Ordering::Relaxed);
         }
-        .map_err(|e| self.redacted(e))
+        answer.map_err(|e| self.redacted(e))
+    }
+
+    async fn dispatch(
+        &self,
+        protocol: Protocol,
+        uid: i64,
+        call: &Call<'_>,
+    ) -> Result<Value, OdooError> {
+        match protocol {
+            Protocol::Json2 => json2::execute(&self.http, &self.creds, call).await,
+            Protocol::JsonRpc => jsonrpc::execute(&self.http, &self.creds, uid, call).await,
+            Protocol::XmlRpc => xmlrpc::execute(&self.http, &self.creds, uid, call).await,
+        }
     }
 
     pub async fn search_read(
@@ -410,7 +512,7 @@ impl OdooClient {
 
     /// The logged-in user's id and login.
     pub async fn whoami(&self) -> Result<(i64, String), OdooError> {
-        let uid = self.session().await?.uid;
+        let uid = self.uid().await?;
         let rows = self.read("res.users", &[uid], &["login"]).await?;
         let login = rows
             .first()

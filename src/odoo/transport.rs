@@ -1,7 +1,7 @@
 //! The HTTP seam under the three protocols: one reqwest client, timeouts, round-trip
 //! counting, and the mapping of network failures onto [`OdooError`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::error::{OdooError, TransportKind};
@@ -27,6 +27,9 @@ pub(crate) struct Http {
     /// The base URL without any user:password part, for messages.
     shown: String,
     round_trips: AtomicU64,
+    /// The `Date` of the last answer (Unix seconds; 0 before any): Odoo's clock, which the
+    /// change cursors anchor their overlap on.
+    last_date: AtomicI64,
 }
 
 impl Http {
@@ -58,6 +61,7 @@ impl Http {
             shown: strip_userinfo(&base),
             base,
             round_trips: AtomicU64::new(0),
+            last_date: AtomicI64::new(0),
         })
     }
 
@@ -67,6 +71,14 @@ impl Http {
 
     pub(crate) fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// The server's clock at its last answer (its `Date` header), if it sent one.
+    pub(crate) fn server_clock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self.last_date.load(Ordering::Relaxed) {
+            0 => None,
+            t => chrono::DateTime::from_timestamp(t, 0),
+        }
     }
 
     pub(crate) async fn post(
@@ -109,6 +121,14 @@ impl Http {
                 url: self.shown.clone(),
                 location: strip_userinfo(&location),
             });
+        }
+        if let Some(date) = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        {
+            self.last_date.store(date.timestamp(), Ordering::Relaxed);
         }
         let content_type = resp
             .headers()

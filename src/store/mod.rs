@@ -16,6 +16,7 @@ pub(crate) mod dedupe;
 pub(crate) mod intents;
 pub mod location;
 pub(crate) mod lock;
+pub(crate) mod logins;
 pub(crate) mod orders;
 pub(crate) mod runs;
 

@@ -293,3 +293,75 @@ fn a_run_whose_process_died_is_shown_as_died() {
         Some("died")
     );
 }
+
+#[test]
+fn a_run_logs_in_once_and_later_runs_reuse_the_uid() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    env.fake.reset_calls();
+    for _ in 0..3 {
+        assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    }
+    assert_eq!(
+        env.fake.calls("common", "authenticate"),
+        0,
+        "{:?}",
+        env.fake.all_calls()
+    );
+    assert_eq!(
+        env.scalar("SELECT uid FROM odoo_logins").as_deref(),
+        Some(fake_odoo::world::ADMIN_UID.to_string().as_str())
+    );
+}
+
+#[test]
+fn a_refused_remembered_uid_is_replaced_by_a_login() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    env.sql("UPDATE odoo_logins SET uid = 999");
+    env.fake.reset_calls();
+    let run = env.run(&["orders", "sync-amounts", "--all", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(env.fake.calls("common", "authenticate"), 1);
+    assert_eq!(
+        env.scalar("SELECT uid FROM odoo_logins").as_deref(),
+        Some(fake_odoo::world::ADMIN_UID.to_string().as_str())
+    );
+}
+
+#[test]
+fn a_wrong_password_with_a_remembered_uid_is_as_clear_as_ever() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    env.write_env(&[("ODOO_PASSWORD", "wrong-password")]);
+    let run = env.run(&["orders", "sync-amounts", "--all"]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("authentication failed for user 'admin'"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("wrong-password"), "{}", run.all());
+}
+
+#[test]
+fn a_create_refused_for_a_stale_uid_is_sent_once_after_the_login() {
+    let env = with_done_order();
+    env.sql("UPDATE odoo_logins SET uid = 999");
+    let mut args = CREATE_K1;
+    args[7] = "K-2";
+    let run = env.run(&args);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.json()["outcome"], "created");
+    let made = env.fake.with_world(|w| {
+        w.orders
+            .values()
+            .filter(|o| o.origin.as_deref() == Some("K-2"))
+            .count()
+    });
+    assert_eq!(made, 1);
+}

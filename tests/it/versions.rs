@@ -206,16 +206,17 @@ fn auto_uses_jsonrpc_below_odoo_19_even_with_an_api_key() {
 }
 
 #[test]
-fn a_session_costs_two_round_trips_whatever_the_protocol() {
+fn a_session_costs_one_round_trip_once_the_login_is_known() {
     for protocol in ["jsonrpc", "xmlrpc", "json2", "auto"] {
         let s = Server::start(19, protocol);
+        // Its first run logs in (over JSON-RPC and XML-RPC) and remembers the uid.
         s.link_deco();
         s.env.fake.reset_calls();
         s.run(&["orders", "import", "--odoo-id", "1"]);
-        // version + login (or context_get), then the read.
+        // The version, then the read: no login (JSON-2 checks its key on each call).
         assert_eq!(
             s.env.fake.requests(),
-            3,
+            2,
             "{protocol}: {:?}",
             s.env.fake.all_calls()
         );

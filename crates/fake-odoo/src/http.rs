@@ -124,14 +124,20 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
     })
 }
 
-fn encode_head(resp: &Response) -> Vec<u8> {
+/// Werkzeug's `Date` header (IMF-fixdate) from the world's clock: Odoo's "now" as a client
+/// sees it.
+fn http_date(now: chrono::DateTime<chrono::Utc>) -> String {
+    now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn encode_head(resp: &Response, date: &str) -> Vec<u8> {
     let location = resp
         .location
         .as_ref()
         .map(|l| format!("Location: {l}\r\n"))
         .unwrap_or_default();
     format!(
-        "HTTP/1.1 {} {}\r\nServer: Werkzeug/2.2.2 Python/3.11.7\r\nContent-Type: {}\r\nContent-Length: {}\r\n{location}X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nServer: Werkzeug/2.2.2 Python/3.11.7\r\nDate: {date}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{location}X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
         resp.status,
         reason(resp.status),
         resp.content_type,
@@ -158,6 +164,9 @@ pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Shared>) {
     let (latency, fault) = inner.take_fault(&key);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    if !inner.login_cost.is_zero() && (key == "common.authenticate" || key == "common.login") {
+        tokio::time::sleep(inner.login_cost).await;
     }
     let resp = match &fault {
         Some(Fault::BadGateway) => Response {
@@ -196,7 +205,8 @@ pub(crate) async fn serve(mut stream: TcpStream, inner: Arc<Shared>) {
     for hook in &hooks {
         crate::webhooks::post(hook).await;
     }
-    let head = encode_head(&resp);
+    let date = http_date(inner.world.lock().unwrap().now());
+    let head = encode_head(&resp, &date);
     match fault {
         Some(Fault::CommitThenDrop) => {}
         Some(Fault::CommitThenHang(d)) => tokio::time::sleep(d).await,

@@ -23,10 +23,11 @@ fn main() -> anyhow::Result<()> {
             "--listen" => opts.listen = value()?.parse()?,
             "--orders" => opts.orders = value()?.parse()?,
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
+            "--login-cost-ms" => opts.login_cost = Duration::from_millis(value()?.parse()?),
             "--odoo-version" => opts.version = value()?.parse()?,
             "-h" | "--help" => {
                 println!(
-                    "fake_odoo [--listen ADDR] [--orders N] [--latency-ms MS] [--odoo-version 16|17|18|19]"
+                    "fake_odoo [--listen ADDR] [--orders N] [--latency-ms MS] [--login-cost-ms MS] [--odoo-version 16|17|18|19]"
                 );
                 return Ok(());
             }

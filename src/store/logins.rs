@@ -1,0 +1,56 @@
+//! The uid Odoo gave each login (server, database, login), remembered across runs: a run
+//! sends its calls with it and logs in only when Odoo refuses it. Each look-up opens a
+//! connection of its own (it runs on a blocking thread beside the run's own), and any
+//! failure only means a login.
+
+use std::time::Duration;
+
+use super::db::args;
+use super::{Location, Migrate, Store, now_text};
+use crate::odoo::LoginMemory;
+
+/// A login's place in the store.
+pub(crate) struct Logins {
+    pub location: Location,
+    pub busy: Duration,
+    pub server: String,
+    pub database: String,
+    pub login: String,
+}
+
+impl Logins {
+    fn store(&self) -> Option<Store> {
+        let store = Store::open_with(&self.location, self.busy, Migrate::No).ok()?;
+        store.table_exists("odoo_logins").ok()?.then_some(store)
+    }
+}
+
+impl LoginMemory for Logins {
+    fn recall(&self) -> Option<i64> {
+        let store = self.store()?;
+        store
+            .first(
+                "SELECT uid FROM odoo_logins WHERE server = ?1 AND database = ?2 AND login = ?3",
+                args![self.server, self.database, self.login],
+                |r| r.get::<i64>(0),
+            )
+            .ok()
+            .flatten()
+    }
+
+    fn remember(&self, uid: i64) {
+        let Some(store) = self.store() else { return };
+        let saved = store.in_write_tx(|s| {
+            s.exec(
+                "INSERT INTO odoo_logins (server, database, login, uid, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (server, database, login) DO UPDATE
+                   SET uid = excluded.uid, updated_at = excluded.updated_at",
+                args![self.server, self.database, self.login, uid, now_text()],
+            )
+        });
+        if let Err(e) = saved {
+            tracing::debug!(error = %e, "the login's uid could not be remembered");
+        }
+    }
+}
