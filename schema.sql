@@ -77,13 +77,15 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_kind_started_at ON runs (kind, started_at);
 
--- The change cursor of `orders sync-amounts --changed`: the (write_date, id) in Odoo up to
--- which changes have been applied. It moves only in the transaction that applied them.
+-- The change cursors (`orders sync-amounts --changed`; `orders list`, one per set of
+-- partners): the (write_date, id) in Odoo up to which changes have been applied. A cursor
+-- moves only in the transaction that applied them.
 CREATE TABLE IF NOT EXISTS sync_cursors (
-    name        TEXT PRIMARY KEY,   -- 'sale.order'
+    name        TEXT PRIMARY KEY,   -- 'sale.order', or 'list:<partner ids>'
     write_date  TEXT NOT NULL,      -- Odoo's write_date (UTC, to the second)
     odoo_id     INTEGER NOT NULL,
-    updated_at  TEXT NOT NULL
+    updated_at  TEXT NOT NULL,
+    read_at     TEXT                -- Odoo's clock (HTTP Date) at the last read
 );
 
 -- Amount changes held for review (`ORDERBRIDGE_MAX_CHANGE`): open until a sync sees Odoo's

@@ -14,3 +14,5 @@ CREATE TABLE odoo_logins (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (server, database, login)
 );
+
+ALTER TABLE sync_cursors ADD COLUMN read_at TEXT;

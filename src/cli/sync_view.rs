@@ -197,7 +197,7 @@ impl SyncRenderer {
                 }
                 match since {
                     Some(t) => self.out(&format!(
-                        "Syncing the orders Odoo changed since {t} UTC (the cursor, less the overlap)..."
+                        "Syncing the orders Odoo changed since {t} UTC (the cursor, or Odoo's clock less the overlap)..."
                     )),
                     None => self.out(
                         "No change cursor yet: a full sync first, then the cursor at Odoo's newest change.",

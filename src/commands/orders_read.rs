@@ -6,10 +6,12 @@ use rust_decimal::Decimal;
 
 use super::Context;
 use super::sync::{OdooChunk, OdooOrder, SyncOptions, compare_chunk};
+use super::sync_changed::{odoo_now, page_domain};
 use crate::error::Error;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
+use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value};
 use crate::rules::{AmountSource, MaxChange, effective_amount};
 use crate::store::Store;
+use crate::store::orders::{Cursor, Start};
 use crate::store::orders::{OrderFilter, OrderRow};
 
 /// An order as displayed: the stored row and the amount to show.
@@ -103,6 +105,9 @@ pub(crate) async fn import(
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub(crate) struct SyncSummary {
     pub attempted: bool,
+    /// Orders Odoo sent: what is new or changed since the listing's cursor (all of them the
+    /// first time).
+    pub read: usize,
     /// Orders pulled from Odoo that were missing locally.
     pub pulled: usize,
     /// Why the local orders are shown without syncing, when they are.
@@ -117,19 +122,97 @@ pub(crate) struct ListReport {
     pub orders: Vec<OrderView>,
 }
 
-/// Pulls the Odoo orders of these partners that are missing locally (one search_read for
-/// all of them) and records Odoo's amount and state for the others, by the sync's rules (an
-/// amount held for review stays held; the portal's amount is never touched).
+/// Orders per page of a pull: memory stays flat whatever a customer has in Odoo.
+const PULL_PAGE: usize = 1000;
+
+/// The change cursor of a listing of these partners: a link that changes the set starts a
+/// new one (a newly linked partner's older orders are pulled whole).
+fn list_cursor_name(partners: &[i64]) -> String {
+    let ids: Vec<String> = partners.iter().map(i64::to_string).collect();
+    let joined = ids.join(",");
+    if joined.len() <= 100 {
+        return format!("list:{joined}");
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(joined.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("list:sha256:{hex}")
+}
+
+/// Pulls what Odoo has new or changed for these partners since their listing cursor (all
+/// of it the first time), a page at a time: orders missing locally are stored, Odoo's amount
+/// and state recorded for the others by the sync's rules (an amount held for review stays
+/// held; the portal's amount is never touched), and the cursor moved with each page, in one
+/// transaction. A later view of an unchanged customer is one empty read.
 async fn pull(
     client: &OdooClient,
     store: &Store,
     partners: &HashMap<i64, i64>,
     max_change: MaxChange,
+    overlap: std::time::Duration,
+) -> Result<(usize, usize), Error> {
+    let mut ids: Vec<i64> = partners.keys().copied().collect();
+    ids.sort_unstable();
+    let name = list_cursor_name(&ids);
+    let cursor = store.cursor(&name)?;
+    let start = cursor.as_ref().map_or(Start::All, |c| c.start(overlap));
+    let base = Value::Array(vec![
+        Value::str("partner_id"),
+        Value::str("in"),
+        Value::ints(&ids),
+    ]);
+    let opts = SearchOpts {
+        limit: Some(PULL_PAGE as u32),
+        order: Some("write_date asc, id asc"),
+    };
+    let mut after: Option<(String, i64)> = None;
+    let mut read_at: Option<String> = None;
+    let (mut read, mut pulled) = (0, 0);
+    loop {
+        let domain = page_domain(Some(base.clone()), &start, after.as_ref());
+        let rows = client
+            .search_read("sale.order", domain, SaleOrder::FIELDS, opts)
+            .await?;
+        if read_at.is_none() {
+            read_at = odoo_now(client);
+        }
+        let orders = rows
+            .iter()
+            .map(|v| SaleOrder::from_value(v).map_err(OdooError::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let last = orders
+            .last()
+            .and_then(|o| Some((o.write_date.clone()?, o.id)));
+        let moved = match (&last, &cursor) {
+            (Some((write_date, odoo_id)), _) => Some(Cursor {
+                write_date: write_date.clone(),
+                odoo_id: *odoo_id,
+                read_at: read_at.clone(),
+            }),
+            (None, Some(c)) => Some(Cursor {
+                read_at: read_at.clone(),
+                ..c.clone()
+            }),
+            (None, None) => None,
+        };
+        read += orders.len();
+        pulled += store_page(store, &orders, partners, max_change, (&name, moved))?;
+        if rows.len() < PULL_PAGE {
+            break;
+        }
+        after = last;
+    }
+    Ok((read, pulled))
+}
+
+/// One page of a pull in one transaction, its cursor with it; logged once committed.
+fn store_page(
+    store: &Store,
+    orders: &[SaleOrder],
+    partners: &HashMap<i64, i64>,
+    max_change: MaxChange,
+    (name, cursor): (&str, Option<Cursor>),
 ) -> Result<usize, Error> {
-    let ids: Vec<i64> = partners.keys().copied().collect();
-    let orders = client
-        .sale_orders(domain("partner_id", "in", Value::ints(&ids)))
-        .await?;
     let local = store.sync_rows_for(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
     let present: std::collections::HashSet<i64> = local.iter().map(|r| r.odoo_order_id).collect();
     let seen: OdooChunk = orders
@@ -137,9 +220,8 @@ async fn pull(
         .filter(|o| present.contains(&o.id))
         .map(|o| (o.id, Ok(OdooOrder::of(o))))
         .collect();
-    let opts = SyncOptions::seen_on_read(max_change);
-    let (results, writes) = compare_chunk(&local, &Ok(seen), &opts);
-    // All the writes of one pull in one transaction; logged once committed.
+    let (results, writes) =
+        compare_chunk(&local, &Ok(seen), &SyncOptions::seen_on_read(max_change));
     let mut stored = Vec::new();
     store.in_write_tx(|store| {
         store.apply_writes_in_tx(&writes)?;
@@ -149,6 +231,9 @@ async fn pull(
             if created {
                 stored.push((row.id, o.id, o.name.clone()));
             }
+        }
+        if let Some(c) = &cursor {
+            store.move_cursor_in_tx(name, c)?;
         }
         Ok(())
     })?;
@@ -185,11 +270,15 @@ pub(crate) async fn list(
     if !no_sync && !partners.is_empty() {
         sync.attempted = true;
         let result = match ctx.odoo() {
-            Ok(client) => pull(&client, &store, &partners, ctx.settings.max_change()?).await,
+            Ok(client) => {
+                let (max_change, overlap) =
+                    (ctx.settings.max_change()?, ctx.settings.change_overlap()?);
+                pull(&client, &store, &partners, max_change, overlap).await
+            }
             Err(e) => Err(e),
         };
         match result {
-            Ok(n) => sync.pulled = n,
+            Ok((read, pulled)) => (sync.read, sync.pulled) = (read, pulled),
             Err(e) => {
                 tracing::warn!(error = %e, "Failed to sync order from Odoo");
                 sync.warning = Some(format!(

@@ -18,7 +18,8 @@ use super::sync::{
 };
 use crate::error::{Error, exit};
 use crate::odoo::{OdooClient, Record, SearchOpts, Value};
-use crate::store::{Store, from_text, to_text};
+use crate::store::orders::{Cursor, Start};
+use crate::store::{Store, to_text};
 
 /// The cursor's name in the store.
 const CURSOR: &str = "sale.order";
@@ -26,19 +27,62 @@ const CURSOR: &str = "sale.order";
 /// One page of Odoo's changes: `(id, write_date, what Odoo says or why it is unreadable)`.
 type Changes = Vec<(i64, String, Result<OdooOrder, String>)>;
 
-/// `write_date >= since` for the first page, then strictly after the last row seen.
-fn page_domain(since: &str, after: Option<&(String, i64)>) -> Value {
-    let leaf = |f: &str, op: &str, v: Value| Value::Array(vec![Value::str(f), Value::str(op), v]);
-    match after {
-        None => Value::Array(vec![leaf("write_date", ">=", Value::str(since))]),
-        Some((wd, id)) => Value::Array(vec![
+fn leaf(f: &str, op: &str, v: Value) -> Value {
+    Value::Array(vec![Value::str(f), Value::str(op), v])
+}
+
+/// The domain of one page of changes: `base` (a leaf, or none), from where the cursor says
+/// for the first page (`after` = `None`), then strictly after the last row seen.
+pub(super) fn page_domain(
+    base: Option<Value>,
+    start: &Start,
+    after: Option<&(String, i64)>,
+) -> Value {
+    let mut terms: Vec<Value> = Vec::new();
+    let keyset = |terms: &mut Vec<Value>, wd: &str, id: i64| {
+        terms.extend([
             Value::str("|"),
             leaf("write_date", ">", Value::str(wd)),
             Value::str("&"),
             leaf("write_date", "=", Value::str(wd)),
-            leaf("id", ">", Value::Int(*id)),
-        ]),
+            leaf("id", ">", Value::Int(id)),
+        ]);
+    };
+    match (after, start) {
+        (Some((wd, id)), _) | (None, Start::After(wd, id)) => keyset(&mut terms, wd, *id),
+        (None, Start::Since(since)) => terms.push(leaf("write_date", ">=", Value::str(since))),
+        (None, Start::All) => {}
     }
+    match base {
+        Some(b) if terms.is_empty() => Value::Array(vec![b]),
+        Some(b) => {
+            let mut all = vec![Value::str("&"), b];
+            all.extend(terms);
+            Value::Array(all)
+        }
+        None => Value::Array(terms),
+    }
+}
+
+/// Where this run's reading starts (and Odoo's clock at its first read, for the cursor).
+pub(super) fn read_cursor(
+    start_from: &Cursor,
+    page: Option<&(String, i64)>,
+    read_at: Option<String>,
+) -> Cursor {
+    let (write_date, odoo_id) = page
+        .cloned()
+        .unwrap_or_else(|| (start_from.write_date.clone(), start_from.odoo_id));
+    Cursor {
+        write_date,
+        odoo_id,
+        read_at,
+    }
+}
+
+/// Odoo's clock at its last answer, as stored.
+pub(super) fn odoo_now(client: &OdooClient) -> Option<String> {
+    client.server_clock().map(to_text)
 }
 
 async fn changes(
@@ -92,11 +136,12 @@ pub(super) async fn pipeline(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), Error> {
     client.session().await?;
-    let Some((cursor_date, _)) = store.cursor(CURSOR)? else {
+    let Some(cursor) = store.cursor(CURSOR)? else {
         // The first run: a full sync, then the cursor at Odoo's newest change, read before
         // the sync so that nothing changed during it is skipped.
         on_event(Event::ChangedSince(None));
         let newest = newest_change(client).await?;
+        let read_at = odoo_now(client);
         let full = SyncOptions {
             selection: Selection::All,
             ..opts
@@ -104,19 +149,32 @@ pub(super) async fn pipeline(
         full_pipeline(store, client, full, summary, on_event).await?;
         if !opts.dry_run
             && summary.exit_code() == exit::OK
-            && let Some((date, id)) = newest
+            && let Some((write_date, odoo_id)) = newest
         {
-            store.apply_sync_and_cursor(&[], Some((CURSOR, &date, id)))?;
+            let c = Cursor {
+                write_date,
+                odoo_id,
+                read_at,
+            };
+            store.apply_sync_and_cursor(&[], Some((CURSOR, &c)))?;
         }
         return Ok(());
     };
-    let since = from_text(&cursor_date)
-        .map(|t| to_text(t - chrono::Duration::from_std(overlap).unwrap_or_default()))
-        .unwrap_or(cursor_date);
-    on_event(Event::ChangedSince(Some(&since)));
+    let start = cursor.start(overlap);
+    match &start {
+        Start::Since(t) | Start::After(t, _) => on_event(Event::ChangedSince(Some(t))),
+        Start::All => on_event(Event::ChangedSince(None)),
+    }
     let mut after: Option<(String, i64)> = None;
+    let mut read_at: Option<String> = None;
     loop {
-        let page = match changes(client, page_domain(&since, after.as_ref()), opts.batch).await {
+        let page = match changes(
+            client,
+            page_domain(None, &start, after.as_ref()),
+            opts.batch,
+        )
+        .await
+        {
             Ok(page) => page,
             // The cursor stays where the last committed page left it.
             Err(e) if matches!(e, crate::odoo::OdooError::Protocol { .. }) => {
@@ -131,6 +189,11 @@ pub(super) async fn pipeline(
             }
             Err(e) => return Err(e.into()),
         };
+        // Odoo's clock at this run's first read: what has not committed by then is stamped
+        // after it less a request's time limit.
+        if read_at.is_none() {
+            read_at = odoo_now(client);
+        }
         let ids: Vec<i64> = page.iter().map(|(id, _, _)| *id).collect();
         let local = store.sync_rows_for(&ids)?;
         let chunk: OdooChunk = page
@@ -140,8 +203,8 @@ pub(super) async fn pipeline(
         let (mut results, writes) = compare_chunk(&local, &Ok(chunk), &opts);
         let last = page.last().map(|(id, date, _)| (date.clone(), *id));
         if !opts.dry_run {
-            let cursor = last.as_ref().map(|(d, id)| (CURSOR, d.as_str(), *id));
-            let skipped = store.apply_sync_and_cursor(&writes, cursor)?;
+            let moved = read_cursor(&cursor, last.as_ref(), read_at.clone());
+            let skipped = store.apply_sync_and_cursor(&writes, Some((CURSOR, &moved)))?;
             superseded(&mut results, &skipped);
         }
         summary.found += local.len() as u64;
@@ -162,12 +225,60 @@ mod tests {
     #[test]
     fn the_next_page_starts_strictly_after_the_last_row_seen() {
         let d = page_domain(
-            "2026-11-22 11:00:00",
+            None,
+            &Start::Since("2026-11-22 11:00:00".into()),
             Some(&("2026-11-22 11:20:47".into(), 10381)),
         );
         assert_eq!(
             d.to_json().to_string(),
             r#"["|",["write_date",">","2026-11-22 11:20:47"],"&",["write_date","=","2026-11-22 11:20:47"],["id",">",10381]]"#
+        );
+    }
+
+    #[test]
+    fn a_partners_pages_and_their_keyset_are_one_domain() {
+        let d = page_domain(
+            Some(leaf("partner_id", "in", Value::ints(&[9]))),
+            &Start::After("2026-11-22 11:20:47".into(), 7),
+            None,
+        );
+        assert_eq!(
+            d.to_json().to_string(),
+            r#"["&",["partner_id","in",[9]],"|",["write_date",">","2026-11-22 11:20:47"],"&",["write_date","=","2026-11-22 11:20:47"],["id",">",7]]"#
+        );
+    }
+
+    fn cursor(read_at: Option<&str>) -> Cursor {
+        Cursor {
+            write_date: "2026-11-22 11:20:47".into(),
+            odoo_id: 7,
+            read_at: read_at.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_cursor_read_long_after_its_last_change_starts_after_it() {
+        let c = cursor(Some("2026-11-22 11:40:00"));
+        assert_eq!(
+            c.start(Duration::from_secs(300)),
+            Start::After("2026-11-22 11:20:47".into(), 7)
+        );
+    }
+
+    #[test]
+    fn a_cursor_read_within_the_overlap_re_reads_behind_odoos_clock() {
+        let c = cursor(Some("2026-11-22 11:22:00"));
+        assert_eq!(
+            c.start(Duration::from_secs(300)),
+            Start::Since("2026-11-22 11:17:00".into())
+        );
+    }
+
+    #[test]
+    fn without_odoos_clock_the_cursor_less_the_overlap() {
+        assert_eq!(
+            cursor(None).start(Duration::from_secs(300)),
+            Start::Since("2026-11-22 11:15:47".into())
         );
     }
 }

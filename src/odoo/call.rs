@@ -91,7 +91,7 @@ impl<'a> Call<'a> {
 }
 
 /// Options of `search_read`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SearchOpts<'a> {
     pub limit: Option<u32>,
     pub order: Option<&'a str>,

@@ -293,6 +293,48 @@ fn sync_row(r: &Row<'_>) -> Result<SyncRow> {
     })
 }
 
+/// A change cursor: the `(write_date, id)` in Odoo up to which changes were applied, and
+/// Odoo's clock when it was last read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub write_date: String,
+    pub odoo_id: i64,
+    /// Odoo's clock (its HTTP `Date`) at the first read of the run that last moved it.
+    pub read_at: Option<String>,
+}
+
+/// Where the next read of Odoo's changes starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// Every record (no cursor yet).
+    All,
+    /// `write_date >= since`: the overlap window is re-read.
+    Since(String),
+    /// Strictly after `(write_date, id)`: nothing can still commit behind the cursor.
+    After(String, i64),
+}
+
+impl Cursor {
+    /// Where to read from. Odoo stamps a change with the time its transaction *started*, to
+    /// the second, so a change can commit later than changes already read, carrying an older
+    /// stamp; but never more than a request's time limit later. Every change not read yet is
+    /// therefore stamped after (Odoo's clock at the last read) − overlap: re-read from there
+    /// when that is before the cursor, else from the cursor itself. Anchored on Odoo's clock,
+    /// not on the last write, a quiet Odoo costs one empty read, not a re-read of the last
+    /// burst. Without Odoo's clock, the cursor less the overlap.
+    pub(crate) fn start(&self, overlap: std::time::Duration) -> Start {
+        let overlap = chrono::Duration::from_std(overlap).unwrap_or_default();
+        let behind = |t: &str| super::from_text(t).map(|t| super::to_text(t - overlap));
+        match self.read_at.as_deref().and_then(behind) {
+            Some(b) if b > self.write_date => Start::After(self.write_date.clone(), self.odoo_id),
+            Some(b) => Start::Since(b),
+            None => {
+                Start::Since(behind(&self.write_date).unwrap_or_else(|| self.write_date.clone()))
+            }
+        }
+    }
+}
+
 /// What a sync does to an order's amount conflict.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) enum ConflictWrite {
@@ -386,12 +428,18 @@ impl Store {
         )
     }
 
-    /// The change cursor `(write_date, odoo_id)` of `name`, if a run has set it.
-    pub(crate) fn cursor(&self, name: &str) -> Result<Option<(String, i64)>> {
+    /// The change cursor `name`, if a run has set it.
+    pub(crate) fn cursor(&self, name: &str) -> Result<Option<Cursor>> {
         self.first(
-            "SELECT write_date, odoo_id FROM sync_cursors WHERE name = ?1",
+            "SELECT write_date, odoo_id, read_at FROM sync_cursors WHERE name = ?1",
             args![name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok(Cursor {
+                    write_date: r.get(0)?,
+                    odoo_id: r.get(1)?,
+                    read_at: r.get(2)?,
+                })
+            },
         )
     }
 
@@ -407,24 +455,36 @@ impl Store {
     pub(crate) fn apply_sync_and_cursor(
         &self,
         writes: &[SyncWrite],
-        cursor: Option<(&str, &str, i64)>,
+        cursor: Option<(&str, &Cursor)>,
     ) -> Result<HashSet<i64>> {
         if writes.is_empty() && cursor.is_none() {
             return Ok(HashSet::new());
         }
         let tx = self.write_tx()?;
-        if let Some((name, write_date, odoo_id)) = cursor {
-            self.exec(
-                "INSERT INTO sync_cursors (name, write_date, odoo_id, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (name) DO UPDATE SET write_date = excluded.write_date,
-                   odoo_id = excluded.odoo_id, updated_at = excluded.updated_at
-                 WHERE (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)",
-                args![name, write_date, odoo_id, now_text()],
-            )?;
+        if let Some((name, c)) = cursor {
+            self.move_cursor_in_tx(name, c)?;
         }
         let skipped = self.apply_writes_in_tx(writes)?;
         tx.commit()?;
         Ok(skipped)
+    }
+
+    /// Moves the cursor `name` forward, never back: its position and its read time each
+    /// only grow.
+    pub(crate) fn move_cursor_in_tx(&self, name: &str, c: &Cursor) -> Result<()> {
+        self.exec(
+            "INSERT INTO sync_cursors (name, write_date, odoo_id, updated_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name) DO UPDATE SET
+               write_date = CASE WHEN (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)
+                 THEN excluded.write_date ELSE sync_cursors.write_date END,
+               odoo_id = CASE WHEN (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)
+                 THEN excluded.odoo_id ELSE sync_cursors.odoo_id END,
+               read_at = CASE WHEN sync_cursors.read_at IS NULL OR excluded.read_at > sync_cursors.read_at
+                 THEN COALESCE(excluded.read_at, sync_cursors.read_at) ELSE sync_cursors.read_at END,
+               updated_at = excluded.updated_at",
+            args![name, c.write_date, c.odoo_id, now_text(), c.read_at],
+        )?;
+        Ok(())
     }
 
     /// Writes a sync's results inside the caller's transaction; returns the orders whose

@@ -10,6 +10,7 @@ mod dedupe;
 mod env;
 mod input;
 mod install_webhook;
+mod listing;
 mod operations;
 mod orders;
 mod outbox;
