@@ -1,6 +1,7 @@
 //! One module per command: each takes typed arguments and a context, does the work through
 //! the library, and returns a typed report for `cli/` to render. Nothing here prints.
 
+pub(crate) mod changes;
 pub(crate) mod config_show;
 pub(crate) mod conflicts;
 pub(crate) mod customers;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::Context;
+use super::changes::{odoo_now, page_domain};
 use super::sync::{OdooChunk, OdooOrder, SyncOptions, compare_chunk};
-use super::sync_changed::{odoo_now, page_domain};
 use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value};
 use crate::rules::{AmountSource, MaxChange, effective_amount};

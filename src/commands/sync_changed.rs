@@ -12,57 +12,21 @@
 
 use std::time::Duration;
 
+use super::changes::{odoo_now, page_domain};
 use super::sync::{
     Event, OdooChunk, OdooOrder, SYNC_FIELDS, Selection, Summary, SyncOptions, compare_chunk,
     pipeline as full_pipeline, superseded, tally,
 };
 use crate::error::{Error, exit};
 use crate::odoo::{OdooClient, Record, SearchOpts, Value};
+use crate::store::Store;
 use crate::store::orders::{Cursor, Start};
-use crate::store::{Store, to_text};
 
 /// The cursor's name in the store.
 const CURSOR: &str = "sale.order";
 
 /// One page of Odoo's changes: `(id, write_date, what Odoo says or why it is unreadable)`.
 type Changes = Vec<(i64, String, Result<OdooOrder, String>)>;
-
-fn leaf(f: &str, op: &str, v: Value) -> Value {
-    Value::Array(vec![Value::str(f), Value::str(op), v])
-}
-
-/// The domain of one page of changes: `base` (a leaf, or none), from where the cursor says
-/// for the first page (`after` = `None`), then strictly after the last row seen.
-pub(super) fn page_domain(
-    base: Option<Value>,
-    start: &Start,
-    after: Option<&(String, i64)>,
-) -> Value {
-    let mut terms: Vec<Value> = Vec::new();
-    let keyset = |terms: &mut Vec<Value>, wd: &str, id: i64| {
-        terms.extend([
-            Value::str("|"),
-            leaf("write_date", ">", Value::str(wd)),
-            Value::str("&"),
-            leaf("write_date", "=", Value::str(wd)),
-            leaf("id", ">", Value::Int(id)),
-        ]);
-    };
-    match (after, start) {
-        (Some((wd, id)), _) | (None, Start::After(wd, id)) => keyset(&mut terms, wd, *id),
-        (None, Start::Since(since)) => terms.push(leaf("write_date", ">=", Value::str(since))),
-        (None, Start::All) => {}
-    }
-    match base {
-        Some(b) if terms.is_empty() => Value::Array(vec![b]),
-        Some(b) => {
-            let mut all = vec![Value::str("&"), b];
-            all.extend(terms);
-            Value::Array(all)
-        }
-        None => Value::Array(terms),
-    }
-}
 
 /// Where this run's reading starts (and Odoo's clock at its first read, for the cursor).
 pub(super) fn read_cursor(
@@ -78,11 +42,6 @@ pub(super) fn read_cursor(
         odoo_id,
         read_at,
     }
-}
-
-/// Odoo's clock at its last answer, as stored.
-pub(super) fn odoo_now(client: &OdooClient) -> Option<String> {
-    client.server_clock().map(to_text)
 }
 
 async fn changes(
@@ -220,6 +179,7 @@ pub(super) async fn pipeline(
 
 #[cfg(test)]
 mod tests {
+    use super::super::changes::leaf;
     use super::*;
 
     #[test]
