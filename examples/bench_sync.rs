@@ -9,19 +9,12 @@
 //! `--all` comparison at 100k.
 
 mod common;
-use common::{binary, seed_orders};
+use common::{Measure, binary, seed_orders};
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_odoo::{FakeOdoo, FakeOptions};
-
-struct Measure {
-    wall: Duration,
-    round_trips: u64,
-    peak_rss_mb: f64,
-    code: i32,
-}
 
 /// `n` orders; a third differ from Odoo, the rest start at some other amount too: all get
 /// compared.
@@ -31,40 +24,14 @@ fn seed(db: &Path, n: usize) -> anyhow::Result<()> {
     })
 }
 
-/// VmHWM of a live process, in kB: its peak RSS since exec (a fork's parent memory is not
-/// counted, unlike getrusage's maxrss).
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Runs the binary, sampling its peak RSS until it exits.
+/// Runs the binary's `orders sync-amounts` with `extra`, sampling its peak RSS until it exits.
 fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result<Measure> {
-    let started = Instant::now();
-    let mut child = common::against(bin, &fake.url())
-        .arg("--database")
+    let mut cmd = common::against(bin, &fake.url());
+    cmd.arg("--database")
         .arg(db)
         .args(["--quiet", "orders", "sync-amounts"])
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
-    let mut peak = 0;
-    let status = loop {
-        if let Some(kb) = peak_rss_kb(child.id()) {
-            peak = peak.max(kb);
-        }
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Ok(Measure {
-        wall: started.elapsed(),
-        round_trips: fake.requests(),
-        peak_rss_mb: peak as f64 / 1024.0,
-        code: status.code().unwrap_or(-1),
-    })
+        .args(extra);
+    common::measure(cmd, fake)
 }
 
 /// `--changed` against `--all` on the same data: `n` local orders, of which 100 changed in

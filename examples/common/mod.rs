@@ -55,3 +55,63 @@ pub(crate) fn seed_orders(db: &Path, n: i64, amount: impl Fn(i64) -> String) -> 
     tx.commit()?;
     Ok(())
 }
+
+/// What one run of the binary cost.
+pub(crate) struct Measure {
+    pub wall: std::time::Duration,
+    /// Requests the fake answered (reset them before the run to count this run's).
+    pub round_trips: u64,
+    pub peak_rss_mb: f64,
+    /// The binary's own CPU time (user + system), as last sampled before it exited.
+    pub cpu_s: f64,
+    pub code: i32,
+}
+
+/// VmHWM of a live process, in kB: its peak RSS since exec (a fork's parent memory is not
+/// counted, unlike getrusage's maxrss).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A live process's CPU time (user + system) in seconds, from /proc (100 ticks a second,
+/// Linux's USER_HZ).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// Runs `cmd` (stdout discarded), sampling its peak RSS every 5 ms until it exits.
+pub(crate) fn measure(
+    mut cmd: std::process::Command,
+    fake: &fake_odoo::FakeOdoo,
+) -> anyhow::Result<Measure> {
+    let started = std::time::Instant::now();
+    let mut child = cmd.stdout(std::process::Stdio::null()).spawn()?;
+    let mut peak = 0;
+    let mut cpu = 0.0f64;
+    let status = loop {
+        if let Some(kb) = peak_rss_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if let Some(s) = cpu_seconds(child.id()) {
+            cpu = cpu.max(s);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Ok(Measure {
+        wall: started.elapsed(),
+        round_trips: fake.requests(),
+        peak_rss_mb: peak as f64 / 1024.0,
+        cpu_s: cpu,
+        code: status.code().unwrap_or(-1),
+    })
+}

@@ -123,7 +123,7 @@ pub(crate) struct ListReport {
 }
 
 /// Orders per page of a pull: memory stays flat whatever a customer has in Odoo.
-const PULL_PAGE: usize = 1000;
+const PULL_PAGE: usize = 5000;
 
 /// The change cursor of a listing of these partners: a link that changes the set starts a
 /// new one (a newly linked partner's older orders are pulled whole).
@@ -227,9 +227,8 @@ fn store_page(
         store.apply_writes_in_tx(&writes)?;
         for o in orders.iter().filter(|o| !present.contains(&o.id)) {
             let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
-            let (row, created) = store.insert_order_in_tx(&super::new_order(o, customer, None))?;
-            if created {
-                stored.push((row.id, o.id, o.name.clone()));
+            if let Some(id) = store.insert_order_only_in_tx(&super::new_order(o, customer, None))? {
+                stored.push((id, o.id, o.name.clone()));
             }
         }
         if let Some(c) = &cursor {

@@ -108,6 +108,24 @@ impl Store {
     }
 
     pub(crate) fn insert_order_in_tx(&self, o: &NewOrder) -> Result<(OrderRow, bool)> {
+        let inserted = self.insert_order_only_in_tx(o)?;
+        let row = match (inserted, o.odoo_order_id) {
+            (Some(id), _) => self.order(id)?,
+            (None, Some(oid)) => self
+                .order_by_odoo_id(oid)?
+                .ok_or_else(|| StoreError::Database("conflicting row vanished".into()))?,
+            (None, None) => {
+                return Err(StoreError::Database(
+                    "an order without an Odoo id was not inserted".into(),
+                ));
+            }
+        };
+        Ok((row, inserted.is_some()))
+    }
+
+    /// Inserts the order unless its Odoo id is stored already; returns the new row's id
+    /// (`None`: it was there). Nothing is read back: a pull stores thousands at a time.
+    pub(crate) fn insert_order_only_in_tx(&self, o: &NewOrder) -> Result<Option<i64>> {
         let now = now_text();
         let created_at = match (&o.order_date, o.imported) {
             (Some(d), true) => d.clone(),
@@ -150,18 +168,7 @@ impl Store {
                 o.odoo_write_date.as_deref(),
             )?;
         }
-        let row = match (inserted, o.odoo_order_id) {
-            (Some(id), _) => self.order(id)?,
-            (None, Some(oid)) => self
-                .order_by_odoo_id(oid)?
-                .ok_or_else(|| StoreError::Database("conflicting row vanished".into()))?,
-            (None, None) => {
-                return Err(StoreError::Database(
-                    "an order without an Odoo id was not inserted".into(),
-                ));
-            }
-        };
-        Ok((row, inserted.is_some()))
+        Ok(inserted)
     }
 
     pub(crate) fn find_order(&self, id: i64) -> Result<Option<OrderRow>> {

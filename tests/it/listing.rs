@@ -62,16 +62,16 @@ fn a_later_view_pulls_what_odoo_added_or_changed_since() {
 #[test]
 fn the_first_pull_of_a_large_customer_is_read_a_page_at_a_time() {
     let env = TestEnv::with(FakeOptions {
-        orders: 10_000,
+        orders: 24_000,
         ..FakeOptions::default()
     });
     env.link_deco();
     env.fake.reset_calls();
     let first = list(&env);
-    assert_eq!(first["sync"]["pulled"], 2500, "{}", first["sync"]);
-    // 1,000 orders a page.
-    assert_eq!(env.fake.calls("sale.order", "search_read"), 3);
-    assert_eq!(first["total"], 2500);
+    assert_eq!(first["sync"]["pulled"], 6000, "{}", first["sync"]);
+    // 5,000 orders a page.
+    assert_eq!(env.fake.calls("sale.order", "search_read"), 2);
+    assert_eq!(first["total"], 6000);
 }
 
 #[test]
