@@ -72,15 +72,10 @@ fn reads_of_the_store_alone_make_no_odoo_request() {
 #[test]
 fn a_store_url_of_an_unsupported_scheme_is_refused_without_its_password() {
     let env = TestEnv::new();
-    let out = env
-        .command_on(
-            env.dir.path(),
-            "mysql://portal:Sup3rSecretPW@db.example/portal",
-            &["orders", "list", "--no-sync"],
-        )
-        .output()
-        .unwrap();
-    let run = TestEnv::collect(out);
+    let run = env.run_on(
+        "mysql://portal:Sup3rSecretPW@db.example/portal",
+        &["orders", "list", "--no-sync"],
+    );
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
         run.stderr.contains("unsupported store URL"),
@@ -103,15 +98,7 @@ fn config_show_masks_the_password_of_a_store_url() {
         if json {
             args.push("--json");
         }
-        let out = env
-            .command_on(
-                env.dir.path(),
-                "postgres://ob:Sup3rSecretPW@127.0.0.1:1/portal",
-                &args,
-            )
-            .output()
-            .unwrap();
-        let run = TestEnv::collect(out);
+        let run = env.run_on("postgres://ob:Sup3rSecretPW@127.0.0.1:1/portal", &args);
         assert_eq!(run.code, 0, "{}", run.all());
         assert!(!run.all().contains("Sup3rSecretPW"), "{}", run.all());
         assert!(

@@ -256,6 +256,16 @@ impl TestEnv {
         self.command_on(cwd, &self.database_arg(), args)
     }
 
+    /// Runs the binary on another store (`--database`), in the test's folder.
+    #[allow(dead_code)]
+    pub(crate) fn run_on(&self, database: &str, args: &[&str]) -> Run {
+        let out = self
+            .command_on(self.dir.path(), database, args)
+            .output()
+            .expect("run orderbridge");
+        Self::collect(out)
+    }
+
     /// [`TestEnv::command`] on another store (`--database`).
     pub(crate) fn command_on(&self, cwd: &Path, database: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderbridge"));

@@ -308,15 +308,10 @@ fn the_schedule_for_a_shared_store_names_no_database_and_says_every_host_may_run
 #[test]
 fn an_unreachable_server_is_exit_4_and_its_password_is_never_shown() {
     let env = TestEnv::new();
-    let out = env
-        .command_on(
-            env.dir.path(),
-            "postgres://ob:s3cret-pw@127.0.0.1:1/portal",
-            &["orders", "list", "--no-sync"],
-        )
-        .output()
-        .unwrap();
-    let run = TestEnv::collect(out);
+    let run = env.run_on(
+        "postgres://ob:s3cret-pw@127.0.0.1:1/portal",
+        &["orders", "list", "--no-sync"],
+    );
     assert_eq!(run.code, 4, "{}", run.all());
     assert!(
         run.stderr.contains("cannot reach the PostgreSQL database"),
