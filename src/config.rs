@@ -116,6 +116,34 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
         Some("--max-change"),
         "review threshold: 50%, 1000 or 50%,1000 (sync-amounts, serve)",
     ),
+    plain(
+        "DB_CONNECTION",
+        None,
+        "Laravel's database (with ORDERBRIDGE_DATABASE=laravel): sqlite or pgsql",
+    ),
+    plain(
+        "DB_URL",
+        None,
+        "Laravel's database as a URL; over the DB_* parts",
+    ),
+    plain(
+        "DB_HOST",
+        None,
+        "Laravel's database host (default 127.0.0.1)",
+    ),
+    plain(
+        "DB_PORT",
+        None,
+        "Laravel's database port (default 5432 for pgsql)",
+    ),
+    plain(
+        "DB_DATABASE",
+        None,
+        "Laravel's database name, or the sqlite file (relative to the .env's folder)",
+    ),
+    plain("DB_USERNAME", None, "Laravel's database user"),
+    secret("DB_PASSWORD", "Laravel's database password"),
+    plain("DB_SOCKET", None, "Laravel's database unix socket (mysql)"),
     SettingDef {
         key: "ORDERBRIDGE_HOST_ID",
         flag: None,
@@ -226,6 +254,18 @@ impl fmt::Debug for Settings {
 
 fn key_of(name: &str) -> Option<&'static str> {
     keys().find(|k| k.eq_ignore_ascii_case(name))
+}
+
+/// A URL's user or password, percent-encoded (RFC 3986 unreserved characters kept).
+fn encode_userinfo(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The platform's default config file (`~/.config/orderbridge/config.toml` on Linux).
@@ -569,6 +609,7 @@ impl Settings {
     /// whatever folder the command runs in.
     pub(crate) fn database(&self) -> Result<Location, ConfigError> {
         Ok(match self.get("ORDERBRIDGE_DATABASE") {
+            Some((v, _)) if v.trim().eq_ignore_ascii_case("laravel") => self.laravel_database()?,
             Some((v, origin)) => {
                 match Location::parse(v).map_err(|why| self.invalid("ORDERBRIDGE_DATABASE", why))? {
                     Location::File(p) if p.is_relative() => match origin {
@@ -582,6 +623,104 @@ impl Settings {
             }
             None => Location::File(default_database()),
         })
+    }
+
+    /// Where the store's setting came from, for messages and `config show`: the setting's
+    /// origin, and for `laravel` which of Laravel's keys decided.
+    pub(crate) fn database_source(&self) -> String {
+        match self.get("ORDERBRIDGE_DATABASE") {
+            None => "the default location".to_string(),
+            Some((v, origin)) if v.trim().eq_ignore_ascii_case("laravel") => {
+                let decided = match self.get("DB_URL") {
+                    Some((_, o)) => format!("DB_URL from {o}"),
+                    None => match self.get("DB_CONNECTION") {
+                        Some((c, o)) => format!("DB_CONNECTION={c} and its DB_* keys from {o}"),
+                        None => "DB_CONNECTION, which is not set".to_string(),
+                    },
+                };
+                format!("ORDERBRIDGE_DATABASE=laravel from {origin}: Laravel's {decided}")
+            }
+            Some((_, origin)) => origin.to_string(),
+        }
+    }
+
+    /// The database a Laravel portal's settings describe (`DB_URL`, else `DB_CONNECTION`
+    /// and its `DB_*` keys), as Laravel reads them: a relative sqlite path is relative to the
+    /// app's folder (the .env's).
+    fn laravel_database(&self) -> Result<Location, ConfigError> {
+        let app_dir = |key: &str| match self.get(key).map(|(_, o)| o) {
+            Some(Origin::DotEnv(f) | Origin::Toml(f)) => {
+                f.parent().unwrap_or(Path::new(".")).to_path_buf()
+            }
+            _ => PathBuf::from("."),
+        };
+        if let Some((url, _)) = self.get("DB_URL") {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+            return match scheme.to_ascii_lowercase().as_str() {
+                "pgsql" | "postgres" | "postgresql" => {
+                    Location::parse(&format!("postgres://{rest}"))
+                        .map_err(|why| self.invalid("DB_URL", why))
+                }
+                "sqlite" => Ok(Location::File(app_dir("DB_URL").join(rest))),
+                other => Err(self.unsupported_laravel("DB_URL", other)),
+            };
+        }
+        let Some((connection, _)) = self.get("DB_CONNECTION") else {
+            return Err(ConfigError::Missing {
+                key: "DB_CONNECTION",
+                hint: "ORDERBRIDGE_DATABASE=laravel reads the portal's database from its .env (--env-file): DB_CONNECTION and its DB_* keys, or DB_URL".into(),
+            });
+        };
+        let part = |key: &str, default: &str| {
+            self.get(key)
+                .map_or(default.to_string(), |(v, _)| v.trim().to_string())
+        };
+        match connection.trim().to_ascii_lowercase().as_str() {
+            "sqlite" => {
+                let file = part("DB_DATABASE", "database/database.sqlite");
+                if file == ":memory:" {
+                    return Err(self.invalid(
+                        "DB_DATABASE",
+                        "an in-memory sqlite database keeps nothing between runs".into(),
+                    ));
+                }
+                let path = PathBuf::from(&file);
+                Ok(Location::File(if path.is_relative() {
+                    app_dir(if self.get("DB_DATABASE").is_some() {
+                        "DB_DATABASE"
+                    } else {
+                        "DB_CONNECTION"
+                    })
+                    .join(path)
+                } else {
+                    path
+                }))
+            }
+            "pgsql" => {
+                let user = part("DB_USERNAME", "root");
+                let password = self
+                    .get("DB_PASSWORD")
+                    .map(|(p, _)| format!(":{}", encode_userinfo(p)))
+                    .unwrap_or_default();
+                let url = format!(
+                    "postgres://{}{password}@{}:{}/{}",
+                    encode_userinfo(&user),
+                    part("DB_HOST", "127.0.0.1"),
+                    part("DB_PORT", "5432"),
+                    part("DB_DATABASE", "laravel")
+                );
+                Location::parse(&url).map_err(|why| self.invalid("DB_CONNECTION", why))
+            }
+            other => Err(self.unsupported_laravel("DB_CONNECTION", other)),
+        }
+    }
+
+    fn unsupported_laravel(&self, key: &'static str, what: &str) -> ConfigError {
+        let why = match what {
+            "mysql" | "mariadb" => "the portal's database is MySQL/MariaDB, which this version of orderbridge cannot use yet (its store is SQLite or PostgreSQL); point ORDERBRIDGE_DATABASE at a SQLite file or a PostgreSQL database of orderbridge's own".to_string(),
+            other => format!("'{other}' is none of the connections orderbridge can use (sqlite, pgsql)"),
+        };
+        self.invalid(key, why)
     }
 
     /// A setting's value as it may be shown: a secret as `***`, a URL with its password

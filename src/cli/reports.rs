@@ -736,7 +736,11 @@ impl Report for ConfigReport {
                 s.from
             )?;
         }
-        writeln!(out, "\nDatabase: {}", self.database)?;
+        writeln!(
+            out,
+            "\nDatabase: {}\n  from {}",
+            self.database, self.database_from
+        )?;
         if self.files.is_empty() {
             writeln!(out, "Files read: none")
         } else {

@@ -16,8 +16,10 @@ pub(crate) struct Setting {
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct ConfigReport {
     pub settings: Vec<Setting>,
-    /// The database this run would use, resolved.
+    /// The database this run would use, resolved (a password as `***`).
     pub database: String,
+    /// Where that came from (for `laravel`: which of Laravel's keys decided).
+    pub database_from: String,
     /// The .env and config files that were read.
     pub files: Vec<String>,
 }
@@ -43,6 +45,7 @@ pub(crate) fn report(ctx: &Context) -> ConfigReport {
             Ok(location) => location.to_string(),
             Err(e) => e.to_string(),
         },
+        database_from: ctx.settings.database_source(),
         files: ctx
             .settings
             .files_read()

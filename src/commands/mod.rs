@@ -87,10 +87,7 @@ impl Context {
 
     /// Where the database setting came from, for messages.
     fn database_origin(&self) -> String {
-        self.settings.get("ORDERBRIDGE_DATABASE").map_or_else(
-            || "the default location".to_string(),
-            |(_, o)| o.to_string(),
-        )
+        self.settings.database_source()
     }
 
     /// The store, which must exist: a command that reads or syncs never succeeds on an

@@ -266,6 +266,24 @@ impl TestEnv {
         Self::collect(out)
     }
 
+    /// Runs the binary with no `--database`: the store comes from the settings.
+    #[allow(dead_code)]
+    pub(crate) fn run_with_settings(&self, cwd: &Path, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_orderbridge"))
+            .current_dir(cwd)
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .arg("--env-file")
+            .arg(self.path(".env"))
+            .args(args)
+            .output()
+            .expect("run orderbridge");
+        Self::collect(out)
+    }
+
     /// [`TestEnv::command`] on another store (`--database`).
     pub(crate) fn command_on(&self, cwd: &Path, database: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderbridge"));

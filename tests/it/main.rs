@@ -10,6 +10,7 @@ mod dedupe;
 mod env;
 mod input;
 mod install_webhook;
+mod laravel;
 mod listing;
 mod operations;
 mod orders;

@@ -393,3 +393,30 @@ fn a_sync_whose_connection_is_lost_says_what_it_had_updated_and_closes_its_run()
     assert_eq!(row[1].as_deref(), Some("error"));
     assert_eq!(row[2].as_deref(), Some("2"));
 }
+
+#[test]
+fn a_laravel_pgsql_portal_is_used_from_its_db_keys() {
+    // postgres://USER@HOST:PORT/DB of a fresh database on the throwaway server.
+    let url = crate::pg_server::server().fresh_database();
+    let rest = url.strip_prefix("postgres://").unwrap();
+    let (user, rest) = rest.split_once('@').unwrap();
+    let (host_port, database) = rest.split_once('/').unwrap();
+    let (host, port) = host_port.split_once(':').unwrap();
+    let env = crate::laravel::portal(&[
+        ("DB_CONNECTION", "pgsql"),
+        ("DB_HOST", host),
+        ("DB_PORT", port),
+        ("DB_DATABASE", database),
+        ("DB_USERNAME", user),
+    ]);
+    crate::laravel::add_customer(&env);
+    let list = env.run_with_settings(env.dir.path(), &["orders", "list", "--json"]);
+    assert_eq!(list.code, 0, "{}", list.all());
+    assert_eq!(list.json()["sync"]["pulled"], 5);
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let n: i64 = c
+        .query_one("SELECT COUNT(*) FROM sales_orders", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 5, "the orders are in the portal's database");
+}

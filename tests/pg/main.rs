@@ -14,6 +14,8 @@ mod conflicts;
 #[path = "../it/env.rs"]
 mod env;
 mod hosts;
+#[path = "../it/laravel.rs"]
+mod laravel;
 #[path = "../it/listing.rs"]
 mod listing;
 #[path = "../it/orders.rs"]
