@@ -1,7 +1,9 @@
--- orderbridge's local store, current schema (user_version 8).
+-- orderbridge's local store, current schema (user_version 9).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
--- portal's legacy sales_orders table.
+-- portal's legacy sales_orders table. The portal's tables (customers, sales_orders) keep their
+-- names; orderbridge's own carry the prefix `orderbridge_`, so that none collides with another
+-- table of the portal's database.
 -- Money is decimal text (e.g. '857.87'), never REAL. Times are UTC 'YYYY-MM-DD HH:MM:SS'.
 
 CREATE TABLE IF NOT EXISTS customers (
@@ -43,7 +45,7 @@ CREATE INDEX IF NOT EXISTS sales_orders_order_date ON sales_orders (order_date);
 -- One row per `orders create`: written before the Odoo call, resolved after it, so that an
 -- unknown outcome (timeout, crash) is looked up in Odoo by its key instead of created twice.
 -- 'queued' rows are the outbox: taken while Odoo was unavailable, sent by `orders flush`.
-CREATE TABLE IF NOT EXISTS order_intents (
+CREATE TABLE IF NOT EXISTS orderbridge_order_intents (
     key            TEXT PRIMARY KEY,
     payload_hash   TEXT NOT NULL,
     payload        TEXT NOT NULL,
@@ -57,10 +59,10 @@ CREATE TABLE IF NOT EXISTS order_intents (
     updated_at     TEXT NOT NULL,
     sent_at        TEXT       -- when the last create request went to Odoo (outcome may be unknown)
 );
-CREATE INDEX IF NOT EXISTS order_intents_state_created_at ON order_intents (state, created_at);
+CREATE INDEX IF NOT EXISTS orderbridge_order_intents_state_created_at ON orderbridge_order_intents (state, created_at);
 
 -- One row per sync, flush or dedupe run: when, how it ended, what it did.
-CREATE TABLE IF NOT EXISTS runs (
+CREATE TABLE IF NOT EXISTS orderbridge_runs (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL,     -- sync-amounts, sync-status, sync-changed, flush, dedupe
     started_at  TEXT NOT NULL,
@@ -75,12 +77,12 @@ CREATE TABLE IF NOT EXISTS runs (
     host        TEXT,              -- the host (ORDERBRIDGE_HOST_ID) and process running it:
     pid         INTEGER            -- `status` shows a run whose process is gone as died
 );
-CREATE INDEX IF NOT EXISTS runs_kind_started_at ON runs (kind, started_at);
+CREATE INDEX IF NOT EXISTS orderbridge_runs_kind_started_at ON orderbridge_runs (kind, started_at);
 
 -- The change cursors (`orders sync-amounts --changed`; `orders list`, one per set of
 -- partners): the (write_date, id) in Odoo up to which changes have been applied. A cursor
 -- moves only in the transaction that applied them.
-CREATE TABLE IF NOT EXISTS sync_cursors (
+CREATE TABLE IF NOT EXISTS orderbridge_sync_cursors (
     name        TEXT PRIMARY KEY,   -- 'sale.order', or 'list:<partner ids>'
     write_date  TEXT NOT NULL,      -- Odoo's write_date (UTC, to the second)
     odoo_id     INTEGER NOT NULL,
@@ -90,7 +92,7 @@ CREATE TABLE IF NOT EXISTS sync_cursors (
 
 -- Amount changes held for review (`ORDERBRIDGE_MAX_CHANGE`): open until a sync sees Odoo's
 -- amount come back within the threshold (resolved) or a person decides (accepted, kept).
-CREATE TABLE IF NOT EXISTS amount_conflicts (
+CREATE TABLE IF NOT EXISTS orderbridge_amount_conflicts (
     id              INTEGER PRIMARY KEY,
     order_id        INTEGER NOT NULL REFERENCES sales_orders (id),
     odoo_order_id   INTEGER,
@@ -104,11 +106,11 @@ CREATE TABLE IF NOT EXISTS amount_conflicts (
     decided_by      TEXT,               -- the OS user who accepted or kept it
     decided_at      TEXT
 );
-CREATE INDEX IF NOT EXISTS amount_conflicts_order_state ON amount_conflicts (order_id, state);
+CREATE INDEX IF NOT EXISTS orderbridge_amount_conflicts_order_state ON orderbridge_amount_conflicts (order_id, state);
 
 -- The uid Odoo gave each login: a run sends its calls with it and authenticates only when
 -- Odoo refuses it (a password check costs Odoo most of a second; a known uid is cached there).
-CREATE TABLE IF NOT EXISTS odoo_logins (
+CREATE TABLE IF NOT EXISTS orderbridge_odoo_logins (
     server     TEXT NOT NULL,   -- ODOO_URL
     database   TEXT NOT NULL,   -- ODOO_DB
     login      TEXT NOT NULL,   -- ODOO_USERNAME

@@ -61,12 +61,12 @@ fn seed(bin: &Path, fake: &FakeOdoo, db: &Path, bad: Option<usize>) -> anyhow::R
     let conn = rusqlite::Connection::open(db)?;
     conn.execute_batch(&format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {N})
-         INSERT INTO order_intents (key, payload_hash, payload, state, created_at, updated_at)
+         INSERT INTO orderbridge_order_intents (key, payload_hash, payload, state, created_at, updated_at)
          SELECT printf('bench-%04d', i), payload_hash || i, payload, 'queued',
                 strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || i || ' seconds'), created_at
-         FROM n, order_intents
+         FROM n, orderbridge_order_intents
          WHERE key = CASE WHEN i = {} THEN 'template-bad' ELSE 'template-good' END;
-         DELETE FROM order_intents WHERE key LIKE 'template-%';",
+         DELETE FROM orderbridge_order_intents WHERE key LIKE 'template-%';",
         bad.unwrap_or(0)
     ))?;
     Ok(())

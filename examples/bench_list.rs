@@ -171,7 +171,7 @@ fn logins(bin: &Path, dir: &Path) -> anyhow::Result<()> {
     customer(bin, &fake, &db)?;
     run(bin, &fake, &db, &["orders", "list"])?;
     let forget = || -> anyhow::Result<()> {
-        rusqlite::Connection::open(&db)?.execute_batch("DELETE FROM odoo_logins")?;
+        rusqlite::Connection::open(&db)?.execute_batch("DELETE FROM orderbridge_odoo_logins")?;
         Ok(())
     };
     let sync = ["orders", "sync-amounts", "--all"];

@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
                 rusqlite::params![i, key],
             )?;
             tx.execute(
-                "INSERT INTO order_intents (key, payload_hash, payload, state, odoo_order_id, local_order_id, created_at, updated_at)
+                "INSERT INTO orderbridge_order_intents (key, payload_hash, payload, state, odoo_order_id, local_order_id, created_at, updated_at)
                  VALUES (?1, ?2, '{\"customer_id\":1,\"amount\":\"857.87\",\"currency\":\"USD\",\"lines\":[]}', 'done', ?3, ?3, datetime('now'), datetime('now'))",
                 rusqlite::params![key, "0".repeat(64), i],
             )?;

@@ -37,7 +37,7 @@ CREATE INDEX IF NOT EXISTS sales_orders_created_at ON sales_orders (created_at);
 
 -- One row per `orders create`: written before the Odoo call, resolved after it, so that an
 -- unknown outcome (timeout, crash) is looked up in Odoo by its key instead of created twice.
-CREATE TABLE IF NOT EXISTS order_intents (
+CREATE TABLE IF NOT EXISTS orderbridge_order_intents (
     key            TEXT PRIMARY KEY,
     payload_hash   TEXT NOT NULL,
     payload        TEXT NOT NULL,

@@ -1,6 +1,6 @@
 -- 0003: run history. One row per sync, flush or dedupe run: when, how it ended, what it did.
 -- `orderbridge status` and the metrics file read it; monitoring alerts on its age.
-CREATE TABLE IF NOT EXISTS runs (
+CREATE TABLE IF NOT EXISTS orderbridge_runs (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL,     -- sync-amounts, sync-status, dedupe
     started_at  TEXT NOT NULL,
@@ -13,4 +13,4 @@ CREATE TABLE IF NOT EXISTS runs (
     round_trips INTEGER NOT NULL DEFAULT 0,
     error       TEXT
 );
-CREATE INDEX IF NOT EXISTS runs_kind_started_at ON runs (kind, started_at);
+CREATE INDEX IF NOT EXISTS orderbridge_runs_kind_started_at ON orderbridge_runs (kind, started_at);

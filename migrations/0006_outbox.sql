@@ -1,7 +1,7 @@
 -- 0006: the outbox. An intent may now be 'queued' (Odoo was unavailable when the order was
 -- taken: `orders flush` sends it) or 'cancelled' (taken back before Odoo had it). SQLite
 -- cannot change a CHECK constraint in place: the table is rebuilt, rows kept as they are.
-CREATE TABLE order_intents_0006 (
+CREATE TABLE orderbridge_order_intents_0006 (
     key            TEXT PRIMARY KEY,
     payload_hash   TEXT NOT NULL,
     payload        TEXT NOT NULL,
@@ -15,10 +15,10 @@ CREATE TABLE order_intents_0006 (
     updated_at     TEXT NOT NULL,
     sent_at        TEXT
 );
-INSERT INTO order_intents_0006 (key, payload_hash, payload, state, odoo_order_id, local_order_id,
+INSERT INTO orderbridge_order_intents_0006 (key, payload_hash, payload, state, odoo_order_id, local_order_id,
     error, claimed_by, claimed_until, created_at, updated_at, sent_at)
 SELECT key, payload_hash, payload, state, odoo_order_id, local_order_id,
-    error, claimed_by, claimed_until, created_at, updated_at, sent_at FROM order_intents;
-DROP TABLE order_intents;
-ALTER TABLE order_intents_0006 RENAME TO order_intents;
-CREATE INDEX IF NOT EXISTS order_intents_state_created_at ON order_intents (state, created_at);
+    error, claimed_by, claimed_until, created_at, updated_at, sent_at FROM orderbridge_order_intents;
+DROP TABLE orderbridge_order_intents;
+ALTER TABLE orderbridge_order_intents_0006 RENAME TO orderbridge_order_intents;
+CREATE INDEX IF NOT EXISTS orderbridge_order_intents_state_created_at ON orderbridge_order_intents (state, created_at);

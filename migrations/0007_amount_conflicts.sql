@@ -1,7 +1,7 @@
 -- 0007: amount changes held for review (`ORDERBRIDGE_MAX_CHANGE`): one row per conflict,
 -- open until a sync sees Odoo's amount come back within the threshold (resolved) or a person
 -- decides (`orders conflicts accept|keep`).
-CREATE TABLE IF NOT EXISTS amount_conflicts (
+CREATE TABLE IF NOT EXISTS orderbridge_amount_conflicts (
     id              INTEGER PRIMARY KEY,
     order_id        INTEGER NOT NULL REFERENCES sales_orders (id),
     odoo_order_id   INTEGER,
@@ -15,4 +15,4 @@ CREATE TABLE IF NOT EXISTS amount_conflicts (
     decided_by      TEXT,               -- the OS user who accepted or kept it
     decided_at      TEXT
 );
-CREATE INDEX IF NOT EXISTS amount_conflicts_order_state ON amount_conflicts (order_id, state);
+CREATE INDEX IF NOT EXISTS orderbridge_amount_conflicts_order_state ON orderbridge_amount_conflicts (order_id, state);

@@ -6,10 +6,10 @@ ALTER TABLE sales_orders ADD COLUMN order_date TEXT;   -- Odoo's date_order (UTC
 UPDATE sales_orders SET order_date = created_at;
 CREATE INDEX IF NOT EXISTS sales_orders_order_date ON sales_orders (order_date);
 
-ALTER TABLE runs ADD COLUMN host TEXT;                 -- ORDERBRIDGE_HOST_ID of its process
-ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE orderbridge_runs ADD COLUMN host TEXT;                 -- ORDERBRIDGE_HOST_ID of its process
+ALTER TABLE orderbridge_runs ADD COLUMN pid INTEGER;
 
-CREATE TABLE IF NOT EXISTS odoo_logins (
+CREATE TABLE IF NOT EXISTS orderbridge_odoo_logins (
     server     TEXT NOT NULL,   -- ODOO_URL
     database   TEXT NOT NULL,   -- ODOO_DB
     login      TEXT NOT NULL,   -- ODOO_USERNAME
@@ -20,4 +20,4 @@ CREATE TABLE IF NOT EXISTS odoo_logins (
 
 -- The Odoo clock (its HTTP Date) at a change cursor's last read: the next read re-reads
 -- only behind that minus the overlap, so a quiet Odoo costs one round trip.
-ALTER TABLE sync_cursors ADD COLUMN read_at TEXT;
+ALTER TABLE orderbridge_sync_cursors ADD COLUMN read_at TEXT;

@@ -38,11 +38,11 @@ CREATE INDEX sales_orders_customer_id ON sales_orders (customer_id);
 CREATE INDEX sales_orders_created_at ON sales_orders (created_at);
 
 -- One row per `orders create`: written before the Odoo call, resolved after it.
-CREATE TABLE order_intents (
+CREATE TABLE orderbridge_order_intents (
     key            TEXT PRIMARY KEY,
     payload_hash   TEXT NOT NULL,
     payload        TEXT NOT NULL,
-    state          TEXT NOT NULL CONSTRAINT order_intents_state_check
+    state          TEXT NOT NULL CONSTRAINT orderbridge_order_intents_state_check
                    CHECK (state IN ('pending', 'done', 'failed')),
     odoo_order_id  BIGINT,
     local_order_id BIGINT,

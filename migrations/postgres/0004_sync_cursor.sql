@@ -1,5 +1,5 @@
 -- 0004 (PostgreSQL): the change cursor of `orders sync-amounts --changed`.
-CREATE TABLE sync_cursors (
+CREATE TABLE orderbridge_sync_cursors (
     name        TEXT PRIMARY KEY,
     write_date  TEXT NOT NULL,
     odoo_id     BIGINT NOT NULL,

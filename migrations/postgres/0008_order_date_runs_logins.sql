@@ -3,10 +3,10 @@ ALTER TABLE sales_orders ADD COLUMN order_date TEXT;
 UPDATE sales_orders SET order_date = created_at;
 CREATE INDEX sales_orders_order_date ON sales_orders (order_date);
 
-ALTER TABLE runs ADD COLUMN host TEXT;
-ALTER TABLE runs ADD COLUMN pid BIGINT;
+ALTER TABLE orderbridge_runs ADD COLUMN host TEXT;
+ALTER TABLE orderbridge_runs ADD COLUMN pid BIGINT;
 
-CREATE TABLE odoo_logins (
+CREATE TABLE orderbridge_odoo_logins (
     server     TEXT NOT NULL,
     database   TEXT NOT NULL,
     login      TEXT NOT NULL,
@@ -15,4 +15,4 @@ CREATE TABLE odoo_logins (
     PRIMARY KEY (server, database, login)
 );
 
-ALTER TABLE sync_cursors ADD COLUMN read_at TEXT;
+ALTER TABLE orderbridge_sync_cursors ADD COLUMN read_at TEXT;

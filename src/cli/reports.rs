@@ -451,7 +451,7 @@ impl Report for DedupeReport {
         if r.applied {
             writeln!(
                 out,
-                "Removed {} duplicate row(s) in {} group(s); each is archived in sales_orders_archive (restore with `orders dedupe --restore ID`).",
+                "Removed {} duplicate row(s) in {} group(s); each is archived in orderbridge_sales_orders_archive (restore with `orders dedupe --restore ID`).",
                 r.removed,
                 r.groups.len()
             )?;

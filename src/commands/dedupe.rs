@@ -74,7 +74,7 @@ pub(crate) fn run(
         tracing::info!(
             groups = report.groups.len(),
             removed = report.removed,
-            "Duplicate orders removed (archived in sales_orders_archive)"
+            "Duplicate orders removed (archived in orderbridge_sales_orders_archive)"
         );
     }
     Ok(report)

@@ -60,7 +60,7 @@ impl Store {
             ConflictWrite::None => {}
             ConflictWrite::Resolve => {
                 self.exec(
-                    "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
+                    "UPDATE orderbridge_amount_conflicts SET state = 'resolved', last_seen = ?2
                          WHERE order_id = ?1 AND state IN ('open', 'kept')",
                     args![order_id, now],
                 )?;
@@ -73,19 +73,19 @@ impl Store {
             } => {
                 // A new amount of Odoo's supersedes what a person kept.
                 self.exec(
-                    "UPDATE amount_conflicts SET state = 'resolved', last_seen = ?2
+                    "UPDATE orderbridge_amount_conflicts SET state = 'resolved', last_seen = ?2
                          WHERE order_id = ?1 AND state = 'kept'",
                     args![order_id, now],
                 )?;
                 let updated = self.exec(
-                    "UPDATE amount_conflicts SET odoo_amount = ?2, portal_amount = ?3,
+                    "UPDATE orderbridge_amount_conflicts SET odoo_amount = ?2, portal_amount = ?3,
                            odoo_write_date = COALESCE(?4, odoo_write_date), last_seen = ?5
                          WHERE order_id = ?1 AND state = 'open'",
                     args![order_id, odoo, portal, stamp, now],
                 )?;
                 if updated == 0 {
                     self.exec(
-            "INSERT INTO amount_conflicts (order_id, odoo_order_id, currency, portal_amount,
+            "INSERT INTO orderbridge_amount_conflicts (order_id, odoo_order_id, currency, portal_amount,
                                odoo_amount, odoo_write_date, state, first_seen, last_seen)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7)",
             args![
@@ -108,7 +108,7 @@ impl Store {
     pub(crate) fn conflicts(&self, states: &[&str]) -> Result<Vec<Conflict>> {
         self.all(
             &format!(
-                "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id
+                "SELECT {COLS} FROM orderbridge_amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id
                  WHERE (',' || ?1 || ',') LIKE ('%,' || c.state || ',%') ORDER BY c.id"
             ),
             args![states.join(",")],
@@ -119,7 +119,7 @@ impl Store {
     fn conflict(&self, id: i64) -> Result<Option<Conflict>> {
         self.first(
             &format!(
-                "SELECT {COLS} FROM amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id WHERE c.id = ?1"
+                "SELECT {COLS} FROM orderbridge_amount_conflicts c LEFT JOIN sales_orders o ON o.id = c.order_id WHERE c.id = ?1"
             ),
             args![id],
             row,
@@ -147,7 +147,7 @@ impl Store {
         )?;
             }
             s.exec(
-            "UPDATE amount_conflicts SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+            "UPDATE orderbridge_amount_conflicts SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
             args![id, if accept { "accepted" } else { "kept" }, who, now],
         )?;
             s.conflict(id)?

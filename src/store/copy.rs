@@ -12,11 +12,14 @@ use super::{Result, Store, StoreError};
 const TABLES: &[(&str, &[&str])] = &[
     ("customers", &[]),
     ("sales_orders", &["total_amount", "odoo_amount_total"]),
-    ("order_intents", &[]),
-    ("runs", &[]),
-    ("sync_cursors", &[]),
-    ("amount_conflicts", &["portal_amount", "odoo_amount"]),
-    ("odoo_logins", &[]),
+    ("orderbridge_order_intents", &[]),
+    ("orderbridge_runs", &[]),
+    ("orderbridge_sync_cursors", &[]),
+    (
+        "orderbridge_amount_conflicts",
+        &["portal_amount", "odoo_amount"],
+    ),
+    ("orderbridge_odoo_logins", &[]),
 ];
 
 /// Rows per INSERT statement: a round trip per row would make a large copy slow.

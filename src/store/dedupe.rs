@@ -43,7 +43,7 @@ pub(crate) struct Archived {
     pub archived_at: String,
 }
 
-const ARCHIVE_DDL: &str = "CREATE TABLE IF NOT EXISTS sales_orders_archive (
+const ARCHIVE_DDL: &str = "CREATE TABLE IF NOT EXISTS orderbridge_sales_orders_archive (
     archived_id  INTEGER PRIMARY KEY,   -- the removed row's id
     kept_id      INTEGER NOT NULL,      -- the row kept in its place
     odoo_order_id INTEGER,
@@ -141,7 +141,7 @@ impl Store {
         let conn = self.legacy_only()?;
         let tables: Vec<String> = {
             let mut st = conn
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('sales_orders', 'sales_orders_archive')")
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('sales_orders', 'orderbridge_sales_orders_archive', 'sales_orders_archive')")
                 .map_err(|e| self.lite_err(e))?;
             st.query_map([], |r| r.get(0))
                 .map_err(|e| self.lite_err(e))?
@@ -167,8 +167,8 @@ impl Store {
                 }
             }
             for c in self.columns(&t)? {
-                let is_ref =
-                    c == "sales_order_id" || (t == "order_intents" && c == "local_order_id");
+                let is_ref = c == "sales_order_id"
+                    || (t == "orderbridge_order_intents" && c == "local_order_id");
                 if is_ref && !refs.iter().any(|r| r.table == t && r.column == c) {
                     refs.push(Reference {
                         table: t.clone(),
@@ -191,6 +191,7 @@ impl Store {
         let conn = self.legacy_only()?;
         let refs = self.order_references()?;
         let tx = self.write_tx()?;
+        self.adopt_legacy_archive()?;
         conn.execute_batch(ARCHIVE_DDL)
             .map_err(|e| self.lite_err(e))?;
         conn
@@ -253,7 +254,7 @@ impl Store {
                 .map_err(|e| self.lite_err(e))?;
             let mut insert = conn
                 .prepare(
-                    "INSERT OR REPLACE INTO sales_orders_archive (archived_id, kept_id, odoo_order_id, archived_at, row_json, repointed)
+                    "INSERT OR REPLACE INTO orderbridge_sales_orders_archive (archived_id, kept_id, odoo_order_id, archived_at, row_json, repointed)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(|e| self.lite_err(e))?;
@@ -297,13 +298,26 @@ impl Store {
         Ok(removed)
     }
 
+    /// An archive made before orderbridge's tables carried its name takes the new name.
+    pub(crate) fn adopt_legacy_archive(&self) -> Result<()> {
+        if self.table_exists("sales_orders_archive")?
+            && !self.table_exists("orderbridge_sales_orders_archive")?
+        {
+            self.batch(
+                "ALTER TABLE sales_orders_archive RENAME TO orderbridge_sales_orders_archive",
+            )?;
+        }
+        Ok(())
+    }
+
     /// Every archived row, oldest removal first.
     pub(crate) fn archived(&self) -> Result<Vec<Archived>> {
-        if !self.table_exists("sales_orders_archive")? {
+        self.adopt_legacy_archive()?;
+        if !self.table_exists("orderbridge_sales_orders_archive")? {
             return Ok(Vec::new());
         }
         self.all(
-            "SELECT archived_id, kept_id, odoo_order_id, archived_at FROM sales_orders_archive ORDER BY archived_id",
+            "SELECT archived_id, kept_id, odoo_order_id, archived_at FROM orderbridge_sales_orders_archive ORDER BY archived_id",
             &[],
             |r| {
                 Ok(Archived {
@@ -319,7 +333,8 @@ impl Store {
     /// Puts an archived row back (with the references that were moved off it), unless that
     /// would break uniqueness; says why when it would.
     pub(crate) fn restore_archived(&self, id: i64) -> Result<Archived> {
-        if !self.table_exists("sales_orders_archive")? {
+        self.adopt_legacy_archive()?;
+        if !self.table_exists("orderbridge_sales_orders_archive")? {
             return Err(StoreError::NotFound(format!(
                 "no archived order {id}: nothing was ever removed by dedupe"
             )));
@@ -327,7 +342,7 @@ impl Store {
         let conn = self.legacy_only()?;
         let found: Option<(i64, Option<i64>, String, String, String)> = conn
             .query_row(
-                "SELECT kept_id, odoo_order_id, archived_at, row_json, repointed FROM sales_orders_archive WHERE archived_id = ?1",
+                "SELECT kept_id, odoo_order_id, archived_at, row_json, repointed FROM orderbridge_sales_orders_archive WHERE archived_id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
@@ -405,7 +420,7 @@ impl Store {
             }
         }
         conn.execute(
-            "DELETE FROM sales_orders_archive WHERE archived_id = ?1",
+            "DELETE FROM orderbridge_sales_orders_archive WHERE archived_id = ?1",
             [id],
         )
         .map_err(|e| self.lite_err(e))?;

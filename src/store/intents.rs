@@ -63,7 +63,7 @@ fn row(r: &Row<'_>) -> Result<Intent> {
 impl Store {
     pub(crate) fn intent(&self, key: &str) -> Result<Option<Intent>> {
         self.first(
-            &format!("SELECT {COLS} FROM order_intents WHERE key = ?1"),
+            &format!("SELECT {COLS} FROM orderbridge_order_intents WHERE key = ?1"),
             args![key],
             row,
         )
@@ -78,7 +78,7 @@ impl Store {
     ) -> Result<(Intent, bool)> {
         let now = now_text();
         let n = self.exec(
-            "INSERT INTO order_intents (key, payload_hash, payload, state, created_at, updated_at)
+            "INSERT INTO orderbridge_order_intents (key, payload_hash, payload, state, created_at, updated_at)
                  VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT (key) DO NOTHING",
             args![key, hash, payload, now],
         )?;
@@ -92,7 +92,7 @@ impl Store {
     /// it or it is done. Returns whether this process now owns it.
     pub(crate) fn claim_intent(&self, key: &str, owner: &str, until: &str) -> Result<bool> {
         let n = self.exec(
-            "UPDATE order_intents SET claimed_by = ?2, claimed_until = ?3, updated_at = ?4
+            "UPDATE orderbridge_order_intents SET claimed_by = ?2, claimed_until = ?3, updated_at = ?4
                  WHERE key = ?1 AND state != 'done'
                    AND (claimed_by IS NULL OR claimed_by = ?2 OR claimed_until < ?4)",
             args![key, owner, until, now_text()],
@@ -109,7 +109,7 @@ impl Store {
         until: &str,
     ) -> Result<bool> {
         let n = self.exec(
-            "UPDATE order_intents SET claimed_by = ?3, claimed_until = ?4, updated_at = ?5
+            "UPDATE orderbridge_order_intents SET claimed_by = ?3, claimed_until = ?4, updated_at = ?5
                  WHERE key = ?1 AND state != 'done' AND claimed_by = ?2",
             args![key, dead_owner, owner, until, now_text()],
         )?;
@@ -121,7 +121,7 @@ impl Store {
     pub(crate) fn mark_intent_sent(&self, key: &str) -> Result<()> {
         let now = now_text();
         self.exec(
-            "UPDATE order_intents SET sent_at = ?2, updated_at = ?2 WHERE key = ?1",
+            "UPDATE orderbridge_order_intents SET sent_at = ?2, updated_at = ?2 WHERE key = ?1",
             args![key, now],
         )?;
         Ok(())
@@ -130,7 +130,7 @@ impl Store {
     /// Gives the claim up, changing nothing else.
     pub(crate) fn unclaim_intent(&self, key: &str) -> Result<()> {
         self.exec(
-            "UPDATE order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+            "UPDATE orderbridge_order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
                  WHERE key = ?1 AND state != 'done'",
             args![key, now_text()],
         )?;
@@ -143,7 +143,7 @@ impl Store {
     pub(crate) fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
         self.settle_intent(key, "failed", error)?;
         self.exec(
-            "UPDATE order_intents SET sent_at = NULL WHERE key = ?1 AND state = 'failed'",
+            "UPDATE orderbridge_order_intents SET sent_at = NULL WHERE key = ?1 AND state = 'failed'",
             args![key],
         )?;
         Ok(())
@@ -169,7 +169,7 @@ impl Store {
     fn complete_in_tx(&self, key: &str, order: &NewOrder) -> Result<(OrderRow, bool)> {
         let (row, created) = self.insert_order_in_tx(order)?;
         self.exec(
-            "UPDATE order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
+            "UPDATE orderbridge_order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
                    claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE key = ?1",
             args![key, order.odoo_order_id, row.id, now_text()],
         )?;
@@ -180,7 +180,7 @@ impl Store {
     pub(crate) fn pending_intents(&self) -> Result<Vec<Intent>> {
         self.all(
             &format!(
-                "SELECT {COLS} FROM order_intents WHERE state = 'pending' ORDER BY created_at, key"
+                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'pending' ORDER BY created_at, key"
             ),
             &[],
             row,
@@ -196,7 +196,7 @@ impl Store {
     pub(crate) fn queued_intents(&self, with_failed: bool) -> Result<Vec<Intent>> {
         self.all(
             &format!(
-                "SELECT {COLS} FROM order_intents WHERE state = 'queued' OR (?1 AND state = 'failed')
+                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'queued' OR (?1 AND state = 'failed')
                  ORDER BY created_at, key"
             ),
             args![with_failed],
@@ -221,7 +221,7 @@ impl Store {
         let total = self.intent_stats("queued")?.0 as usize;
         let queued = self.all(
             &format!(
-                "SELECT {COLS} FROM order_intents WHERE state = 'queued' ORDER BY created_at, key{skip_locked}"
+                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'queued' ORDER BY created_at, key{skip_locked}"
             ),
             &[],
             row,
@@ -244,7 +244,7 @@ impl Store {
             let now = now_text();
             for k in keys {
                 s.exec(
-                    "UPDATE order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE key = ?1",
+                    "UPDATE orderbridge_order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE key = ?1",
                     args![k, now, sent],
                 )?;
             }
@@ -266,7 +266,7 @@ impl Store {
     pub(crate) fn move_intent(&self, key: &str, from: &[&str], to: &str) -> Result<bool> {
         let from = from.join(",");
         let n = self.exec(
-            "UPDATE order_intents SET state = ?3, error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
+            "UPDATE orderbridge_order_intents SET state = ?3, error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
                  WHERE key = ?1 AND (',' || ?2 || ',') LIKE ('%,' || state || ',%')",
             args![key, from, to, now_text()],
         )?;
@@ -277,7 +277,7 @@ impl Store {
     /// since when the oldest.
     pub(crate) fn intent_stats(&self, state: &str) -> Result<(u64, Option<String>)> {
         self.one(
-            "SELECT COUNT(*), MIN(created_at) FROM order_intents WHERE state = ?1",
+            "SELECT COUNT(*), MIN(created_at) FROM orderbridge_order_intents WHERE state = ?1",
             args![state],
             |r| Ok((r.get::<i64>(0)? as u64, r.get(1)?)),
         )
@@ -286,7 +286,7 @@ impl Store {
     /// Settles an intent that is not done into `state`, with why, claim released.
     fn settle_intent(&self, key: &str, state: &str, error: &str) -> Result<()> {
         self.exec(
-            "UPDATE order_intents SET state = ?2, error = ?3, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
+            "UPDATE orderbridge_order_intents SET state = ?2, error = ?3, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
                  WHERE key = ?1 AND state != 'done'",
             args![key, state, error, now_text()],
         )?;

@@ -21,7 +21,10 @@ pub(crate) struct Logins {
 impl Logins {
     fn store(&self) -> Option<Store> {
         let store = Store::open_with(&self.location, self.busy, Migrate::No).ok()?;
-        store.table_exists("odoo_logins").ok()?.then_some(store)
+        store
+            .table_exists("orderbridge_odoo_logins")
+            .ok()?
+            .then_some(store)
     }
 }
 
@@ -30,7 +33,7 @@ impl LoginMemory for Logins {
         let store = self.store()?;
         store
             .first(
-                "SELECT uid FROM odoo_logins WHERE server = ?1 AND database = ?2 AND login = ?3",
+                "SELECT uid FROM orderbridge_odoo_logins WHERE server = ?1 AND database = ?2 AND login = ?3",
                 args![self.server, self.database, self.login],
                 |r| r.get::<i64>(0),
             )
@@ -42,7 +45,7 @@ impl LoginMemory for Logins {
         let Some(store) = self.store() else { return };
         let saved = store.in_write_tx(|s| {
             s.exec(
-                "INSERT INTO odoo_logins (server, database, login, uid, updated_at)
+                "INSERT INTO orderbridge_odoo_logins (server, database, login, uid, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (server, database, login) DO UPDATE
                    SET uid = excluded.uid, updated_at = excluded.updated_at",

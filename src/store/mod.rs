@@ -30,7 +30,7 @@ use db::{Arg, Conn, Dialect, Origin, PgConn, Row, args, classify_lite};
 pub use location::Location;
 
 /// The numbered migrations, in order: migration `n` brings the schema from `n - 1` to `n`
-/// (SQLite's `user_version`; PostgreSQL's `schema_migrations` table).
+/// (SQLite's `user_version`; PostgreSQL's `orderbridge_schema_migrations` table).
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_intent_sent_at.sql"),
@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_outbox.sql"),
     include_str!("../../migrations/0007_amount_conflicts.sql"),
     include_str!("../../migrations/0008_order_date_runs_logins.sql"),
+    include_str!("../../migrations/0009_prefixed_tables.sql"),
 ];
 
 /// The same migrations in PostgreSQL's dialect (`numeric` money, identity ids).
@@ -52,6 +53,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0006_outbox.sql"),
     include_str!("../../migrations/postgres/0007_amount_conflicts.sql"),
     include_str!("../../migrations/postgres/0008_order_date_runs_logins.sql"),
+    include_str!("../../migrations/postgres/0009_prefixed_tables.sql"),
 ];
 
 /// The schema version this binary writes and understands.
@@ -428,16 +430,35 @@ impl Store {
         match self.dialect() {
             Dialect::Sqlite => self.one("PRAGMA user_version", &[], |r| r.get(0)),
             Dialect::Postgres => {
-                if !self.table_exists("schema_migrations")? {
+                // Before migration 9 the table had no prefix.
+                let table = if self.table_exists("orderbridge_schema_migrations")? {
+                    "orderbridge_schema_migrations"
+                } else if self.ours_unprefixed_migrations()? {
+                    "schema_migrations"
+                } else {
                     return Ok(0);
-                }
+                };
                 self.one(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    &format!("SELECT COALESCE(MAX(version), 0) FROM {table}"),
                     &[],
                     |r| r.get(0),
                 )
             }
         }
+    }
+
+    /// A `schema_migrations` table of orderbridge's from before migration 9 (its columns
+    /// tell it from another tool's table of that name).
+    fn ours_unprefixed_migrations(&self) -> Result<bool> {
+        Ok(self
+            .first(
+                "SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'schema_migrations'
+                   AND column_name = 'applied_at'",
+                &[],
+                |_| Ok(()),
+            )?
+            .is_some())
     }
 
     pub(crate) fn table_exists(&self, name: &str) -> Result<bool> {
@@ -478,29 +499,83 @@ impl Store {
                 if from == 0 {
                     self.adapt_legacy_tables()?;
                 }
+                self.prefix_unprefixed_tables(from)?;
                 for (i, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
                     self.batch(sql)?;
                     self.batch(&format!("PRAGMA user_version = {}", i + 1))?;
                 }
+                // dedupe's archive is made on first use, not by a migration: renamed here.
+                self.adopt_legacy_archive()?;
             }
             Dialect::Postgres => {
+                if self.ours_unprefixed_migrations()?
+                    && !self.table_exists("orderbridge_schema_migrations")?
+                {
+                    self.batch(
+                        "ALTER TABLE schema_migrations RENAME TO orderbridge_schema_migrations",
+                    )?;
+                }
                 self.batch(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (
+                    "CREATE TABLE IF NOT EXISTS orderbridge_schema_migrations (
                        version    BIGINT PRIMARY KEY,
                        applied_at TEXT NOT NULL
                      )",
                 )?;
                 let from = self.user_version()?;
+                self.prefix_unprefixed_tables(from)?;
                 for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
                     self.batch(sql)?;
                     self.exec(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                        "INSERT INTO orderbridge_schema_migrations (version, applied_at) VALUES (?1, ?2)",
                         args![i as i64 + 1, now_text()],
                     )?;
                 }
             }
         }
         tx.commit()
+    }
+
+    /// A store made before migration 9 (at version `from`, 1 to 8) has orderbridge's tables
+    /// without their prefix: they are renamed in place, with their indexes and constraint,
+    /// before the steps it still lacks (which know only the new names). Which tables it has
+    /// follows from its version: migration n made them.
+    fn prefix_unprefixed_tables(&self, from: i64) -> Result<()> {
+        if !(1..9).contains(&from) {
+            return Ok(());
+        }
+        for (made_by, table) in UNPREFIXED_TABLES {
+            let new = format!("orderbridge_{table}");
+            if from >= *made_by && self.table_exists(table)? && !self.table_exists(&new)? {
+                self.batch(&format!("ALTER TABLE {table} RENAME TO {new}"))?;
+            }
+        }
+        for (made_by, index, table, columns) in UNPREFIXED_INDEXES {
+            if from < *made_by {
+                continue;
+            }
+            self.batch(&match self.dialect() {
+                Dialect::Sqlite => format!(
+                    "DROP INDEX IF EXISTS {index}; CREATE INDEX IF NOT EXISTS orderbridge_{index} ON orderbridge_{table} {columns}"
+                ),
+                Dialect::Postgres => {
+                    format!("ALTER INDEX IF EXISTS {index} RENAME TO orderbridge_{index}")
+                }
+            })?;
+        }
+        if self.dialect() == Dialect::Postgres
+            && self
+                .first(
+                    "SELECT 1 FROM pg_constraint WHERE conname = 'order_intents_state_check'",
+                    &[],
+                    |_| Ok(()),
+                )?
+                .is_some()
+        {
+            self.batch(
+                "ALTER TABLE orderbridge_order_intents RENAME CONSTRAINT order_intents_state_check TO orderbridge_order_intents_state_check",
+            )?;
+        }
+        Ok(())
     }
 
     /// Legacy tables: add what the first schema has and they lack, and refuse duplicates
@@ -561,6 +636,33 @@ impl Drop for WriteTx<'_> {
         }
     }
 }
+
+/// orderbridge's tables as stores made before migration 9 named them, with the migration
+/// that made each.
+const UNPREFIXED_TABLES: &[(i64, &str)] = &[
+    (1, "order_intents"),
+    (3, "runs"),
+    (4, "sync_cursors"),
+    (7, "amount_conflicts"),
+    (8, "odoo_logins"),
+];
+
+/// Their indexes: (made by, index, table, columns).
+const UNPREFIXED_INDEXES: &[(i64, &str, &str, &str)] = &[
+    (3, "runs_kind_started_at", "runs", "(kind, started_at)"),
+    (
+        6,
+        "order_intents_state_created_at",
+        "order_intents",
+        "(state, created_at)",
+    ),
+    (
+        7,
+        "amount_conflicts_order_state",
+        "amount_conflicts",
+        "(order_id, state)",
+    ),
+];
 
 /// Columns the current schema adds to a legacy (Laravel) table, with declarations that
 /// `ALTER TABLE ADD COLUMN` accepts on a table that already has rows.

@@ -254,7 +254,7 @@ impl Store {
 
 /// The columns sync-amounts needs of one order, the last its open or kept review.
 const SYNC_COLS: &str = "id, odoo_order_id, order_number, total_amount, currency, status,
-    (SELECT c.state || ' ' || c.odoo_amount FROM amount_conflicts c
+    (SELECT c.state || ' ' || c.odoo_amount FROM orderbridge_amount_conflicts c
       WHERE c.order_id = sales_orders.id AND c.state IN ('open', 'kept') ORDER BY c.id DESC LIMIT 1)";
 
 /// The columns sync-amounts needs of one order.
@@ -438,7 +438,7 @@ impl Store {
     /// The change cursor `name`, if a run has set it.
     pub(crate) fn cursor(&self, name: &str) -> Result<Option<Cursor>> {
         self.first(
-            "SELECT write_date, odoo_id, read_at FROM sync_cursors WHERE name = ?1",
+            "SELECT write_date, odoo_id, read_at FROM orderbridge_sync_cursors WHERE name = ?1",
             args![name],
             |r| {
                 Ok(Cursor {
@@ -480,14 +480,14 @@ impl Store {
     /// only grow.
     pub(crate) fn move_cursor_in_tx(&self, name: &str, c: &Cursor) -> Result<()> {
         self.exec(
-            "INSERT INTO sync_cursors (name, write_date, odoo_id, updated_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO orderbridge_sync_cursors (name, write_date, odoo_id, updated_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (name) DO UPDATE SET
-               write_date = CASE WHEN (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)
-                 THEN excluded.write_date ELSE sync_cursors.write_date END,
-               odoo_id = CASE WHEN (excluded.write_date, excluded.odoo_id) > (sync_cursors.write_date, sync_cursors.odoo_id)
-                 THEN excluded.odoo_id ELSE sync_cursors.odoo_id END,
-               read_at = CASE WHEN sync_cursors.read_at IS NULL OR excluded.read_at > sync_cursors.read_at
-                 THEN COALESCE(excluded.read_at, sync_cursors.read_at) ELSE sync_cursors.read_at END,
+               write_date = CASE WHEN (excluded.write_date, excluded.odoo_id) > (orderbridge_sync_cursors.write_date, orderbridge_sync_cursors.odoo_id)
+                 THEN excluded.write_date ELSE orderbridge_sync_cursors.write_date END,
+               odoo_id = CASE WHEN (excluded.write_date, excluded.odoo_id) > (orderbridge_sync_cursors.write_date, orderbridge_sync_cursors.odoo_id)
+                 THEN excluded.odoo_id ELSE orderbridge_sync_cursors.odoo_id END,
+               read_at = CASE WHEN orderbridge_sync_cursors.read_at IS NULL OR excluded.read_at > orderbridge_sync_cursors.read_at
+                 THEN COALESCE(excluded.read_at, orderbridge_sync_cursors.read_at) ELSE orderbridge_sync_cursors.read_at END,
                updated_at = excluded.updated_at",
             args![name, c.write_date, c.odoo_id, now_text(), c.read_at],
         )?;

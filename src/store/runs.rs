@@ -87,14 +87,14 @@ impl Store {
     pub(crate) fn start_run(&self, kind: &str) -> Result<i64> {
         let host = super::claims::hostname();
         let open: Vec<(i64, Option<i64>)> = self.all(
-            "SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?1",
+            "SELECT id, pid FROM orderbridge_runs WHERE finished_at IS NULL AND host = ?1",
             args![host],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         for (id, pid) in open {
             if state_of(false, Some(&host), pid) == "died" {
                 self.exec(
-                    "UPDATE runs SET finished_at = ?2, outcome = 'died',
+                    "UPDATE orderbridge_runs SET finished_at = ?2, outcome = 'died',
                        error = 'its process ended without recording an end (killed?)'
                      WHERE id = ?1 AND finished_at IS NULL",
                     args![id, now_text()],
@@ -102,7 +102,7 @@ impl Store {
             }
         }
         self.one(
-            "INSERT INTO runs (kind, started_at, host, pid) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            "INSERT INTO orderbridge_runs (kind, started_at, host, pid) VALUES (?1, ?2, ?3, ?4) RETURNING id",
             args![kind, now_text(), host, i64::from(std::process::id())],
             |r| r.get(0),
         )
@@ -110,7 +110,7 @@ impl Store {
 
     pub(crate) fn finish_run(&self, id: i64, end: &RunEnd) -> Result<()> {
         self.exec(
-            "UPDATE runs SET finished_at = ?2, outcome = ?3, exit_code = ?4, checked = ?5,
+            "UPDATE orderbridge_runs SET finished_at = ?2, outcome = ?3, exit_code = ?4, checked = ?5,
                updated = ?6, failed = ?7, round_trips = ?8, error = ?9 WHERE id = ?1",
             args![
                 id,
@@ -131,7 +131,7 @@ impl Store {
     pub(crate) fn last_runs(&self) -> Result<Vec<Run>> {
         self.all(
             &format!(
-                "SELECT {COLS} FROM runs r WHERE id = (SELECT MAX(id) FROM runs WHERE kind = r.kind) ORDER BY kind"
+                "SELECT {COLS} FROM orderbridge_runs r WHERE id = (SELECT MAX(id) FROM orderbridge_runs WHERE kind = r.kind) ORDER BY kind"
             ),
             &[],
             row,
@@ -147,7 +147,7 @@ impl Store {
         let args: Vec<Arg<'_>> = kinds.iter().map(|k| Arg::Text((*k).into())).collect();
         self.one(
             &format!(
-                "SELECT MAX(finished_at) FROM runs WHERE outcome = 'ok' AND kind IN ({placeholders})"
+                "SELECT MAX(finished_at) FROM orderbridge_runs WHERE outcome = 'ok' AND kind IN ({placeholders})"
             ),
             &args,
             |r| r.get::<Option<String>>(0),

@@ -230,7 +230,7 @@ fn the_run_history_counts_what_was_written() {
     let (env, _) = with_newer_change_stored();
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
     assert_eq!(
-        env.scalar("SELECT updated FROM runs ORDER BY id DESC LIMIT 1")
+        env.scalar("SELECT updated FROM orderbridge_runs ORDER BY id DESC LIMIT 1")
             .as_deref(),
         Some("0")
     );
@@ -275,7 +275,7 @@ fn a_run_whose_process_died_is_shown_as_died() {
     // The next run closes it in the history.
     assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
     assert_eq!(
-        env.scalar("SELECT outcome FROM runs ORDER BY id LIMIT 1")
+        env.scalar("SELECT outcome FROM orderbridge_runs ORDER BY id LIMIT 1")
             .as_deref(),
         Some("died")
     );
@@ -297,7 +297,8 @@ fn a_run_logs_in_once_and_later_runs_reuse_the_uid() {
         env.fake.all_calls()
     );
     assert_eq!(
-        env.scalar("SELECT uid FROM odoo_logins").as_deref(),
+        env.scalar("SELECT uid FROM orderbridge_odoo_logins")
+            .as_deref(),
         Some(fake_odoo::world::ADMIN_UID.to_string().as_str())
     );
 }
@@ -307,13 +308,14 @@ fn a_refused_remembered_uid_is_replaced_by_a_login() {
     let env = TestEnv::new();
     env.link_deco();
     assert_eq!(env.run(&["orders", "list"]).code, 0);
-    env.sql("UPDATE odoo_logins SET uid = 999");
+    env.sql("UPDATE orderbridge_odoo_logins SET uid = 999");
     env.fake.reset_calls();
     let run = env.run(&["orders", "sync-amounts", "--all", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(env.fake.calls("common", "authenticate"), 1);
     assert_eq!(
-        env.scalar("SELECT uid FROM odoo_logins").as_deref(),
+        env.scalar("SELECT uid FROM orderbridge_odoo_logins")
+            .as_deref(),
         Some(fake_odoo::world::ADMIN_UID.to_string().as_str())
     );
 }
@@ -338,7 +340,7 @@ fn a_wrong_password_with_a_remembered_uid_is_as_clear_as_ever() {
 #[test]
 fn a_create_refused_for_a_stale_uid_is_sent_once_after_the_login() {
     let env = with_done_order();
-    env.sql("UPDATE odoo_logins SET uid = 999");
+    env.sql("UPDATE orderbridge_odoo_logins SET uid = 999");
     let mut args = CREATE_K1;
     args[7] = "K-2";
     let run = env.run(&args);

@@ -16,7 +16,7 @@ fn with_orders() -> TestEnv {
 }
 
 fn cursor(env: &TestEnv) -> Option<(String, i64)> {
-    env.rows("SELECT write_date, odoo_id FROM sync_cursors WHERE name = 'sale.order'")
+    env.rows("SELECT write_date, odoo_id FROM orderbridge_sync_cursors WHERE name = 'sale.order'")
         .into_iter()
         .next()
         .map(|r| {

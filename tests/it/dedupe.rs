@@ -146,7 +146,7 @@ fn apply_keeps_the_oldest_moves_the_items_and_archives_the_rest() {
     );
     let archive = dump(
         &env,
-        "SELECT archived_id, kept_id FROM sales_orders_archive ORDER BY archived_id",
+        "SELECT archived_id, kept_id FROM orderbridge_sales_orders_archive ORDER BY archived_id",
     );
     assert_eq!(
         archive,

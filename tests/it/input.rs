@@ -4,8 +4,10 @@ use crate::env::TestEnv;
 
 fn intents(env: &TestEnv) -> i64 {
     let conn = rusqlite::Connection::open(env.database()).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM order_intents", [], |r| r.get(0))
-        .unwrap()
+    conn.query_row("SELECT COUNT(*) FROM orderbridge_order_intents", [], |r| {
+        r.get(0)
+    })
+    .unwrap()
 }
 
 /// Sends `json` as the order on `--input` and checks it is refused with `needle`.

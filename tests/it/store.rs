@@ -185,7 +185,10 @@ fn a_version_1_file_is_migrated_and_keeps_its_rows() {
     let env = TestEnv::new();
     {
         let conn = rusqlite::Connection::open(env.database()).unwrap();
+        // What version 1 made (its intents table before the prefix).
         conn.execute_batch(include_str!("../../migrations/0001_initial.sql"))
+            .unwrap();
+        conn.execute_batch("ALTER TABLE orderbridge_order_intents RENAME TO order_intents")
             .unwrap();
         conn.execute_batch(
             "PRAGMA user_version = 1;
@@ -201,11 +204,92 @@ fn a_version_1_file_is_migrated_and_keeps_its_rows() {
         .unwrap();
     assert_eq!(version, orderbridge::store::SCHEMA_VERSION);
     let (key, sent): (String, Option<String>) = conn
-        .query_row("SELECT key, sent_at FROM order_intents", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT key, sent_at FROM orderbridge_order_intents",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((key.as_str(), sent), ("K", None));
+}
+
+/// The store as a version 8 binary left it: orderbridge's tables and indexes without their
+/// prefix.
+fn unprefixed_version_8(env: &TestEnv) {
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE orderbridge_order_intents RENAME TO order_intents;
+         ALTER TABLE orderbridge_runs RENAME TO runs;
+         ALTER TABLE orderbridge_sync_cursors RENAME TO sync_cursors;
+         ALTER TABLE orderbridge_amount_conflicts RENAME TO amount_conflicts;
+         ALTER TABLE orderbridge_odoo_logins RENAME TO odoo_logins;
+         DROP INDEX orderbridge_runs_kind_started_at;
+         CREATE INDEX runs_kind_started_at ON runs (kind, started_at);
+         DROP INDEX orderbridge_order_intents_state_created_at;
+         CREATE INDEX order_intents_state_created_at ON order_intents (state, created_at);
+         DROP INDEX orderbridge_amount_conflicts_order_state;
+         CREATE INDEX amount_conflicts_order_state ON amount_conflicts (order_id, state);
+         PRAGMA user_version = 8;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_store_from_before_the_prefix_is_renamed_in_place_with_its_rows() {
+    let env = TestEnv::new();
+    unprefixed_version_8(&env);
+    assert_eq!(env.run(&["db", "migrate"]).code, 0);
+    let migrated = rusqlite::Connection::open(env.database()).unwrap();
+    let fresh = rusqlite::Connection::open_in_memory().unwrap();
+    fresh
+        .execute_batch(include_str!("../../schema.sql"))
+        .unwrap();
+    assert_eq!(schema_of(&migrated), schema_of(&fresh));
+    let runs: i64 = migrated
+        .query_row("SELECT COUNT(*) FROM orderbridge_runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(runs, 1, "the run history is kept");
+}
+
+#[test]
+fn a_portal_table_named_like_an_old_orderbridge_table_is_left_alone() {
+    let env = TestEnv::new();
+    {
+        let conn = rusqlite::Connection::open(env.database()).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, athlete TEXT NOT NULL, km REAL);
+             INSERT INTO runs (athlete, km) VALUES ('ana', 5.5), ('bo', 10);",
+        )
+        .unwrap();
+    }
+    assert_eq!(env.run(&["db", "migrate"]).code, 0);
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    let conn = rusqlite::Connection::open(env.database()).unwrap();
+    let portal: Vec<(String, f64)> = conn
+        .prepare("SELECT athlete, km FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        portal,
+        vec![("ana".to_string(), 5.5), ("bo".to_string(), 10.0)]
+    );
+    let columns: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pragma_table_info('runs')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(columns, 3, "no column added to the portal's table");
+    let ours: i64 = conn
+        .query_row("SELECT COUNT(*) FROM orderbridge_runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ours, 1);
 }
 
 /// A store with 3,000 orders whose middle pages are overwritten with random bytes.

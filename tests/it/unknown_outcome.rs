@@ -223,7 +223,9 @@ fn a_secret_echoed_by_the_server_is_never_printed_logged_or_stored() {
     assert!(!run.all().contains(key), "printed: {}", run.all());
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(!logged.contains(key), "logged: {logged}");
-    let stored = env.scalar("SELECT error FROM order_intents").unwrap();
+    let stored = env
+        .scalar("SELECT error FROM orderbridge_order_intents")
+        .unwrap();
     assert!(
         stored.contains("***") && !stored.contains(key),
         "stored: {stored}"

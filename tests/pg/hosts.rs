@@ -158,7 +158,7 @@ fn two_hosts_flushing_at_once_send_each_order_once() {
     }
     assert_eq!(odoo_orders_with(&env, "f-"), 6);
     assert_eq!(
-        env.scalar("SELECT COUNT(*) FROM order_intents WHERE state = 'done'")
+        env.scalar("SELECT COUNT(*) FROM orderbridge_order_intents WHERE state = 'done'")
             .as_deref(),
         Some("6")
     );
@@ -331,9 +331,9 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_numeric() {
     let env = TestEnv::new();
     env.link_deco();
     assert_eq!(
-        env.scalar("SELECT MAX(version) FROM schema_migrations")
+        env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations")
             .as_deref(),
-        Some("8")
+        Some("9")
     );
     assert_eq!(
         env.scalar(
@@ -348,7 +348,7 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_numeric() {
 fn a_schema_newer_than_the_binary_is_refused_and_left_alone() {
     let env = TestEnv::new();
     env.link_deco();
-    env.sql("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 'later')");
+    env.sql("INSERT INTO orderbridge_schema_migrations (version, applied_at) VALUES (99, 'later')");
     let run = env.run(&["orders", "list", "--no-sync"]);
     assert_eq!(run.code, 4, "{}", run.all());
     assert!(run.stderr.contains("schema version 99"), "{}", run.stderr);
@@ -387,8 +387,9 @@ fn a_sync_whose_connection_is_lost_says_what_it_had_updated_and_closes_its_run()
         "{}",
         run.stderr
     );
-    let row =
-        &env.rows("SELECT finished_at, outcome, updated FROM runs ORDER BY id DESC LIMIT 1")[0];
+    let row = &env.rows(
+        "SELECT finished_at, outcome, updated FROM orderbridge_runs ORDER BY id DESC LIMIT 1",
+    )[0];
     assert!(row[0].is_some(), "the run is closed: {row:?}");
     assert_eq!(row[1].as_deref(), Some("error"));
     assert_eq!(row[2].as_deref(), Some("2"));
@@ -419,4 +420,49 @@ fn a_laravel_pgsql_portal_is_used_from_its_db_keys() {
         .unwrap()
         .get(0);
     assert_eq!(n, 5, "the orders are in the portal's database");
+}
+
+#[test]
+fn a_store_from_before_the_prefix_is_renamed_in_place_with_its_rows() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    // As a version 8 binary left it.
+    env.sql(
+        "ALTER TABLE orderbridge_order_intents RENAME TO order_intents;
+         ALTER TABLE order_intents RENAME CONSTRAINT orderbridge_order_intents_state_check TO order_intents_state_check;
+         ALTER TABLE orderbridge_runs RENAME TO runs;
+         ALTER TABLE orderbridge_sync_cursors RENAME TO sync_cursors;
+         ALTER TABLE orderbridge_amount_conflicts RENAME TO amount_conflicts;
+         ALTER TABLE orderbridge_odoo_logins RENAME TO odoo_logins;
+         ALTER INDEX orderbridge_runs_kind_started_at RENAME TO runs_kind_started_at;
+         ALTER INDEX orderbridge_order_intents_state_created_at RENAME TO order_intents_state_created_at;
+         ALTER INDEX orderbridge_amount_conflicts_order_state RENAME TO amount_conflicts_order_state;
+         ALTER TABLE orderbridge_schema_migrations RENAME TO schema_migrations;
+         DELETE FROM schema_migrations WHERE version = 9;",
+    );
+    let run = env.run(&["status", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations")
+            .as_deref(),
+        Some("9")
+    );
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM orderbridge_runs")
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        env.scalar("SELECT to_regclass('runs')::text"),
+        None,
+        "nothing left under the old names"
+    );
+    // The outbox still works under the renamed constraint.
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'orderbridge_order_intents_state_check'")
+            .as_deref(),
+        Some("1")
+    );
 }
