@@ -119,7 +119,7 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
     plain(
         "DB_CONNECTION",
         None,
-        "Laravel's database (with ORDERBRIDGE_DATABASE=laravel): sqlite or pgsql",
+        "Laravel's database (with ORDERBRIDGE_DATABASE=laravel): sqlite, pgsql, mysql or mariadb",
     ),
     plain(
         "DB_URL",
@@ -662,6 +662,8 @@ impl Settings {
                         .map_err(|why| self.invalid("DB_URL", why))
                 }
                 "sqlite" => Ok(Location::File(app_dir("DB_URL").join(rest))),
+                "mysql" | "mariadb" => Location::parse(&format!("mysql://{rest}"))
+                    .map_err(|why| self.invalid("DB_URL", why)),
                 other => Err(self.unsupported_laravel("DB_URL", other)),
             };
         }
@@ -711,16 +713,36 @@ impl Settings {
                 );
                 Location::parse(&url).map_err(|why| self.invalid("DB_CONNECTION", why))
             }
+            "mysql" | "mariadb" => {
+                let user = part("DB_USERNAME", "root");
+                let password = self
+                    .get("DB_PASSWORD")
+                    .map(|(p, _)| format!(":{}", encode_userinfo(p)))
+                    .unwrap_or_default();
+                let socket = self
+                    .get("DB_SOCKET")
+                    .map(|(s, _)| format!("?socket={}", s.trim()))
+                    .unwrap_or_default();
+                let url = format!(
+                    "mysql://{}{password}@{}:{}/{}{socket}",
+                    encode_userinfo(&user),
+                    part("DB_HOST", "127.0.0.1"),
+                    part("DB_PORT", "3306"),
+                    part("DB_DATABASE", "laravel")
+                );
+                Location::parse(&url).map_err(|why| self.invalid("DB_CONNECTION", why))
+            }
             other => Err(self.unsupported_laravel("DB_CONNECTION", other)),
         }
     }
 
     fn unsupported_laravel(&self, key: &'static str, what: &str) -> ConfigError {
-        let why = match what {
-            "mysql" | "mariadb" => "the portal's database is MySQL/MariaDB, which this version of orderbridge cannot use yet (its store is SQLite or PostgreSQL); point ORDERBRIDGE_DATABASE at a SQLite file or a PostgreSQL database of orderbridge's own".to_string(),
-            other => format!("'{other}' is none of the connections orderbridge can use (sqlite, pgsql)"),
-        };
-        self.invalid(key, why)
+        self.invalid(
+            key,
+            format!(
+                "'{what}' is none of the connections orderbridge can use (sqlite, pgsql, mysql, mariadb)"
+            ),
+        )
     }
 
     /// A setting's value as it may be shown: a secret as `***`, a URL with its password

@@ -182,8 +182,8 @@ pub(crate) fn run_lock_at(
                 "another sync run holds {}; nothing was done",
                 crate::store::lock::lock_file(db).display()
             ),
-            Location::Postgres(url) => format!(
-                "another sync run holds the run lock of {url} (on this host or another); nothing was done"
+            Location::Postgres(_) | Location::Mysql(_) => format!(
+                "another sync run holds the run lock of {location} (on this host or another); nothing was done"
             ),
         },
     })

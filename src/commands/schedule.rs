@@ -108,7 +108,7 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         args.extend([flag.to_string(), absolute(f)]);
     }
     let database = ctx.database()?;
-    let shared_store = matches!(database, Location::Postgres(_));
+    let shared_store = matches!(database, Location::Postgres(_) | Location::Mysql(_));
     let log = match &database {
         Location::File(db) => {
             // The database by absolute path; the log beside it.
@@ -118,7 +118,7 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         // A server's URL may hold a password: the command finds it in the files it names
         // (never on a command line, which every user of the host can read). The log goes
         // beside the first of them.
-        Location::Postgres(_) => ctx
+        Location::Postgres(_) | Location::Mysql(_) => ctx
             .settings
             .files_read()
             .first()

@@ -30,14 +30,17 @@ pub(crate) struct Conflict {
 const COLS: &str = "c.id, c.order_id, o.order_number, c.odoo_order_id, c.currency, c.portal_amount, c.odoo_amount, c.odoo_write_date, c.state, c.first_seen, c.last_seen, c.decided_by, c.decided_at";
 
 fn row(r: &Row<'_>) -> Result<Conflict> {
+    let currency: String = r.get(4)?;
+    // At the currency's scale, whatever scale the column keeps (MySQL's DECIMAL(20, 6)).
+    let scaled = |d: Decimal| crate::money::at_scale(d, &currency);
     Ok(Conflict {
         id: r.get(0)?,
         order_id: r.get(1)?,
         order_number: r.get(2)?,
         odoo_order_id: r.get(3)?,
-        currency: r.get(4)?,
-        portal_amount: r.get(5)?,
-        odoo_amount: r.get(6)?,
+        portal_amount: scaled(r.get(5)?),
+        odoo_amount: scaled(r.get(6)?),
+        currency: currency.clone(),
         odoo_write_date: r.get(7)?,
         state: r.get(8)?,
         first_seen: r.get(9)?,

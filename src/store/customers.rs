@@ -41,10 +41,9 @@ impl Store {
             )));
         }
         let now = now_text();
-        let id = self.one(
-            "INSERT INTO customers (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+        let id = self.insert_id(
+            "INSERT INTO customers (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
             args![name, email, odoo_partner_id, now],
-            |r| r.get(0),
         )?;
         self.customer(id)
     }

@@ -1,6 +1,10 @@
-//! One connection to either backend, with the few operations the store needs: statements
-//! are written once, in the SQL both dialects share (`?N` placeholders; PostgreSQL gets
-//! them as `$N`), and rows are read through [`Row`] whatever the backend.
+//! One connection to any of the three engines, with the few operations the store needs:
+//! statements are written once, in the SQL they share (`?N` placeholders; PostgreSQL gets
+//! them as `$N`, MySQL as positional `?`), and rows are read through [`Row`] whatever the
+//! engine. MySQL's session lives in [`mysql`].
+
+mod mysql;
+pub(crate) use self::mysql::MyConn;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -12,7 +16,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::location::PgUrl;
+use super::location::{MyUrl, PgUrl};
 use super::{Result, StoreError};
 
 /// A statement parameter.
@@ -152,10 +156,11 @@ impl ToSql for Arg<'_> {
     to_sql_checked!();
 }
 
-/// A row being read, from either backend.
+/// A row being read, from any engine.
 pub(crate) enum Row<'a> {
     Lite(&'a rusqlite::Row<'a>),
     Pg(&'a postgres::Row),
+    My(&'a ::mysql::Row),
 }
 
 impl Row<'_> {
@@ -163,6 +168,7 @@ impl Row<'_> {
         let got = match self {
             Row::Lite(r) => r.get_ref(i).map_err(|e| e.to_string()).and_then(T::lite),
             Row::Pg(r) => T::pg(r, i),
+            Row::My(r) => self::mysql::cell(r, i).and_then(T::my),
         };
         got.map_err(|e| StoreError::Database(format!("column {i}: {e}")))
     }
@@ -172,6 +178,7 @@ impl Row<'_> {
 pub(crate) trait FromCell: Sized {
     fn lite(v: ValueRef<'_>) -> std::result::Result<Self, String>;
     fn pg(r: &postgres::Row, i: usize) -> std::result::Result<Self, String>;
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String>;
 }
 
 fn pg_get<'a, T: FromSql<'a>>(r: &'a postgres::Row, i: usize) -> std::result::Result<T, String> {
@@ -215,6 +222,9 @@ impl FromCell for i64 {
             t => Err(format!("{t} is not an integer")),
         }
     }
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String> {
+        self::mysql::as_i64(v)
+    }
 }
 
 impl FromCell for i32 {
@@ -223,6 +233,9 @@ impl FromCell for i32 {
     }
     fn pg(r: &postgres::Row, i: usize) -> std::result::Result<Self, String> {
         i32::try_from(i64::pg(r, i)?).map_err(|e| e.to_string())
+    }
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String> {
+        i32::try_from(i64::my(v)?).map_err(|e| e.to_string())
     }
 }
 
@@ -235,6 +248,9 @@ impl FromCell for bool {
             Type::BOOL => pg_get(r, i),
             _ => Ok(i64::pg(r, i)? != 0),
         }
+    }
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String> {
+        Ok(i64::my(v)? != 0)
     }
 }
 
@@ -252,6 +268,9 @@ impl FromCell for String {
             Type::INT8 | Type::INT4 | Type::INT2 => Ok(i64::pg(r, i)?.to_string()),
             _ => pg_get(r, i),
         }
+    }
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String> {
+        self::mysql::as_text(v)
     }
 }
 
@@ -277,6 +296,9 @@ impl FromCell for Decimal {
             }
         }
     }
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String> {
+        self::mysql::as_decimal(v)
+    }
 }
 
 impl<T: FromCell> FromCell for Option<T> {
@@ -292,6 +314,12 @@ impl<T: FromCell> FromCell for Option<T> {
             Some(_) => T::pg(r, i).map(Some),
         }
     }
+    fn my(v: &::mysql::Value) -> std::result::Result<Self, String> {
+        match v {
+            ::mysql::Value::NULL => Ok(None),
+            v => T::my(v).map(Some),
+        }
+    }
 }
 
 /// Which database engine a connection talks to.
@@ -299,6 +327,7 @@ impl<T: FromCell> FromCell for Option<T> {
 pub(crate) enum Dialect {
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 /// A PostgreSQL session and its prepared statements.
@@ -426,6 +455,7 @@ fn dollar_placeholders(sql: &str) -> String {
 pub(crate) enum Conn {
     Lite(rusqlite::Connection),
     Pg(Box<RefCell<PgConn>>),
+    My(Box<RefCell<MyConn>>),
 }
 
 /// Where errors are reported against: the file, or the server (password hidden).
@@ -441,6 +471,7 @@ impl Conn {
         match self {
             Conn::Lite(_) => Dialect::Sqlite,
             Conn::Pg(_) => Dialect::Postgres,
+            Conn::My(_) => Dialect::Mysql,
         }
     }
 
@@ -448,7 +479,7 @@ impl Conn {
     pub(crate) fn lite(&self) -> Option<&rusqlite::Connection> {
         match self {
             Conn::Lite(c) => Some(c),
-            Conn::Pg(_) => None,
+            Conn::Pg(_) | Conn::My(_) => None,
         }
     }
 
@@ -467,6 +498,16 @@ impl Conn {
                 let n = blocking(|| c.client().execute(&st, &params)).map_err(|e| o.pg_err(e))?;
                 Ok(n as usize)
             }
+            Conn::My(c) => Ok(c.borrow_mut().execute(o, sql, args)?.0),
+        }
+    }
+
+    /// Runs an INSERT on MySQL: the id it made, or `None` when a unique key already holds
+    /// the row (MySQL has no `RETURNING`).
+    pub(crate) fn insert_my(&self, o: &Origin, sql: &str, args: &[Arg<'_>]) -> Result<Option<u64>> {
+        match self {
+            Conn::My(c) => c.borrow_mut().insert(o, sql, args),
+            _ => Err(StoreError::Database("insert_my on another engine".into())),
         }
     }
 
@@ -478,6 +519,7 @@ impl Conn {
                 let mut c = c.borrow_mut();
                 blocking(|| c.client().batch_execute(sql)).map_err(|e| o.pg_err(e))
             }
+            Conn::My(c) => c.borrow_mut().batch(o, sql),
         }
     }
 
@@ -498,6 +540,7 @@ impl Conn {
                 let rows = blocking(|| c.client().query(&st, &params)).map_err(|e| o.pg_err(e))?;
                 rows.iter().map(|r| f(&Row::Pg(r))).collect()
             }
+            Conn::My(c) => c.borrow_mut().query(o, sql, args, usize::MAX, f),
         }
     }
 
@@ -512,7 +555,7 @@ impl Conn {
         let rows = match self {
             // SQLite stops at the first row; a PostgreSQL query returns what it found.
             Conn::Lite(c) => lite_rows(c, o, sql, args, 1, f)?,
-            Conn::Pg(_) => self.query(o, sql, args, f)?,
+            Conn::Pg(_) | Conn::My(_) => self.query(o, sql, args, f)?,
         };
         Ok(rows.into_iter().next())
     }
@@ -543,6 +586,14 @@ impl Origin {
         Origin {
             shown: url.to_string(),
             pg: Some(url.clone()),
+            busy,
+        }
+    }
+
+    pub(crate) fn mysql(url: &MyUrl, busy: Duration) -> Origin {
+        Origin {
+            shown: url.to_string(),
+            pg: None,
             busy,
         }
     }

@@ -35,7 +35,7 @@ pub(crate) struct Intent {
     pub created_at: String,
 }
 
-const COLS: &str = "key, payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at, created_at";
+const COLS: &str = "\"key\", payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at, created_at";
 
 fn row(r: &Row<'_>) -> Result<Intent> {
     let state = match r.get::<String>(3)?.as_str() {
@@ -63,7 +63,7 @@ fn row(r: &Row<'_>) -> Result<Intent> {
 impl Store {
     pub(crate) fn intent(&self, key: &str) -> Result<Option<Intent>> {
         self.first(
-            &format!("SELECT {COLS} FROM orderbridge_order_intents WHERE key = ?1"),
+            &format!("SELECT {COLS} FROM orderbridge_order_intents WHERE \"key\" = ?1"),
             args![key],
             row,
         )
@@ -77,15 +77,16 @@ impl Store {
         payload: &str,
     ) -> Result<(Intent, bool)> {
         let now = now_text();
-        let n = self.exec(
-            "INSERT INTO orderbridge_order_intents (key, payload_hash, payload, state, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT (key) DO NOTHING",
+        let new = self.insert_unless(
+            "INSERT INTO orderbridge_order_intents (\"key\", payload_hash, payload, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+            "\"key\"",
             args![key, hash, payload, now],
         )?;
         let intent = self
             .intent(key)?
             .ok_or_else(|| StoreError::Database("intent vanished".into()))?;
-        Ok((intent, n == 1))
+        Ok((intent, new))
     }
 
     /// Takes the intent for this process until `until`, unless another live process holds
@@ -93,7 +94,7 @@ impl Store {
     pub(crate) fn claim_intent(&self, key: &str, owner: &str, until: &str) -> Result<bool> {
         let n = self.exec(
             "UPDATE orderbridge_order_intents SET claimed_by = ?2, claimed_until = ?3, updated_at = ?4
-                 WHERE key = ?1 AND state != 'done'
+                 WHERE \"key\" = ?1 AND state != 'done'
                    AND (claimed_by IS NULL OR claimed_by = ?2 OR claimed_until < ?4)",
             args![key, owner, until, now_text()],
         )?;
@@ -110,7 +111,7 @@ impl Store {
     ) -> Result<bool> {
         let n = self.exec(
             "UPDATE orderbridge_order_intents SET claimed_by = ?3, claimed_until = ?4, updated_at = ?5
-                 WHERE key = ?1 AND state != 'done' AND claimed_by = ?2",
+                 WHERE \"key\" = ?1 AND state != 'done' AND claimed_by = ?2",
             args![key, dead_owner, owner, until, now_text()],
         )?;
         Ok(n == 1)
@@ -121,7 +122,7 @@ impl Store {
     pub(crate) fn mark_intent_sent(&self, key: &str) -> Result<()> {
         let now = now_text();
         self.exec(
-            "UPDATE orderbridge_order_intents SET sent_at = ?2, updated_at = ?2 WHERE key = ?1",
+            "UPDATE orderbridge_order_intents SET sent_at = ?2, updated_at = ?2 WHERE \"key\" = ?1",
             args![key, now],
         )?;
         Ok(())
@@ -131,7 +132,7 @@ impl Store {
     pub(crate) fn unclaim_intent(&self, key: &str) -> Result<()> {
         self.exec(
             "UPDATE orderbridge_order_intents SET claimed_by = NULL, claimed_until = NULL, updated_at = ?2
-                 WHERE key = ?1 AND state != 'done'",
+                 WHERE \"key\" = ?1 AND state != 'done'",
             args![key, now_text()],
         )?;
         Ok(())
@@ -143,7 +144,7 @@ impl Store {
     pub(crate) fn fail_intent(&self, key: &str, error: &str) -> Result<()> {
         self.settle_intent(key, "failed", error)?;
         self.exec(
-            "UPDATE orderbridge_order_intents SET sent_at = NULL WHERE key = ?1 AND state = 'failed'",
+            "UPDATE orderbridge_order_intents SET sent_at = NULL WHERE \"key\" = ?1 AND state = 'failed'",
             args![key],
         )?;
         Ok(())
@@ -170,7 +171,7 @@ impl Store {
         let (row, created) = self.insert_order_in_tx(order)?;
         self.exec(
             "UPDATE orderbridge_order_intents SET state = 'done', odoo_order_id = ?2, local_order_id = ?3, error = NULL,
-                   claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE key = ?1",
+                   claimed_by = NULL, claimed_until = NULL, updated_at = ?4 WHERE \"key\" = ?1",
             args![key, order.odoo_order_id, row.id, now_text()],
         )?;
         Ok((row, created))
@@ -180,7 +181,7 @@ impl Store {
     pub(crate) fn pending_intents(&self) -> Result<Vec<Intent>> {
         self.all(
             &format!(
-                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'pending' ORDER BY created_at, key"
+                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'pending' ORDER BY created_at, \"key\""
             ),
             &[],
             row,
@@ -197,7 +198,7 @@ impl Store {
         self.all(
             &format!(
                 "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'queued' OR (?1 AND state = 'failed')
-                 ORDER BY created_at, key"
+                 ORDER BY created_at, \"key\""
             ),
             args![with_failed],
             row,
@@ -214,14 +215,14 @@ impl Store {
         until: &str,
     ) -> Result<(Vec<Intent>, usize)> {
         let skip_locked = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Postgres | Dialect::Mysql => " FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
         let tx = self.row_tx()?;
         let total = self.intent_stats("queued")?.0 as usize;
         let queued = self.all(
             &format!(
-                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'queued' ORDER BY created_at, key{skip_locked}"
+                "SELECT {COLS} FROM orderbridge_order_intents WHERE state = 'queued' ORDER BY created_at, \"key\"{skip_locked}"
             ),
             &[],
             row,
@@ -244,7 +245,7 @@ impl Store {
             let now = now_text();
             for k in keys {
                 s.exec(
-                    "UPDATE orderbridge_order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE key = ?1",
+                    "UPDATE orderbridge_order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE \"key\" = ?1",
                     args![k, now, sent],
                 )?;
             }
@@ -267,7 +268,7 @@ impl Store {
         let from = from.join(",");
         let n = self.exec(
             "UPDATE orderbridge_order_intents SET state = ?3, error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
-                 WHERE key = ?1 AND (',' || ?2 || ',') LIKE ('%,' || state || ',%')",
+                 WHERE \"key\" = ?1 AND (',' || ?2 || ',') LIKE ('%,' || state || ',%')",
             args![key, from, to, now_text()],
         )?;
         Ok(n == 1)
@@ -287,7 +288,7 @@ impl Store {
     fn settle_intent(&self, key: &str, state: &str, error: &str) -> Result<()> {
         self.exec(
             "UPDATE orderbridge_order_intents SET state = ?2, error = ?3, claimed_by = NULL, claimed_until = NULL, updated_at = ?4
-                 WHERE key = ?1 AND state != 'done'",
+                 WHERE \"key\" = ?1 AND state != 'done'",
             args![key, state, error, now_text()],
         )?;
         Ok(())

@@ -1,5 +1,6 @@
-//! Where the store lives: a SQLite file (the embedded default) or a PostgreSQL database
-//! (`postgres://` or `postgresql://`), for portals on several hosts.
+//! Where the store lives: a SQLite file (the embedded default), a PostgreSQL database
+//! (`postgres://` or `postgresql://`), or a MySQL / MariaDB database (`mysql://`,
+//! `mariadb://`): the portal's own.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -27,24 +28,55 @@ impl fmt::Debug for PgUrl {
     }
 }
 
+/// A MySQL or MariaDB URL (`mysql://USER[:PASSWORD]@HOST[:PORT]/DB`, `mariadb://...`, a
+/// unix socket as `?socket=/run/mysqld/mysqld.sock`). Displays without its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MyUrl(String);
+
+impl MyUrl {
+    /// The URL as the client takes it (`mysql://`), password included: only for connecting.
+    pub(crate) fn secret(&self) -> String {
+        match self.0.split_once("://") {
+            Some((_, rest)) => format!("mysql://{rest}"),
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Display for MyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::secret::mask_url(&self.0))
+    }
+}
+
+impl fmt::Debug for MyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MyUrl({self})")
+    }
+}
+
 /// The store's location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     File(PathBuf),
     Postgres(PgUrl),
+    Mysql(MyUrl),
 }
 
 /// The store URL schemes this build supports, for messages.
-pub const SUPPORTED: &str =
-    "a SQLite file path, postgres://USER[:PASSWORD]@HOST[:PORT]/DB or postgresql://…";
+pub const SUPPORTED: &str = "a SQLite file path, postgres://USER[:PASSWORD]@HOST[:PORT]/DB (postgresql://…), mysql://USER[:PASSWORD]@HOST[:PORT]/DB (mariadb://…)";
 
 impl Location {
-    /// `postgres://…` / `postgresql://…` is a server; a URL of another scheme is refused
+    /// `postgres://…`, `postgresql://…`, `mysql://…`, `mariadb://…` is a server; a URL of another
+    /// scheme is refused
     /// (its text is shown with its password masked); anything else is a file path.
     pub fn parse(s: &str) -> Result<Location, String> {
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
             return Ok(Location::Postgres(PgUrl(s.to_string())));
+        }
+        if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+            return Ok(Location::Mysql(MyUrl(s.to_string())));
         }
         if let Some((scheme, _)) = s.split_once("://")
             && !scheme.is_empty()
@@ -63,7 +95,7 @@ impl Location {
     pub fn file(&self) -> Option<&std::path::Path> {
         match self {
             Location::File(p) => Some(p),
-            Location::Postgres(_) => None,
+            Location::Postgres(_) | Location::Mysql(_) => None,
         }
     }
 }
@@ -73,6 +105,7 @@ impl fmt::Display for Location {
         match self {
             Location::File(p) => write!(f, "{}", p.display()),
             Location::Postgres(u) => write!(f, "{u}"),
+            Location::Mysql(u) => write!(f, "{u}"),
         }
     }
 }
@@ -103,12 +136,27 @@ mod tests {
 
     #[test]
     fn a_url_of_another_scheme_is_refused_without_its_password() {
-        let e = Location::parse("mysql://portal:PW@db/portal").unwrap_err();
+        let e = Location::parse("mssql://portal:PW@db/portal").unwrap_err();
         assert!(
-            e.starts_with("unsupported store URL mysql://portal:***@db/portal"),
+            e.starts_with("unsupported store URL mssql://portal:***@db/portal"),
             "{e}"
         );
         assert!(!e.contains("PW"), "{e}");
-        assert!(e.contains("postgres://"), "{e}");
+        assert!(e.contains("postgres://") && e.contains("mysql://"), "{e}");
+    }
+
+    #[test]
+    fn a_mysql_or_mariadb_url_is_a_server_shown_without_its_password() {
+        let l =
+            Location::parse("mariadb://portal:PW@db:3306/portal?socket=/run/mysqld/mysqld.sock")
+                .unwrap();
+        assert_eq!(
+            l.to_string(),
+            "mariadb://portal:***@db:3306/portal?socket=/run/mysqld/mysqld.sock"
+        );
+        let Location::Mysql(u) = l else {
+            panic!("not mysql")
+        };
+        assert!(u.secret().starts_with("mysql://portal:PW@"));
     }
 }

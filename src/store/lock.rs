@@ -1,12 +1,13 @@
 //! The run lock: one sync or flush at a time. On a SQLite store it is an OS lock on a file
-//! beside the database (one host); on PostgreSQL a session advisory lock, which holds across
-//! every host sharing the database and ends with the connection, so a killed run leaves none.
+//! beside the database (one host); on PostgreSQL a session advisory lock, on MySQL a named
+//! lock (`GET_LOCK`, named after the database), each of which holds across every host sharing
+//! the database and ends with the connection, so a killed run leaves none.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::db::{Arg, PgConn};
+use super::db::{Arg, MyConn, PgConn};
 use super::{LOCK_NAMESPACE, Location, Result, StoreError};
 
 /// The advisory lock key of sync and flush runs (with [`LOCK_NAMESPACE`]).
@@ -23,6 +24,7 @@ pub(crate) struct RunLock {
 enum Held {
     File(File),
     Pg(Box<PgConn>),
+    My(Box<MyConn>),
 }
 
 /// The lock file of a SQLite store.
@@ -49,6 +51,23 @@ impl RunLock {
                 Ok(got.then_some(RunLock {
                     _held: Held::Pg(Box::new(conn)),
                 }))
+            }
+            Location::Mysql(url) => {
+                let mut conn = MyConn::connect(url, busy)?;
+                let origin = super::db::Origin::mysql(url, busy);
+                // Named locks are the server's, not the database's: the name carries it.
+                let got = conn.query(
+                    &origin,
+                    "SELECT GET_LOCK(CONCAT('orderbridge.run.', DATABASE()), 0)",
+                    &[],
+                    1,
+                    |r| r.get::<Option<i64>>(0),
+                )?;
+                Ok(
+                    (got.first().copied().flatten() == Some(1)).then_some(RunLock {
+                        _held: Held::My(Box::new(conn)),
+                    }),
+                )
             }
         }
     }

@@ -33,7 +33,7 @@ impl LoginMemory for Logins {
         let store = self.store()?;
         store
             .first(
-                "SELECT uid FROM orderbridge_odoo_logins WHERE server = ?1 AND database = ?2 AND login = ?3",
+                "SELECT uid FROM orderbridge_odoo_logins WHERE server = ?1 AND \"database\" = ?2 AND login = ?3",
                 args![self.server, self.database, self.login],
                 |r| r.get::<i64>(0),
             )
@@ -43,14 +43,23 @@ impl LoginMemory for Logins {
 
     fn remember(&self, uid: i64) {
         let Some(store) = self.store() else { return };
+        // Updated, else inserted, in one write transaction: the same SQL on every engine.
         let saved = store.in_write_tx(|s| {
-            s.exec(
-                "INSERT INTO orderbridge_odoo_logins (server, database, login, uid, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (server, database, login) DO UPDATE
-                   SET uid = excluded.uid, updated_at = excluded.updated_at",
-                args![self.server, self.database, self.login, uid, now_text()],
-            )
+            let now = now_text();
+            let args = args![self.server, self.database, self.login, uid, now];
+            let updated = s.exec(
+                "UPDATE orderbridge_odoo_logins SET uid = ?4, updated_at = ?5
+                 WHERE server = ?1 AND \"database\" = ?2 AND login = ?3",
+                args,
+            )?;
+            if updated == 0 {
+                s.exec(
+                    "INSERT INTO orderbridge_odoo_logins (server, \"database\", login, uid, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    args,
+                )?;
+            }
+            Ok(())
         });
         if let Err(e) = saved {
             tracing::debug!(error = %e, "the login's uid could not be remembered");

@@ -17,6 +17,7 @@ pub(crate) mod intents;
 pub mod location;
 pub(crate) mod lock;
 pub(crate) mod logins;
+mod mysql;
 pub(crate) mod orders;
 pub(crate) mod runs;
 
@@ -26,7 +27,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
-use db::{Arg, Conn, Dialect, Origin, PgConn, Row, args, classify_lite};
+use db::{Arg, Conn, Dialect, MyConn, Origin, PgConn, Row, args, classify_lite};
 pub use location::Location;
 
 /// The numbered migrations, in order: migration `n` brings the schema from `n - 1` to `n`
@@ -59,7 +60,22 @@ const PG_MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The same for MySQL / MariaDB, whose support began at version 9: step 1 makes the whole
+/// schema, the others are empty.
+const MY_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/mysql/0001_schema.sql"),
+    include_str!("../../migrations/mysql/0002_empty.sql"),
+    include_str!("../../migrations/mysql/0003_empty.sql"),
+    include_str!("../../migrations/mysql/0004_empty.sql"),
+    include_str!("../../migrations/mysql/0005_empty.sql"),
+    include_str!("../../migrations/mysql/0006_empty.sql"),
+    include_str!("../../migrations/mysql/0007_empty.sql"),
+    include_str!("../../migrations/mysql/0008_empty.sql"),
+    include_str!("../../migrations/mysql/0009_empty.sql"),
+];
+
 const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
+const _: () = assert!(MIGRATIONS.len() == MY_MIGRATIONS.len());
 
 /// Advisory lock keys (PostgreSQL): the namespace `'ob'`, then what is locked.
 pub(crate) const LOCK_NAMESPACE: i32 = 0x6f62;
@@ -215,14 +231,31 @@ impl Store {
                     origin: Origin::server(url, busy),
                     location: location.clone(),
                 };
-                let version = store.user_version()?;
-                store.refuse_newer(version)?;
-                if migrate == Migrate::Yes && version < SCHEMA_VERSION {
-                    store.migrate()?;
-                }
+                store.migrate_if(migrate)?;
+                Ok(store)
+            }
+            Location::Mysql(url) => {
+                let store = Store {
+                    db: Conn::My(Box::new(std::cell::RefCell::new(MyConn::connect(
+                        url, busy,
+                    )?))),
+                    origin: Origin::mysql(url, busy),
+                    location: location.clone(),
+                };
+                store.migrate_if(migrate)?;
                 Ok(store)
             }
         }
+    }
+
+    /// A server's store: refused when newer than this binary, migrated when older (if asked).
+    fn migrate_if(&self, migrate: Migrate) -> Result<()> {
+        let version = self.user_version()?;
+        self.refuse_newer(version)?;
+        if migrate == Migrate::Yes && version < SCHEMA_VERSION {
+            self.migrate()?;
+        }
+        Ok(())
     }
 
     fn open_file(path: &Path, busy: Duration, migrate: Migrate) -> Result<Store> {
@@ -353,6 +386,21 @@ impl Store {
                 )?;
                 return Ok(tx);
             }
+            Dialect::Mysql => {
+                self.batch("START TRANSACTION")?;
+                let tx = WriteTx {
+                    store: self,
+                    done: false,
+                };
+                // The lock row: held until the transaction ends, waited for up to the busy
+                // timeout (innodb_lock_wait_timeout).
+                self.first(
+                    "SELECT name FROM orderbridge_locks WHERE name = 'write' FOR UPDATE",
+                    &[],
+                    |_| Ok(()),
+                )?;
+                return Ok(tx);
+            }
         }
         Ok(WriteTx {
             store: self,
@@ -366,6 +414,7 @@ impl Store {
         match self.dialect() {
             Dialect::Sqlite => self.batch("BEGIN IMMEDIATE")?,
             Dialect::Postgres => self.batch("BEGIN")?,
+            Dialect::Mysql => self.batch("START TRANSACTION")?,
         }
         Ok(WriteTx {
             store: self,
@@ -384,6 +433,50 @@ impl Store {
     /// Runs one statement; returns how many rows it changed.
     pub(crate) fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<usize> {
         self.db.execute(&self.origin, sql, args)
+    }
+
+    /// Runs an INSERT and returns the new row's id (`RETURNING id`; MySQL's insert id).
+    pub(crate) fn insert_id(&self, sql: &str, args: &[Arg<'_>]) -> Result<i64> {
+        self.insert_returning(sql, None, args)?
+            .ok_or_else(|| StoreError::Database("the insert made no row".into()))
+    }
+
+    /// Runs an INSERT into a table with an `id` that makes nothing when the unique key
+    /// `unique` (its columns) already holds the row: the new id, or `None` when it was there.
+    pub(crate) fn insert_id_unless(
+        &self,
+        sql: &str,
+        unique: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<i64>> {
+        self.insert_returning(sql, Some(unique), args)
+    }
+
+    /// [`Store::insert_id_unless`] for a table without an `id`: whether it made the row.
+    pub(crate) fn insert_unless(&self, sql: &str, unique: &str, args: &[Arg<'_>]) -> Result<bool> {
+        if self.dialect() == Dialect::Mysql {
+            return Ok(self.db.insert_my(&self.origin, sql, args)?.is_some());
+        }
+        Ok(self.exec(&format!("{sql} ON CONFLICT ({unique}) DO NOTHING"), args)? == 1)
+    }
+
+    fn insert_returning(
+        &self,
+        sql: &str,
+        unique: Option<&str>,
+        args: &[Arg<'_>],
+    ) -> Result<Option<i64>> {
+        if self.dialect() == Dialect::Mysql {
+            return Ok(self
+                .db
+                .insert_my(&self.origin, sql, args)?
+                .map(|id| id as i64));
+        }
+        let sql = match unique {
+            Some(k) => format!("{sql} ON CONFLICT ({k}) DO NOTHING RETURNING id"),
+            None => format!("{sql} RETURNING id"),
+        };
+        self.first(&sql, args, |r| r.get(0))
     }
 
     /// Statements without parameters.
@@ -425,10 +518,12 @@ impl Store {
         classify_lite(&self.origin, e)
     }
 
-    /// The schema version: SQLite's `user_version`, PostgreSQL's highest applied migration.
+    /// The schema version: SQLite's `user_version`, PostgreSQL's and MySQL's highest
+    /// applied migration.
     pub fn user_version(&self) -> Result<i64> {
         match self.dialect() {
             Dialect::Sqlite => self.one("PRAGMA user_version", &[], |r| r.get(0)),
+            Dialect::Mysql => self.mysql_version(),
             Dialect::Postgres => {
                 // Before migration 9 the table had no prefix.
                 let table = if self.table_exists("orderbridge_schema_migrations")? {
@@ -465,6 +560,9 @@ impl Store {
         let sql = match self.dialect() {
             Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
             Dialect::Postgres => "SELECT 1 WHERE to_regclass(?1) IS NOT NULL",
+            Dialect::Mysql => {
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?1"
+            }
         };
         Ok(self.first(sql, args![name], |_| Ok(()))?.is_some())
     }
@@ -492,8 +590,13 @@ impl Store {
     /// PostgreSQL under the write lock, so that hosts opening a new database at once apply
     /// each migration once).
     pub fn migrate(&self) -> Result<()> {
+        if self.dialect() == Dialect::Mysql {
+            // MySQL commits each schema change: its steps are not one transaction.
+            return self.migrate_mysql();
+        }
         let tx = self.write_tx()?;
         match self.dialect() {
+            Dialect::Mysql => {}
             Dialect::Sqlite => {
                 let from = self.user_version()?;
                 if from == 0 {
@@ -557,7 +660,7 @@ impl Store {
                 Dialect::Sqlite => format!(
                     "DROP INDEX IF EXISTS {index}; CREATE INDEX IF NOT EXISTS orderbridge_{index} ON orderbridge_{table} {columns}"
                 ),
-                Dialect::Postgres => {
+                Dialect::Postgres | Dialect::Mysql => {
                     format!("ALTER INDEX IF EXISTS {index} RENAME TO orderbridge_{index}")
                 }
             })?;

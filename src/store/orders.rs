@@ -131,12 +131,12 @@ impl Store {
             (Some(d), true) => d.clone(),
             _ => now.clone(),
         };
-        let inserted: Option<i64> = self.first(
+        let inserted: Option<i64> = self.insert_id_unless(
             "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
                currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at, order_date,
                odoo_write_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, COALESCE(?14, ?13), ?15)
-             ON CONFLICT (odoo_order_id) DO NOTHING RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, COALESCE(?14, ?13), ?15)",
+            "odoo_order_id",
             args![
                 o.customer_id,
                 o.order_number,
@@ -154,7 +154,6 @@ impl Store {
                 o.order_date,
                 o.odoo_write_date,
             ],
-            |r| r.get(0),
         )?;
         if let (Some(id), Some(held), Some(odoo_order_id)) = (inserted, o.held, o.odoo_order_id) {
             self.write_conflict(
@@ -477,19 +476,24 @@ impl Store {
     }
 
     /// Moves the cursor `name` forward, never back: its position and its read time each
-    /// only grow.
+    /// only grow. Read, then written, in the caller's transaction (the same on every engine).
     pub(crate) fn move_cursor_in_tx(&self, name: &str, c: &Cursor) -> Result<()> {
+        let now = now_text();
+        let Some(cur) = self.cursor(name)? else {
+            self.exec(
+                "INSERT INTO orderbridge_sync_cursors (name, write_date, odoo_id, updated_at, read_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                args![name, c.write_date, c.odoo_id, now, c.read_at],
+            )?;
+            return Ok(());
+        };
+        let forward = (&c.write_date, c.odoo_id) > (&cur.write_date, cur.odoo_id);
+        let to = if forward { c } else { &cur };
+        let read_at = cur.read_at.clone().max(c.read_at.clone());
         self.exec(
-            "INSERT INTO orderbridge_sync_cursors (name, write_date, odoo_id, updated_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (name) DO UPDATE SET
-               write_date = CASE WHEN (excluded.write_date, excluded.odoo_id) > (orderbridge_sync_cursors.write_date, orderbridge_sync_cursors.odoo_id)
-                 THEN excluded.write_date ELSE orderbridge_sync_cursors.write_date END,
-               odoo_id = CASE WHEN (excluded.write_date, excluded.odoo_id) > (orderbridge_sync_cursors.write_date, orderbridge_sync_cursors.odoo_id)
-                 THEN excluded.odoo_id ELSE orderbridge_sync_cursors.odoo_id END,
-               read_at = CASE WHEN orderbridge_sync_cursors.read_at IS NULL OR excluded.read_at > orderbridge_sync_cursors.read_at
-                 THEN COALESCE(excluded.read_at, orderbridge_sync_cursors.read_at) ELSE orderbridge_sync_cursors.read_at END,
-               updated_at = excluded.updated_at",
-            args![name, c.write_date, c.odoo_id, now_text(), c.read_at],
+            "UPDATE orderbridge_sync_cursors SET write_date = ?2, odoo_id = ?3, updated_at = ?4, read_at = ?5
+             WHERE name = ?1",
+            args![name, to.write_date, to.odoo_id, now, read_at],
         )?;
         Ok(())
     }
@@ -499,7 +503,7 @@ impl Store {
     /// of a later second): nothing of theirs was written.
     pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<HashSet<i64>> {
         let applied = match self.dialect() {
-            Dialect::Sqlite => self.apply_writes_one_by_one(writes)?,
+            Dialect::Sqlite | Dialect::Mysql => self.apply_writes_one_by_one(writes)?,
             Dialect::Postgres => self.apply_writes_at_once(writes)?,
         };
         let mut skipped = HashSet::new();
@@ -516,20 +520,28 @@ impl Store {
     /// SQLite: a prepared statement per write costs microseconds, in process.
     fn apply_writes_one_by_one(&self, writes: &[SyncWrite]) -> Result<Vec<bool>> {
         let now = now_text();
-        writes
-            .iter()
-            .map(|w| {
-                self.exec(
-                    "UPDATE sales_orders SET
+        // "differs, NULLs included": SQLite's `IS NOT`, MySQL's `NOT <=>`.
+        let status_differs = match self.dialect() {
+            Dialect::Mysql => "NOT (?5 <=> status)",
+            _ => "?5 IS NOT status",
+        };
+        let sql = format!(
+            "UPDATE sales_orders SET
                        total_amount = COALESCE(?2, total_amount),
                        odoo_amount_total = COALESCE(?3, odoo_amount_total),
                        odoo_state = COALESCE(?4, odoo_state),
                        status = COALESCE(?5, status),
-                       updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND ?5 IS NOT status) THEN ?6 ELSE updated_at END,
+                       updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND {status_differs}) THEN ?6 ELSE updated_at END,
                        last_synced_at = ?6,
                        odoo_write_date = COALESCE(?7, odoo_write_date)
                      WHERE id = ?1 AND (?7 IS NULL OR ?8 OR odoo_write_date IS NULL
-                       OR substr(odoo_write_date, 1, 19) <= substr(?7, 1, 19))",
+                       OR substr(odoo_write_date, 1, 19) <= substr(?7, 1, 19))"
+        );
+        writes
+            .iter()
+            .map(|w| {
+                self.exec(
+                    &sql,
                     args![
                         w.id,
                         w.total_amount,

@@ -101,10 +101,9 @@ impl Store {
                 )?;
             }
         }
-        self.one(
-            "INSERT INTO orderbridge_runs (kind, started_at, host, pid) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        self.insert_id(
+            "INSERT INTO orderbridge_runs (kind, started_at, host, pid) VALUES (?1, ?2, ?3, ?4)",
             args![kind, now_text(), host, i64::from(std::process::id())],
-            |r| r.get(0),
         )
     }
 

@@ -73,7 +73,7 @@ fn reads_of_the_store_alone_make_no_odoo_request() {
 fn a_store_url_of_an_unsupported_scheme_is_refused_without_its_password() {
     let env = TestEnv::new();
     let run = env.run_on(
-        "mysql://portal:Sup3rSecretPW@db.example/portal",
+        "mssql://portal:Sup3rSecretPW@db.example/portal",
         &["orders", "list", "--no-sync"],
     );
     assert_eq!(run.code, 2, "{}", run.all());
@@ -83,7 +83,7 @@ fn a_store_url_of_an_unsupported_scheme_is_refused_without_its_password() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("mysql://portal:***@db.example/portal"),
+        run.stderr.contains("mssql://portal:***@db.example/portal"),
         "{}",
         run.stderr
     );

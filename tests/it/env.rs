@@ -4,12 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use fake_odoo::{FakeOdoo, FakeOptions, world};
+use mysql::prelude::Queryable;
 
 pub(crate) struct TestEnv {
     pub fake: FakeOdoo,
     pub dir: tempfile::TempDir,
     /// The PostgreSQL store's URL, when this test binary runs on PostgreSQL.
     pub pg: Option<String>,
+    /// The MySQL (MariaDB) store's URL, when this test binary runs on MySQL.
+    pub my: Option<String>,
 }
 
 /// Which store a test binary runs the behaviour suite on.
@@ -18,6 +21,7 @@ pub(crate) struct TestEnv {
 pub(crate) enum Backend {
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 pub(crate) struct Run {
@@ -56,6 +60,8 @@ impl TestEnv {
             dir: tempfile::tempdir().unwrap(),
             pg: (crate::BACKEND == Backend::Postgres)
                 .then(|| crate::pg_server::server().fresh_database()),
+            my: (crate::BACKEND == Backend::Mysql)
+                .then(|| crate::my_server::server().fresh_database()),
         };
         env.write_env(&[]);
         env
@@ -128,6 +134,15 @@ impl TestEnv {
     /// Holds the sync lock, as a running sync would (on this host or another), until the
     /// guard is dropped.
     pub(crate) fn hold_sync_lock(&self) -> LockGuard {
+        if let Some(url) = &self.my {
+            let mut c = my_conn(url);
+            let got: Option<i64> = c
+                .query_first("SELECT GET_LOCK(CONCAT('orderbridge.run.', DATABASE()), 0)")
+                .unwrap()
+                .flatten();
+            assert_eq!(got, Some(1));
+            return LockGuard::My(c);
+        }
         match &self.pg {
             Some(url) => {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
@@ -152,6 +167,14 @@ impl TestEnv {
 
     /// Holds the store's write lock, as a long write transaction would, until dropped.
     pub(crate) fn hold_write_lock(&self) -> LockGuard {
+        if let Some(url) = &self.my {
+            let mut c = my_conn(url);
+            c.query_drop(
+                "START TRANSACTION; SELECT name FROM orderbridge_locks WHERE name = 'write' FOR UPDATE",
+            )
+            .unwrap();
+            return LockGuard::My(c);
+        }
         match &self.pg {
             Some(url) => {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
@@ -174,14 +197,18 @@ impl TestEnv {
 
     /// What `--database` gets: the file, or the PostgreSQL URL.
     pub(crate) fn database_arg(&self) -> String {
-        match &self.pg {
-            Some(url) => url.clone(),
-            None => self.database().display().to_string(),
+        match (&self.pg, &self.my) {
+            (Some(url), _) | (None, Some(url)) => url.clone(),
+            (None, None) => self.database().display().to_string(),
         }
     }
 
     /// Runs SQL on the store, whichever it is (values inlined; tests only).
     pub(crate) fn sql(&self, sql: &str) {
+        if let Some(url) = &self.my {
+            my_conn(url).query_drop(sql).unwrap();
+            return;
+        }
         match &self.pg {
             Some(url) => postgres::Client::connect(url, postgres::NoTls)
                 .unwrap()
@@ -196,6 +223,26 @@ impl TestEnv {
 
     /// The rows of a query on the store, each column as text (NULL as `None`).
     pub(crate) fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        if let Some(url) = &self.my {
+            let rows: Vec<mysql::Row> = my_conn(url).query(sql).unwrap();
+            return rows
+                .into_iter()
+                .map(|r| {
+                    r.unwrap()
+                        .into_iter()
+                        .map(|v| match v {
+                            mysql::Value::NULL => None,
+                            mysql::Value::Bytes(b) => {
+                                Some(String::from_utf8_lossy(&b).into_owned())
+                            }
+                            mysql::Value::Int(i) => Some(i.to_string()),
+                            mysql::Value::UInt(u) => Some(u.to_string()),
+                            other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+                        })
+                        .collect()
+                })
+                .collect();
+        }
         match &self.pg {
             Some(url) => {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
@@ -326,4 +373,15 @@ pub(crate) enum LockGuard {
     File(std::fs::File),
     Sqlite(rusqlite::Connection),
     Pg(postgres::Client),
+    My(mysql::Conn),
+}
+
+/// A session on the MySQL store, as the store's own: UTC, quoted identifiers.
+fn my_conn(url: &str) -> mysql::Conn {
+    let mut c = mysql::Conn::new(mysql::Opts::from_url(url).unwrap()).unwrap();
+    c.query_drop(
+        "SET time_zone = '+00:00'; SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'ANSI_QUOTES', 'PIPES_AS_CONCAT')",
+    )
+    .unwrap();
+    c
 }

@@ -71,16 +71,22 @@ fn config_show_says_which_of_laravels_keys_decided() {
 }
 
 #[test]
-fn a_mysql_portal_is_refused_clearly_and_without_its_password() {
+fn a_mysql_portal_is_its_db_keys_and_never_shows_its_password() {
     let env = portal(&[
-        ("DB_CONNECTION", "mysql"),
+        ("DB_CONNECTION", "mariadb"),
+        ("DB_HOST", "db.example"),
         ("DB_DATABASE", "portal"),
-        ("DB_PASSWORD", "Sup3rSecretPW"),
+        ("DB_USERNAME", "portal"),
+        ("DB_PASSWORD", "Sup3r/Secret@PW"),
+        ("DB_SOCKET", "/run/mysqld/mysqld.sock"),
     ]);
-    let run = env.run_with_settings(env.dir.path(), &["orders", "list", "--no-sync"]);
-    assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stderr.contains("MySQL/MariaDB"), "{}", run.stderr);
-    assert!(!run.all().contains("Sup3rSecretPW"), "{}", run.all());
+    let run = env.run_with_settings(env.dir.path(), &["config", "show", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        run.json()["database"],
+        "mysql://portal:***@db.example:3306/portal?socket=/run/mysqld/mysqld.sock"
+    );
+    assert!(!run.all().contains("Sup3r"), "{}", run.all());
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod input;
 mod install_webhook;
 mod laravel;
 mod listing;
+mod my_server;
 mod operations;
 mod orders;
 mod outbox;

@@ -18,6 +18,8 @@ mod hosts;
 mod laravel;
 #[path = "../it/listing.rs"]
 mod listing;
+#[path = "../it/my_server.rs"]
+mod my_server;
 #[path = "../it/orders.rs"]
 mod orders;
 #[path = "../it/outbox.rs"]
