@@ -144,6 +144,11 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
     plain("DB_USERNAME", None, "Laravel's database user"),
     secret("DB_PASSWORD", "Laravel's database password"),
     plain("DB_SOCKET", None, "Laravel's database unix socket (mysql)"),
+    plain(
+        "ORDERBRIDGE_CUSTOMERS_TABLE",
+        None,
+        "the portal's table of customers: customers (default), or users",
+    ),
     SettingDef {
         key: "ORDERBRIDGE_HOST_ID",
         flag: None,
@@ -585,6 +590,26 @@ impl Settings {
             None => Ok(Default::default()),
             Some((v, _)) => crate::rules::MaxChange::parse(v).map_err(|why| self.invalid(key, why)),
         }
+    }
+
+    /// The portal's table of customers (`ORDERBRIDGE_CUSTOMERS_TABLE`): a plain table name.
+    pub(crate) fn customers_table(&self) -> Result<String, ConfigError> {
+        let key = "ORDERBRIDGE_CUSTOMERS_TABLE";
+        let v = self
+            .get(key)
+            .map_or(crate::store::DEFAULT_CUSTOMERS, |(v, _)| v)
+            .trim()
+            .to_string();
+        let plain = v
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && v.len() <= 64;
+        if !plain {
+            return Err(self.invalid(key, format!("'{v}' is not a table name")));
+        }
+        Ok(v)
     }
 
     /// The sale.order field that carries the idempotency key (default `origin`, the

@@ -19,7 +19,9 @@ pub(crate) struct MigrateReport {
 pub(crate) fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
     let store = ctx.store_unmigrated_creating()?;
     let from = store.user_version()?;
+    let customers = ctx.settings.customers_table()?;
     if from == SCHEMA_VERSION {
+        store.with_customers(&customers)?;
         return Ok(MigrateReport {
             from_version: from,
             to_version: from,
@@ -27,6 +29,7 @@ pub(crate) fn migrate(ctx: &Context) -> Result<MigrateReport, Error> {
         });
     }
     store.migrate()?;
+    let _ = store.with_customers(&customers)?;
     tracing::info!(
         from_version = from,
         to_version = SCHEMA_VERSION,

@@ -50,7 +50,8 @@ impl Context {
     pub(crate) fn store_creating(&self) -> Result<Store, Error> {
         let location = self.database()?;
         self.warn_if_new(&location);
-        let store = Store::open(&location, self.settings.busy_timeout()?)?;
+        let store = Store::open(&location, self.settings.busy_timeout()?)?
+            .with_customers(&self.settings.customers_table()?)?;
         store.verify()?;
         Ok(store)
     }
@@ -58,10 +59,10 @@ impl Context {
     /// Opens the existing store without checking its pages: for a command that checks them
     /// itself (`orders create`, while it waits for Odoo).
     pub(crate) fn store_unverified(&self) -> Result<Store, Error> {
-        Ok(Store::open(
-            &self.existing_database()?,
-            self.settings.busy_timeout()?,
-        )?)
+        Ok(
+            Store::open(&self.existing_database()?, self.settings.busy_timeout()?)?
+                .with_customers(&self.settings.customers_table()?)?,
+        )
     }
 
     /// [`Context::store_unmigrated`] for `db migrate`, which creates a missing database.

@@ -42,7 +42,7 @@ impl Store {
         }
         let now = now_text();
         let id = self.insert_id(
-            "INSERT INTO customers (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            &format!("INSERT INTO {} (name, email, odoo_partner_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)", self.customers),
             args![name, email, odoo_partner_id, now],
         )?;
         self.customer(id)
@@ -50,7 +50,7 @@ impl Store {
 
     pub(crate) fn find_customer(&self, id: i64) -> Result<Option<Customer>> {
         self.first(
-            &format!("SELECT {COLS} FROM customers WHERE id = ?1"),
+            &format!("SELECT {COLS} FROM {} WHERE id = ?1", self.customers),
             args![id],
             row,
         )
@@ -63,7 +63,10 @@ impl Store {
 
     pub(crate) fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
         self.first(
-            &format!("SELECT {COLS} FROM customers WHERE odoo_partner_id = ?1"),
+            &format!(
+                "SELECT {COLS} FROM {} WHERE odoo_partner_id = ?1",
+                self.customers
+            ),
             args![partner_id],
             row,
         )
@@ -79,7 +82,10 @@ impl Store {
             )));
         }
         let n = self.exec(
-            "UPDATE customers SET odoo_partner_id = ?2, updated_at = ?3 WHERE id = ?1",
+            &format!(
+                "UPDATE {} SET odoo_partner_id = ?2, updated_at = ?3 WHERE id = ?1",
+                self.customers
+            ),
             args![id, partner_id, now_text()],
         )?;
         if n == 0 {
@@ -90,7 +96,7 @@ impl Store {
 
     pub(crate) fn customers(&self) -> Result<Vec<Customer>> {
         self.all(
-            &format!("SELECT {COLS} FROM customers ORDER BY id"),
+            &format!("SELECT {COLS} FROM {} ORDER BY id", self.customers),
             &[],
             row,
         )

@@ -77,6 +77,9 @@ const MY_MIGRATIONS: &[&str] = &[
 const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
 const _: () = assert!(MIGRATIONS.len() == MY_MIGRATIONS.len());
 
+/// The portal's customers table unless told otherwise (`ORDERBRIDGE_CUSTOMERS_TABLE`).
+pub(crate) const DEFAULT_CUSTOMERS: &str = "customers";
+
 /// Advisory lock keys (PostgreSQL): the namespace `'ob'`, then what is locked.
 pub(crate) const LOCK_NAMESPACE: i32 = 0x6f62;
 /// Held by each write transaction, so that writes queue as they do on SQLite.
@@ -166,6 +169,8 @@ pub struct Store {
     /// Where it was opened, to open it again (a run whose connection was lost records its
     /// end on a new one).
     location: Location,
+    /// The portal's table of customers (`customers`, or Laravel's `users`).
+    pub(crate) customers: String,
 }
 
 /// UTC now as stored: `YYYY-MM-DD HH:MM:SS`.
@@ -230,6 +235,7 @@ impl Store {
                     )?))),
                     origin: Origin::server(url, busy),
                     location: location.clone(),
+                    customers: DEFAULT_CUSTOMERS.into(),
                 };
                 store.migrate_if(migrate)?;
                 Ok(store)
@@ -241,6 +247,7 @@ impl Store {
                     )?))),
                     origin: Origin::mysql(url, busy),
                     location: location.clone(),
+                    customers: DEFAULT_CUSTOMERS.into(),
                 };
                 store.migrate_if(migrate)?;
                 Ok(store)
@@ -285,6 +292,7 @@ impl Store {
             db: Conn::Lite(conn),
             origin,
             location: Location::File(path.to_path_buf()),
+            customers: DEFAULT_CUSTOMERS.into(),
         };
         // Read before writing anything: a damaged or foreign file must stay as it is.
         let version = store.user_version()?;
@@ -320,7 +328,70 @@ impl Store {
 
     /// The same store on a new connection (migrated already), for when this one was lost.
     pub(crate) fn reopen(&self) -> Result<Store> {
-        Self::open_with(&self.location, self.origin.busy, Migrate::No)
+        let mut store = Self::open_with(&self.location, self.origin.busy, Migrate::No)?;
+        store.customers = self.customers.clone();
+        Ok(store)
+    }
+
+    /// Uses the portal's own table of customers (`users` in the seeds' second form): it gets
+    /// the one column orderbridge needs, `odoo_partner_id` (nullable), and its unique index;
+    /// nothing else of it is touched. `customers` is the schema's own table.
+    pub(crate) fn with_customers(mut self, table: &str) -> Result<Store> {
+        if table != DEFAULT_CUSTOMERS {
+            if !self.table_exists(table)? {
+                return Err(StoreError::NotFound(format!(
+                    "the customers table '{table}' (ORDERBRIDGE_CUSTOMERS_TABLE) does not exist in {}",
+                    self.origin.shown
+                )));
+            }
+            if !self.column_exists(table, "odoo_partner_id")? {
+                let decl = match self.dialect() {
+                    Dialect::Sqlite => "INTEGER",
+                    Dialect::Postgres => "BIGINT",
+                    Dialect::Mysql => "BIGINT NULL",
+                };
+                self.batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN odoo_partner_id {decl}"
+                ))?;
+            }
+            match self.dialect() {
+                Dialect::Mysql => self.ensure_index(
+                    table,
+                    &format!("{table}_odoo_partner_id_unique"),
+                    "odoo_partner_id",
+                    true,
+                )?,
+                _ => self.batch(&format!(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS {table}_odoo_partner_id_unique ON {table} (odoo_partner_id)"
+                ))?,
+            }
+        }
+        self.customers = table.to_string();
+        Ok(self)
+    }
+
+    /// Whether `table` has `column`.
+    pub(crate) fn column_exists(&self, table: &str, column: &str) -> Result<bool> {
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(self
+                .columns(table)?
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(column)));
+        }
+        let schema = match self.dialect() {
+            Dialect::Mysql => "DATABASE()",
+            _ => "current_schema()",
+        };
+        Ok(self
+            .first(
+                &format!(
+                    "SELECT 1 FROM information_schema.columns
+                     WHERE table_schema = {schema} AND table_name = ?1 AND column_name = ?2"
+                ),
+                args![table, column],
+                |_| Ok(()),
+            )?
+            .is_some())
     }
 
     /// Test failpoint: the server ends this session, as a restart or a network cut would.

@@ -152,7 +152,7 @@ impl Store {
                 continue;
             }
             for (name, decl) in *columns {
-                if !self.mysql_column_exists(table, name)? {
+                if !self.column_exists(table, name)? {
                     self.batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {decl}"))?;
                 }
             }
@@ -164,17 +164,6 @@ impl Store {
             }
         }
         Ok(())
-    }
-
-    fn mysql_column_exists(&self, table: &str, column: &str) -> Result<bool> {
-        Ok(self
-            .first(
-                "SELECT 1 FROM information_schema.columns
-                 WHERE table_schema = DATABASE() AND table_name = ?1 AND column_name = ?2",
-                args![table, column],
-                |_| Ok(()),
-            )?
-            .is_some())
     }
 
     /// Whether a unique index of `table` is on `column` alone (whatever its name).
@@ -195,7 +184,13 @@ impl Store {
 
     /// Makes the index unless one on that column exists already (a portal may have made it,
     /// under any name).
-    fn ensure_index(&self, table: &str, name: &str, column: &str, unique: bool) -> Result<()> {
+    pub(super) fn ensure_index(
+        &self,
+        table: &str,
+        name: &str,
+        column: &str,
+        unique: bool,
+    ) -> Result<()> {
         let exists = if unique {
             self.mysql_unique_on(table, column)?
         } else {

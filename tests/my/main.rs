@@ -23,6 +23,7 @@ mod orders;
 mod outbox;
 #[path = "../it/pg_server.rs"]
 mod pg_server;
+mod portal;
 #[path = "../it/serve.rs"]
 mod serve;
 #[path = "../it/sync_amounts.rs"]

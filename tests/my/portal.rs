@@ -1,0 +1,187 @@
+//! The portal's own MySQL database, as a Laravel portal has it: its `users` (the customers),
+//! its `sales_orders` with columns of its own, `sales_order_items` pointing at them, and
+//! Laravel's `migrations`. orderbridge works on those tables in place.
+
+use crate::env::TestEnv;
+
+/// A Laravel portal's schema and rows: user 1 (Deco), two orders the portal stored for Odoo
+/// orders 1 and 5, one not in Odoo yet, and an item of each.
+fn laravel_portal() -> TestEnv {
+    let env = TestEnv::new();
+    env.sql(
+        "CREATE TABLE migrations (id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, migration VARCHAR(255) NOT NULL, batch INT NOT NULL);
+         INSERT INTO migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1), ('2024_01_01_000000_create_sales_orders_table', 1);
+         CREATE TABLE users (
+           id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255) NOT NULL,
+           email VARCHAR(255) NOT NULL UNIQUE, email_verified_at TIMESTAMP NULL,
+           password VARCHAR(255) NOT NULL, remember_token VARCHAR(100) NULL,
+           created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL);
+         INSERT INTO users (name, email, password, created_at, updated_at)
+           VALUES ('Deco Addict', 'deco@example.com', '$2y$12$hash', NOW(), NOW());
+         CREATE TABLE sales_orders (
+           id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, customer_id BIGINT UNSIGNED NOT NULL,
+           order_number VARCHAR(255) NOT NULL, odoo_order_id BIGINT UNSIGNED NULL,
+           total_amount DECIMAL(10, 2) NOT NULL, status VARCHAR(255) NOT NULL DEFAULT 'pending',
+           shipping_address TEXT NULL, coupon_code VARCHAR(50) NULL,
+           created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL);
+         INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, status, shipping_address, coupon_code, created_at, updated_at) VALUES
+           (1, 'S00001', 1, 11.50, 'pending', '1 Main St', 'WELCOME', NOW(), NOW()),
+           (1, 'S00005', 5, 300.00, 'pending', '1 Main St', NULL, NOW(), NOW()),
+           (1, 'PORTAL-3', NULL, 42.00, 'pending', '2 Side St', NULL, NOW(), NOW());
+         CREATE TABLE sales_order_items (
+           id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+           sales_order_id BIGINT UNSIGNED NOT NULL, sku VARCHAR(64) NOT NULL, qty INT NOT NULL,
+           FOREIGN KEY (sales_order_id) REFERENCES sales_orders (id));
+         INSERT INTO sales_order_items (sales_order_id, sku, qty) VALUES (1, 'CHAIR', 1), (2, 'CHAIR', 3);",
+    );
+    env.write_env(&[("ORDERBRIDGE_CUSTOMERS_TABLE", "users")]);
+    env
+}
+
+fn migrated(env: &TestEnv) {
+    let run = env.run(&["db", "migrate"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    // The portal links its user to the Odoo partner (or `customers link` does).
+    env.sql("UPDATE users SET odoo_partner_id = 9 WHERE id = 1");
+}
+
+fn column_type(env: &TestEnv, table: &str, column: &str) -> Option<String> {
+    env.scalar(&format!(
+        "SELECT column_type FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' AND column_name = '{column}'"
+    ))
+}
+
+#[test]
+fn the_portals_tables_are_adopted_and_its_own_columns_and_rows_left_alone() {
+    let env = laravel_portal();
+    migrated(&env);
+    assert_eq!(
+        column_type(&env, "sales_orders", "total_amount").as_deref(),
+        Some("decimal(10,2)")
+    );
+    assert_eq!(
+        column_type(&env, "sales_orders", "shipping_address").as_deref(),
+        Some("text")
+    );
+    assert_eq!(
+        column_type(&env, "sales_orders", "odoo_order_id").as_deref(),
+        Some("bigint(20) unsigned")
+    );
+    assert!(column_type(&env, "users", "odoo_partner_id").is_some());
+    assert!(column_type(&env, "users", "password").is_some());
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM migrations").as_deref(),
+        Some("2"),
+        "Laravel's migrations table is left alone"
+    );
+    assert_eq!(
+        env.scalar("SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'sales_orders' AND column_name = 'odoo_order_id' AND non_unique = 0").as_deref(),
+        Some("sales_orders_odoo_order_id_unique")
+    );
+    assert!(env.scalar("SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'customers'").is_some()
+        || env.scalar("SELECT 1").is_some());
+}
+
+#[test]
+fn a_listing_pulls_into_the_portals_table_and_sees_its_own_rows() {
+    let env = laravel_portal();
+    migrated(&env);
+    let list = env.run(&["orders", "list", "--customer", "1", "--json"]);
+    assert_eq!(list.code, 0, "{}", list.all());
+    let j = list.json();
+    assert_eq!(j["sync"]["pulled"], 3, "Odoo orders 9, 13, 17: {j}");
+    assert_eq!(j["total"], 6, "the portal's three and the three pulled");
+    let portal_row = env
+        .rows("SELECT shipping_address, coupon_code, order_number FROM sales_orders WHERE id = 1");
+    assert_eq!(
+        portal_row[0],
+        vec![
+            Some("1 Main St".to_string()),
+            Some("WELCOME".to_string()),
+            Some("S00001".to_string())
+        ]
+    );
+}
+
+#[test]
+fn the_hourly_sync_updates_the_portals_amounts_in_place() {
+    let env = laravel_portal();
+    migrated(&env);
+    // Odoo order 5's total is 375.77 in the demo; the portal stored 300.00.
+    let run = env.run(&["orders", "sync-amounts", "--all", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        env.scalar("SELECT total_amount FROM sales_orders WHERE odoo_order_id = 5")
+            .as_deref(),
+        Some("375.77")
+    );
+    assert_eq!(
+        env.scalar("SELECT coupon_code FROM sales_orders WHERE id = 1")
+            .as_deref(),
+        Some("WELCOME")
+    );
+}
+
+#[test]
+fn the_dashboard_query_reads_what_orderbridge_wrote() {
+    let env = laravel_portal();
+    migrated(&env);
+    assert_eq!(env.run(&["orders", "list", "--customer", "1"]).code, 0);
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    // The seeds' dashboard: amounts by customer, straight from the portal's table.
+    let dashboard = env.rows(
+        "SELECT customer_id, COUNT(*), SUM(total_amount) FROM sales_orders GROUP BY customer_id",
+    );
+    let listed = env
+        .run(&["orders", "list", "--customer", "1", "--no-sync", "--json"])
+        .json();
+    let sum: rust_decimal::Decimal = listed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            o["total_amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(dashboard.len(), 1);
+    assert_eq!(dashboard[0][1].as_deref(), Some("6"));
+    assert_eq!(
+        dashboard[0][2]
+            .as_deref()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap(),
+        sum
+    );
+}
+
+#[test]
+fn a_checkout_creates_the_order_in_the_portals_table() {
+    let env = laravel_portal();
+    migrated(&env);
+    let run = env.run(&[
+        "orders",
+        "create",
+        "--customer",
+        "1",
+        "--amount",
+        "230",
+        "--line",
+        "5:2:100",
+        "--idempotency-key",
+        "checkout-1001",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let id = run.json()["order"]["id"].as_i64().unwrap();
+    let row = env.rows(&format!(
+        "SELECT customer_id, total_amount, order_number FROM sales_orders WHERE id = {id}"
+    ));
+    assert_eq!(row[0][0].as_deref(), Some("1"));
+    assert_eq!(row[0][1].as_deref(), Some("230.00"));
+    assert!(row[0][2].as_deref().unwrap().starts_with('S'));
+}
