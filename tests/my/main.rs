@@ -13,10 +13,13 @@ mod changed;
 mod conflicts;
 #[path = "../it/env.rs"]
 mod env;
+#[path = "../it/hosts.rs"]
+mod hosts;
 #[path = "../it/listing.rs"]
 mod listing;
 #[path = "../it/my_server.rs"]
 mod my_server;
+mod mysql;
 #[path = "../it/orders.rs"]
 mod orders;
 #[path = "../it/outbox.rs"]

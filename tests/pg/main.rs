@@ -13,6 +13,7 @@ mod changed;
 mod conflicts;
 #[path = "../it/env.rs"]
 mod env;
+#[path = "../it/hosts.rs"]
 mod hosts;
 #[path = "../it/laravel.rs"]
 mod laravel;
@@ -26,6 +27,7 @@ mod orders;
 mod outbox;
 #[path = "../it/pg_server.rs"]
 mod pg_server;
+mod postgres;
 #[path = "../it/serve.rs"]
 mod serve;
 #[path = "../it/sync_amounts.rs"]
