@@ -503,7 +503,8 @@ impl Store {
     /// of a later second): nothing of theirs was written.
     pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<HashSet<i64>> {
         let applied = match self.dialect() {
-            Dialect::Sqlite | Dialect::Mysql => self.apply_writes_one_by_one(writes)?,
+            Dialect::Sqlite => self.apply_writes_one_by_one(writes)?,
+            Dialect::Mysql => self.apply_writes_joined(writes)?,
             Dialect::Postgres => self.apply_writes_at_once(writes)?,
         };
         let mut skipped = HashSet::new();
@@ -520,18 +521,13 @@ impl Store {
     /// SQLite: a prepared statement per write costs microseconds, in process.
     fn apply_writes_one_by_one(&self, writes: &[SyncWrite]) -> Result<Vec<bool>> {
         let now = now_text();
-        // "differs, NULLs included": SQLite's `IS NOT`, MySQL's `NOT <=>`.
-        let status_differs = match self.dialect() {
-            Dialect::Mysql => "NOT (?5 <=> status)",
-            _ => "?5 IS NOT status",
-        };
         let sql = format!(
             "UPDATE sales_orders SET
                        total_amount = COALESCE(?2, total_amount),
                        odoo_amount_total = COALESCE(?3, odoo_amount_total),
                        odoo_state = COALESCE(?4, odoo_state),
                        status = COALESCE(?5, status),
-                       updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND {status_differs}) THEN ?6 ELSE updated_at END,
+                       updated_at = CASE WHEN ?2 IS NOT NULL OR (?5 IS NOT NULL AND ?5 IS NOT status) THEN ?6 ELSE updated_at END,
                        last_synced_at = ?6,
                        odoo_write_date = COALESCE(?7, odoo_write_date)
                      WHERE id = ?1 AND (?7 IS NULL OR ?8 OR odoo_write_date IS NULL
@@ -557,6 +553,88 @@ impl Store {
                 .map(|n| n == 1)
             })
             .collect()
+    }
+
+    /// MySQL: a chunk's writes go into a temporary table of the session (one multi-row
+    /// INSERT: a statement per order would cost a round trip each) and are joined from there
+    /// by primary key, the same rule as [`Store::apply_writes_one_by_one`]. MySQL has no
+    /// `RETURNING` and gives a multi-table UPDATE's assignments no order, so what each write
+    /// finds (let in by the stamp guard; changing the amount or status) is judged first,
+    /// into the temporary table, then the one UPDATE of the orders reads only that.
+    fn apply_writes_joined(&self, writes: &[SyncWrite]) -> Result<Vec<bool>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        const COLS: usize = 7;
+        self.batch(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS orderbridge_sync_writes (
+               id BIGINT UNSIGNED NOT NULL PRIMARY KEY, total DECIMAL(20, 6) NULL,
+               odoo_total DECIMAL(20, 6) NULL, state VARCHAR(16) NULL, status VARCHAR(32) NULL,
+               stamp VARCHAR(32) NULL, hook TINYINT NOT NULL,
+               applies TINYINT NOT NULL DEFAULT 1, changes TINYINT NOT NULL DEFAULT 0
+             ) ENGINE = MEMORY",
+        )?;
+        self.batch("DELETE FROM orderbridge_sync_writes")?;
+        let rows: Vec<String> = (0..writes.len())
+            .map(|i| {
+                let marks: Vec<String> = (1..=COLS).map(|k| format!("?{}", i * COLS + k)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(writes.len() * COLS);
+        for w in writes {
+            args.extend([
+                Arg::Int(w.id),
+                w.total_amount.map_or(Arg::Null, Arg::Dec),
+                w.odoo_amount_total.map_or(Arg::Null, Arg::Dec),
+                w.state
+                    .as_ref()
+                    .map_or(Arg::Null, |s| Arg::Text(s.0.as_str().into())),
+                w.state
+                    .as_ref()
+                    .map_or(Arg::Null, |s| Arg::Text(s.1.as_str().into())),
+                w.stamp
+                    .as_deref()
+                    .map_or(Arg::Null, |s| Arg::Text(s.into())),
+                Arg::Bool(w.from_webhook),
+            ]);
+        }
+        self.exec(
+            &format!(
+                "INSERT INTO orderbridge_sync_writes (id, total, odoo_total, state, status, stamp, hook) VALUES {}",
+                rows.join(", ")
+            ),
+            &args,
+        )?;
+        // What each write finds, judged on the rows before any of them changes: whether the
+        // stamp guard lets it in, and whether it changes the amount or the status.
+        self.batch(
+            "UPDATE orderbridge_sync_writes w JOIN sales_orders o ON o.id = w.id SET
+               w.applies = (w.stamp IS NULL OR w.hook OR o.odoo_write_date IS NULL
+                 OR substr(o.odoo_write_date, 1, 19) <= substr(w.stamp, 1, 19)),
+               w.changes = (w.total IS NOT NULL OR (w.status IS NOT NULL AND NOT (w.status <=> o.status)))",
+        )?;
+        let kept_out: HashSet<i64> = self
+            .all(
+                "SELECT id FROM orderbridge_sync_writes WHERE NOT applies",
+                &[],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .collect();
+        self.exec(
+            "UPDATE sales_orders o JOIN orderbridge_sync_writes w ON o.id = w.id SET
+               o.total_amount = COALESCE(w.total, o.total_amount),
+               o.odoo_amount_total = COALESCE(w.odoo_total, o.odoo_amount_total),
+               o.odoo_state = COALESCE(w.state, o.odoo_state),
+               o.status = COALESCE(w.status, o.status),
+               o.updated_at = IF(w.changes, ?1, o.updated_at),
+               o.last_synced_at = ?1,
+               o.odoo_write_date = COALESCE(w.stamp, o.odoo_write_date)
+             WHERE w.applies",
+            args![now_text()],
+        )?;
+        Ok(writes.iter().map(|w| !kept_out.contains(&w.id)).collect())
     }
 
     /// PostgreSQL: one statement for the whole chunk (a round trip per order would cost
