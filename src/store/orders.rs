@@ -521,8 +521,7 @@ impl Store {
     /// SQLite: a prepared statement per write costs microseconds, in process.
     fn apply_writes_one_by_one(&self, writes: &[SyncWrite]) -> Result<Vec<bool>> {
         let now = now_text();
-        let sql = format!(
-            "UPDATE sales_orders SET
+        let sql = "UPDATE sales_orders SET
                        total_amount = COALESCE(?2, total_amount),
                        odoo_amount_total = COALESCE(?3, odoo_amount_total),
                        odoo_state = COALESCE(?4, odoo_state),
@@ -531,13 +530,12 @@ impl Store {
                        last_synced_at = ?6,
                        odoo_write_date = COALESCE(?7, odoo_write_date)
                      WHERE id = ?1 AND (?7 IS NULL OR ?8 OR odoo_write_date IS NULL
-                       OR substr(odoo_write_date, 1, 19) <= substr(?7, 1, 19))"
-        );
+                       OR substr(odoo_write_date, 1, 19) <= substr(?7, 1, 19))";
         writes
             .iter()
             .map(|w| {
                 self.exec(
-                    &sql,
+                    sql,
                     args![
                         w.id,
                         w.total_amount,
