@@ -6,6 +6,11 @@
 mod mysql;
 pub(crate) use self::mysql::MyConn;
 
+/// A MySQL value as an integer (an id of a row read raw).
+pub(crate) fn mysql_i64(v: &::mysql::Value) -> Result<i64> {
+    self::mysql::as_i64(v).map_err(StoreError::Database)
+}
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -83,8 +83,9 @@ fn json_to_sql(v: &serde_json::Value) -> Sql {
 }
 
 impl Store {
-    /// The SQLite connection: duplicates are legacy rows of a SQLite file. A PostgreSQL
-    /// store has had the unique index from its first migration, so it never holds any.
+    /// The SQLite connection: duplicates are legacy rows of a SQLite file (or of a portal's
+    /// MySQL table, which has its own path). A PostgreSQL store has had the unique index
+    /// from its first migration, so it never holds any.
     fn legacy_only(&self) -> Result<&rusqlite::Connection> {
         self.db.lite().ok_or_else(|| {
             StoreError::Conflict(
@@ -187,6 +188,9 @@ impl Store {
     pub(crate) fn apply_dedupe(&self, groups: &[DupGroup]) -> Result<usize> {
         if groups.is_empty() {
             return Ok(0);
+        }
+        if self.dialect() == super::db::Dialect::Mysql {
+            return self.mysql_apply_dedupe(groups);
         }
         let conn = self.legacy_only()?;
         let refs = self.order_references()?;
@@ -338,6 +342,9 @@ impl Store {
             return Err(StoreError::NotFound(format!(
                 "no archived order {id}: nothing was ever removed by dedupe"
             )));
+        }
+        if self.dialect() == super::db::Dialect::Mysql {
+            return self.mysql_restore(id);
         }
         let conn = self.legacy_only()?;
         let found: Option<(i64, Option<i64>, String, String, String)> = conn

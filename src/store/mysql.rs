@@ -1,8 +1,10 @@
 //! What only a MySQL / MariaDB store does: its migrations (MySQL commits each schema change,
 //! so they run under a named lock rather than in one transaction), adopting a Laravel
-//! portal's own `sales_orders` and `customers` in place, and its indexes.
+//! portal's own `sales_orders` and `customers` in place, its indexes, and the seeds' cleanup
+//! of duplicates in the portal's table (dedupe, archive, restore).
 
-use super::db::args;
+use super::db::{Arg, Row, args};
+use super::dedupe::{Archived, DupGroup, Reference};
 use super::{MY_MIGRATIONS, Result, SCHEMA_VERSION, Store, StoreError, now_text};
 
 /// Columns orderbridge needs in the portal's tables, as MySQL declares them when a portal's
@@ -208,5 +210,328 @@ impl Store {
             self.batch(&format!("CREATE {kind} {name} ON {table} ({column})"))?;
         }
         Ok(())
+    }
+}
+
+/// A MySQL value as typed JSON, so that a restore writes back exactly what was archived.
+fn value_json(v: &::mysql::Value) -> serde_json::Value {
+    use ::mysql::Value as V;
+    match v {
+        V::NULL => serde_json::Value::Null,
+        V::Int(i) => serde_json::json!({ "i": i }),
+        V::UInt(u) => serde_json::json!({ "u": u }),
+        // Float bits, kept exactly (a legacy FLOAT amount).
+        V::Float(f) => serde_json::json!({ "f": f.to_bits() }),
+        V::Double(f) => serde_json::json!({ "r": f.to_bits() }),
+        V::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(t) => serde_json::json!({ "t": t }),
+            Err(_) => serde_json::json!({ "b": b }),
+        },
+        V::Date(y, mo, d, h, mi, s, us) => serde_json::json!({
+            "d": format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
+        }),
+        V::Time(neg, d, h, mi, s, us) => serde_json::json!({
+            "t": format!("{}{}:{mi:02}:{s:02}.{us:06}", if *neg { "-" } else { "" }, u32::from(*h) + d * 24)
+        }),
+    }
+}
+
+/// An archived value as a statement parameter (MySQL converts text to the column's type).
+fn json_arg(v: &serde_json::Value) -> Arg<'static> {
+    if let Some(i) = v.get("i").and_then(serde_json::Value::as_i64) {
+        Arg::Int(i)
+    } else if let Some(u) = v.get("u").and_then(serde_json::Value::as_u64) {
+        i64::try_from(u).map_or_else(|_| Arg::Text(u.to_string().into()), Arg::Int)
+    } else if let Some(bits) = v.get("f").and_then(serde_json::Value::as_u64) {
+        Arg::Text(f32::from_bits(bits as u32).to_string().into())
+    } else if let Some(bits) = v.get("r").and_then(serde_json::Value::as_u64) {
+        Arg::Text(f64::from_bits(bits).to_string().into())
+    } else if let Some(t) = v
+        .get("t")
+        .or_else(|| v.get("d"))
+        .and_then(serde_json::Value::as_str)
+    {
+        Arg::Text(t.to_string().into())
+    } else if let Some(b) = v.get("b").and_then(serde_json::Value::as_array) {
+        let bytes: Vec<u8> = b
+            .iter()
+            .filter_map(|x| x.as_u64())
+            .map(|x| x as u8)
+            .collect();
+        Arg::Text(String::from_utf8_lossy(&bytes).into_owned().into())
+    } else {
+        Arg::Null
+    }
+}
+
+const MY_ARCHIVE_DDL: &str = "CREATE TABLE IF NOT EXISTS orderbridge_sales_orders_archive (
+    archived_id   BIGINT NOT NULL PRIMARY KEY,   -- the removed row's id
+    kept_id       BIGINT NOT NULL,               -- the row kept in its place
+    odoo_order_id BIGINT NULL,
+    archived_at   VARCHAR(32) NOT NULL,
+    row_json      LONGTEXT NOT NULL,             -- the whole row, every column, typed
+    repointed     LONGTEXT NOT NULL              -- [{table, column, key, ids}] moved to kept_id
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4";
+
+impl Store {
+    /// Columns of other tables that point at sales_orders.id: declared foreign keys,
+    /// Laravel's `sales_order_id` convention, and the intents' `local_order_id`; each with
+    /// its table's one-column primary key (which names the rows moved, for a restore).
+    pub(super) fn mysql_order_references(&self) -> Result<Vec<(Reference, String)>> {
+        let mut refs: Vec<Reference> = self.all(
+            "SELECT table_name, column_name FROM information_schema.key_column_usage
+             WHERE table_schema = DATABASE() AND referenced_table_name = 'sales_orders'
+               AND referenced_column_name = 'id'",
+            &[],
+            |r| {
+                Ok(Reference {
+                    table: r.get(0)?,
+                    column: r.get(1)?,
+                })
+            },
+        )?;
+        let by_name: Vec<Reference> = self.all(
+            "SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = DATABASE()
+               AND ((column_name = 'sales_order_id'
+                     AND table_name NOT IN ('sales_orders', 'orderbridge_sales_orders_archive'))
+                 OR (table_name = 'orderbridge_order_intents' AND column_name = 'local_order_id'))",
+            &[],
+            |r| {
+                Ok(Reference {
+                    table: r.get(0)?,
+                    column: r.get(1)?,
+                })
+            },
+        )?;
+        for r in by_name {
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+        }
+        let mut out = Vec::new();
+        for r in refs {
+            let keys: Vec<String> = self.all(
+                "SELECT column_name FROM information_schema.key_column_usage
+                 WHERE table_schema = DATABASE() AND table_name = ?1 AND constraint_name = 'PRIMARY'",
+                args![r.table],
+                |row| row.get(0),
+            )?;
+            let [key] = keys.as_slice() else {
+                return Err(StoreError::Conflict(format!(
+                    "{}.{} points at sales_orders, but {} has no one-column primary key to record which rows are moved; nothing was changed",
+                    r.table, r.column, r.table
+                )));
+            };
+            out.push((r, key.clone()));
+        }
+        Ok(out)
+    }
+
+    /// The write lock's row, which a portal's database has before its first migration when
+    /// dedupe runs (the seeds' guide cleans duplicates first).
+    fn ensure_lock_row(&self) -> Result<()> {
+        self.batch(
+            "CREATE TABLE IF NOT EXISTS orderbridge_locks (name VARCHAR(32) NOT NULL PRIMARY KEY)
+               ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+             INSERT IGNORE INTO orderbridge_locks (name) VALUES ('write')",
+        )
+    }
+
+    /// [`Store::apply_dedupe`] on MySQL: the same steps, set-based through a temporary map
+    /// of removed → kept rows, in one transaction (the archive table is made before it:
+    /// MySQL commits a schema change).
+    pub(super) fn mysql_apply_dedupe(&self, groups: &[DupGroup]) -> Result<usize> {
+        let refs = self.mysql_order_references()?;
+        self.batch(MY_ARCHIVE_DDL)?;
+        self.ensure_lock_row()?;
+        self.batch(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS orderbridge_dedupe_map (
+               removed BIGINT NOT NULL PRIMARY KEY, kept BIGINT NOT NULL, odoo_order_id BIGINT NULL
+             ) ENGINE = MEMORY",
+        )?;
+        self.batch("DELETE FROM orderbridge_dedupe_map")?;
+        let pairs: Vec<(i64, i64, i64)> = groups
+            .iter()
+            .flat_map(|g| g.remove.iter().map(|r| (r.id, g.keep.id, g.odoo_order_id)))
+            .collect();
+        for chunk in pairs.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let args: Vec<Arg<'_>> = chunk
+                .iter()
+                .flat_map(|(r, k, o)| [Arg::Int(*r), Arg::Int(*k), Arg::Int(*o)])
+                .collect();
+            self.exec(
+                &format!(
+                    "INSERT INTO orderbridge_dedupe_map (removed, kept, odoo_order_id) VALUES {}",
+                    marks.join(", ")
+                ),
+                &args,
+            )?;
+        }
+        let tx = self.write_tx()?;
+        // Which rows of each referencing table move, per removed order (kept for restore).
+        let mut moved: std::collections::HashMap<i64, Vec<serde_json::Value>> =
+            std::collections::HashMap::new();
+        for (rf, key) in &refs {
+            let (t, c) = (&rf.table, &rf.column);
+            let rows: Vec<(i64, i64)> = self.all(
+                &format!(
+                    "SELECT x.\"{key}\", x.\"{c}\" FROM \"{t}\" x JOIN orderbridge_dedupe_map m ON x.\"{c}\" = m.removed"
+                ),
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let mut per: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+            for (id, order) in rows {
+                per.entry(order).or_default().push(id);
+            }
+            for (order, ids) in per {
+                moved
+                    .entry(order)
+                    .or_default()
+                    .push(serde_json::json!({"table": t, "column": c, "key": key, "ids": ids}));
+            }
+            self.exec(
+                &format!(
+                    "UPDATE \"{t}\" x JOIN orderbridge_dedupe_map m ON x.\"{c}\" = m.removed SET x.\"{c}\" = m.kept"
+                ),
+                &[],
+            )?;
+        }
+        let now = now_text();
+        let archived: Vec<(i64, i64, Option<i64>, String)> = self.all(
+            "SELECT m.kept, m.odoo_order_id, o.* FROM sales_orders o JOIN orderbridge_dedupe_map m ON m.removed = o.id",
+            &[],
+            |r| {
+                let Row::My(row) = r else {
+                    return Err(StoreError::Database("not a MySQL row".into()));
+                };
+                let mut json = serde_json::Map::new();
+                let mut id = 0;
+                for (i, col) in row.columns_ref().iter().enumerate().skip(2) {
+                    let v = row.as_ref(i).unwrap_or(&::mysql::Value::NULL);
+                    let name = col.name_str().to_string();
+                    if name == "id" {
+                        id = super::db::mysql_i64(v)?;
+                    }
+                    json.insert(name, value_json(v));
+                }
+                Ok((
+                    id,
+                    r.get(0)?,
+                    r.get(1)?,
+                    serde_json::Value::Object(json).to_string(),
+                ))
+            },
+        )?;
+        for (id, kept, oid, row_json) in &archived {
+            let repointed = serde_json::Value::Array(moved.remove(id).unwrap_or_default());
+            self.exec(
+                "REPLACE INTO orderbridge_sales_orders_archive (archived_id, kept_id, odoo_order_id, archived_at, row_json, repointed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                args![id, kept, oid, now, row_json, repointed.to_string()],
+            )?;
+        }
+        let removed = self.exec(
+            "DELETE o FROM sales_orders o JOIN orderbridge_dedupe_map m ON o.id = m.removed",
+            &[],
+        )?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// [`Store::restore_archived`] on MySQL.
+    pub(super) fn mysql_restore(&self, id: i64) -> Result<Archived> {
+        let found: Option<(i64, Option<i64>, String, String, String)> = self.first(
+            "SELECT kept_id, odoo_order_id, archived_at, row_json, repointed FROM orderbridge_sales_orders_archive WHERE archived_id = ?1",
+            args![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        let Some((kept_id, odoo_order_id, archived_at, row_json, repointed)) = found else {
+            return Err(StoreError::NotFound(format!(
+                "there is no archived order {id}"
+            )));
+        };
+        if self
+            .first(
+                "SELECT 1 FROM sales_orders WHERE id = ?1",
+                args![id],
+                |_| Ok(()),
+            )?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(format!(
+                "order {id} cannot be restored: a row with id {id} exists again"
+            )));
+        }
+        if self.mysql_unique_on("sales_orders", "odoo_order_id")?
+            && let Some(oid) = odoo_order_id
+            && let Some(other) = self.first(
+                "SELECT id FROM sales_orders WHERE odoo_order_id = ?1",
+                args![oid],
+                |r| r.get::<i64>(0),
+            )?
+        {
+            return Err(StoreError::Conflict(format!(
+                "order {id} cannot be restored: order {other} already has Odoo id {oid}, and the unique key allows one local row per Odoo order (remove or change order {other} first)"
+            )));
+        }
+        let row: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row_json)
+            .map_err(|e| StoreError::Database(format!("archived row unreadable: {e}")))?;
+        // Only the columns the table still has.
+        let mut present = Vec::new();
+        for (k, v) in &row {
+            if self.column_exists("sales_orders", k)? {
+                present.push((k.clone(), json_arg(v)));
+            }
+        }
+        self.ensure_lock_row()?;
+        let tx = self.write_tx()?;
+        let names: Vec<String> = present.iter().map(|(k, _)| format!("\"{k}\"")).collect();
+        let marks: Vec<String> = (1..=present.len()).map(|i| format!("?{i}")).collect();
+        let values: Vec<Arg<'_>> = present.into_iter().map(|(_, v)| v).collect();
+        self.exec(
+            &format!(
+                "INSERT INTO sales_orders ({}) VALUES ({})",
+                names.join(", "),
+                marks.join(", ")
+            ),
+            &values,
+        )?;
+        let moves: Vec<serde_json::Value> = serde_json::from_str(&repointed).unwrap_or_default();
+        for m in moves {
+            let (Some(t), Some(c), Some(key)) =
+                (m["table"].as_str(), m["column"].as_str(), m["key"].as_str())
+            else {
+                continue;
+            };
+            for rid in m["ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_i64)
+            {
+                self.exec(
+                    &format!(
+                        "UPDATE \"{t}\" SET \"{c}\" = ?1 WHERE \"{key}\" = ?2 AND \"{c}\" = ?3"
+                    ),
+                    args![id, rid, kept_id],
+                )?;
+            }
+        }
+        self.exec(
+            "DELETE FROM orderbridge_sales_orders_archive WHERE archived_id = ?1",
+            args![id],
+        )?;
+        tx.commit()?;
+        Ok(Archived {
+            archived_id: id,
+            kept_id,
+            odoo_order_id,
+            archived_at,
+        })
     }
 }

@@ -183,3 +183,92 @@ fn a_checkout_creates_the_order_in_the_portals_table() {
     assert_eq!(row[0][1].as_deref(), Some("230.00"));
     assert!(row[0][2].as_deref().unwrap().starts_with('S'));
 }
+
+/// The portal as the seeds found it: order S00001 stored twice (the second five minutes
+/// later), the second with an item of its own, and no unique key yet.
+fn portal_with_duplicates() -> TestEnv {
+    let env = laravel_portal();
+    env.sql(
+        "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, status, shipping_address, created_at, updated_at)
+           VALUES (1, 'S00001', 1, 11.50, 'pending', 'dup', DATE_ADD(NOW(), INTERVAL 5 MINUTE), NOW());
+         INSERT INTO sales_order_items (sales_order_id, sku, qty) VALUES (4, 'LAMP', 2);",
+    );
+    env
+}
+
+fn count(env: &TestEnv, sql: &str) -> String {
+    env.scalar(sql).unwrap_or_default()
+}
+
+#[test]
+fn the_seeds_migration_guide_runs_on_the_portals_mysql_table() {
+    let env = portal_with_duplicates();
+    // The unique key is refused while the duplicate is there.
+    assert_eq!(env.run(&["db", "migrate"]).code, 1);
+    // The dry run says what it would remove and changes nothing.
+    let dry = env.run(&["orders", "dedupe", "--json"]);
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    let j = dry.json();
+    assert_eq!(j["rows_to_remove"], 1, "{j}");
+    assert_eq!(j["groups"][0]["keep"]["id"], 1, "the oldest is kept: {j}");
+    assert_eq!(count(&env, "SELECT COUNT(*) FROM sales_orders"), "4");
+    // Applied: the newer row archived and removed, its item moved to the kept order.
+    let apply = env.run(&["orders", "dedupe", "--yes", "--json"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(apply.json()["removed"], 1);
+    assert_eq!(
+        count(
+            &env,
+            "SELECT COUNT(*) FROM sales_orders WHERE odoo_order_id = 1"
+        ),
+        "1"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT sales_order_id FROM sales_order_items WHERE sku = 'LAMP'"
+        ),
+        "1"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT archived_id FROM orderbridge_sales_orders_archive"
+        ),
+        "4"
+    );
+    // Then the unique key under the seeds' name.
+    let migrate = env.run(&["db", "migrate"]);
+    assert_eq!(migrate.code, 0, "{}", migrate.all());
+    assert_eq!(
+        count(
+            &env,
+            "SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'sales_orders' AND column_name = 'odoo_order_id' AND non_unique = 0"
+        ),
+        "sales_orders_odoo_order_id_unique"
+    );
+}
+
+#[test]
+fn an_archived_row_is_restored_exactly_with_its_item() {
+    let env = portal_with_duplicates();
+    let before = env.rows("SELECT * FROM sales_orders WHERE id = 4");
+    assert_eq!(env.run(&["orders", "dedupe", "--yes"]).code, 0);
+    let restore = env.run(&["orders", "dedupe", "--restore", "4"]);
+    assert_eq!(restore.code, 0, "{}", restore.all());
+    assert_eq!(env.rows("SELECT * FROM sales_orders WHERE id = 4"), before);
+    assert_eq!(
+        count(
+            &env,
+            "SELECT sales_order_id FROM sales_order_items WHERE sku = 'LAMP'"
+        ),
+        "4"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT COUNT(*) FROM orderbridge_sales_orders_archive"
+        ),
+        "0"
+    );
+}
