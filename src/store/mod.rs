@@ -171,6 +171,8 @@ pub struct Store {
     location: Location,
     /// The portal's table of customers (`customers`, or Laravel's `users`).
     pub(crate) customers: String,
+    /// A transaction is open on the connection ([`Store::begin`]).
+    in_tx: std::cell::Cell<bool>,
 }
 
 /// UTC now as stored: `YYYY-MM-DD HH:MM:SS`.
@@ -236,6 +238,7 @@ impl Store {
                     origin: Origin::server(url, busy),
                     location: location.clone(),
                     customers: DEFAULT_CUSTOMERS.into(),
+                    in_tx: Default::default(),
                 };
                 store.migrate_if(migrate)?;
                 Ok(store)
@@ -248,6 +251,7 @@ impl Store {
                     origin: Origin::mysql(url, busy),
                     location: location.clone(),
                     customers: DEFAULT_CUSTOMERS.into(),
+                    in_tx: Default::default(),
                 };
                 store.migrate_if(migrate)?;
                 Ok(store)
@@ -293,6 +297,7 @@ impl Store {
             origin,
             location: Location::File(path.to_path_buf()),
             customers: DEFAULT_CUSTOMERS.into(),
+            in_tx: Default::default(),
         };
         // Read before writing anything: a damaged or foreign file must stay as it is.
         let version = store.user_version()?;
@@ -443,26 +448,20 @@ impl Store {
     /// transaction-scoped advisory lock that every write transaction takes, so that a
     /// read-then-write in one transaction means the same on both.
     pub(crate) fn write_tx(&self) -> Result<WriteTx<'_>> {
+        let tx = self.begin(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+            Dialect::Mysql => "START TRANSACTION",
+        })?;
         match self.dialect() {
-            Dialect::Sqlite => self.batch("BEGIN IMMEDIATE")?,
+            Dialect::Sqlite => {}
             Dialect::Postgres => {
-                self.batch("BEGIN")?;
-                let tx = WriteTx {
-                    store: self,
-                    done: false,
-                };
                 self.exec(
                     "SELECT pg_advisory_xact_lock(?1, ?2)",
                     args![LOCK_NAMESPACE, WRITE_LOCK],
                 )?;
-                return Ok(tx);
             }
             Dialect::Mysql => {
-                self.batch("START TRANSACTION")?;
-                let tx = WriteTx {
-                    store: self,
-                    done: false,
-                };
                 // The lock row: held until the transaction ends, waited for up to the busy
                 // timeout (innodb_lock_wait_timeout).
                 self.first(
@@ -470,27 +469,35 @@ impl Store {
                     &[],
                     |_| Ok(()),
                 )?;
-                return Ok(tx);
             }
         }
-        Ok(WriteTx {
-            store: self,
-            done: false,
-        })
+        Ok(tx)
     }
 
     /// A transaction that does not queue behind other writers on PostgreSQL: for work that
     /// locks only its own rows (outbox claims with `FOR UPDATE SKIP LOCKED`).
     pub(crate) fn row_tx(&self) -> Result<WriteTx<'_>> {
-        match self.dialect() {
-            Dialect::Sqlite => self.batch("BEGIN IMMEDIATE")?,
-            Dialect::Postgres => self.batch("BEGIN")?,
-            Dialect::Mysql => self.batch("START TRANSACTION")?,
+        self.begin(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+            Dialect::Mysql => "START TRANSACTION",
+        })
+    }
+
+    /// Opens the connection's one transaction. A second one while it is open is refused:
+    /// PostgreSQL would only warn and carry on inside the first, MySQL would commit it.
+    fn begin(&self, sql: &str) -> Result<WriteTx<'_>> {
+        if self.in_tx.replace(true) {
+            return Err(StoreError::Database(
+                "a transaction was begun inside another on one connection (a bug: nothing was written by the inner one)".into(),
+            ));
         }
-        Ok(WriteTx {
+        let tx = WriteTx {
             store: self,
             done: false,
-        })
+        };
+        self.batch(sql)?;
+        Ok(tx)
     }
 
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
@@ -790,7 +797,8 @@ fn verify_conn(conn: &Connection, origin: &Origin) -> Result<()> {
     }
 }
 
-/// A write transaction; rolled back when dropped uncommitted.
+/// A write transaction; rolled back when dropped uncommitted. One at a time per connection:
+/// a second is refused while it is open.
 pub(crate) struct WriteTx<'a> {
     store: &'a Store,
     done: bool,
@@ -799,6 +807,7 @@ pub(crate) struct WriteTx<'a> {
 impl WriteTx<'_> {
     pub(crate) fn commit(mut self) -> Result<()> {
         self.done = true;
+        self.store.in_tx.set(false);
         self.store.batch("COMMIT")
     }
 }
@@ -806,6 +815,7 @@ impl WriteTx<'_> {
 impl Drop for WriteTx<'_> {
     fn drop(&mut self) {
         if !self.done {
+            self.store.in_tx.set(false);
             let _ = self.store.batch("ROLLBACK");
         }
     }
@@ -870,3 +880,33 @@ const LEGACY_COLUMNS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &tempfile::TempDir) -> Store {
+        let path = dir.path().join("t.db");
+        Store::open(&Location::File(path), Duration::from_secs(1)).unwrap()
+    }
+
+    #[test]
+    fn a_transaction_inside_another_is_refused_and_the_outer_one_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir);
+        let outer = s.write_tx().unwrap();
+        assert!(s.write_tx().is_err());
+        assert!(s.row_tx().is_err());
+        outer.commit().unwrap();
+        // Once it ended, the next one opens.
+        s.write_tx().unwrap().commit().unwrap();
+    }
+
+    #[test]
+    fn a_transaction_dropped_uncommitted_frees_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir);
+        drop(s.write_tx().unwrap());
+        s.write_tx().unwrap().commit().unwrap();
+    }
+}
