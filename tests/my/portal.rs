@@ -272,3 +272,74 @@ fn an_archived_row_is_restored_exactly_with_its_item() {
         "0"
     );
 }
+
+/// The portal's own PHP: PDO, as Laravel connects, reading the dashboard's query.
+const DASHBOARD_PHP: &str = r#"<?php
+$u = parse_url(getenv('PORTAL_DB_URL'));
+$pdo = new PDO(
+    sprintf('mysql:host=%s;port=%d;dbname=%s;charset=utf8mb4', $u['host'], $u['port'], ltrim($u['path'], '/')),
+    urldecode($u['user']), urldecode($u['pass']),
+    [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]
+);
+$rows = $pdo->query(
+    'SELECT customer_id, COUNT(*) AS orders, SUM(total_amount) AS total FROM sales_orders GROUP BY customer_id'
+)->fetchAll(PDO::FETCH_ASSOC);
+$recent = $pdo->query(
+    "SELECT order_number, total_amount, status FROM sales_orders WHERE created_at >= NOW() - INTERVAL 30 DAY ORDER BY created_at DESC, id DESC"
+)->fetchAll(PDO::FETCH_ASSOC);
+echo json_encode(['by_customer' => $rows, 'recent' => $recent]);
+"#;
+
+#[test]
+fn the_portals_php_reads_with_pdo_what_orderbridge_wrote() {
+    let env = laravel_portal();
+    migrated(&env);
+    assert_eq!(env.run(&["orders", "list", "--customer", "1"]).code, 0);
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    let script = env.path("dashboard.php");
+    std::fs::write(&script, DASHBOARD_PHP).unwrap();
+    let out = std::process::Command::new("php")
+        .arg(&script)
+        .env("PORTAL_DB_URL", env.my.as_deref().unwrap())
+        .output()
+        .expect("php (php-cli with php-mysql: .ci/run installs them)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = env
+        .run(&["orders", "list", "--customer", "1", "--no-sync", "--json"])
+        .json();
+    let sum: rust_decimal::Decimal = listed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            o["total_amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(seen["by_customer"][0]["customer_id"], 1, "{seen}");
+    assert_eq!(seen["by_customer"][0]["orders"], 6, "{seen}");
+    assert_eq!(
+        seen["by_customer"][0]["total"]
+            .as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap(),
+        sum
+    );
+    // The portal's amount after the hourly sync: Odoo's 375.77 for S00005.
+    let s5 = seen["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["order_number"] == "S00005")
+        .unwrap();
+    assert_eq!(s5["total_amount"], "375.77");
+}
