@@ -30,23 +30,23 @@ pub(crate) struct Conflict {
 const COLS: &str = "c.id, c.order_id, o.order_number, c.odoo_order_id, c.currency, c.portal_amount, c.odoo_amount, c.odoo_write_date, c.state, c.first_seen, c.last_seen, c.decided_by, c.decided_at";
 
 fn row(r: &Row<'_>) -> Result<Conflict> {
-    let currency: String = r.get(4)?;
+    let currency: String = r.get("currency")?;
     // At the currency's scale, whatever scale the column keeps (MySQL's DECIMAL(20, 6)).
     let scaled = |d: Decimal| crate::money::at_scale(d, &currency);
     Ok(Conflict {
-        id: r.get(0)?,
-        order_id: r.get(1)?,
-        order_number: r.get(2)?,
-        odoo_order_id: r.get(3)?,
-        portal_amount: scaled(r.get(5)?),
-        odoo_amount: scaled(r.get(6)?),
+        id: r.get("id")?,
+        order_id: r.get("order_id")?,
+        order_number: r.get("order_number")?,
+        odoo_order_id: r.get("odoo_order_id")?,
+        portal_amount: scaled(r.get("portal_amount")?),
+        odoo_amount: scaled(r.get("odoo_amount")?),
         currency: currency.clone(),
-        odoo_write_date: r.get(7)?,
-        state: r.get(8)?,
-        first_seen: r.get(9)?,
-        last_seen: r.get(10)?,
-        decided_by: r.get(11)?,
-        decided_at: r.get(12)?,
+        odoo_write_date: r.get("odoo_write_date")?,
+        state: r.get("state")?,
+        first_seen: r.get("first_seen")?,
+        last_seen: r.get("last_seen")?,
+        decided_by: r.get("decided_by")?,
+        decided_at: r.get("decided_at")?,
     })
 }
 

@@ -17,11 +17,11 @@ const COLS: &str = "id, name, email, odoo_partner_id, created_at";
 
 fn row(r: &Row<'_>) -> Result<Customer> {
     Ok(Customer {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        email: r.get(2)?,
-        odoo_partner_id: r.get(3)?,
-        created_at: r.get(4)?,
+        id: r.get("id")?,
+        name: r.get("name")?,
+        email: r.get("email")?,
+        odoo_partner_id: r.get("odoo_partner_id")?,
+        created_at: r.get("created_at")?,
     })
 }
 

@@ -168,14 +168,44 @@ pub(crate) enum Row<'a> {
     My(&'a ::mysql::Row),
 }
 
+/// How a column of a row is named: by name (`"total_amount"`, what a row mapping uses, so
+/// that it cannot drift from its SELECT), or by position (the one value of an aggregate).
+pub(crate) trait Column: Copy + std::fmt::Display {
+    /// The column's position in `row`.
+    fn index(self, row: &Row<'_>) -> std::result::Result<usize, String>;
+}
+
+impl Column for usize {
+    fn index(self, _: &Row<'_>) -> std::result::Result<usize, String> {
+        Ok(self)
+    }
+}
+
+impl Column for &str {
+    fn index(self, row: &Row<'_>) -> std::result::Result<usize, String> {
+        let found = match row {
+            Row::Lite(r) => r.as_ref().column_index(self).ok(),
+            Row::Pg(r) => r
+                .columns()
+                .iter()
+                .position(|c| c.name().eq_ignore_ascii_case(self)),
+            Row::My(r) => r
+                .columns_ref()
+                .iter()
+                .position(|c| c.name_str().eq_ignore_ascii_case(self)),
+        };
+        found.ok_or_else(|| "no such column in the row".to_string())
+    }
+}
+
 impl Row<'_> {
-    pub(crate) fn get<T: FromCell>(&self, i: usize) -> Result<T> {
-        let got = match self {
+    pub(crate) fn get<T: FromCell>(&self, column: impl Column) -> Result<T> {
+        let got = column.index(self).and_then(|i| match self {
             Row::Lite(r) => r.get_ref(i).map_err(|e| e.to_string()).and_then(T::lite),
             Row::Pg(r) => T::pg(r, i),
             Row::My(r) => self::mysql::cell(r, i).and_then(T::my),
-        };
-        got.map_err(|e| StoreError::Database(format!("column {i}: {e}")))
+        });
+        got.map_err(|e| StoreError::Database(format!("column {column}: {e}")))
     }
 }
 

@@ -105,12 +105,12 @@ impl Store {
             &[],
             |r| {
                 Ok((
-                    r.get::<i64>(0)?,
+                    r.get::<i64>("odoo_order_id")?,
                     DupRow {
-                        id: r.get(1)?,
-                        total_amount: r.get(2)?,
-                        status: r.get(3)?,
-                        created_at: r.get(4)?,
+                        id: r.get("id")?,
+                        total_amount: r.get("total_amount")?,
+                        status: r.get("status")?,
+                        created_at: r.get("created_at")?,
                     },
                 ))
             },
@@ -325,10 +325,10 @@ impl Store {
             &[],
             |r| {
                 Ok(Archived {
-                    archived_id: r.get(0)?,
-                    kept_id: r.get(1)?,
-                    odoo_order_id: r.get(2)?,
-                    archived_at: r.get(3)?,
+                    archived_id: r.get("archived_id")?,
+                    kept_id: r.get("kept_id")?,
+                    odoo_order_id: r.get("odoo_order_id")?,
+                    archived_at: r.get("archived_at")?,
                 })
             },
         )

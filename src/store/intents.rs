@@ -38,7 +38,7 @@ pub(crate) struct Intent {
 const COLS: &str = "\"key\", payload_hash, payload, state, odoo_order_id, local_order_id, error, claimed_by, claimed_until, sent_at, created_at";
 
 fn row(r: &Row<'_>) -> Result<Intent> {
-    let state = match r.get::<String>(3)?.as_str() {
+    let state = match r.get::<String>("state")?.as_str() {
         "done" => IntentState::Done,
         "failed" => IntentState::Failed,
         "queued" => IntentState::Queued,
@@ -46,17 +46,17 @@ fn row(r: &Row<'_>) -> Result<Intent> {
         _ => IntentState::Pending,
     };
     Ok(Intent {
-        key: r.get(0)?,
-        payload_hash: r.get(1)?,
-        payload: r.get(2)?,
+        key: r.get("key")?,
+        payload_hash: r.get("payload_hash")?,
+        payload: r.get("payload")?,
         state,
-        odoo_order_id: r.get(4)?,
-        local_order_id: r.get(5)?,
-        error: r.get(6)?,
-        claimed_by: r.get(7)?,
-        claimed_until: r.get(8)?,
-        sent_at: r.get(9)?,
-        created_at: r.get(10)?,
+        odoo_order_id: r.get("odoo_order_id")?,
+        local_order_id: r.get("local_order_id")?,
+        error: r.get("error")?,
+        claimed_by: r.get("claimed_by")?,
+        claimed_until: r.get("claimed_until")?,
+        sent_at: r.get("sent_at")?,
+        created_at: r.get("created_at")?,
     })
 }
 
@@ -278,9 +278,9 @@ impl Store {
     /// since when the oldest.
     pub(crate) fn intent_stats(&self, state: &str) -> Result<(u64, Option<String>)> {
         self.one(
-            "SELECT COUNT(*), MIN(created_at) FROM orderbridge_order_intents WHERE state = ?1",
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM orderbridge_order_intents WHERE state = ?1",
             args![state],
-            |r| Ok((r.get::<i64>(0)? as u64, r.get(1)?)),
+            |r| Ok((r.get::<i64>("n")? as u64, r.get("oldest")?)),
         )
     }
 

@@ -647,7 +647,9 @@ impl Store {
 
     /// A SQLite table's column names (legacy tables, dedupe's archive).
     fn columns(&self, table: &str) -> Result<Vec<String>> {
-        self.all(&format!("PRAGMA table_info({table})"), &[], |r| r.get(1))
+        self.all(&format!("PRAGMA table_info({table})"), &[], |r| {
+            r.get("name")
+        })
     }
 
     /// Duplicate `odoo_order_id` groups and the rows in them.
@@ -656,10 +658,15 @@ impl Store {
             return Ok((0, 0));
         }
         self.one(
-            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM sales_orders
+            "SELECT COUNT(*) AS dup_groups, COALESCE(SUM(n), 0) AS dup_rows FROM (SELECT COUNT(*) AS n FROM sales_orders
              WHERE odoo_order_id IS NOT NULL GROUP BY odoo_order_id HAVING COUNT(*) > 1) AS g",
             &[],
-            |r| Ok((r.get::<i64>(0)? as u64, r.get::<i64>(1)? as u64)),
+            |r| {
+                Ok((
+                    r.get::<i64>("dup_groups")? as u64,
+                    r.get::<i64>("dup_rows")? as u64,
+                ))
+            },
         )
     }
 

@@ -285,8 +285,8 @@ impl Store {
             &[],
             |r| {
                 Ok(Reference {
-                    table: r.get(0)?,
-                    column: r.get(1)?,
+                    table: r.get("table_name")?,
+                    column: r.get("column_name")?,
                 })
             },
         )?;
@@ -299,8 +299,8 @@ impl Store {
             &[],
             |r| {
                 Ok(Reference {
-                    table: r.get(0)?,
-                    column: r.get(1)?,
+                    table: r.get("table_name")?,
+                    column: r.get("column_name")?,
                 })
             },
         )?;
@@ -379,10 +379,10 @@ impl Store {
             let (t, c) = (&rf.table, &rf.column);
             let rows: Vec<(i64, i64)> = self.all(
                 &format!(
-                    "SELECT x.\"{key}\", x.\"{c}\" FROM \"{t}\" x JOIN orderbridge_dedupe_map m ON x.\"{c}\" = m.removed"
+                    "SELECT x.\"{key}\" AS row_key, x.\"{c}\" AS order_ref FROM \"{t}\" x JOIN orderbridge_dedupe_map m ON x.\"{c}\" = m.removed"
                 ),
                 &[],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get("row_key")?, r.get("order_ref")?)),
             )?;
             let mut per: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
             for (id, order) in rows {
@@ -403,7 +403,7 @@ impl Store {
         }
         let now = now_text();
         let archived: Vec<(i64, i64, Option<i64>, String)> = self.all(
-            "SELECT m.kept, m.odoo_order_id, o.* FROM sales_orders o JOIN orderbridge_dedupe_map m ON m.removed = o.id",
+            "SELECT m.kept AS archive_kept, m.odoo_order_id AS archive_odoo_id, o.* FROM sales_orders o JOIN orderbridge_dedupe_map m ON m.removed = o.id",
             &[],
             |r| {
                 let Row::My(row) = r else {
@@ -421,8 +421,8 @@ impl Store {
                 }
                 Ok((
                     id,
-                    r.get(0)?,
-                    r.get(1)?,
+                    r.get("archive_kept")?,
+                    r.get("archive_odoo_id")?,
                     serde_json::Value::Object(json).to_string(),
                 ))
             },
@@ -448,7 +448,15 @@ impl Store {
         let found: Option<(i64, Option<i64>, String, String, String)> = self.first(
             "SELECT kept_id, odoo_order_id, archived_at, row_json, repointed FROM orderbridge_sales_orders_archive WHERE archived_id = ?1",
             args![id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok((
+                    r.get("kept_id")?,
+                    r.get("odoo_order_id")?,
+                    r.get("archived_at")?,
+                    r.get("row_json")?,
+                    r.get("repointed")?,
+                ))
+            },
         )?;
         let Some((kept_id, odoo_order_id, archived_at, row_json, repointed)) = found else {
             return Err(StoreError::NotFound(format!(

@@ -74,26 +74,31 @@ pub(crate) const COLS: &str = "id, customer_id, order_number, odoo_order_id, tot
 pub(crate) const ORDER_DATE: &str = "COALESCE(order_date, created_at)";
 
 pub(crate) fn row(r: &Row<'_>) -> Result<OrderRow> {
-    let currency = r.get::<Option<String>>(6)?.unwrap_or_else(|| "USD".into());
+    let currency = r
+        .get::<Option<String>>("currency")?
+        .unwrap_or_else(|| "USD".into());
     // Amounts read at the currency's scale: "5" is shown and compared as 5.00.
     let scaled = |d: Decimal| at_scale(d, &currency);
     Ok(OrderRow {
-        id: r.get(0)?,
-        customer_id: r.get(1)?,
-        order_number: r.get(2)?,
-        odoo_order_id: r.get(3)?,
-        total_amount: scaled(r.get::<Option<Decimal>>(4)?.unwrap_or_default()),
-        odoo_amount_total: r.get::<Option<Decimal>>(5)?.map(scaled),
-        status: r.get::<Option<String>>(7)?.unwrap_or_default(),
-        odoo_state: r.get(8)?,
-        idempotency_key: r.get(9)?,
-        note: r.get(10)?,
-        created_at: r.get::<Option<String>>(11)?.unwrap_or_default(),
-        updated_at: r.get::<Option<String>>(12)?.unwrap_or_default(),
-        last_synced_at: r.get(13)?,
+        id: r.get("id")?,
+        customer_id: r.get("customer_id")?,
+        order_number: r.get("order_number")?,
+        odoo_order_id: r.get("odoo_order_id")?,
+        total_amount: scaled(
+            r.get::<Option<Decimal>>("total_amount")?
+                .unwrap_or_default(),
+        ),
+        odoo_amount_total: r.get::<Option<Decimal>>("odoo_amount_total")?.map(scaled),
+        status: r.get::<Option<String>>("status")?.unwrap_or_default(),
+        odoo_state: r.get("odoo_state")?,
+        idempotency_key: r.get("idempotency_key")?,
+        note: r.get("note")?,
+        created_at: r.get::<Option<String>>("created_at")?.unwrap_or_default(),
+        updated_at: r.get::<Option<String>>("updated_at")?.unwrap_or_default(),
+        last_synced_at: r.get("last_synced_at")?,
         order_date: r
-            .get::<Option<String>>(14)?
-            .or_else(|| r.get::<Option<String>>(11).ok().flatten())
+            .get::<Option<String>>("order_date")?
+            .or_else(|| r.get::<Option<String>>("created_at").ok().flatten())
             .unwrap_or_default(),
         currency,
     })
@@ -254,7 +259,7 @@ impl Store {
 /// The columns sync-amounts needs of one order, the last its open or kept review.
 const SYNC_COLS: &str = "id, odoo_order_id, order_number, total_amount, currency, status,
     (SELECT c.state || ' ' || c.odoo_amount FROM orderbridge_amount_conflicts c
-      WHERE c.order_id = sales_orders.id AND c.state IN ('open', 'kept') ORDER BY c.id DESC LIMIT 1)";
+      WHERE c.order_id = sales_orders.id AND c.state IN ('open', 'kept') ORDER BY c.id DESC LIMIT 1) AS review";
 
 /// The columns sync-amounts needs of one order.
 #[derive(Debug, Clone, PartialEq)]
@@ -280,7 +285,7 @@ pub(crate) struct Review {
 
 /// A [`SyncRow`] from [`SYNC_COLS`].
 fn sync_row(r: &Row<'_>) -> Result<SyncRow> {
-    let review = r.get::<Option<String>>(6)?.and_then(|t| {
+    let review = r.get::<Option<String>>("review")?.and_then(|t| {
         let (state, amount) = t.split_once(' ')?;
         Some(Review {
             open: state == "open",
@@ -289,13 +294,17 @@ fn sync_row(r: &Row<'_>) -> Result<SyncRow> {
     });
     Ok(SyncRow {
         review,
-        id: r.get(0)?,
-        odoo_order_id: r.get(1)?,
-        order_number: r.get(2)?,
+        id: r.get("id")?,
+        odoo_order_id: r.get("odoo_order_id")?,
+        order_number: r.get("order_number")?,
         // (scaled by the sync, which knows the row's currency)
-        total_amount: r.get::<Option<Decimal>>(3)?.unwrap_or_default(),
-        currency: r.get::<Option<String>>(4)?.unwrap_or_else(|| "USD".into()),
-        status: r.get::<Option<String>>(5)?.unwrap_or_default(),
+        total_amount: r
+            .get::<Option<Decimal>>("total_amount")?
+            .unwrap_or_default(),
+        currency: r
+            .get::<Option<String>>("currency")?
+            .unwrap_or_else(|| "USD".into()),
+        status: r.get::<Option<String>>("status")?.unwrap_or_default(),
     })
 }
 
@@ -430,7 +439,7 @@ impl Store {
                 "SELECT {SYNC_COLS}, odoo_write_date FROM sales_orders WHERE odoo_order_id = ?1"
             ),
             args![odoo_id],
-            |r| Ok((sync_row(r)?, r.get(7)?)),
+            |r| Ok((sync_row(r)?, r.get("odoo_write_date")?)),
         )
     }
 
@@ -441,9 +450,9 @@ impl Store {
             args![name],
             |r| {
                 Ok(Cursor {
-                    write_date: r.get(0)?,
-                    odoo_id: r.get(1)?,
-                    read_at: r.get(2)?,
+                    write_date: r.get("write_date")?,
+                    odoo_id: r.get("odoo_id")?,
+                    read_at: r.get("read_at")?,
                 })
             },
         )

@@ -58,18 +58,18 @@ fn state_of(finished: bool, host: Option<&str>, pid: Option<i64>) -> &'static st
 
 fn row(r: &Row<'_>) -> Result<Run> {
     Ok(Run {
-        kind: r.get(0)?,
-        started_at: r.get(1)?,
-        finished_at: r.get(2)?,
-        outcome: r.get(3)?,
-        exit_code: r.get(4)?,
-        checked: r.get::<i64>(5)? as u64,
-        updated: r.get::<i64>(6)? as u64,
-        failed: r.get::<i64>(7)? as u64,
-        round_trips: r.get::<i64>(8)? as u64,
-        error: r.get(9)?,
-        host: r.get(10)?,
-        pid: r.get(11)?,
+        kind: r.get("kind")?,
+        started_at: r.get("started_at")?,
+        finished_at: r.get("finished_at")?,
+        outcome: r.get("outcome")?,
+        exit_code: r.get("exit_code")?,
+        checked: r.get::<i64>("checked")? as u64,
+        updated: r.get::<i64>("updated")? as u64,
+        failed: r.get::<i64>("failed")? as u64,
+        round_trips: r.get::<i64>("round_trips")? as u64,
+        error: r.get("error")?,
+        host: r.get("host")?,
+        pid: r.get("pid")?,
         state: "finished",
     })
     .map(|mut run: Run| {
@@ -89,7 +89,7 @@ impl Store {
         let open: Vec<(i64, Option<i64>)> = self.all(
             "SELECT id, pid FROM orderbridge_runs WHERE finished_at IS NULL AND host = ?1",
             args![host],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get("id")?, r.get("pid")?)),
         )?;
         for (id, pid) in open {
             if state_of(false, Some(&host), pid) == "died" {
