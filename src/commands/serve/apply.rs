@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::metrics::Delivered;
 use crate::commands::sync::{OdooOrder, Outcome, SyncOptions, compare_chunk, superseded};
-use crate::odoo::{OdooClient, SaleOrder};
+use crate::odoo::SaleOrder;
 use crate::store::{Store, StoreError};
 use crate::webhook::Delivery;
 
@@ -90,18 +90,31 @@ pub(crate) enum Imported {
 /// `orders create` is still storing (its key has an intent) is left to that create, which
 /// stores the portal's amount and note with it.
 pub(super) async fn import(
-    client: &OdooClient,
-    store: &std::sync::Mutex<Store>,
+    work: std::sync::Arc<super::Shared>,
     odoo_id: i64,
 ) -> Result<Imported, crate::error::Error> {
-    let rows = client
+    let rows = work
+        .client
         .read("sale.order", &[odoo_id], SaleOrder::FIELDS)
         .await?;
     let Some(v) = rows.first() else {
         return Ok(Imported::NotInOdoo);
     };
     let o = SaleOrder::from_value(v).map_err(crate::odoo::OdooError::from)?;
-    let store = store.lock().unwrap_or_else(|e| e.into_inner());
+    // The store's work on a blocking thread, never on the server's async workers.
+    tokio::task::spawn_blocking(move || {
+        let store = work.store.lock().unwrap_or_else(|e| e.into_inner());
+        store_import(&store, &o)
+    })
+    .await
+    .map_err(|e| crate::error::Error::Failed {
+        message: format!("the import stopped: {e}"),
+        hint: None,
+    })?
+}
+
+/// The store's part of an import.
+fn store_import(store: &Store, o: &SaleOrder) -> Result<Imported, crate::error::Error> {
     if let Some(key) = &o.origin
         && store.intent(key)?.is_some()
     {
@@ -118,7 +131,7 @@ pub(super) async fn import(
         return Ok(Imported::Skipped);
     };
     let (row, created) =
-        store.insert_order(&crate::commands::new_order(&o, Some(customer.id), None))?;
+        store.insert_order(&crate::commands::new_order(o, Some(customer.id), None))?;
     if !created {
         return Ok(Imported::Skipped);
     }

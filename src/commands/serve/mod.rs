@@ -164,15 +164,28 @@ impl Server {
             tracing::info!("Stopping: finishing the requests and the poll under way");
             let _ = tx.send(true);
         };
-        let poll = poll_loop(
-            &self.poll_store,
-            &self.shared,
-            &self.lock,
-            self.overlap,
-            self.poll,
-            &self.flush,
-            rx,
-        );
+        // The poll and its store work on a thread of their own: the listener (driven by
+        // this task) and the async workers never wait for a sync's database writes.
+        let runtime = tokio::runtime::Handle::current();
+        let (shared, lock) = (Arc::clone(&self.shared), self.lock.clone());
+        let (poll_store, overlap, period, flush) =
+            (self.poll_store, self.overlap, self.poll, self.flush);
+        let poll = tokio::task::spawn_blocking(move || {
+            runtime.block_on(poll_loop(
+                &poll_store,
+                &shared,
+                &lock,
+                overlap,
+                period,
+                &flush,
+                rx,
+            ));
+        });
+        let poll = async {
+            if let Err(e) = poll.await {
+                tracing::error!(error = %e, "The poll stopped");
+            }
+        };
         let (served, (), ()) = tokio::join!(http.into_future(), poll, signal);
         served.map_err(|e| Error::Failed {
             message: format!("the webhook server failed: {e}"),
@@ -367,7 +380,7 @@ fn spawn_import(shared: &Arc<Shared>, odoo_id: i64) {
     // Finished imports are dropped as new ones start: the set holds only those under way.
     while imports.try_join_next().is_some() {}
     imports.spawn(async move {
-        match apply::import(&work.client, &work.store, odoo_id).await {
+        match apply::import(Arc::clone(&work), odoo_id).await {
             Ok(done) => work.metrics.imported(Some(done)),
             Err(e) => {
                 tracing::warn!(error = %e, odoo_order_id = odoo_id, "Import of an unknown order failed; the next full sync or list pulls it");
