@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 9).
+-- orderbridge's local store, current schema (user_version 10).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table. The portal's tables (customers, sales_orders) keep their

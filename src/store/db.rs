@@ -215,6 +215,13 @@ impl FromCell for String {
         match pg_type(r, i)? {
             Type::NUMERIC => Ok(pg_get::<Decimal>(r, i)?.to_string()),
             Type::INT8 | Type::INT4 | Type::INT2 => Ok(i64::pg(r, i)?.to_string()),
+            // Times as the store's UTC text, whatever the engine keeps them as.
+            Type::TIMESTAMPTZ => Ok(crate::store::to_text(pg_get::<
+                chrono::DateTime<chrono::Utc>,
+            >(r, i)?)),
+            Type::TIMESTAMP => Ok(crate::store::to_text(
+                pg_get::<chrono::NaiveDateTime>(r, i)?.and_utc(),
+            )),
             _ => pg_get(r, i),
         }
     }

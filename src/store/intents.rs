@@ -243,10 +243,11 @@ impl Store {
     pub(crate) fn mark_intents_sent(&self, keys: &[&str], sent: bool) -> Result<()> {
         self.in_write_tx(|s| {
             let now = now_text();
+            let sent_at = sent.then(|| now.clone());
             for k in keys {
                 s.exec(
-                    "UPDATE orderbridge_order_intents SET sent_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, updated_at = ?2 WHERE \"key\" = ?1",
-                    args![k, now, sent],
+                    "UPDATE orderbridge_order_intents SET sent_at = ?3, updated_at = ?2 WHERE \"key\" = ?1",
+                    args![k, now, sent_at],
                 )?;
             }
             Ok(())

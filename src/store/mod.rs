@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_amount_conflicts.sql"),
     include_str!("../../migrations/0008_order_date_runs_logins.sql"),
     include_str!("../../migrations/0009_prefixed_tables.sql"),
+    include_str!("../../migrations/0010_timestamptz.sql"),
 ];
 
 /// The same migrations in PostgreSQL's dialect (`numeric` money, identity ids).
@@ -55,6 +56,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_amount_conflicts.sql"),
     include_str!("../../migrations/postgres/0008_order_date_runs_logins.sql"),
     include_str!("../../migrations/postgres/0009_prefixed_tables.sql"),
+    include_str!("../../migrations/postgres/0010_timestamptz.sql"),
 ];
 
 /// The schema version this binary writes and understands.
@@ -72,6 +74,7 @@ const MY_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/mysql/0007_empty.sql"),
     include_str!("../../migrations/mysql/0008_empty.sql"),
     include_str!("../../migrations/mysql/0009_empty.sql"),
+    include_str!("../../migrations/mysql/0010_empty.sql"),
 ];
 
 const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
@@ -713,10 +716,11 @@ impl Store {
                 self.prefix_unprefixed_tables(from)?;
                 for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
                     self.batch(sql)?;
-                    self.exec(
-                        "INSERT INTO orderbridge_schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                        args![i as i64 + 1, now_text()],
-                    )?;
+                    // Not a prepared statement: a step may change the column's type.
+                    self.batch(&format!(
+                        "INSERT INTO orderbridge_schema_migrations (version, applied_at) VALUES ({}, now())",
+                        i + 1
+                    ))?;
                 }
             }
         }

@@ -140,7 +140,7 @@ impl Store {
             "INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, odoo_amount_total,
                currency, status, odoo_state, idempotency_key, note, created_at, updated_at, last_synced_at, order_date,
                odoo_write_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, COALESCE(?14, ?13), ?15)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?13, ?11, ?12, ?14, ?15)",
             "odoo_order_id",
             args![
                 o.customer_id,
@@ -156,7 +156,8 @@ impl Store {
                 now,
                 o.odoo_order_id.map(|_| now.clone()),
                 created_at,
-                o.order_date,
+                // Odoo's order date, else the row's creation.
+                o.order_date.as_ref().unwrap_or(&created_at),
                 o.odoo_write_date,
             ],
         )?;

@@ -10,7 +10,7 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_decimal() {
     assert_eq!(
         env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations")
             .as_deref(),
-        Some("9")
+        Some("10")
     );
     for (table, column) in [
         ("sales_orders", "total_amount"),

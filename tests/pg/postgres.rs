@@ -174,7 +174,7 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_numeric() {
     assert_eq!(
         env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations")
             .as_deref(),
-        Some("9")
+        Some("10")
     );
     assert_eq!(
         env.scalar(
@@ -189,7 +189,7 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_numeric() {
 fn a_schema_newer_than_the_binary_is_refused_and_left_alone() {
     let env = TestEnv::new();
     env.link_deco();
-    env.sql("INSERT INTO orderbridge_schema_migrations (version, applied_at) VALUES (99, 'later')");
+    env.sql("INSERT INTO orderbridge_schema_migrations (version, applied_at) VALUES (99, NOW())");
     let run = env.run(&["orders", "list", "--no-sync"]);
     assert_eq!(run.code, 4, "{}", run.all());
     assert!(run.stderr.contains("schema version 99"), "{}", run.stderr);
@@ -281,14 +281,14 @@ fn a_store_from_before_the_prefix_is_renamed_in_place_with_its_rows() {
          ALTER INDEX orderbridge_order_intents_state_created_at RENAME TO order_intents_state_created_at;
          ALTER INDEX orderbridge_amount_conflicts_order_state RENAME TO amount_conflicts_order_state;
          ALTER TABLE orderbridge_schema_migrations RENAME TO schema_migrations;
-         DELETE FROM schema_migrations WHERE version = 9;",
+         DELETE FROM schema_migrations WHERE version >= 9;",
     );
     let run = env.run(&["status", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(
         env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations")
             .as_deref(),
-        Some("9")
+        Some("10")
     );
     assert_eq!(
         env.scalar("SELECT COUNT(*) FROM orderbridge_runs")
@@ -305,5 +305,41 @@ fn a_store_from_before_the_prefix_is_renamed_in_place_with_its_rows() {
         env.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'orderbridge_order_intents_state_check'")
             .as_deref(),
         Some("1")
+    );
+}
+
+#[test]
+fn times_are_timestamptz_and_a_store_with_text_times_is_migrated_keeping_them() {
+    let env = TestEnv::new();
+    env.link_deco();
+    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    assert_eq!(
+        env.scalar("SELECT data_type FROM information_schema.columns WHERE table_name = 'sales_orders' AND column_name = 'created_at'")
+            .as_deref(),
+        Some("timestamp with time zone")
+    );
+    // As a version 9 store kept them: text.
+    env.sql(
+        "ALTER TABLE sales_orders ALTER COLUMN created_at TYPE text USING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS');
+         DELETE FROM orderbridge_schema_migrations WHERE version = 10;",
+    );
+    let before = env
+        .scalar("SELECT created_at FROM sales_orders ORDER BY id LIMIT 1")
+        .unwrap();
+    assert_eq!(env.run(&["status"]).code, 0);
+    assert_eq!(
+        env.scalar("SELECT data_type FROM information_schema.columns WHERE table_name = 'sales_orders' AND column_name = 'created_at'")
+            .as_deref(),
+        Some("timestamp with time zone")
+    );
+    let after = env
+        .scalar("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM sales_orders ORDER BY id LIMIT 1")
+        .unwrap();
+    assert_eq!(after, before);
+    // Odoo's stamps stay its text.
+    assert_eq!(
+        env.scalar("SELECT data_type FROM information_schema.columns WHERE table_name = 'sales_orders' AND column_name = 'odoo_write_date'")
+            .as_deref(),
+        Some("text")
     );
 }

@@ -41,6 +41,14 @@ impl ToSql for Arg<'_> {
             Arg::Text(t) => match *ty {
                 Type::NUMERIC => Decimal::from_str_exact(t)?.to_sql(ty, out),
                 Type::INT8 => t.parse::<i64>()?.to_sql(ty, out),
+                // A stored UTC time ('YYYY-MM-DD HH:MM:SS') into a timestamptz column.
+                Type::TIMESTAMPTZ => crate::store::from_text(t)
+                    .ok_or_else(|| format!("'{t}' is not a time"))?
+                    .to_sql(ty, out),
+                Type::TIMESTAMP => crate::store::from_text(t)
+                    .ok_or_else(|| format!("'{t}' is not a time"))?
+                    .naive_utc()
+                    .to_sql(ty, out),
                 _ => t.as_ref().to_sql(ty, out),
             },
             Arg::Dec(d) => match *ty {

@@ -1,0 +1,2 @@
+-- 0010: PostgreSQL's times became timestamptz; SQLite keeps its UTC text (nothing to do).
+SELECT 1;
