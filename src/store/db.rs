@@ -222,6 +222,11 @@ impl FromCell for String {
             Type::TIMESTAMP => Ok(crate::store::to_text(
                 pg_get::<chrono::NaiveDateTime>(r, i)?.and_utc(),
             )),
+            Type::DATE => Ok(crate::store::to_text(
+                pg_get::<chrono::NaiveDate>(r, i)?
+                    .and_time(chrono::NaiveTime::MIN)
+                    .and_utc(),
+            )),
             _ => pg_get(r, i),
         }
     }
@@ -286,14 +291,21 @@ pub(crate) enum Dialect {
     Mysql,
 }
 
-/// Runs blocking database work from async code without stalling the runtime (the
-/// PostgreSQL client drives its own runtime, which may not start inside another's).
-pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+/// Runs a server driver's blocking call from wherever the store is used: outside a runtime
+/// as it is; in a multi-thread runtime without stalling it (`block_in_place`); in a
+/// current-thread runtime, where `block_in_place` panics and so would the PostgreSQL
+/// client's own runtime, on a scoped thread of its own.
+pub(crate) fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
         }
-        _ => f(),
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(f)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+        Err(_) => f(),
     }
 }
 
@@ -341,7 +353,8 @@ impl Conn {
                 let mut c = c.borrow_mut();
                 let st = c.statement(sql).map_err(|e| o.pg_err(e))?;
                 let params = pg_params(args);
-                let n = blocking(|| c.client().execute(&st, &params)).map_err(|e| o.pg_err(e))?;
+                let client = c.client();
+                let n = blocking(|| client.execute(&st, &params)).map_err(|e| o.pg_err(e))?;
                 Ok(n as usize)
             }
             Conn::My(c) => Ok(c.borrow_mut().execute(o, sql, args)?.0),
@@ -363,7 +376,8 @@ impl Conn {
             Conn::Lite(c) => c.execute_batch(sql).map_err(|e| classify_lite(o, e)),
             Conn::Pg(c) => {
                 let mut c = c.borrow_mut();
-                blocking(|| c.client().batch_execute(sql)).map_err(|e| o.pg_err(e))
+                let client = c.client();
+                blocking(|| client.batch_execute(sql)).map_err(|e| o.pg_err(e))
             }
             Conn::My(c) => c.borrow_mut().batch(o, sql),
         }
@@ -383,7 +397,8 @@ impl Conn {
                 let mut c = c.borrow_mut();
                 let st = c.statement(sql).map_err(|e| o.pg_err(e))?;
                 let params = pg_params(args);
-                let rows = blocking(|| c.client().query(&st, &params)).map_err(|e| o.pg_err(e))?;
+                let client = c.client();
+                let rows = blocking(|| client.query(&st, &params)).map_err(|e| o.pg_err(e))?;
                 rows.iter().map(|r| f(&Row::Pg(r))).collect()
             }
             Conn::My(c) => c.borrow_mut().query(o, sql, args, usize::MAX, f),
@@ -449,5 +464,27 @@ impl Origin {
             Some(url) => classify_pg(url, self.busy, e),
             None => StoreError::Database(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_driver_that_runs_its_own_runtime_works_under_a_current_thread_runtime() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // As the PostgreSQL client does inside each call: a runtime of its own.
+        let got = rt.block_on(async {
+            blocking(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap()
+                    .block_on(async { 7 })
+            })
+        });
+        assert_eq!(got, 7);
     }
 }

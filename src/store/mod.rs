@@ -713,6 +713,9 @@ impl Store {
                      )",
                 )?;
                 let from = self.user_version()?;
+                if from == 0 {
+                    self.adopt_portal_tables_pg()?;
+                }
                 self.prefix_unprefixed_tables(from)?;
                 for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
                     self.batch(sql)?;
@@ -766,6 +769,27 @@ impl Store {
             self.batch(
                 "ALTER TABLE orderbridge_order_intents RENAME CONSTRAINT order_intents_state_check TO orderbridge_order_intents_state_check",
             )?;
+        }
+        Ok(())
+    }
+
+    /// A portal's own tables in a PostgreSQL database (a Laravel pgsql app's): the columns
+    /// of the first schema they lack are added, nullable or with a default; nothing of
+    /// theirs is dropped, renamed or retyped; duplicates are refused before the unique index.
+    fn adopt_portal_tables_pg(&self) -> Result<()> {
+        for (table, cols) in PG_PORTAL_COLUMNS {
+            if !self.table_exists(table)? {
+                continue;
+            }
+            for (name, decl) in *cols {
+                if !self.column_exists(table, name)? {
+                    self.batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {decl}"))?;
+                }
+            }
+        }
+        let (groups, rows) = self.duplicate_counts()?;
+        if groups > 0 {
+            return Err(StoreError::LegacyDuplicates { groups, rows });
         }
         Ok(())
     }
@@ -856,6 +880,39 @@ const UNPREFIXED_INDEXES: &[(i64, &str, &str, &str)] = &[
         "amount_conflicts_order_state",
         "amount_conflicts",
         "(order_id, state)",
+    ),
+];
+
+/// What the first PostgreSQL schema has of the portal's tables, as a table that lacks a
+/// column gets it.
+const PG_PORTAL_COLUMNS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "customers",
+        &[
+            ("name", "TEXT NOT NULL DEFAULT ''"),
+            ("email", "TEXT NOT NULL DEFAULT ''"),
+            ("odoo_partner_id", "BIGINT"),
+            ("created_at", "TEXT"),
+            ("updated_at", "TEXT"),
+        ],
+    ),
+    (
+        "sales_orders",
+        &[
+            ("customer_id", "BIGINT"),
+            ("order_number", "TEXT"),
+            ("odoo_order_id", "BIGINT"),
+            ("total_amount", "NUMERIC NOT NULL DEFAULT 0"),
+            ("odoo_amount_total", "NUMERIC"),
+            ("currency", "TEXT NOT NULL DEFAULT 'USD'"),
+            ("status", "TEXT NOT NULL DEFAULT 'pending'"),
+            ("odoo_state", "TEXT"),
+            ("idempotency_key", "TEXT"),
+            ("note", "TEXT"),
+            ("created_at", "TEXT"),
+            ("updated_at", "TEXT"),
+            ("last_synced_at", "TEXT"),
+        ],
     ),
 ];
 

@@ -343,3 +343,52 @@ fn times_are_timestamptz_and_a_store_with_text_times_is_migrated_keeping_them() 
         Some("text")
     );
 }
+
+#[test]
+fn a_laravel_pgsql_portals_own_tables_are_adopted_in_place() {
+    let env = TestEnv::new();
+    env.sql(
+        "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL,
+           email VARCHAR(255) NOT NULL UNIQUE, password VARCHAR(255) NOT NULL,
+           created_at TIMESTAMP(0) NULL, updated_at TIMESTAMP(0) NULL);
+         INSERT INTO users (name, email, password, created_at) VALUES ('Deco', 'deco@example.com', 'x', NOW());
+         CREATE TABLE sales_orders (id BIGSERIAL PRIMARY KEY, customer_id BIGINT NOT NULL,
+           order_number VARCHAR(255) NOT NULL, odoo_order_id BIGINT NULL,
+           total_amount NUMERIC(10, 2) NOT NULL, status VARCHAR(255) NOT NULL DEFAULT 'pending',
+           shipping_address TEXT NULL, order_date DATE NULL,
+           created_at TIMESTAMP(0) NULL, updated_at TIMESTAMP(0) NULL);
+         INSERT INTO sales_orders (customer_id, order_number, odoo_order_id, total_amount, shipping_address, order_date, created_at)
+           VALUES (1, 'S00005', 5, 300.00, '1 Main St', '2026-11-01', NOW());",
+    );
+    env.write_env(&[("ORDERBRIDGE_CUSTOMERS_TABLE", "users")]);
+    let migrate = env.run(&["db", "migrate"]);
+    assert_eq!(migrate.code, 0, "{}", migrate.all());
+    env.sql("UPDATE users SET odoo_partner_id = 9");
+    let list = env.run(&["orders", "list", "--customer", "1", "--json"]);
+    assert_eq!(list.code, 0, "{}", list.all());
+    assert_eq!(list.json()["sync"]["pulled"], 4, "{}", list.stdout);
+    assert_eq!(env.run(&["orders", "sync-amounts", "--all"]).code, 0);
+    let column = |t: &str, c: &str| {
+        env.scalar(&format!(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = '{t}' AND column_name = '{c}'"
+        ))
+    };
+    assert_eq!(
+        column("sales_orders", "created_at").as_deref(),
+        Some("timestamp without time zone")
+    );
+    assert_eq!(
+        column("sales_orders", "order_date").as_deref(),
+        Some("date"),
+        "the portal's own"
+    );
+    assert_eq!(
+        column("sales_orders", "total_amount").as_deref(),
+        Some("numeric")
+    );
+    assert_eq!(
+        env.scalar("SELECT total_amount::text || ' ' || shipping_address || ' ' || order_date::text FROM sales_orders WHERE odoo_order_id = 5")
+            .as_deref(),
+        Some("375.77 1 Main St 2026-11-01")
+    );
+}

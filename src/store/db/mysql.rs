@@ -85,7 +85,8 @@ impl MyConn {
         args: &[Arg<'_>],
     ) -> Result<(usize, u64)> {
         let (text, params) = self.prepare(sql, args);
-        blocking(|| self.conn.exec_drop(&text, params)).map_err(|e| classify(o, e))?;
+        let conn = &mut self.conn;
+        blocking(|| conn.exec_drop(&text, params)).map_err(|e| classify(o, e))?;
         Ok((
             self.conn.affected_rows() as usize,
             self.conn.last_insert_id(),
@@ -102,7 +103,8 @@ impl MyConn {
         args: &[Arg<'_>],
     ) -> Result<Option<u64>> {
         let (text, params) = self.prepare(sql, args);
-        match blocking(|| self.conn.exec_drop(&text, params)) {
+        let conn = &mut self.conn;
+        match blocking(|| conn.exec_drop(&text, params)) {
             Ok(()) => Ok(Some(self.conn.last_insert_id())),
             // ER_DUP_ENTRY
             Err(mysql::Error::MySqlError(e)) if e.code == 1062 => Ok(None),
@@ -112,7 +114,8 @@ impl MyConn {
 
     /// Statements without parameters (schema changes, transaction control).
     pub(crate) fn batch(&mut self, o: &Origin, sql: &str) -> Result<()> {
-        blocking(|| self.conn.query_drop(sql)).map_err(|e| classify(o, e))
+        let conn = &mut self.conn;
+        blocking(|| conn.query_drop(sql)).map_err(|e| classify(o, e))
     }
 
     /// Up to `max` rows of a query, each turned into a `T` by `f`.
@@ -125,8 +128,10 @@ impl MyConn {
         mut f: impl FnMut(&super::Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let (text, params) = self.prepare(sql, args);
-        let rows: Vec<mysql::Row> =
-            blocking(|| self.conn.exec(&text, params)).map_err(|e| classify(o, e))?;
+        let rows: Vec<mysql::Row> = {
+            let conn = &mut self.conn;
+            blocking(|| conn.exec(&text, params)).map_err(|e| classify(o, e))?
+        };
         rows.iter()
             .take(max)
             .map(|r| f(&super::Row::My(r)))

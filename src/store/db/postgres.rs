@@ -49,6 +49,11 @@ impl ToSql for Arg<'_> {
                     .ok_or_else(|| format!("'{t}' is not a time"))?
                     .naive_utc()
                     .to_sql(ty, out),
+                // A portal's own DATE column (an order date kept as a day).
+                Type::DATE => crate::store::from_text(t)
+                    .ok_or_else(|| format!("'{t}' is not a time"))?
+                    .date_naive()
+                    .to_sql(ty, out),
                 _ => t.as_ref().to_sql(ty, out),
             },
             Arg::Dec(d) => match *ty {
@@ -113,7 +118,7 @@ impl PgConn {
             })?;
         // A lock held by another run is waited for as long as SQLite's busy timeout.
         let setup = format!(
-            "SET lock_timeout = '{}ms'; SET application_name = 'orderbridge'",
+            "SET lock_timeout = '{}ms'; SET application_name = 'orderbridge'; SET TIME ZONE 'UTC'",
             busy.as_millis()
         );
         blocking(|| client.batch_execute(&setup)).map_err(|e| classify_pg(url, busy, e))?;
@@ -127,7 +132,8 @@ impl PgConn {
     pub(crate) fn query_bool(&mut self, o: &Origin, sql: &str, args: &[Arg<'_>]) -> Result<bool> {
         let st = self.statement(sql).map_err(|e| o.pg_err(e))?;
         let params = pg_params(args);
-        let row = blocking(|| self.client().query_one(&st, &params)).map_err(|e| o.pg_err(e))?;
+        let client = self.client();
+        let row = blocking(|| client.query_one(&st, &params)).map_err(|e| o.pg_err(e))?;
         row.try_get::<_, bool>(0)
             .map_err(|e| StoreError::Database(e.to_string()))
     }
@@ -146,7 +152,8 @@ impl PgConn {
             return Ok(st.clone());
         }
         let translated = dollar_placeholders(sql);
-        let st = blocking(|| self.client().prepare(&translated))?;
+        let client = self.client();
+        let st = blocking(|| client.prepare(&translated))?;
         self.statements.insert(sql.to_string(), st.clone());
         Ok(st)
     }
