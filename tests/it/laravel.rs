@@ -100,3 +100,29 @@ fn without_db_connection_laravel_is_a_clear_settings_error() {
         run.stderr
     );
 }
+
+#[test]
+fn the_schedule_of_a_laravel_portal_names_its_env_and_no_password() {
+    let env = portal(&[
+        ("DB_CONNECTION", "mysql"),
+        ("DB_HOST", "db.example"),
+        ("DB_DATABASE", "portal"),
+        ("DB_USERNAME", "portal"),
+        ("DB_PASSWORD", "Sup3rSecretPW"),
+    ]);
+    let run = env.run_with_settings(env.dir.path(), &["schedule", "--cron"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let env_file = env.path(".env").display().to_string();
+    let jobs: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("sync-amounts"))
+        .collect();
+    assert_eq!(jobs.len(), 2, "{}", run.stdout);
+    for line in jobs {
+        assert!(line.contains(&format!("--env-file {env_file}")), "{line}");
+        assert!(!line.contains("--database"), "the .env says where: {line}");
+    }
+    assert!(!run.all().contains("Sup3rSecretPW"), "{}", run.all());
+    assert!(!run.all().contains("mysql://"), "{}", run.all());
+}
