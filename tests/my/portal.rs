@@ -45,6 +45,25 @@ fn migrated(env: &TestEnv) {
     env.sql("UPDATE users SET odoo_partner_id = 9 WHERE id = 1");
 }
 
+/// The sum of customer 1's portal amounts as orderbridge lists them.
+fn listed_total(env: &TestEnv) -> rust_decimal::Decimal {
+    let listed = env
+        .run(&["orders", "list", "--customer", "1", "--no-sync", "--json"])
+        .json();
+    listed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            o["total_amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum()
+}
+
 fn column_type(env: &TestEnv, table: &str, column: &str) -> Option<String> {
     env.scalar(&format!(
         "SELECT column_type FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' AND column_name = '{column}'"
@@ -130,21 +149,7 @@ fn the_dashboard_query_reads_what_orderbridge_wrote() {
     let dashboard = env.rows(
         "SELECT customer_id, COUNT(*), SUM(total_amount) FROM sales_orders GROUP BY customer_id",
     );
-    let listed = env
-        .run(&["orders", "list", "--customer", "1", "--no-sync", "--json"])
-        .json();
-    let sum: rust_decimal::Decimal = listed["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            o["total_amount"]
-                .as_str()
-                .unwrap()
-                .parse::<rust_decimal::Decimal>()
-                .unwrap()
-        })
-        .sum();
+    let sum = listed_total(&env);
     assert_eq!(dashboard.len(), 1);
     assert_eq!(dashboard[0][1].as_deref(), Some("6"));
     assert_eq!(
@@ -309,21 +314,7 @@ fn the_portals_php_reads_with_pdo_what_orderbridge_wrote() {
         String::from_utf8_lossy(&out.stderr)
     );
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let listed = env
-        .run(&["orders", "list", "--customer", "1", "--no-sync", "--json"])
-        .json();
-    let sum: rust_decimal::Decimal = listed["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            o["total_amount"]
-                .as_str()
-                .unwrap()
-                .parse::<rust_decimal::Decimal>()
-                .unwrap()
-        })
-        .sum();
+    let sum = listed_total(&env);
     assert_eq!(seen["by_customer"][0]["customer_id"], 1, "{seen}");
     assert_eq!(seen["by_customer"][0]["orders"], 6, "{seen}");
     assert_eq!(
