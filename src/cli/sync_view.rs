@@ -286,14 +286,23 @@ impl SyncRenderer {
             self.out(&pretty);
             return self.broken.map_or(Ok(()), Err);
         }
+        // What the run committed despite Odoo's failure stays: say so.
+        let kept = if s.dry_run {
+            String::new()
+        } else {
+            format!(
+                "; {} order(s) were updated in this run (committed, and kept), the orders Odoo could not be asked about were not changed",
+                s.updated + s.status_changed
+            )
+        };
         if let Some(reason) = &s.odoo_garbled {
             eprintln!(
-                "error: Odoo answered something that is not Odoo's protocol during the sync: {}",
+                "error: Odoo answered something that is not Odoo's protocol during the sync: {}{kept}",
                 printable(reason)
             );
         }
         if let Some(reason) = &s.odoo_unreachable {
-            eprintln!("error: Odoo became unreachable during the sync: {reason}");
+            eprintln!("error: Odoo became unreachable during the sync: {reason}{kept}");
         }
         if self.quiet {
             if s.failed > 0 {

@@ -176,6 +176,36 @@ fn a_failed_chunk_does_not_stop_the_others() {
 }
 
 #[test]
+fn a_run_odoo_failed_midway_says_what_it_updated() {
+    let env = TestEnv::with(FakeOptions {
+        orders: 30,
+        ..FakeOptions::default()
+    });
+    seed(&env, &(1..=30).map(|i| (i, "1.00")).collect::<Vec<_>>());
+    env.fake.inject(FaultRule::once(
+        Fault::BadGateway,
+        "sale.order",
+        "search_read",
+    ));
+    let run = env.run(&[
+        "orders",
+        "sync-amounts",
+        "--batch-size",
+        "10",
+        "--concurrency",
+        "1",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("20 order(s) were updated in this run (committed, and kept)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn odoo_unreachable_exits_3_with_one_line() {
     let mut env = TestEnv::new();
     seed(&env, &[(1, "10.00")]);
