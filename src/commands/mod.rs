@@ -239,10 +239,14 @@ pub(crate) fn new_order(
     let mut odoo_amount_total = Some(o.amount_total);
     let (total_amount, idempotency_key, note) = match &placed {
         Some(p) => {
-            if let crate::rules::AmountDecision::Update { from, to } =
-                crate::rules::decide_amount(p.req.amount, o.amount_total, &o.currency)
-                && p.max_change.exceeded(from, to, &o.currency)
-            {
+            // The sync's rule, for an order that has no review yet.
+            if let sync::Verdict::Held { from, to } = sync::judge_amount(
+                p.req.amount,
+                o.amount_total,
+                &o.currency,
+                None,
+                &p.max_change,
+            ) {
                 tracing::warn!(odoo_order_id = o.id, order_number = %o.name, portal_amount = %from, odoo_amount = %to, "Order amount change held for review");
                 held = Some(to);
                 odoo_amount_total = None;

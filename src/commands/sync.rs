@@ -285,21 +285,38 @@ pub(crate) enum Verdict {
     KeptByReview { amount: Decimal, odoo: Decimal },
 }
 
-/// The verdict for one order (`odoo_amount` at the currency's scale).
+/// The verdict for one stored order (`odoo_amount` at the currency's scale).
 pub(crate) fn judge(row: &SyncRow, odoo_amount: Decimal, max_change: &MaxChange) -> Verdict {
-    let portal = at_scale(row.total_amount, &row.currency);
-    match decide_amount(portal, odoo_amount, &row.currency) {
+    judge_amount(
+        at_scale(row.total_amount, &row.currency),
+        odoo_amount,
+        &row.currency,
+        row.review.as_ref(),
+        max_change,
+    )
+}
+
+/// The verdict for a portal amount against Odoo's, given the order's review if it has one
+/// (a new order has none).
+pub(crate) fn judge_amount(
+    portal: Decimal,
+    odoo_amount: Decimal,
+    currency: &str,
+    review: Option<&crate::store::orders::Review>,
+    max_change: &MaxChange,
+) -> Verdict {
+    match decide_amount(portal, odoo_amount, currency) {
         AmountDecision::NoChange => Verdict::NoChange,
         AmountDecision::KeepPortal => Verdict::KeepPortal,
-        AmountDecision::Update { from, to } => match &row.review {
-            Some(r) if !r.open && same_amount(r.odoo_amount, to, &row.currency) => {
+        AmountDecision::Update { from, to } => match review {
+            Some(r) if !r.open && same_amount(r.odoo_amount, to, currency) => {
                 Verdict::KeptByReview {
                     amount: from,
                     odoo: to,
                 }
             }
             Some(r) if r.open && !max_change.is_set() => Verdict::Held { from, to },
-            _ if max_change.exceeded(from, to, &row.currency) => Verdict::Held { from, to },
+            _ if max_change.exceeded(from, to, currency) => Verdict::Held { from, to },
             _ => Verdict::Update { from, to },
         },
     }

@@ -148,8 +148,8 @@ fn unreadable_amount_fails_that_order_only() {
     assert_eq!(portal_amount(&env, 2), d("30.00"));
 }
 
-#[test]
-fn a_failed_chunk_does_not_stop_the_others() {
+/// 30 orders, all to update; Odoo answers the first chunk's read with a proxy's 502.
+fn first_chunk_fails() -> TestEnv {
     let env = TestEnv::with(FakeOptions {
         orders: 30,
         ..FakeOptions::default()
@@ -160,6 +160,12 @@ fn a_failed_chunk_does_not_stop_the_others() {
         "sale.order",
         "search_read",
     ));
+    env
+}
+
+#[test]
+fn a_failed_chunk_does_not_stop_the_others() {
+    let env = first_chunk_fails();
     let run = env.run(&[
         "orders",
         "sync-amounts",
@@ -177,16 +183,7 @@ fn a_failed_chunk_does_not_stop_the_others() {
 
 #[test]
 fn a_run_odoo_failed_midway_says_what_it_updated() {
-    let env = TestEnv::with(FakeOptions {
-        orders: 30,
-        ..FakeOptions::default()
-    });
-    seed(&env, &(1..=30).map(|i| (i, "1.00")).collect::<Vec<_>>());
-    env.fake.inject(FaultRule::once(
-        Fault::BadGateway,
-        "sale.order",
-        "search_read",
-    ));
+    let env = first_chunk_fails();
     let run = env.run(&[
         "orders",
         "sync-amounts",
