@@ -777,7 +777,21 @@ impl Store {
     /// of the first schema they lack are added, nullable or with a default; nothing of
     /// theirs is dropped, renamed or retyped; duplicates are refused before the unique index.
     fn adopt_portal_tables_pg(&self) -> Result<()> {
-        for (table, cols) in PG_PORTAL_COLUMNS {
+        self.adopt_portal_tables(PG_PORTAL_COLUMNS)
+    }
+
+    /// Legacy tables: add what the first schema has and they lack, and refuse duplicates
+    /// (the unique index would fail on them).
+    fn adapt_legacy_tables(&self) -> Result<()> {
+        // Dropping the transaction rolls back the columns added, when duplicates refuse it.
+        self.adopt_portal_tables(LEGACY_COLUMNS)
+    }
+
+    /// A portal's own tables, in any engine: the columns of `spec` they lack are added (each
+    /// declared so that a table with rows takes it), nothing of theirs is touched; then
+    /// duplicates of `odoo_order_id` are refused, before its unique index.
+    pub(crate) fn adopt_portal_tables(&self, spec: &[(&str, &[(&str, &str)])]) -> Result<()> {
+        for (table, cols) in spec {
             if !self.table_exists(table)? {
                 continue;
             }
@@ -789,28 +803,6 @@ impl Store {
         }
         let (groups, rows) = self.duplicate_counts()?;
         if groups > 0 {
-            return Err(StoreError::LegacyDuplicates { groups, rows });
-        }
-        Ok(())
-    }
-
-    /// Legacy tables: add what the first schema has and they lack, and refuse duplicates
-    /// (the unique index would fail on them).
-    fn adapt_legacy_tables(&self) -> Result<()> {
-        for (table, cols) in LEGACY_COLUMNS {
-            if !self.table_exists(table)? {
-                continue;
-            }
-            let have = self.columns(table)?;
-            for (name, decl) in *cols {
-                if !have.iter().any(|c| c.eq_ignore_ascii_case(name)) {
-                    self.batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {decl}"))?;
-                }
-            }
-        }
-        let (groups, rows) = self.duplicate_counts()?;
-        if groups > 0 {
-            // Dropping the transaction rolls back the columns added above.
             return Err(StoreError::LegacyDuplicates { groups, rows });
         }
         Ok(())

@@ -131,7 +131,7 @@ impl Store {
         if from >= SCHEMA_VERSION {
             return Ok(());
         }
-        self.adopt_portal_tables()?;
+        self.adopt_portal_tables(PORTAL_COLUMNS)?;
         for (i, sql) in MY_MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
             self.batch(sql)?;
             self.exec(
@@ -141,29 +141,6 @@ impl Store {
         }
         for (table, name, column, unique) in PORTAL_INDEXES {
             self.ensure_index(table, name, column, *unique)?;
-        }
-        Ok(())
-    }
-
-    /// A portal's own tables get the columns orderbridge needs; nothing of theirs is
-    /// dropped, renamed or retyped. Duplicates of `odoo_order_id` are refused before its
-    /// unique key is made (the seeds' guide: clean them with `orders dedupe` first).
-    fn adopt_portal_tables(&self) -> Result<()> {
-        for (table, columns) in PORTAL_COLUMNS {
-            if !self.table_exists(table)? {
-                continue;
-            }
-            for (name, decl) in *columns {
-                if !self.column_exists(table, name)? {
-                    self.batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {decl}"))?;
-                }
-            }
-        }
-        if !self.mysql_unique_on("sales_orders", "odoo_order_id")? {
-            let (groups, rows) = self.duplicate_counts()?;
-            if groups > 0 {
-                return Err(StoreError::LegacyDuplicates { groups, rows });
-            }
         }
         Ok(())
     }
