@@ -187,6 +187,39 @@ pub(crate) fn settings_help() -> String {
     )
 }
 
+/// A settings file (`.env` syntax) with every setting described and commented out, secrets
+/// empty. The package's (`packaged`) sets the one value it chooses: the store in the state
+/// folder, which the system user owns.
+pub(crate) fn env_template(packaged: bool) -> String {
+    let mut t = String::from(
+        "# orderbridge settings, KEY=value (read with --env-file).\n\
+         # Precedence: flag > environment > this file > config file > default.\n\
+         # Lines marked (secret) are never printed by orderbridge: keep this file readable only\n\
+         # by root and the account orderbridge runs as (0640 root:orderbridge).\n",
+    );
+    for d in SETTINGS {
+        let line = match d.kind {
+            Kind::Plain => format!("\n# {}\n", d.meaning),
+            Kind::Secret => format!("\n# (secret) {}\n", d.meaning),
+            // Never read from a file: systemd's `Environment=` (systemctl edit) sets it.
+            Kind::ProcessEnv => format!(
+                "\n# {} -- from the process environment only, not this file\n# (systemctl edit: Environment={}=...)\n",
+                d.meaning, d.key
+            ),
+        };
+        t.push_str(&line);
+        if packaged && d.key == "ORDERBRIDGE_DATABASE" {
+            t.push_str(&format!(
+                "ORDERBRIDGE_DATABASE={}\n",
+                crate::systemd::packaged::DATABASE
+            ));
+        } else if d.kind != Kind::ProcessEnv {
+            t.push_str(&format!("#{}=\n", d.key));
+        }
+    }
+    t
+}
+
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {

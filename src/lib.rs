@@ -18,6 +18,7 @@ mod rules;
 mod secret;
 mod stamp;
 pub mod store;
+mod systemd;
 mod webhook;
 
 pub use error::{Error, exit};

@@ -168,7 +168,12 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// The manual page, in roff: `orderbridge man > orderbridge.1 && man ./orderbridge.1`
-    Man,
+    Man {
+        /// Write a page for every command (orderbridge.1, orderbridge-orders-create.1, ...)
+        /// into DIR instead
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
     /// The settings in force
     Config {
         #[command(subcommand)]
@@ -208,6 +213,14 @@ Examples:
 pub enum ConfigCommand {
     /// Each setting's value (secrets masked) and where it came from
     Show,
+    /// A settings file with every setting described and commented out, secrets empty:
+    /// `orderbridge config template > .env`
+    Template {
+        /// The Debian package's /etc/orderbridge/orderbridge.env (the store in
+        /// /var/lib/orderbridge)
+        #[arg(long)]
+        packaged: bool,
+    },
 }
 
 /// `serve`: where to listen, how often to poll.
@@ -249,8 +262,15 @@ pub struct ScheduleArgs {
     #[arg(long)]
     pub systemd: bool,
     /// The account the systemd service runs as [default: the user running this command]
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", conflicts_with = "packaged")]
     pub user: Option<String>,
+    /// The units as the Debian package installs them: /usr/bin/orderbridge, the settings in
+    /// /etc/orderbridge/orderbridge.env, user orderbridge, logs to the journal
+    #[arg(long)]
+    pub packaged: bool,
+    /// Write the systemd units into DIR (e.g. /etc/systemd/system) instead of printing them
+    #[arg(long, value_name = "DIR", conflicts_with = "cron")]
+    pub write: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -595,7 +615,7 @@ impl Command {
             Command::Serve(_) => "serve",
             Command::Status { .. } => "status",
             Command::Completions { .. } => "completions",
-            Command::Man => "man",
+            Command::Man { .. } => "man",
             Command::Config { .. } => "config show",
         }
     }

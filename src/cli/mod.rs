@@ -278,7 +278,28 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             output::write_raw(&buf)?;
             return Ok(exit::OK);
         }
-        Command::Man => {
+        Command::Man { out_dir: Some(dir) } => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(cmd, dir))
+                .map_err(|e| {
+                    Failure::Command(Error::Failed {
+                        message: format!(
+                            "cannot write the manual pages into {}: {e}",
+                            dir.display()
+                        ),
+                        hint: None,
+                    })
+                })?;
+            return Ok(exit::OK);
+        }
+        Command::Config {
+            command: ConfigCommand::Template { packaged },
+        } => {
+            output::write_raw(crate::config::env_template(*packaged).as_bytes())?;
+            return Ok(exit::OK);
+        }
+        Command::Man { out_dir: None } => {
             let cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
             clap_mangen::Man::new(cmd).render(&mut buf)?;
@@ -339,7 +360,11 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         Command::Db {
             command: DbCommand::Copy { to },
         } => Ok(emit(&commands::migrate::copy(&ctx, &to)?, out, exit::OK)?),
-        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+        Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Config {
+            command: ConfigCommand::Template { .. },
+        } => unreachable!("handled above"),
         Command::Config {
             command: ConfigCommand::Show,
         } => Ok(emit(&commands::config_show::report(&ctx), out, exit::OK)?),
@@ -378,7 +403,11 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
                 (_, true) => Part::Systemd,
                 _ => Part::All,
             };
-            Ok(emit(&plan(&ctx, part, a.user.as_deref())?, out, exit::OK)?)
+            let mut plan = plan(&ctx, part, a.user.as_deref(), a.packaged)?;
+            if let Some(dir) = &a.write {
+                plan.written = commands::schedule::write_units(&plan, dir)?;
+            }
+            Ok(emit(&plan, out, exit::OK)?)
         }
     }
 }

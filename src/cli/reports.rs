@@ -16,7 +16,7 @@ use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery}
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
 use crate::commands::outbox::FlushReport;
 use crate::commands::reconcile::ReconcileReport;
-use crate::commands::schedule::{Part, Plan};
+use crate::commands::schedule::{Part, Plan, SERVE_UNIT};
 use crate::commands::serve::ServeReport;
 use crate::commands::status::HealthReport;
 use crate::commands::sync::StatusReport;
@@ -552,6 +552,17 @@ impl Report for MigrateReport {
 impl Report for Plan {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let p = self;
+        let enable = "systemctl daemon-reload && systemctl enable --now orderbridge-sync-changed.timer orderbridge-sync-all.timer";
+        if !p.written.is_empty() {
+            for f in &p.written {
+                writeln!(out, "Wrote {f}")?;
+            }
+            return writeln!(
+                out,
+                "Then: {enable}
+(and `systemctl enable --now {SERVE_UNIT}` on a host that receives Odoo's webhooks)"
+            );
+        }
         let units = |out: &mut dyn Write| -> io::Result<()> {
             for j in &p.jobs {
                 writeln!(
@@ -560,7 +571,11 @@ impl Report for Plan {
                     j.name, j.systemd_service, j.name, j.systemd_timer
                 )?;
             }
-            Ok(())
+            writeln!(
+                out,
+                "## /etc/systemd/system/{SERVE_UNIT} (only on a host that receives Odoo's webhooks)\n{}",
+                p.serve_service
+            )
         };
         match p.part {
             Part::Cron => return write!(out, "{}", p.crontab),
@@ -593,10 +608,7 @@ impl Report for Plan {
         )?;
         writeln!(out, "## systemd")?;
         units(out)?;
-        writeln!(
-            out,
-            "## then: systemctl daemon-reload && systemctl enable --now orderbridge-changed.timer orderbridge-full.timer"
-        )
+        writeln!(out, "## then: {enable}")
     }
 }
 

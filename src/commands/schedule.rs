@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Local, Timelike};
 use super::Context;
 use crate::error::Error;
 use crate::store::Location;
+use crate::systemd::{self, Layout};
 
 /// Which part `schedule` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -26,7 +27,7 @@ pub(crate) enum Part {
 /// One scheduled run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Job {
-    /// `orderbridge-changed`, `orderbridge-full`: the systemd unit names.
+    /// `orderbridge-sync-changed`, `orderbridge-sync-all`: the systemd unit names.
     pub name: &'static str,
     /// The command, as a shell line.
     pub command: String,
@@ -44,6 +45,8 @@ pub(crate) struct Job {
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Plan {
     pub jobs: Vec<Job>,
+    /// `orderbridge-serve.service`: webhooks and the poll, for hosts that run `serve`.
+    pub serve_service: String,
     /// The crontab entries (comments, then one line a job; `%` escaped for cron).
     pub crontab: String,
     /// The settings files the command names.
@@ -52,23 +55,14 @@ pub(crate) struct Plan {
     pub from_environment: Vec<&'static str>,
     #[serde(skip)]
     pub part: Part,
+    /// The unit files `--write` wrote.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub written: Vec<String>,
 }
 
 fn utc<S: serde::Serializer>(t: &DateTime<Local>, s: S) -> Result<S::Ok, S::Error> {
     let utc = t.with_timezone(&chrono::Utc);
     s.serialize_str(&utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
-/// Quotes an argument for a shell line if it needs it.
-fn quote(a: &str) -> String {
-    if !a.is_empty()
-        && a.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@".contains(c))
-    {
-        a.to_string()
-    } else {
-        format!("'{}'", a.replace('\'', "'\\''"))
-    }
 }
 
 fn absolute(p: &std::path::Path) -> String {
@@ -87,32 +81,29 @@ fn service_user(asked: Option<&str>) -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan, Error> {
+/// The layout of a hand-made schedule: this program by absolute path, the settings files
+/// this run read, a SQLite store by absolute path, the log beside it.
+fn layout_here(ctx: &Context, user: Option<&str>) -> Result<(Layout, bool), Error> {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| std::fs::canonicalize(p).ok())
         .map_or_else(|| "orderbridge".to_string(), |p| p.display().to_string());
-    let files: Vec<String> = ctx
-        .settings
-        .files_read()
-        .iter()
-        .map(|p| absolute(p))
-        .collect();
-    let mut args: Vec<String> = vec![exe];
+    let mut command: Vec<String> = vec![exe];
     for f in ctx.settings.files_read() {
         let flag = if f.extension().is_some_and(|e| e == "toml") {
             "--config"
         } else {
             "--env-file"
         };
-        args.extend([flag.to_string(), absolute(f)]);
+        command.extend([flag.to_string(), absolute(f)]);
     }
     let database = ctx.database()?;
     let shared_store = matches!(database, Location::Postgres(_) | Location::Mysql(_));
+    let mut writable = Vec::new();
     let log = match &database {
         Location::File(db) => {
             // The database by absolute path; the log beside it.
-            args.extend(["--database".into(), absolute(db)]);
+            command.extend(["--database".into(), absolute(db)]);
             db.with_extension("log")
         }
         // A server's URL may hold a password: the command finds it in the files it names
@@ -126,13 +117,14 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
             .unwrap_or(std::path::Path::new("."))
             .join("orderbridge.log"),
     };
-    args.extend([
-        "--log-file".into(),
-        absolute(&log),
-        "orders".into(),
-        "sync-amounts".into(),
-    ]);
-    let from_environment = ctx.settings.keys_from_environment();
+    // SQLite writes its journal beside the database: the folder, not only the file.
+    if let Some(dir) = std::path::absolute(&log)
+        .ok()
+        .and_then(|l| l.parent().map(|d| d.display().to_string()))
+    {
+        writable.push(dir);
+    }
+    command.extend(["--log-file".into(), absolute(&log)]);
     let workdir = ctx
         .settings
         .files_read()
@@ -141,9 +133,40 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         .map(absolute)
         .or_else(|| std::env::current_dir().ok().map(|d| absolute(&d)))
         .unwrap_or_else(|| "/".into());
-    let user_line = match service_user(user) {
-        Some(u) => format!("User={u}\n"),
-        None => "# User= (set the account that owns the database)\n".to_string(),
+    Ok((
+        Layout {
+            command,
+            user: service_user(user),
+            workdir,
+            writable,
+            packaged: false,
+        },
+        shared_store,
+    ))
+}
+
+pub(crate) fn plan(
+    ctx: &Context,
+    part: Part,
+    user: Option<&str>,
+    packaged: bool,
+) -> Result<Plan, Error> {
+    let (layout, shared_store, from_environment, files) = if packaged {
+        (
+            Layout::packaged(),
+            false,
+            Vec::new(),
+            vec![systemd::packaged::ENV_FILE.to_string()],
+        )
+    } else {
+        let (layout, shared) = layout_here(ctx, user)?;
+        let files = ctx
+            .settings
+            .files_read()
+            .iter()
+            .map(|p| absolute(p))
+            .collect();
+        (layout, shared, ctx.settings.keys_from_environment(), files)
     };
     let now = Local::now();
     let job = |name: &'static str,
@@ -152,27 +175,18 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
                cron: &'static str,
                on_calendar: &'static str,
                next_run: DateTime<Local>| {
-        let mut line = args.clone();
-        line.push(selection.to_string());
-        line.push("--quiet".into());
-        let command = line.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
-        // systemd expands %-specifiers: a literal % is %%.
-        let systemd_service = format!(
-            "[Unit]\nDescription=orderbridge: {what}\nWants=network-online.target\nAfter=network-online.target\n\n\
-             [Service]\nType=oneshot\n{user_line}WorkingDirectory={}\nExecStart={}\n# 75: another sync holds the lock; not a failure.\nSuccessExitStatus=75\n",
-            workdir.replace('%', "%%"),
-            command.replace('%', "%%")
-        );
-        let systemd_timer = format!(
-            "[Unit]\nDescription=Run {name}: {what}\n\n[Timer]\nOnCalendar={on_calendar}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n"
-        );
+        let mut args = vec!["orders", "sync-amounts", selection];
+        // cron mails what a job prints: only errors; the journal keeps everything.
+        if !layout.packaged {
+            args.push("--quiet");
+        }
         Job {
             name,
-            command,
+            command: layout.command_line(&args),
             cron,
             on_calendar,
-            systemd_service,
-            systemd_timer,
+            systemd_service: layout.sync_service(what, &args),
+            systemd_timer: Layout::timer(name, what, on_calendar),
             next_run,
         }
     };
@@ -199,7 +213,7 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
     };
     let jobs = vec![
         job(
-            "orderbridge-changed",
+            "orderbridge-sync-changed",
             "sync the orders Odoo changed",
             "--changed",
             "*/5 * * * *",
@@ -207,7 +221,7 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
             next_five,
         ),
         job(
-            "orderbridge-full",
+            "orderbridge-sync-all",
             "sync every order with Odoo",
             "--all",
             "30 2 * * *",
@@ -237,10 +251,38 @@ pub(crate) fn plan(ctx: &Context, part: Part, user: Option<&str>) -> Result<Plan
         crontab.push_str(&format!("{} {}\n", j.cron, j.command.replace('%', "\\%")));
     }
     Ok(Plan {
+        serve_service: layout.serve_service(),
         jobs,
         crontab,
         files,
         from_environment,
         part,
+        written: Vec::new(),
     })
 }
+
+/// Writes the units into `dir` (`/etc/systemd/system`, or a package's tree): each job's
+/// service and timer, and `orderbridge-serve.service`. Returns the files written.
+pub(crate) fn write_units(plan: &Plan, dir: &std::path::Path) -> Result<Vec<String>, Error> {
+    let mut files: Vec<(String, &str)> = Vec::new();
+    for j in &plan.jobs {
+        files.push((format!("{}.service", j.name), &j.systemd_service));
+        files.push((format!("{}.timer", j.name), &j.systemd_timer));
+    }
+    files.push((SERVE_UNIT.to_string(), &plan.serve_service));
+    let failed = |path: &std::path::Path, e: std::io::Error| Error::Failed {
+        message: format!("cannot write {}: {e}", path.display()),
+        hint: Some("nothing after it was written; check the folder and rerun".into()),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(&name);
+        std::fs::write(&path, text).map_err(|e| failed(&path, e))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
+
+/// The name of `serve`'s unit.
+pub(crate) const SERVE_UNIT: &str = "orderbridge-serve.service";

@@ -17,6 +17,7 @@ mod operations;
 mod orders;
 mod outbox;
 mod output;
+mod packaging;
 mod pg_server;
 mod replay;
 mod serve;

@@ -142,7 +142,7 @@ fn the_systemd_unit_sets_user_workdir_and_escapes_percent() {
     assert!(!run.stdout.contains("*/5 * * * *"), "only the systemd part");
     assert!(run.stdout.contains("OnCalendar=*:0/5"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("orderbridge-full.timer"),
+        run.stdout.contains("orderbridge-sync-all.timer"),
         "{}",
         run.stdout
     );
