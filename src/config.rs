@@ -107,6 +107,11 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
         "serve's webhook path secret (24+ URL-safe characters)",
     ),
     plain(
+        "ORDERBRIDGE_STOP_TIMEOUT",
+        Some("--stop-timeout"),
+        "seconds serve's stop waits for requests and the poll under way, then cuts them (default 20)",
+    ),
+    plain(
         "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE",
         Some("--queue-if-unavailable"),
         "true: queue orders while Odoo is unavailable (orders create)",
@@ -564,6 +569,27 @@ impl Settings {
     /// How far before the change cursor `--changed` re-reads (default 300 s): Odoo stamps a
     /// change with the time its transaction started, and one may commit up to its request
     /// time limit (120 s by default) later.
+    /// How long `serve`'s stop waits for the work under way (default 20 s: well inside
+    /// systemd's 90 s and the packaged unit's 60 s).
+    pub(crate) fn stop_timeout(&self) -> Result<Duration, ConfigError> {
+        match self.get("ORDERBRIDGE_STOP_TIMEOUT") {
+            Some((v, _)) => v
+                .trim()
+                .trim_end_matches('s')
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    self.invalid(
+                        "ORDERBRIDGE_STOP_TIMEOUT",
+                        format!("'{v}' is not a whole number of seconds from 1 to 3600"),
+                    )
+                }),
+            None => Ok(Duration::from_secs(20)),
+        }
+    }
+
     pub(crate) fn change_overlap(&self) -> Result<Duration, ConfigError> {
         match self.get("ORDERBRIDGE_CHANGE_OVERLAP") {
             Some((v, _)) => v

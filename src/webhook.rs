@@ -35,17 +35,32 @@ pub(crate) struct Delivery {
 /// freeze the order.
 pub(crate) const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
+/// A value a client sent, as an answer or a log line shows it: at most 64 characters, with
+/// the length of what was cut (a 2 MB `_model` is not echoed whole, twice).
+pub(crate) fn clip(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        None => value.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &value[..cut], value.len()),
+    }
+}
+
 /// Reads a delivery, or says what is wrong with it (for a 400 answer). `now` is this
 /// machine's UTC clock.
 pub(crate) fn parse(body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<Delivery, String> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the body is not JSON: {}", clip(&e.to_string())))?;
     let obj = v
         .as_object()
         .ok_or("the body is not a JSON object".to_string())?;
     match obj.get("_model").and_then(Value::as_str) {
         Some("sale.order") => {}
-        Some(other) => return Err(format!("_model is {other:?}, not \"sale.order\"")),
+        Some(other) => {
+            return Err(format!(
+                "_model is {}, not \"sale.order\"",
+                clip(&format!("{other:?}"))
+            ));
+        }
         None => return Err("_model is missing".into()),
     }
     let odoo_id = obj
@@ -56,22 +71,39 @@ pub(crate) fn parse(body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<D
     if let Some(other) = obj.get("_id")
         && other.as_i64() != Some(odoo_id)
     {
-        return Err(format!("_id {other} differs from id {odoo_id}"));
+        return Err(format!(
+            "_id {} differs from id {odoo_id}",
+            clip(&other.to_string())
+        ));
     }
     let amount = match obj.get("amount_total") {
         Some(Value::Number(n)) => crate::money::parse_wire_amount(&n.to_string())
-            .map_err(|e| format!("amount_total: {e}"))?,
-        Some(other) => return Err(format!("amount_total is {other}, not a number")),
+            .map_err(|e| format!("amount_total: {}", clip(&e.to_string())))?,
+        Some(other) => {
+            return Err(format!(
+                "amount_total is {}, not a number",
+                clip(&other.to_string())
+            ));
+        }
         None => return Err("amount_total is missing (add it to the webhook's fields)".into()),
     };
     let state = match obj.get("state").and_then(Value::as_str) {
         Some(s) if ORDER_STATES.contains(&s) => s.to_string(),
-        Some(s) => return Err(format!("state {s:?} is not a sale.order state")),
+        Some(s) => {
+            return Err(format!(
+                "state {} is not a sale.order state",
+                clip(&format!("{s:?}"))
+            ));
+        }
         None => return Err("state is missing or not text (add it to the webhook's fields)".into()),
     };
     let stamp = match obj.get("write_date").and_then(Value::as_str) {
-        Some(t) => crate::stamp::from_webhook(t)
-            .ok_or_else(|| format!("write_date {t:?} is not 'YYYY-MM-DD HH:MM:SS.ffffff'"))?,
+        Some(t) => crate::stamp::from_webhook(t).ok_or_else(|| {
+            format!(
+                "write_date {} is not 'YYYY-MM-DD HH:MM:SS.ffffff'",
+                clip(&format!("{t:?}"))
+            )
+        })?,
         None => {
             return Err(
                 "write_date is missing or not text (add it to the webhook's fields)".into(),
@@ -92,7 +124,7 @@ pub(crate) fn parse(body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<D
         Some(v) => Some(
             v.as_i64()
                 .filter(|id| *id > 0)
-                .ok_or_else(|| format!("partner_id is {v}, not an id"))?,
+                .ok_or_else(|| format!("partner_id is {}, not an id", clip(&v.to_string())))?,
         ),
     };
     let name = obj.get("name").and_then(Value::as_str).map(str::to_string);
@@ -109,6 +141,15 @@ pub(crate) fn parse(body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_value_is_cut_with_its_length() {
+        let body = format!(r#"{{"_model": "{}"}}"#, "x".repeat(2_000_000));
+        let reason = parse(body.as_bytes(), now()).unwrap_err();
+        assert!(reason.len() < 120, "{reason}");
+        assert!(reason.contains("(2000002 bytes)"), "{reason}");
+        assert_eq!(clip("sale.order"), "sale.order");
+    }
 
     /// A clock just after the recorded deliveries.
     fn now() -> chrono::DateTime<chrono::Utc> {

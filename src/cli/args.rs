@@ -194,7 +194,9 @@ pub enum Command {
     #[command(
         after_help = "Odoo posts to http://LISTEN/odoo/webhook/<ORDERBRIDGE_WEBHOOK_SECRET>; set that up
 with `orderbridge odoo install-webhook --url https://portal.example.com/odoo/webhook`.
-Also: GET /healthz, GET /metrics (Prometheus). SIGTERM or Ctrl-C stops it cleanly (exit 0).
+Also: GET /healthz (503 with the reason when the store cannot take a write or the poll is
+late), GET /metrics (Prometheus). SIGTERM or Ctrl-C stops it: the requests and the poll under
+way finish (exit 0); what is still running at --stop-timeout is cut (exit 1).
 No TLS: put it behind the portal's reverse proxy.
 
 Examples:
@@ -239,6 +241,18 @@ pub struct ServeArgs {
     /// [env: ORDERBRIDGE_MAX_CHANGE]
     #[arg(long, value_name = "LIMIT", value_parser = parse_max_change)]
     pub max_change: Option<String>,
+    /// A request's headers and its body must each arrive within this; an idle connection
+    /// is closed after it
+    #[arg(long, value_name = "PERIOD", default_value = "10s", value_parser = parse_age)]
+    pub read_timeout: std::time::Duration,
+    /// The most open connections (lowered to what the open-file limit leaves); at the
+    /// limit the longest-idle connection is closed to make room
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// How long a stop (SIGTERM) waits for the work under way before cutting it
+    /// [env: ORDERBRIDGE_STOP_TIMEOUT] [default: 20s]
+    #[arg(long, value_name = "PERIOD", value_parser = parse_age)]
+    pub stop_timeout: Option<std::time::Duration>,
 }
 
 fn parse_max_change(s: &str) -> Result<String, String> {

@@ -94,6 +94,9 @@ where
             exit::FAILED
         }
     };
+    // A serve whose stop deadline cut the poll leaves its thread behind: the process ends
+    // all the same (what it had not committed rolls back).
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
     tracing::info!(
         target: RUN,
         command = name,
@@ -383,6 +386,14 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
                 listen: a.listen,
                 poll: (!a.poll.is_zero()).then_some(a.poll),
                 with_status: a.with_status,
+                limits: commands::serve::Limits {
+                    read_timeout: a.read_timeout,
+                    max_connections: a.max_connections as usize,
+                    stop_timeout: match a.stop_timeout {
+                        Some(t) => t,
+                        None => ctx.settings.stop_timeout()?,
+                    },
+                },
             };
             let server = Server::bind(&ctx, &opts).await?;
             let stop = stop_signal();
@@ -394,7 +405,8 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
                     .map_or_else(|| "off".to_string(), |p| format!("every {}s", p.as_secs()))
             );
             let report = server.run(stop).await?;
-            Ok(emit(&report, out, exit::OK)?)
+            let code = report.exit_code();
+            Ok(emit(&report, out, code)?)
         }
         Command::Schedule(a) => {
             use commands::schedule::{Part, plan};

@@ -503,6 +503,15 @@ impl Store {
         Ok(tx)
     }
 
+    /// Whether a write would succeed now: takes the write lock (waiting up to the busy
+    /// timeout) and runs a write that changes nothing, then rolls back. A read-only file,
+    /// server or transaction fails here as it would on a real write.
+    pub(crate) fn probe_writable(&self) -> Result<()> {
+        let _tx = self.write_tx()?;
+        self.exec("DELETE FROM orderbridge_runs WHERE 1 = 0", &[])?;
+        Ok(())
+    }
+
     /// Runs `f` in one write transaction: committed if it succeeds, rolled back if not.
     pub(crate) fn in_write_tx<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
         let tx = self.write_tx()?;

@@ -9,43 +9,60 @@ use crate::odoo::SaleOrder;
 use crate::store::{Store, StoreError};
 use crate::webhook::Delivery;
 
-/// Applies a delivery in one write transaction (read, compare, write), so that two
-/// deliveries of one order, or a delivery and a poll, cannot interleave. The audit lines are
-/// logged once the transaction has committed.
-pub(super) fn apply(
+/// Applies deliveries in one write transaction (read, compare, write each in turn), so that
+/// two deliveries of one order, or a delivery and a poll, cannot interleave, and a burst
+/// costs one commit. The audit lines are logged once the transaction has committed.
+pub(super) fn apply_batch(
     store: &Store,
+    ds: &[&Delivery],
+    opts: &SyncOptions,
+) -> Result<Vec<Delivered>, StoreError> {
+    let settled = store.in_write_tx(|s| {
+        ds.iter()
+            .map(|d| settle(s, d, opts))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(settled
+        .into_iter()
+        .map(|r| match r {
+            Ok(r) => logged(&r),
+            Err(settled) => settled,
+        })
+        .collect())
+}
+
+/// One delivery inside the batch's transaction: the sync's result to log, or (`Err`) how it
+/// settled without one.
+fn settle(
+    s: &Store,
     d: &Delivery,
     opts: &SyncOptions,
-) -> Result<Delivered, StoreError> {
-    let result = store.in_write_tx(|s| {
-        let Some((row, stored)) = s.sync_row_stamped(d.odoo_id)? else {
-            return Ok(Err(Delivered::Unknown));
-        };
-        if !crate::stamp::webhook_applies(&d.stamp, stored.as_deref()) {
-            return Ok(Err(Delivered::Stale));
-        }
-        let fetched = HashMap::from([(
-            d.odoo_id,
-            Ok(OdooOrder {
-                amount: d.amount,
-                state: d.state.clone(),
-                stamp: Some(d.stamp.clone()),
-            }),
-        )]);
-        let (mut results, mut writes) =
-            compare_chunk(std::slice::from_ref(&row), &Ok(fetched), opts);
-        for w in &mut writes {
-            w.from_webhook = true;
-        }
-        let skipped = s.apply_writes_in_tx(&writes)?;
-        superseded(&mut results, &skipped);
-        Ok(results.into_iter().next().ok_or(Delivered::Unchanged))
-    })?;
-    // `Err`: settled without a result to log.
-    let r = match result {
-        Ok(r) => r,
-        Err(settled) => return Ok(settled),
+) -> Result<Result<crate::commands::sync::OrderResult, Delivered>, StoreError> {
+    let Some((row, stored)) = s.sync_row_stamped(d.odoo_id)? else {
+        return Ok(Err(Delivered::Unknown));
     };
+    if !crate::stamp::webhook_applies(&d.stamp, stored.as_deref()) {
+        return Ok(Err(Delivered::Stale));
+    }
+    let fetched = HashMap::from([(
+        d.odoo_id,
+        Ok(OdooOrder {
+            amount: d.amount,
+            state: d.state.clone(),
+            stamp: Some(d.stamp.clone()),
+        }),
+    )]);
+    let (mut results, mut writes) = compare_chunk(std::slice::from_ref(&row), &Ok(fetched), opts);
+    for w in &mut writes {
+        w.from_webhook = true;
+    }
+    let skipped = s.apply_writes_in_tx(&writes)?;
+    superseded(&mut results, &skipped);
+    Ok(results.into_iter().next().ok_or(Delivered::Unchanged))
+}
+
+/// The audit lines of a committed result, and what it counts as.
+fn logged(r: &crate::commands::sync::OrderResult) -> Delivered {
     if let Outcome::Updated { from, to } = &r.outcome {
         tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, source = "webhook", "Synced order amount from Odoo");
     }
@@ -55,13 +72,13 @@ pub(super) fn apply(
     if let Outcome::Held { from, to } = &r.outcome {
         tracing::warn!(order_id = r.order_id, order_number = %r.order_number, portal_amount = %from, odoo_amount = %to, source = "webhook", "Order amount change held for review");
     }
-    Ok(match (&r.outcome, &r.status_change) {
+    match (&r.outcome, &r.status_change) {
         (Outcome::Held { .. }, _) => Delivered::Held,
         (Outcome::Superseded, _) => Delivered::Stale,
         (Outcome::Updated { .. }, _) | (_, Some(_)) => Delivered::Updated,
         (Outcome::KeptPortal { .. }, _) => Delivered::KeptPortal,
         _ => Delivered::Unchanged,
-    })
+    }
 }
 
 /// Whether an unknown order is worth reading from Odoo: the delivery's partner is linked.
@@ -85,36 +102,28 @@ pub(crate) enum Imported {
     NotInOdoo,
 }
 
-/// Imports an Odoo order unknown locally, for the local customer linked to the partner Odoo
-/// gives it (never the partner a delivery's body names). An order that a local
-/// `orders create` is still storing (its key has an intent) is left to that create, which
-/// stores the portal's amount and note with it.
-pub(super) async fn import(
-    work: std::sync::Arc<super::Shared>,
+/// Reads an Odoo order unknown locally, for [`store_import`] (the writer's part): `None`
+/// when Odoo has no such order.
+pub(super) async fn read_for_import(
+    client: &crate::odoo::OdooClient,
     odoo_id: i64,
-) -> Result<Imported, crate::error::Error> {
-    let rows = work
-        .client
+) -> Result<Option<SaleOrder>, crate::error::Error> {
+    let rows = client
         .read("sale.order", &[odoo_id], SaleOrder::FIELDS)
         .await?;
     let Some(v) = rows.first() else {
-        return Ok(Imported::NotInOdoo);
+        return Ok(None);
     };
-    let o = SaleOrder::from_value(v).map_err(crate::odoo::OdooError::from)?;
-    // The store's work on a blocking thread, never on the server's async workers.
-    tokio::task::spawn_blocking(move || {
-        let store = work.store.lock().unwrap_or_else(|e| e.into_inner());
-        store_import(&store, &o)
-    })
-    .await
-    .map_err(|e| crate::error::Error::Failed {
-        message: format!("the import stopped: {e}"),
-        hint: None,
-    })?
+    Ok(Some(
+        SaleOrder::from_value(v).map_err(crate::odoo::OdooError::from)?,
+    ))
 }
 
-/// The store's part of an import.
-fn store_import(store: &Store, o: &SaleOrder) -> Result<Imported, crate::error::Error> {
+/// The store's part of an import: stored for the local customer linked to the partner Odoo
+/// gives the order (never the partner a delivery's body names). An order that a local
+/// `orders create` is still storing (its key has an intent) is left to that create, which
+/// stores the portal's amount and note with it.
+pub(super) fn store_import(store: &Store, o: &SaleOrder) -> Result<Imported, crate::error::Error> {
     if let Some(key) = &o.origin
         && store.intent(key)?.is_some()
     {

@@ -98,7 +98,7 @@ pub(crate) struct Metrics {
     /// Deliveries that wrote after Odoo stopped waiting for the answer.
     late: AtomicU64,
     polls: [AtomicU64; 3],
-    last_poll_ok: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    last_poll_ok: Mutex<Option<(std::time::Instant, chrono::DateTime<chrono::Utc>)>>,
 }
 
 impl Metrics {
@@ -133,7 +133,8 @@ impl Metrics {
     pub(crate) fn polled(&self, p: Polled) {
         self.polls[p as usize].fetch_add(1, Ordering::Relaxed);
         if p == Polled::Ok {
-            *self.last_poll_ok.lock().unwrap_or_else(|e| e.into_inner()) = Some(chrono::Utc::now());
+            *self.last_poll_ok.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((std::time::Instant::now(), chrono::Utc::now()));
         }
     }
 
@@ -156,12 +157,32 @@ impl Metrics {
     }
 
     pub(crate) fn last_poll_ok(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.last_poll_ok_at().map(|(_, t)| t)
+    }
+
+    /// When a poll last ended well: the monotonic instant (for ages) and the wall clock.
+    pub(crate) fn last_poll_ok_at(
+        &self,
+    ) -> Option<(std::time::Instant, chrono::DateTime<chrono::Utc>)> {
         *self.last_poll_ok.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    pub(crate) fn render(&self) -> String {
+    pub(crate) fn render(&self, conns: &super::Conns, health: &super::health::Verdict) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_serve_connections Open client connections.\n# TYPE orderbridge_serve_connections gauge\norderbridge_serve_connections {}\n\
+             # HELP orderbridge_serve_connection_limit The most open connections (the open-file limit may lower the one asked for).\n# TYPE orderbridge_serve_connection_limit gauge\norderbridge_serve_connection_limit {}\n\
+             # HELP orderbridge_serve_connections_shed_total Idle connections closed to make room at the limit.\n# TYPE orderbridge_serve_connections_shed_total counter\norderbridge_serve_connections_shed_total {}\n\
+             # HELP orderbridge_serve_shedding 1 while connections are being shed (until a minute after the last).\n# TYPE orderbridge_serve_shedding gauge\norderbridge_serve_shedding {}\n\
+             # HELP orderbridge_serve_healthy 1 when /healthz answers ok.\n# TYPE orderbridge_serve_healthy gauge\norderbridge_serve_healthy {}",
+            conns.open(),
+            conns.limit,
+            conns.shed_total(),
+            u8::from(conns.shedding()),
+            u8::from(health.ok())
+        );
         let _ = writeln!(
             out,
             "# HELP orderbridge_webhooks_total Webhook deliveries received, by what became of them.\n# TYPE orderbridge_webhooks_total counter"

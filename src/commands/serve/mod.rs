@@ -5,22 +5,30 @@
 //! POST /odoo/webhook/<secret> ─► secret (constant time) ─► body checked ─► one write
 //!     transaction: applied by the sync rules only if newer than the stored write_date
 //! every --poll: the run lock (as cron's runs) ─► `sync-amounts --changed` ─► run history
-//! GET /healthz, GET /metrics (Prometheus)
+//! GET /healthz (from the store checker's last probe), GET /metrics (Prometheus)
 //! ```
-//! Webhook writes use their own connection, so a long poll never delays an answer: Odoo's
-//! user waits for it (Odoo gives the receiver 1 s).
+//! Webhook writes go through one writer thread with its own connection (batched into one
+//! transaction when many wait), so a long poll never delays an answer — Odoo's user waits
+//! for it, and Odoo gives the receiver 1 s — and a burst costs one thread. The accept loop
+//! (`listener`) bounds what clients can hold: read timeouts, a connection limit, a stop
+//! with a deadline.
 
 mod apply;
+mod health;
+mod listener;
 mod metrics;
+mod throttle;
+mod writer;
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use subtle::ConstantTimeEq;
@@ -34,8 +42,16 @@ use crate::odoo::OdooClient;
 use crate::secret::Secret;
 use crate::store::Location;
 use crate::store::Store;
+use health::Health;
+pub(crate) use listener::Limits;
+use listener::{BodyRefused, Conns};
 pub(crate) use metrics::Delivered;
 use metrics::{Metrics, Polled};
+use throttle::Throttle;
+use writer::Writer;
+
+/// The largest webhook body read (Odoo's are a few kB).
+const WEBHOOK_BODY_LIMIT: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ServeOptions {
@@ -46,15 +62,20 @@ pub(crate) struct ServeOptions {
     pub with_status: bool,
     /// Amount changes beyond it are held for review.
     pub max_change: crate::rules::MaxChange,
+    pub limits: Limits,
 }
 
 struct Shared {
     secret: Secret,
-    /// The webhooks' connection.
-    store: Mutex<Store>,
+    /// The store's writer (webhooks, imports).
+    writer: Writer,
     client: Arc<OdooClient>,
     sync: SyncOptions,
     metrics: Metrics,
+    health: Health,
+    throttle: Throttle,
+    conns: Arc<Conns>,
+    limits: Limits,
     /// Imports of unknown orders, awaited at shutdown.
     imports: Mutex<JoinSet<()>>,
 }
@@ -64,6 +85,8 @@ pub(crate) struct Server {
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     poll_store: Store,
+    /// The health checker's connection (a short busy timeout).
+    check_store: Store,
     /// The store whose run lock each poll takes, and how long its locks are waited for.
     lock: (Location, Duration),
     overlap: Duration,
@@ -88,6 +111,25 @@ pub(crate) struct ServeReport {
     pub polls_ok: u64,
     pub polls_failed: u64,
     pub polls_skipped_busy: u64,
+    /// Connections closed to make room at the connection limit.
+    pub connections_shed: u64,
+    /// What the stop's deadline cut: connections closed without an answer (their writes,
+    /// if any, committed or not as a whole), a poll and imports stopped midway (rolled
+    /// back; the next run redoes them).
+    pub cut_connections: u64,
+    pub cut_poll: bool,
+    pub cut_imports: u64,
+}
+
+impl ServeReport {
+    /// 0 when the stop let everything finish; 1 when its deadline cut work.
+    pub(crate) fn exit_code(&self) -> i32 {
+        if self.cut_connections > 0 || self.cut_poll || self.cut_imports > 0 {
+            exit::FAILED
+        } else {
+            exit::OK
+        }
+    }
 }
 
 impl Server {
@@ -98,10 +140,21 @@ impl Server {
         let client = Arc::new(ctx.odoo()?);
         let overlap = ctx.settings.change_overlap()?;
         let store = ctx.store()?;
+        // A store it cannot write is refused now (exit 4, as the syncs), not after Odoo's
+        // first webhook.
+        store.probe_writable()?;
         let poll_store = ctx.store_unverified()?;
-        let listener = tokio::net::TcpListener::bind(opts.listen)
-            .await
+        let check_store = Store::open(&ctx.database()?, health::PROBE_WAIT)?;
+        let listener = listener::bind(opts.listen)
             .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", opts.listen)))?;
+        let limit = listener::connection_limit(opts.limits.max_connections);
+        if limit < opts.limits.max_connections {
+            tracing::info!(
+                limit,
+                asked = opts.limits.max_connections,
+                "Connection limit lowered to what the open-file limit allows"
+            );
+        }
         if !opts.listen.ip().is_loopback() {
             tracing::warn!(listen = %opts.listen, "Listening beyond loopback: put it behind the portal's TLS reverse proxy");
         }
@@ -114,17 +167,23 @@ impl Server {
             status: opts.with_status,
             max_change: opts.max_change,
         };
+        let (writer, _thread) = Writer::start(store, sync)?;
         Ok(Server {
             listener,
             shared: Arc::new(Shared {
                 secret,
-                store: Mutex::new(store),
+                writer,
                 client,
                 sync,
                 metrics: Metrics::default(),
+                health: Health::new(opts.poll),
+                throttle: Throttle::default(),
+                conns: Arc::new(Conns::new(limit)),
+                limits: opts.limits,
                 imports: Mutex::new(JoinSet::new()),
             }),
             poll_store,
+            check_store,
             lock: (ctx.database()?, ctx.settings.busy_timeout()?),
             overlap,
             poll: opts.poll,
@@ -142,27 +201,74 @@ impl Server {
     }
 
     /// Serves until `stop` resolves (SIGTERM, Ctrl-C): then accepts nothing more, lets the
-    /// requests, the poll and the imports under way finish, and reports.
+    /// requests, the poll and the imports under way finish within the stop timeout, cuts
+    /// what is left at it, and reports.
     pub(crate) async fn run(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<ServeReport, Error> {
         let listen = self.local_addr()?.to_string();
+        let limits = self.shared.limits;
         let (tx, rx) = watch::channel(false);
+        let deadline: Arc<std::sync::OnceLock<tokio::time::Instant>> = Arc::default();
         let app = Router::new()
             .route("/odoo/webhook/{secret}", post(webhook))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics_text))
             .with_state(Arc::clone(&self.shared));
-        let mut stopped = rx.clone();
-        let http = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        });
-        tracing::info!(%listen, poll_s = self.poll.map(|p| p.as_secs()), "Serving Odoo webhooks");
-        let signal = async move {
-            stop.await;
-            tracing::info!("Stopping: finishing the requests and the poll under way");
-            let _ = tx.send(true);
+        tracing::info!(%listen, poll_s = self.poll.map(|p| p.as_secs()), connection_limit = self.shared.conns.limit, "Serving Odoo webhooks");
+        let http = listener::serve(
+            self.listener,
+            app,
+            Arc::clone(&self.shared.conns),
+            limits,
+            rx.clone(),
+        );
+        let signal = {
+            let deadline = Arc::clone(&deadline);
+            async move {
+                stop.await;
+                let _ = deadline.set(tokio::time::Instant::now() + limits.stop_timeout);
+                tracing::info!(
+                    stop_timeout_s = limits.stop_timeout.as_secs(),
+                    "Stopping: finishing the requests and the poll under way"
+                );
+                let _ = tx.send(true);
+            }
+        };
+        // The store checker behind /healthz, on a thread of its own: a probe waiting for
+        // the write lock never holds up an answer.
+        let checking = Arc::new(AtomicBool::new(false));
+        {
+            let (shared, store, checking) = (
+                Arc::clone(&self.shared),
+                self.check_store,
+                Arc::clone(&checking),
+            );
+            std::thread::Builder::new()
+                .name("store-check".into())
+                .spawn(move || health::check_loop(&store, &shared.health, &checking))
+                .map_err(|e| Error::Failed {
+                    message: format!("cannot start the store checker: {e}"),
+                    hint: None,
+                })?;
+        }
+        let ticker = {
+            let shared = Arc::clone(&self.shared);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(10));
+                loop {
+                    every.tick().await;
+                    shared.conns.tick();
+                    for (kind, n) in shared.throttle.due() {
+                        tracing::warn!(
+                            kind,
+                            count = n,
+                            "More requests refused in the last minute (logged once a minute)"
+                        );
+                    }
+                }
+            })
         };
         // The poll and its store work on a thread of their own: the listener (driven by
         // this task) and the async workers never wait for a sync's database writes.
@@ -170,7 +276,8 @@ impl Server {
         let (shared, lock) = (Arc::clone(&self.shared), self.lock.clone());
         let (poll_store, overlap, period, flush) =
             (self.poll_store, self.overlap, self.poll, self.flush);
-        let poll = tokio::task::spawn_blocking(move || {
+        let poll_rx = rx.clone();
+        let mut poll = tokio::task::spawn_blocking(move || {
             runtime.block_on(poll_loop(
                 &poll_store,
                 &shared,
@@ -178,27 +285,59 @@ impl Server {
                 overlap,
                 period,
                 &flush,
-                rx,
+                poll_rx,
             ));
         });
         let poll = async {
-            if let Err(e) = poll.await {
-                tracing::error!(error = %e, "The poll stopped");
+            let mut stopping = rx.clone();
+            tokio::select! {
+                r = &mut poll => {
+                    if let Err(e) = r {
+                        tracing::error!(error = %e, "The poll stopped");
+                    }
+                    false
+                }
+                () = async {
+                    let _ = stopping.wait_for(|s| *s).await;
+                    match deadline.get() {
+                        Some(d) => tokio::time::sleep_until(*d).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    tracing::warn!("Stop deadline reached: the poll under way is cut (its transaction rolls back; the next run redoes it)");
+                    true
+                }
             }
         };
-        let (served, (), ()) = tokio::join!(http.into_future(), poll, signal);
-        served.map_err(|e| Error::Failed {
-            message: format!("the webhook server failed: {e}"),
-            hint: None,
-        })?;
-        let imports = std::mem::take(
+        let (stopped, cut_poll, ()) = tokio::join!(http, poll, signal);
+        ticker.abort();
+        checking.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut imports = std::mem::take(
             &mut *self
                 .shared
                 .imports
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
-        imports.join_all().await;
+        let until = deadline
+            .get()
+            .copied()
+            .unwrap_or_else(tokio::time::Instant::now);
+        let imports_done = async { while imports.join_next().await.is_some() {} };
+        let cut_imports = match tokio::time::timeout_at(until, imports_done).await {
+            Ok(()) => 0,
+            Err(_) => {
+                let n = imports.len() as u64;
+                imports.abort_all();
+                n
+            }
+        };
+        if stopped.cut > 0 {
+            tracing::warn!(
+                connections = stopped.cut,
+                "Stop deadline reached: connections still open were closed without an answer"
+            );
+        }
         let m = &self.shared.metrics;
         let imports = m.imports();
         Ok(ServeReport {
@@ -215,6 +354,10 @@ impl Server {
             polls_ok: m.polls(Polled::Ok),
             polls_failed: m.polls(Polled::Failed),
             polls_skipped_busy: m.polls(Polled::Busy),
+            connections_shed: self.shared.conns.shed_total(),
+            cut_connections: stopped.cut,
+            cut_poll,
+            cut_imports,
         })
     }
 }
@@ -294,45 +437,86 @@ fn answer(status: StatusCode, result: &str, detail: Option<&str>) -> Response {
 async fn webhook(
     State(shared): State<Arc<Shared>>,
     Path(given): Path<String>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
     let started = Instant::now();
     // Constant time: the answer's timing says nothing about how much of a guess was right.
+    // Checked before the body is read: a client without the secret costs no body.
     let expected = shared.secret.expose().as_bytes();
     if !bool::from(given.as_bytes().ct_eq(expected)) {
         shared
             .metrics
             .delivered(Delivered::Forbidden, started.elapsed());
-        tracing::warn!("Webhook with a wrong secret refused");
+        if shared.throttle.first("wrong_secret") {
+            tracing::warn!(
+                "Webhook with a wrong secret refused (logged once a minute, then counted)"
+            );
+        }
         return StatusCode::NOT_FOUND.into_response();
     }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = match declared {
+        Some(n) if n > WEBHOOK_BODY_LIMIT => Err(BodyRefused::TooLarge),
+        _ => listener::read_body(body, WEBHOOK_BODY_LIMIT, shared.limits.read_timeout).await,
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(refused) => {
+            shared
+                .metrics
+                .delivered(Delivered::Invalid, started.elapsed());
+            let (status, kind, detail) = match refused {
+                BodyRefused::TooLarge => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the body is larger than 1 MiB",
+                ),
+                BodyRefused::TooSlow => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_too_slow",
+                    "the body did not arrive within the read timeout",
+                ),
+                BodyRefused::Broken => (
+                    StatusCode::BAD_REQUEST,
+                    "body_broken",
+                    "the body could not be read",
+                ),
+            };
+            if shared.throttle.first(kind) {
+                tracing::warn!(
+                    reason = detail,
+                    "Webhook refused: nothing written (logged once a minute, then counted)"
+                );
+            }
+            return answer(status, "invalid", Some(detail));
+        }
+    };
     let delivery = match crate::webhook::parse(&body, chrono::Utc::now()) {
         Ok(d) => d,
         Err(reason) => {
             shared
                 .metrics
                 .delivered(Delivered::Invalid, started.elapsed());
-            tracing::warn!(%reason, "Webhook refused: nothing written");
+            if shared.throttle.first("invalid_body") {
+                tracing::warn!(%reason, "Webhook refused: nothing written (logged once a minute, then counted)");
+            }
             return answer(StatusCode::BAD_REQUEST, "invalid", Some(&reason));
         }
     };
-    let work = Arc::clone(&shared);
-    let d = delivery.clone();
-    let applied = tokio::task::spawn_blocking(move || {
-        let store = work.store.lock().unwrap_or_else(|e| e.into_inner());
-        let outcome = apply::apply(&store, &d, &work.sync)?;
-        let import = outcome == Delivered::Unknown && apply::worth_importing(&store, &d)?;
-        Ok::<_, crate::store::StoreError>((outcome, import))
-    })
-    .await;
-    let outcome = match applied {
-        Ok(Ok((Delivered::Unknown, true))) => {
-            spawn_import(&shared, delivery.odoo_id);
+    let odoo_id = delivery.odoo_id;
+    let name = delivery.name.clone();
+    let outcome = match shared.writer.apply(delivery).await {
+        Ok((Delivered::Unknown, true)) => {
+            spawn_import(&shared, odoo_id);
             Delivered::Importing
         }
-        Ok(Ok((outcome, _))) => outcome,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, odoo_order_id = delivery.odoo_id, "Webhook not applied: the local store failed");
+        Ok((outcome, _)) => outcome,
+        Err(e) => {
+            tracing::error!(error = %e, odoo_order_id = odoo_id, "Webhook not applied: the local store failed");
             shared
                 .metrics
                 .delivered(Delivered::Failed, started.elapsed());
@@ -342,18 +526,11 @@ async fn webhook(
                 Some("the local store failed; the next poll catches up"),
             );
         }
-        Err(e) => {
-            tracing::error!(error = %e, "Webhook not applied");
-            shared
-                .metrics
-                .delivered(Delivered::Failed, started.elapsed());
-            return answer(StatusCode::INTERNAL_SERVER_ERROR, "failed", None);
-        }
     };
     if outcome == Delivered::Unknown {
         tracing::info!(
-            odoo_order_id = delivery.odoo_id,
-            order_number = delivery.name.as_deref().unwrap_or("-"),
+            odoo_order_id = odoo_id,
+            order_number = name.as_deref().unwrap_or("-"),
             "Webhook for an order not stored locally (customer not linked)"
         );
     }
@@ -362,7 +539,7 @@ async fn webhook(
     if took > ODOO_WAITS && outcome.wrote() {
         // Committed all the same; Odoo logged a timeout and will not send it again.
         tracing::warn!(
-            odoo_order_id = delivery.odoo_id,
+            odoo_order_id = odoo_id,
             took_ms = took.as_millis() as u64,
             result = outcome.name(),
             "Webhook applied after Odoo stopped waiting for the answer"
@@ -380,7 +557,12 @@ fn spawn_import(shared: &Arc<Shared>, odoo_id: i64) {
     // Finished imports are dropped as new ones start: the set holds only those under way.
     while imports.try_join_next().is_some() {}
     imports.spawn(async move {
-        match apply::import(Arc::clone(&work), odoo_id).await {
+        let done = match apply::read_for_import(&work.client, odoo_id).await {
+            Ok(Some(o)) => work.writer.import(o).await,
+            Ok(None) => Ok(apply::Imported::NotInOdoo),
+            Err(e) => Err(e),
+        };
+        match done {
             Ok(done) => work.metrics.imported(Some(done)),
             Err(e) => {
                 tracing::warn!(error = %e, odoo_order_id = odoo_id, "Import of an unknown order failed; the next full sync or list pulls it");
@@ -390,35 +572,25 @@ fn spawn_import(shared: &Arc<Shared>, odoo_id: i64) {
     });
 }
 
+/// Answered at once from the store checker's last probe and the poll's last success.
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let work = Arc::clone(&shared);
-    let store_ok = tokio::task::spawn_blocking(move || {
-        let store = work.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.user_version().is_ok()
-    })
-    .await
-    .unwrap_or(false);
-    let body = serde_json::json!({
-        "status": if store_ok { "ok" } else { "store_unavailable" },
-        "last_poll_ok": shared.metrics.last_poll_ok().map(|t| t.to_rfc3339()),
-    });
-    let status = if store_ok {
+    let verdict = shared.health.verdict(shared.metrics.last_poll_ok_at());
+    let status = if verdict.ok() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    let body = serde_json::to_string(&verdict).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn metrics_text(State(shared): State<Arc<Shared>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        shared.metrics.render(),
+        shared.metrics.render(
+            &shared.conns,
+            &shared.health.verdict(shared.metrics.last_poll_ok_at()),
+        ),
     )
         .into_response()
 }
