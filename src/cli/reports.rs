@@ -818,6 +818,30 @@ impl Report for ServeReport {
                 self.late_answers
             )?;
         }
+        if self.connections_shed > 0 {
+            writeln!(
+                out,
+                "Idle connections closed at the connection limit: {}",
+                self.connections_shed
+            )?;
+        }
+        if self.exit_code() != 0 {
+            writeln!(
+                out,
+                "The stop deadline cut: {} connection(s) without an answer{}{} (nothing half-written: each write is one transaction; the next poll catches up)",
+                self.cut_connections,
+                if self.cut_poll {
+                    ", the poll under way"
+                } else {
+                    ""
+                },
+                if self.cut_imports > 0 {
+                    format!(", {} import(s)", self.cut_imports)
+                } else {
+                    String::new()
+                }
+            )?;
+        }
         writeln!(
             out,
             "Polls: {} ok, {} failed, {} skipped while another run held the lock",

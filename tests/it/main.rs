@@ -21,6 +21,7 @@ mod packaging;
 mod pg_server;
 mod replay;
 mod serve;
+mod serve_holds;
 mod store;
 mod sync_amounts;
 mod test_connection;

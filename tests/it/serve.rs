@@ -21,11 +21,29 @@ pub(crate) struct Served {
 
 impl Served {
     pub(crate) fn start(env: &TestEnv, extra: &[&str]) -> Served {
+        Served::start_with_files(env, extra, None)
+    }
+
+    /// [`Served::start`] under an open-file limit (`ulimit -n`).
+    #[allow(dead_code)] // used by tests/it only
+    pub(crate) fn start_with_files(env: &TestEnv, extra: &[&str], nofile: Option<u32>) -> Served {
         env.write_env(&[("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)]);
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = env
-            .command(env.path("").as_path(), &args)
+        let mut command = env.command(env.path("").as_path(), &args);
+        if let Some(n) = nofile {
+            let mut limited = std::process::Command::new("sh");
+            limited
+                .current_dir(env.path(""))
+                .env_clear()
+                .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+                .arg("-c")
+                .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                .arg(command.get_program())
+                .args(command.get_args());
+            command = limited;
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -55,6 +73,11 @@ impl Served {
         }
     }
 
+    #[allow(dead_code)] // used by tests/it only
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `(status, body)` of one HTTP/1.1 request.
     pub(crate) fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         http(&self.addr, method, path, body)
@@ -65,13 +88,23 @@ impl Served {
     }
 
     /// SIGTERM, then the exit and the output.
-    pub(crate) fn stop(mut self) -> Run {
+    pub(crate) fn stop(self) -> Run {
+        self.signal_stop();
+        self.wait()
+    }
+
+    /// SIGTERM, without waiting for the exit.
+    pub(crate) fn signal_stop(&self) {
         let pid = self.child.id().to_string();
         let killed = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap();
         assert!(killed.success());
+    }
+
+    /// The exit and the output.
+    pub(crate) fn wait(mut self) -> Run {
         let mut stdout = String::new();
         self.child
             .stdout
@@ -121,19 +154,19 @@ pub(crate) fn body(odoo_id: i64, amount: &str, state: &str, write_date: &str) ->
     )
 }
 
-fn with_orders() -> TestEnv {
+pub(crate) fn with_orders() -> TestEnv {
     let env = TestEnv::new();
     env.link_deco();
     assert_eq!(env.run(&["orders", "list"]).code, 0);
     env
 }
 
-fn result(reply: &(u16, String)) -> String {
+pub(crate) fn result(reply: &(u16, String)) -> String {
     let v: serde_json::Value = serde_json::from_str(&reply.1).unwrap();
     v["result"].as_str().unwrap().to_string()
 }
 
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let until = Instant::now() + Duration::from_secs(10);
     while !ok() {
         assert!(Instant::now() < until, "timed out waiting for {what}");
@@ -464,4 +497,32 @@ fn imports_that_store_nothing_are_not_counted_as_imported() {
         run.stdout
     );
     assert_eq!(env.portal_amount(unlinked), None);
+}
+
+#[test]
+fn health_answers_at_once_and_says_busy_while_another_writer_holds_the_store() {
+    let env = with_orders();
+    let served = Served::start(&env, &["--poll", "0"]);
+    let lock = env.hold_write_lock();
+    let until = Instant::now() + Duration::from_secs(15);
+    let said = loop {
+        let asked = Instant::now();
+        let (status, body) = served.request("GET", "/healthz", "");
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "/healthz took {:?} behind the lock",
+            asked.elapsed()
+        );
+        if status == 503 {
+            break body;
+        }
+        assert!(Instant::now() < until, "still {status} {body}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(said.contains(r#""status":"store_busy""#), "{said}");
+    drop(lock);
+    wait_for("health back to ok", || {
+        served.request("GET", "/healthz", "").0 == 200
+    });
+    served.stop();
 }

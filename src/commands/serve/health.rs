@@ -16,11 +16,21 @@ pub(crate) const PROBE_WAIT: Duration = Duration::from_secs(1);
 /// A probe not back after this is a store that cannot take a write now.
 const STALE: Duration = Duration::from_secs(5);
 
+/// What a probe found.
+#[derive(Debug, Clone)]
+enum Found {
+    Writable,
+    /// Another writer held the lock past the probe's wait: writes wait as long.
+    Busy(String),
+    /// A write would fail: why.
+    Unwritable(String),
+}
+
 #[derive(Debug)]
 struct Probe {
-    /// When the last probe ended, and what it found (`Err`: why a write would fail).
+    /// When the last probe ended, and what it found.
     at: Instant,
-    result: Result<(), String>,
+    result: Found,
 }
 
 #[derive(Debug)]
@@ -55,14 +65,14 @@ impl Health {
         Health {
             last: Mutex::new(Probe {
                 at: Instant::now(),
-                result: Ok(()),
+                result: Found::Writable,
             }),
             started: Instant::now(),
             poll,
         }
     }
 
-    fn record(&self, result: Result<(), String>) {
+    fn record(&self, result: Found) {
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Probe {
             at: Instant::now(),
             result,
@@ -86,8 +96,15 @@ impl Health {
             store_checked_s: age.as_secs(),
             last_poll_ok: shown_poll.clone(),
         };
-        if let Err(why) = result {
-            return verdict("store_unwritable", Some(why));
+        match result {
+            Found::Unwritable(why) => return verdict("store_unwritable", Some(why)),
+            Found::Busy(why) => {
+                return verdict(
+                    "store_busy",
+                    Some(format!("{why}: webhooks would wait as long")),
+                );
+            }
+            Found::Writable => {}
         }
         if age > STALE + EVERY {
             return verdict(
@@ -120,7 +137,11 @@ impl Health {
 /// The checker's loop, on a thread of its own until `stop` says so.
 pub(super) fn check_loop(store: &Store, health: &Health, stop: &std::sync::atomic::AtomicBool) {
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        health.record(store.probe_writable().map_err(|e| e.to_string()));
+        health.record(match store.probe_writable() {
+            Ok(()) => Found::Writable,
+            Err(e @ crate::store::StoreError::Locked { .. }) => Found::Busy(e.to_string()),
+            Err(e) => Found::Unwritable(e.to_string()),
+        });
         let mut slept = Duration::ZERO;
         while slept < EVERY && !stop.load(std::sync::atomic::Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(100));
@@ -136,7 +157,7 @@ mod tests {
     #[test]
     fn a_failed_probe_is_unhealthy_with_its_reason() {
         let h = Health::new(None);
-        h.record(Err("the database x is read-only".into()));
+        h.record(Found::Unwritable("the database x is read-only".into()));
         let v = h.verdict(None);
         assert_eq!(v.status, "store_unwritable");
         assert!(v.reason.unwrap().contains("read-only"));
@@ -147,8 +168,15 @@ mod tests {
         let h = Health::new(None);
         *h.last.lock().unwrap() = Probe {
             at: Instant::now() - Duration::from_secs(30),
-            result: Ok(()),
+            result: Found::Writable,
         };
+        assert_eq!(h.verdict(None).status, "store_busy");
+    }
+
+    #[test]
+    fn a_lock_held_past_the_probes_wait_is_a_busy_store() {
+        let h = Health::new(None);
+        h.record(Found::Busy("locked by another run".into()));
         assert_eq!(h.verdict(None).status, "store_busy");
     }
 

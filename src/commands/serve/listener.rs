@@ -342,7 +342,11 @@ async fn connection(
             _ = conn.as_mut() => return,
             () = slot.evict.notified() => return,
             _ = closing.wait_for(|c| *c), if !shutting => {
-                // Idle: closed now; a request under way: answered, then closed.
+                // No request under way (idle, or headers half sent): closed now; one under
+                // way: answered, then closed.
+                if slot.busy.load(Ordering::Relaxed) == 0 {
+                    return;
+                }
                 conn.as_mut().graceful_shutdown();
                 shutting = true;
             }
