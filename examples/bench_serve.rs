@@ -8,7 +8,10 @@
 //!    local commit: median, p90, p99;
 //! 2. throughput: 500 webhooks/s for 30 s (5 s with `--quick`), paced, from 8 threads,
 //!    each to a different order; then every order's stored amount is checked against the
-//!    last amount sent to it (no lost update), and errors are counted.
+//!    last amount sent to it (no lost update), and errors are counted;
+//! 3. burst: 2,000 webhooks at once (2,000 client threads released together), each to a
+//!    different order: p50/p90/p99 from the release, every one applied, the server's peak
+//!    thread count, and its RSS idle before, at the peak, and 3 s after.
 
 mod common;
 use common::{binary, seed_orders};
@@ -55,6 +58,88 @@ fn post(addr: &str, body: &str) -> std::io::Result<u16> {
         .get(9..12)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other("no status line"))
+}
+
+/// `Threads:` and `VmRSS:` (kB) of a process.
+fn proc_status(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Threads:"), field("VmRSS:"))
+}
+
+/// Phase 3: 2,000 concurrent webhooks.
+fn burst(addr: &str, pid: u32, db: &std::path::Path) -> anyhow::Result<()> {
+    const N: i64 = 2_000;
+    std::thread::sleep(Duration::from_secs(1));
+    let (_, idle_rss) = proc_status(pid);
+    let peak = Arc::new(Mutex::new((0u64, 0u64)));
+    let watching = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (peak, watching) = (Arc::clone(&peak), Arc::clone(&watching));
+        std::thread::spawn(move || {
+            while watching.load(Ordering::Relaxed) {
+                let (t, r) = proc_status(pid);
+                let mut p = peak.lock().unwrap_or_else(|e| e.into_inner());
+                *p = (p.0.max(t), p.1.max(r));
+                drop(p);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let go = Arc::new(std::sync::Barrier::new(N as usize + 1));
+    let clients: Vec<_> = (0..N)
+        .map(|k| {
+            let (go, addr) = (Arc::clone(&go), addr.to_string());
+            std::thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    let b = body(50_001 + k, 40_000 + k, 9_000_000 + k);
+                    go.wait();
+                    let t = Instant::now();
+                    let status = post(&addr, &b);
+                    (t.elapsed(), status.ok())
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    go.wait();
+    let mut took = Vec::new();
+    let mut failed = 0;
+    for c in clients {
+        let (d, status) = c.join().map_err(|_| anyhow::anyhow!("a client panicked"))?;
+        took.push(d);
+        failed += usize::from(status != Some(200));
+    }
+    watching.store(false, Ordering::Relaxed);
+    let _ = watcher.join();
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, after_rss) = proc_status(pid);
+    took.sort();
+    let conn = rusqlite::Connection::open(db)?;
+    let mut st = conn.prepare("SELECT total_amount FROM sales_orders WHERE odoo_order_id = ?1")?;
+    let mut applied = 0;
+    for k in 0..N {
+        let want = format!("{}.{:02}", (40_000 + k) / 100, (40_000 + k) % 100);
+        let got: String = st.query_row([50_001 + k], |r| r.get(0))?;
+        applied += usize::from(got == want);
+    }
+    let (threads, peak_rss) = *peak.lock().unwrap_or_else(|e| e.into_inner());
+    println!(
+        "serve, burst: {N} concurrent webhooks: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {applied} applied, {failed} failed; server threads at peak {threads}; RSS idle {:.1} MB, peak {:.1} MB, 3 s after {:.1} MB",
+        percentile(&took, 0.5).as_secs_f64() * 1e3,
+        percentile(&took, 0.9).as_secs_f64() * 1e3,
+        percentile(&took, 0.99).as_secs_f64() * 1e3,
+        took.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        idle_rss as f64 / 1024.0,
+        peak_rss as f64 / 1024.0,
+        after_rss as f64 / 1024.0,
+    );
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -120,6 +205,8 @@ fn main() -> anyhow::Result<()> {
         percentile(&took, 0.99).as_secs_f64() * 1e3,
         took.len()
     );
+
+    burst(&addr, child.id(), &db)?;
 
     // 2. 500/s sustained, paced, each webhook to another order (from order 10,001 on).
     let seconds: i64 = if quick { 5 } else { 30 };

@@ -66,6 +66,8 @@ pub(super) struct Conns {
     next: AtomicU64,
     ended: Notify,
     pub limit: usize,
+    /// The most open at once since memory was last given back.
+    high: std::sync::atomic::AtomicUsize,
     shed: AtomicU64,
     /// When shedding began, while it goes on (it ends a minute after the last shed).
     shedding_since: Mutex<Option<(Instant, Instant, u64)>>,
@@ -78,6 +80,7 @@ impl Conns {
             next: AtomicU64::new(0),
             ended: Notify::new(),
             limit,
+            high: std::sync::atomic::AtomicUsize::new(0),
             shed: AtomicU64::new(0),
             shedding_since: Mutex::new(None),
         }
@@ -105,19 +108,29 @@ impl Conns {
             busy: AtomicU32::new(0),
             evict: Notify::new(),
         });
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::clone(&slot));
+        let open = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.insert(id, Arc::clone(&slot));
+            slots.len()
+        };
+        self.high.fetch_max(open, Ordering::Relaxed);
         (id, slot)
     }
 
     fn remove(&self, id: u64) {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        let open = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.remove(&id);
+            slots.len()
+        };
         self.ended.notify_waiters();
+        // A burst is over: give the allocator's free memory back to the system, so that
+        // the process returns to its idle size instead of keeping its peak.
+        let high = self.high.load(Ordering::Relaxed);
+        if high >= 64 && open <= high / 8 {
+            self.high.store(open, Ordering::Relaxed);
+            tokio::task::spawn_blocking(give_back_memory);
+        }
     }
 
     /// Closes the connection idle the longest, if one has been idle long enough.
@@ -171,6 +184,14 @@ impl Conns {
             );
             *shedding = None;
         }
+    }
+}
+
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
