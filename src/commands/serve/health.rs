@@ -36,6 +36,9 @@ struct Probe {
 #[derive(Debug)]
 pub(super) struct Health {
     last: Mutex<Probe>,
+    /// Why the writer's last transaction failed, while no later one has succeeded: what
+    /// webhooks meet now, whatever the last probe found.
+    write_failed: Mutex<Option<Found>>,
     started: Instant,
     /// The poll's period, when it is on.
     poll: Option<Duration>,
@@ -67,9 +70,15 @@ impl Health {
                 at: Instant::now(),
                 result: Found::Writable,
             }),
+            write_failed: Mutex::new(None),
             started: Instant::now(),
             poll,
         }
+    }
+
+    /// The writer's last transaction: committed, or why not.
+    pub(super) fn wrote(&self, result: Result<(), &crate::store::StoreError>) {
+        *self.write_failed.lock().unwrap_or_else(|e| e.into_inner()) = result.err().map(found);
     }
 
     fn record(&self, result: Found) {
@@ -84,10 +93,16 @@ impl Health {
         &self,
         last_poll_ok: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
     ) -> Verdict {
-        let (age, result) = {
+        let (age, probed) = {
             let p = self.last.lock().unwrap_or_else(|e| e.into_inner());
             (p.at.elapsed(), p.result.clone())
         };
+        let result = self
+            .write_failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or(probed);
         let shown_poll =
             last_poll_ok.map(|(_, t)| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let verdict = |status, reason| Verdict {
@@ -134,13 +149,19 @@ impl Health {
     }
 }
 
+fn found(e: &crate::store::StoreError) -> Found {
+    match e {
+        crate::store::StoreError::Locked { .. } => Found::Busy(e.to_string()),
+        _ => Found::Unwritable(e.to_string()),
+    }
+}
+
 /// The checker's loop, on a thread of its own until `stop` says so.
 pub(super) fn check_loop(store: &Store, health: &Health, stop: &std::sync::atomic::AtomicBool) {
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         health.record(match store.probe_writable() {
             Ok(()) => Found::Writable,
-            Err(e @ crate::store::StoreError::Locked { .. }) => Found::Busy(e.to_string()),
-            Err(e) => Found::Unwritable(e.to_string()),
+            Err(e) => found(&e),
         });
         let mut slept = Duration::ZERO;
         while slept < EVERY && !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -178,6 +199,20 @@ mod tests {
         let h = Health::new(None);
         h.record(Found::Busy("locked by another run".into()));
         assert_eq!(h.verdict(None).status, "store_busy");
+    }
+
+    #[test]
+    fn a_failed_webhook_write_is_unhealthy_until_a_write_succeeds() {
+        let h = Health::new(None);
+        let e = crate::store::StoreError::ReadOnly {
+            path: "x.db".into(),
+        };
+        h.wrote(Err(&e));
+        let v = h.verdict(None);
+        assert_eq!(v.status, "store_unwritable");
+        assert!(v.reason.unwrap().contains("read-only"));
+        h.wrote(Ok(()));
+        assert!(h.verdict(None).ok());
     }
 
     #[test]

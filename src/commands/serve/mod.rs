@@ -72,7 +72,7 @@ struct Shared {
     client: Arc<OdooClient>,
     sync: SyncOptions,
     metrics: Metrics,
-    health: Health,
+    health: Arc<Health>,
     throttle: Throttle,
     conns: Arc<Conns>,
     limits: Limits,
@@ -167,7 +167,8 @@ impl Server {
             status: opts.with_status,
             max_change: opts.max_change,
         };
-        let (writer, _thread) = Writer::start(store, sync)?;
+        let health = Arc::new(Health::new(opts.poll));
+        let (writer, _thread) = Writer::start(store, sync, Arc::clone(&health))?;
         Ok(Server {
             listener,
             shared: Arc::new(Shared {
@@ -176,7 +177,7 @@ impl Server {
                 client,
                 sync,
                 metrics: Metrics::default(),
-                health: Health::new(opts.poll),
+                health,
                 throttle: Throttle::default(),
                 conns: Arc::new(Conns::new(limit)),
                 limits: opts.limits,

@@ -6,6 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::apply::{self, Imported};
+use super::health::Health;
 use super::metrics::Delivered;
 use crate::commands::sync::SyncOptions;
 use crate::error::Error;
@@ -43,11 +44,12 @@ impl Writer {
     pub(super) fn start(
         store: Store,
         opts: SyncOptions,
+        health: std::sync::Arc<Health>,
     ) -> Result<(Writer, std::thread::JoinHandle<()>), Error> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("webhook-writer".into())
-            .spawn(move || run(&store, &opts, rx))
+            .spawn(move || run(&store, &opts, &health, rx))
             .map_err(|e| Error::Failed {
                 message: format!("cannot start the store's writer thread: {e}"),
                 hint: None,
@@ -76,7 +78,7 @@ impl Writer {
     }
 }
 
-fn run(store: &Store, opts: &SyncOptions, mut rx: mpsc::Receiver<Job>) {
+fn run(store: &Store, opts: &SyncOptions, health: &Health, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < BATCH {
@@ -95,7 +97,7 @@ fn run(store: &Store, opts: &SyncOptions, mut rx: mpsc::Receiver<Job>) {
             }
         }
         if !deliveries.is_empty() {
-            apply_all(store, opts, deliveries);
+            apply_all(store, opts, health, deliveries);
         }
     }
 }
@@ -105,12 +107,15 @@ fn run(store: &Store, opts: &SyncOptions, mut rx: mpsc::Receiver<Job>) {
 fn apply_all(
     store: &Store,
     opts: &SyncOptions,
+    health: &Health,
     deliveries: Vec<(Delivery, oneshot::Sender<Applied>)>,
 ) {
     let batch = {
         let all: Vec<&Delivery> = deliveries.iter().map(|(d, _)| d).collect();
         apply::apply_batch(store, &all, opts)
     };
+    // What webhooks meet now is what /healthz says.
+    health.wrote(batch.as_ref().map(|_| ()));
     match batch {
         Ok(outcomes) => {
             for ((d, reply), outcome) in deliveries.into_iter().zip(outcomes) {
@@ -126,6 +131,7 @@ fn apply_all(
             for (d, reply) in deliveries {
                 let outcome = apply::apply_batch(store, &[&d], opts)
                     .map(|mut o| o.pop().unwrap_or(Delivered::Unchanged));
+                health.wrote(outcome.as_ref().map(|_| ()));
                 reply_to(store, &d, outcome, reply);
             }
         }
