@@ -524,89 +524,76 @@ impl Settings {
         })
     }
 
+    /// A duration setting in seconds (`30`, `30s`) within `min..=max` (`whole`: no
+    /// fraction); `default` when unset.
+    fn seconds(
+        &self,
+        key: &'static str,
+        (min, max): (f64, f64),
+        whole: bool,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
+        let Some((v, _)) = self.get(key) else {
+            return Ok(default);
+        };
+        v.trim()
+            .trim_end_matches('s')
+            .parse::<f64>()
+            .ok()
+            .filter(|s| (min..=max).contains(s) && (!whole || s.fract() == 0.0))
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                let kind = if whole { "a whole number" } else { "a number" };
+                self.invalid(
+                    key,
+                    format!("'{v}' is not {kind} of seconds from {min} to {max}"),
+                )
+            })
+    }
+
     /// How long to wait for another run's lock on the database (default 10 s).
     pub(crate) fn busy_timeout(&self) -> Result<Duration, ConfigError> {
-        match self.get("ORDERBRIDGE_BUSY_TIMEOUT") {
-            Some((v, _)) => v
-                .trim()
-                .trim_end_matches('s')
-                .parse::<f64>()
-                .ok()
-                .filter(|s| (0.0..=3600.0).contains(s))
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    self.invalid(
-                        "ORDERBRIDGE_BUSY_TIMEOUT",
-                        format!("'{v}' is not a number of seconds"),
-                    )
-                }),
-            None => Ok(Duration::from_secs(10)),
-        }
+        self.seconds(
+            "ORDERBRIDGE_BUSY_TIMEOUT",
+            (0.0, 3600.0),
+            false,
+            Duration::from_secs(10),
+        )
     }
 
     /// How long after an unanswered create request Odoo may still be working on it (default
     /// 180 s: Odoo's default `limit_time_real` of 120 s, after which its worker is killed and
     /// the transaction rolled back, plus a minute for the commit and clocks that differ).
     pub(crate) fn create_grace(&self) -> Result<Duration, ConfigError> {
-        match self.get("ORDERBRIDGE_CREATE_GRACE") {
-            Some((v, _)) => v
-                .trim()
-                .trim_end_matches('s')
-                .parse::<f64>()
-                .ok()
-                .filter(|s| (0.0..=86_400.0).contains(s))
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    self.invalid(
-                        "ORDERBRIDGE_CREATE_GRACE",
-                        format!("'{v}' is not a number of seconds up to 86400"),
-                    )
-                }),
-            None => Ok(Duration::from_secs(180)),
-        }
+        self.seconds(
+            "ORDERBRIDGE_CREATE_GRACE",
+            (0.0, 86_400.0),
+            false,
+            Duration::from_secs(180),
+        )
+    }
+
+    /// How long `serve`'s stop waits for the work under way (default 20 s: well inside
+    /// systemd's 90 s and the packaged unit's 60 s).
+    pub(crate) fn stop_timeout(&self) -> Result<Duration, ConfigError> {
+        self.seconds(
+            "ORDERBRIDGE_STOP_TIMEOUT",
+            (1.0, 3600.0),
+            true,
+            Duration::from_secs(20),
+        )
     }
 
     /// How far before the change cursor `--changed` re-reads (default 300 s): Odoo stamps a
     /// change with the time its transaction started, and one may commit up to its request
     /// time limit (120 s by default) later.
-    /// How long `serve`'s stop waits for the work under way (default 20 s: well inside
-    /// systemd's 90 s and the packaged unit's 60 s).
-    pub(crate) fn stop_timeout(&self) -> Result<Duration, ConfigError> {
-        match self.get("ORDERBRIDGE_STOP_TIMEOUT") {
-            Some((v, _)) => v
-                .trim()
-                .trim_end_matches('s')
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=3600).contains(s))
-                .map(Duration::from_secs)
-                .ok_or_else(|| {
-                    self.invalid(
-                        "ORDERBRIDGE_STOP_TIMEOUT",
-                        format!("'{v}' is not a whole number of seconds from 1 to 3600"),
-                    )
-                }),
-            None => Ok(Duration::from_secs(20)),
-        }
-    }
-
     pub(crate) fn change_overlap(&self) -> Result<Duration, ConfigError> {
-        match self.get("ORDERBRIDGE_CHANGE_OVERLAP") {
-            Some((v, _)) => v
-                .trim()
-                .trim_end_matches('s')
-                .parse::<u64>()
-                .ok()
-                .filter(|s| *s <= 86_400)
-                .map(Duration::from_secs)
-                .ok_or_else(|| {
-                    self.invalid(
-                        "ORDERBRIDGE_CHANGE_OVERLAP",
-                        format!("'{v}' is not a whole number of seconds up to 86400"),
-                    )
-                }),
-            None => Ok(Duration::from_secs(300)),
-        }
+        self.seconds(
+            "ORDERBRIDGE_CHANGE_OVERLAP",
+            (0.0, 86_400.0),
+            true,
+            Duration::from_secs(300),
+        )
     }
 
     /// The secret of `serve`'s webhook path, `/odoo/webhook/<secret>`: Odoo signs nothing,
