@@ -123,6 +123,22 @@ fn signature(method: &str) -> Option<Sig> {
             "BaseModel.fields_get",
         ),
         m if m.starts_with("action_") => s(&[], 0, false, false, "SaleOrder.action"),
+        "button_validate" => s(&[], 0, false, false, "Picking.button_validate"),
+        "process" => s(&[], 0, false, false, "StockBackorderConfirmation.process"),
+        "create_invoices" => s(
+            &[],
+            0,
+            false,
+            false,
+            "SaleAdvancePaymentInv.create_invoices",
+        ),
+        "web_save" => s(
+            &["vals", "specification", "next_id"],
+            1,
+            false,
+            false,
+            "BaseModel.web_save",
+        ),
         _ => return None,
     })
 }
@@ -245,6 +261,8 @@ fn bind_kwargs(
     let mut unexpected = None;
     for (k, v) in kwargs {
         if k == "context" {
+            // Not a parameter: Odoo puts it in the environment; wizards read it there.
+            bound.push((k.clone(), v.clone()));
             continue;
         }
         if sig.params.contains(&k.as_str()) {

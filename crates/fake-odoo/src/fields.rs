@@ -9,8 +9,16 @@ use std::sync::OnceLock;
 
 use orderbridge_wire::Value;
 
-/// The models the fake serves (`base.automation` only while its module is installed).
+/// The models the fake serves (`base.automation` only while its module is installed; the
+/// stock models only with Inventory, `sale_stock`).
 pub(crate) const MODELS: &[&str] = &[
+    "ir.module.module",
+    "stock.picking",
+    "stock.move",
+    "stock.backorder.confirmation",
+    "sale.advance.payment.inv",
+    "account.move",
+    "account.payment.register",
     "res.partner",
     "product.product",
     "sale.order",
@@ -129,6 +137,19 @@ impl Fields {
         }
     }
 
+    /// Adds `extra`'s fields, replacing those of the same name (a module's fields over the
+    /// base model's, with every attribute the real server describes them with).
+    fn overlay(&mut self, extra: Fields) {
+        let mut list = std::mem::take(&mut self.list);
+        for f in extra.list {
+            match list.iter_mut().find(|g| g.name == f.name) {
+                Some(g) => *g = f,
+                None => list.push(f),
+            }
+        }
+        *self = Fields::new(list);
+    }
+
     fn remove(&mut self, name: &str) {
         self.list.retain(|f| f.name != name);
         *self = Fields::new(std::mem::take(&mut self.list));
@@ -146,10 +167,49 @@ impl Catalogue {
         self.models.get(model)
     }
 
-    fn build(version: u32) -> Catalogue {
+    fn build(version: u32, inventory: bool) -> Catalogue {
         let mut order = Fields::parse(include_str!("fields/sale.order.json"));
         let mut line = Fields::parse(include_str!("fields/sale.order.line.json"));
         let partner = Fields::parse(include_str!("fields/res.partner.json"));
+        let mut stock = BTreeMap::new();
+        if inventory {
+            // captures-3 001-004: Odoo 19 with sale_stock, every attribute.
+            order.overlay(Fields::parse(include_str!(
+                "fields/sale.order+sale_stock.json"
+            )));
+            line.overlay(Fields::parse(include_str!(
+                "fields/sale.order.line+sale_stock.json"
+            )));
+            let id = || {
+                Fields::new(vec![
+                    FieldDef::simple("id", "integer", "ID"),
+                    FieldDef::simple("display_name", "char", "Display Name"),
+                ])
+            };
+            let mut picking = id();
+            picking.overlay(Fields::parse(include_str!("fields/stock.picking.json")));
+            let mut moves = id();
+            moves.overlay(Fields::parse(include_str!("fields/stock.move.json")));
+            let mut backorder = id();
+            backorder.overlay(Fields::new(vec![
+                FieldDef::with(
+                    "pick_ids",
+                    "many2many",
+                    "Pick",
+                    serde_json::json!({"relation": "stock.picking"}),
+                ),
+                FieldDef::with(
+                    "backorder_confirmation_line_ids",
+                    "one2many",
+                    "Backorder Confirmation Lines",
+                    serde_json::json!({"relation": "stock.backorder.confirmation.line"}),
+                ),
+                FieldDef::simple("show_transfers", "boolean", "Show Transfers"),
+            ]));
+            stock.insert("stock.picking", picking);
+            stock.insert("stock.move", moves);
+            stock.insert("stock.backorder.confirmation", backorder);
+        }
         if version <= 18 {
             line.rename("tax_ids", "tax_id", "Taxes");
             line.rename("product_uom_id", "product_uom", "Unit of Measure");
@@ -180,7 +240,15 @@ impl Catalogue {
             FieldDef::simple("uom_id", "many2one", "Unit"),
             FieldDef::simple("type", "selection", "Product Type"),
             FieldDef::simple("sale_ok", "boolean", "Can be Sold"),
+            FieldDef::simple("invoice_policy", "selection", "Invoicing Policy"),
         ]);
+        let mut product = product;
+        if inventory {
+            product.overlay(Fields::new(vec![
+                FieldDef::simple("is_storable", "boolean", "Track Inventory"),
+                FieldDef::simple("qty_available", "float", "Quantity On Hand"),
+            ]));
+        }
         let users = Fields::new(vec![
             FieldDef::simple("id", "integer", "ID"),
             FieldDef::simple("login", "char", "Login"),
@@ -188,20 +256,118 @@ impl Catalogue {
             FieldDef::simple("display_name", "char", "Display Name"),
         ]);
         let (action, automation) = automation_fields(version);
-        Catalogue {
-            models: BTreeMap::from([
-                ("sale.order", order),
-                ("sale.order.line", line),
-                ("res.partner", partner),
-                ("product.product", product),
-                ("res.users", users),
-                ("ir.model", ir_model_fields().0),
-                ("ir.model.fields", ir_model_fields().1),
-                ("ir.actions.server", action),
-                ("base.automation", automation),
-            ]),
-        }
+        let mut models = BTreeMap::from([
+            ("sale.order", order),
+            ("sale.order.line", line),
+            ("res.partner", partner),
+            ("product.product", product),
+            ("res.users", users),
+            ("ir.model", ir_model_fields().0),
+            ("ir.model.fields", ir_model_fields().1),
+            ("ir.actions.server", action),
+            ("base.automation", automation),
+            ("ir.module.module", module_fields()),
+        ]);
+        models.extend(stock);
+        models.extend(accounting_fields());
+        Catalogue { models }
     }
+}
+
+/// `ir.module.module`, as far as "is a module installed" goes (captures-3 005).
+fn module_fields() -> Fields {
+    Fields::new(vec![
+        FieldDef::simple("id", "integer", "ID"),
+        FieldDef::simple("name", "char", "Technical Name"),
+        FieldDef::simple("display_name", "char", "Display Name"),
+        FieldDef::simple("state", "selection", "Status"),
+        FieldDef::simple("installed_version", "char", "Latest Version"),
+    ])
+}
+
+/// `account.move` and the invoicing and payment wizards, as captures-3 reads them.
+fn accounting_fields() -> [(&'static str, Fields); 3] {
+    let base = |more: Vec<FieldDef>| {
+        let mut all = vec![
+            FieldDef::simple("id", "integer", "ID"),
+            FieldDef::simple("display_name", "char", "Display Name"),
+        ];
+        all.extend(more);
+        Fields::new(all)
+    };
+    let m2o = |name: &str, string: &str, relation: &str| {
+        FieldDef::with(
+            name,
+            "many2one",
+            string,
+            serde_json::json!({"relation": relation}),
+        )
+    };
+    let money = |name: &str, string: &str| FieldDef::simple(name, "monetary", string);
+    [
+        (
+            "account.move",
+            base(vec![
+                FieldDef::simple("name", "char", "Number"),
+                FieldDef::simple("move_type", "selection", "Type"),
+                FieldDef::simple("state", "selection", "Status"),
+                FieldDef::simple("payment_state", "selection", "Payment Status"),
+                money("amount_untaxed", "Untaxed Amount"),
+                money("amount_tax", "Tax"),
+                money("amount_total", "Total"),
+                money("amount_residual", "Amount Due"),
+                FieldDef::simple("invoice_origin", "char", "Origin"),
+                FieldDef::simple("invoice_date", "date", "Invoice/Bill Date"),
+                FieldDef::simple("invoice_date_due", "date", "Due Date"),
+                m2o("partner_id", "Partner", "res.partner"),
+                m2o("currency_id", "Currency", "res.currency"),
+                FieldDef::with(
+                    "invoice_line_ids",
+                    "one2many",
+                    "Invoice lines",
+                    serde_json::json!({"relation": "account.move.line"}),
+                ),
+                FieldDef::simple("create_date", "datetime", "Created on"),
+                FieldDef::simple("write_date", "datetime", "Last Updated on"),
+            ]),
+        ),
+        (
+            "sale.advance.payment.inv",
+            base(vec![
+                FieldDef::simple("advance_payment_method", "selection", "Create Invoice"),
+                FieldDef::with(
+                    "sale_order_ids",
+                    "many2many",
+                    "Sale Order",
+                    serde_json::json!({"relation": "sale.order"}),
+                ),
+                FieldDef::simple("count", "integer", "Order Count"),
+            ]),
+        ),
+        (
+            "account.payment.register",
+            base(vec![
+                money("amount", "Amount"),
+                FieldDef::simple("payment_date", "date", "Payment Date"),
+                FieldDef::simple("communication", "char", "Memo"),
+                m2o("journal_id", "Journal", "account.journal"),
+                m2o(
+                    "payment_method_line_id",
+                    "Payment Method",
+                    "account.payment.method.line",
+                ),
+                m2o("currency_id", "Currency", "res.currency"),
+                m2o("partner_id", "Customer/Vendor", "res.partner"),
+                FieldDef::simple("payment_type", "selection", "Payment Type"),
+                FieldDef::with(
+                    "line_ids",
+                    "many2many",
+                    "Journal items",
+                    serde_json::json!({"relation": "account.move.line"}),
+                ),
+            ]),
+        ),
+    ]
 }
 
 /// `ir.model` and `ir.model.fields`, the fields `install-webhook` reads.
@@ -330,10 +496,12 @@ fn automation_fields(version: u32) -> (Fields, Fields) {
 }
 
 /// The catalogue of an Odoo version (16 to 19), built once.
-pub(crate) fn catalogue(version: u32) -> &'static Catalogue {
-    static CELLS: [OnceLock<Catalogue>; 4] = [const { OnceLock::new() }; 4];
+/// The fields of Odoo `version`, with Inventory's (`sale_stock`) when `inventory`.
+pub(crate) fn catalogue(version: u32, inventory: bool) -> &'static Catalogue {
+    static CELLS: [OnceLock<Catalogue>; 8] = [const { OnceLock::new() }; 8];
     let v = version.clamp(16, 19);
-    CELLS[(v - 16) as usize].get_or_init(|| Catalogue::build(v))
+    let cell = (v - 16) as usize * 2 + usize::from(inventory);
+    CELLS[cell].get_or_init(|| Catalogue::build(v, inventory))
 }
 
 #[cfg(test)]
@@ -342,8 +510,8 @@ mod tests {
 
     #[test]
     fn odoo_19_lines_have_tax_ids_and_older_ones_tax_id() {
-        let l19 = catalogue(19).of("sale.order.line").unwrap();
-        let l18 = catalogue(18).of("sale.order.line").unwrap();
+        let l19 = catalogue(19, false).of("sale.order.line").unwrap();
+        let l18 = catalogue(18, false).of("sale.order.line").unwrap();
         assert!(l19.contains("tax_ids") && l19.contains("product_uom_id"));
         assert!(!l18.contains("tax_ids") && !l18.contains("product_uom_id"));
         assert!(l18.contains("tax_id") && l18.contains("product_uom"));
@@ -351,7 +519,7 @@ mod tests {
 
     #[test]
     fn the_real_fields_are_known() {
-        let partner = catalogue(19).of("res.partner").unwrap();
+        let partner = catalogue(19, false).of("res.partner").unwrap();
         assert!(partner.contains("phone") && partner.contains("vat"));
         assert_eq!(partner.all().len(), 162);
     }

@@ -383,13 +383,23 @@ fn xmlrpc_object(inner: &Shared, req: &Request, legacy: bool) -> Response {
         );
     }
     match execute_kw(inner, &params) {
-        // Python's marshaller refuses None; the method has run and Odoo has committed.
-        Ok(Value::Nil) => xml_fault(
+        // Python's marshaller refuses None, anywhere in the answer (`create_invoices`'
+        // action holds one); the method has run and Odoo has committed.
+        Ok(v) if has_nil(&v) => xml_fault(
             &Exception::TypeError("cannot marshal None unless allow_none is enabled".into()),
             legacy,
         ),
         Ok(v) => xml(xmlrpc::encode_response(&v)),
         Err(e) => xml_fault(&e, legacy),
+    }
+}
+
+fn has_nil(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Array(a) => a.iter().any(has_nil),
+        Value::Struct(m) => m.iter().any(|(_, v)| has_nil(v)),
+        _ => false,
     }
 }
 

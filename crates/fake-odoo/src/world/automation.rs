@@ -95,10 +95,6 @@ struct FieldRecord {
 }
 
 impl World {
-    fn model_installed(&self, model: &str) -> bool {
-        model != "base.automation" || self.base_automation
-    }
-
     pub(super) fn ir_model_ids(&self) -> Vec<i64> {
         IR_MODELS
             .iter()

@@ -60,6 +60,7 @@ impl World {
             next_action: 353,
             next_automation: 2,
             outbox: Vec::new(),
+            books: Books::default(),
         };
         for (id, name) in [
             (9, "Deco Addict"),
@@ -89,6 +90,8 @@ impl World {
                 list_price: Decimal::from(70),
                 tax_percent: Decimal::from(15),
                 description: "Comfortable yellow chair for daily work".into(),
+                storable: false,
+                qty_available: Decimal::ZERO,
             },
         );
         w.products.insert(
@@ -100,6 +103,8 @@ impl World {
                 list_price: Decimal::new(4000, 2),
                 tax_percent: Decimal::from(15),
                 description: String::new(),
+                storable: false,
+                qty_available: Decimal::ZERO,
             },
         );
         for i in 0..orders {
@@ -203,6 +208,31 @@ impl World {
                 list_price,
                 tax_percent: Decimal::from(15),
                 description: String::new(),
+                storable: false,
+                qty_available: Decimal::ZERO,
+            },
+        );
+    }
+
+    /// Test hook: storable goods with stock on hand (invoiced on delivered quantities).
+    pub fn add_goods(
+        &mut self,
+        id: i64,
+        (code, name, description): (&str, &str, &str),
+        list_price: Decimal,
+        on_hand: Decimal,
+    ) {
+        self.products.insert(
+            id,
+            Product {
+                id,
+                name: name.into(),
+                default_code: code.into(),
+                list_price,
+                tax_percent: Decimal::from(15),
+                description: description.into(),
+                storable: true,
+                qty_available: on_hand,
             },
         );
     }

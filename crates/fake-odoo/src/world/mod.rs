@@ -10,12 +10,14 @@ use super::domain;
 
 mod automation;
 mod demo;
+mod fulfilment;
 mod reads;
 mod writes;
 use super::binding::Args;
 use super::exception::Exception;
 use super::fields::{self, Fields, MODELS};
 pub use automation::{AutomationRule, ServerAction, Webhook};
+pub use fulfilment::{Books, Invoice, Picking, Sequences, StockMove};
 use orderbridge_wire::{Value, format_odoo_datetime, number};
 use rust_decimal::RoundingStrategy;
 
@@ -63,6 +65,9 @@ pub struct Product {
     pub list_price: Decimal,
     pub tax_percent: Decimal,
     pub description: String,
+    /// Tracked in stock (`is_storable`, Inventory), with what is on hand.
+    pub storable: bool,
+    pub qty_available: Decimal,
 }
 
 impl Product {
@@ -84,6 +89,8 @@ pub struct Order {
     pub create_date: DateTime<Utc>,
     pub write_date: DateTime<Utc>,
     pub locked: bool,
+    /// The delivery date promised to the customer (writable).
+    pub commitment_date: Option<DateTime<Utc>>,
     pub line_ids: Vec<i64>,
     /// Test hook: an exact wire text for amount_total, e.g. `857.8699999`.
     pub amount_total_wire: Option<String>,
@@ -98,6 +105,10 @@ pub struct Line {
     pub price_unit: Decimal,
     pub discount: Decimal,
     pub tax_percent: Decimal,
+    /// `line_section`, `line_note` (and 19's `line_subsection`): a line with no product.
+    pub display_type: Option<String>,
+    /// A section's or note's text.
+    pub label: Option<String>,
 }
 
 impl Line {
@@ -138,6 +149,8 @@ pub struct World {
     next_automation: i64,
     /// Webhooks to post once the current request has committed.
     outbox: Vec<Webhook>,
+    /// Deliveries, invoices and payments (with Inventory for deliveries).
+    pub books: Books,
 }
 
 fn model_label(model: &str) -> &'static str {
@@ -170,6 +183,7 @@ impl World {
                 create_date: when,
                 write_date: when,
                 locked: false,
+                commitment_date: None,
                 line_ids: Vec::new(),
                 amount_total_wire: None,
             },
@@ -201,6 +215,8 @@ impl World {
                 price_unit: price,
                 discount: discount.unwrap_or_default(),
                 tax_percent: tax,
+                display_type: None,
+                label: None,
             },
         );
         if let Some(o) = self.orders.get_mut(&order_id) {
@@ -250,7 +266,7 @@ impl World {
     /// The model's fields in this version (empty for a model the fake does not know).
     pub fn fields(&self, model: &str) -> &'static Fields {
         static NONE: std::sync::OnceLock<Fields> = std::sync::OnceLock::new();
-        fields::catalogue(self.version)
+        fields::catalogue(self.version, self.books.inventory)
             .of(model)
             .unwrap_or_else(|| NONE.get_or_init(Fields::default))
     }
@@ -274,8 +290,32 @@ impl World {
             "ir.model.fields" => self.field_record_ids(),
             "ir.actions.server" => self.actions.keys().copied().collect(),
             "base.automation" => self.automations.keys().copied().collect(),
+            "ir.module.module" => self.modules().iter().map(|m| m.0).collect(),
+            "stock.picking"
+            | "stock.move"
+            | "account.move"
+            | "stock.backorder.confirmation"
+            | "sale.advance.payment.inv"
+            | "account.payment.register" => self.fulfilment_ids(model),
             _ => self.users.iter().map(|u| u.id).collect(),
         }
+    }
+
+    /// The modules "is it installed" asks about: (id, name, state, version), in
+    /// `ir.module.module`'s order (applications first).
+    pub(super) fn modules(&self) -> Vec<(i64, &'static str, &'static str, &'static str)> {
+        let state = |on: bool| if on { "installed" } else { "uninstalled" };
+        vec![
+            (1, "account", "installed", "19.0.1.4"),
+            (509, "stock", state(self.books.inventory), "19.0.1.1"),
+            (
+                35,
+                "base_automation",
+                state(self.base_automation),
+                "19.0.1.0",
+            ),
+            (483, "sale_stock", state(self.books.inventory), "19.0.1.0"),
+        ]
     }
 
     fn exists(&self, model: &str, id: i64) -> bool {
@@ -287,6 +327,13 @@ impl World {
             "ir.model" | "ir.model.fields" | "ir.actions.server" | "base.automation" => {
                 self.automation_field(model, id, "display_name").is_some()
             }
+            "ir.module.module" => self.modules().iter().any(|m| m.0 == id),
+            "stock.picking"
+            | "stock.move"
+            | "account.move"
+            | "stock.backorder.confirmation"
+            | "sale.advance.payment.inv"
+            | "account.payment.register" => self.fulfilment_ids(model).contains(&id),
             _ => self.user(id).is_some(),
         }
     }
@@ -318,7 +365,7 @@ impl World {
         ids: Option<Vec<i64>>,
         args: &Args,
     ) -> Result<Value, Exception> {
-        if !MODELS.contains(&model) {
+        if !MODELS.contains(&model) || !self.model_installed(model) {
             return Err(Exception::UnknownModel(model.to_string()));
         }
         if method.starts_with('_') {
@@ -401,7 +448,34 @@ impl World {
                 Ok(Value::Int(n as i64))
             }
             "fields_get" => self.fields_get(model, args),
+            "create"
+                if matches!(
+                    model,
+                    "stock.backorder.confirmation"
+                        | "sale.advance.payment.inv"
+                        | "account.payment.register"
+                ) =>
+            {
+                let vals = args.get("vals_list").cloned().unwrap_or(Value::Nil);
+                self.create_wizard(model, &vals, args)
+            }
             "create" => self.create(model, args.get("vals_list").cloned().unwrap_or(Value::Nil)),
+            "write" if model == "stock.move" => {
+                let vals = args.get("vals").cloned().unwrap_or(Value::Struct(vec![]));
+                self.write_moves(&ids, &vals)?;
+                Ok(Value::Bool(true))
+            }
+            "button_validate" if model == "stock.picking" => self.button_validate(&ids, args),
+            "process" if model == "stock.backorder.confirmation" => {
+                self.process_backorder(&ids, args)
+            }
+            "create_invoices" if model == "sale.advance.payment.inv" => {
+                self.create_invoices(&ids, args)
+            }
+            "action_post" if model == "account.move" => self.post_invoices(&ids),
+            "action_create_payments" if model == "account.payment.register" => {
+                self.create_payments(&ids)
+            }
             "write" => {
                 let vals = args.get("vals").cloned().unwrap_or(Value::Struct(vec![]));
                 self.write(model, &ids, &vals)?;

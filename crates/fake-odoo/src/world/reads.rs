@@ -16,6 +16,21 @@ impl World {
             "ir.model" | "ir.model.fields" | "ir.actions.server" | "base.automation" => {
                 self.automation_field(model, id, field)
             }
+            "ir.module.module" => {
+                let m = self.modules().into_iter().find(|m| m.0 == id)?;
+                Some(match field {
+                    "name" | "display_name" => Value::str(m.1),
+                    "state" => Value::str(m.2),
+                    "installed_version" => Value::str(m.3),
+                    _ => return None,
+                })
+            }
+            "stock.picking"
+            | "stock.move"
+            | "account.move"
+            | "stock.backorder.confirmation"
+            | "sale.advance.payment.inv"
+            | "account.payment.register" => self.fulfilment_field(model, id, field),
             "sale.order" => {
                 let o = self.orders.get(&id)?;
                 let amounts = || self.amounts(o);
@@ -39,14 +54,31 @@ impl World {
                     "order_line" => Value::ints(&o.line_ids),
                     "company_id" => pair(1, "YourCompany"),
                     "user_id" => pair(2, "Mitchell Admin"),
-                    "pricelist_id" | "commitment_date" => Value::Bool(false),
+                    "pricelist_id" => Value::Bool(false),
+                    "commitment_date" => o.commitment_date.as_ref().map_or(Value::Bool(false), dt),
+                    "delivery_status" => self.delivery_status(o.id),
+                    "effective_date" => self
+                        .effective_date(o.id)
+                        .as_ref()
+                        .map_or(Value::Bool(false), dt),
+                    // A draft's is now; a confirmed order's, its order date (no lead time);
+                    // a cancelled order has none.
+                    "expected_date" => match o.state.as_str() {
+                        "cancel" => Value::Bool(false),
+                        "sale" => dt(&o.date_order),
+                        _ => dt(&self.now()),
+                    },
+                    "picking_ids" => self.picking_ids(o.id),
+                    "invoice_ids" => self.invoice_ids(o.id),
+                    "amount_invoiced" => Value::decimal(self.invoice_amounts(o).0),
+                    "amount_to_invoice" => Value::decimal(self.invoice_amounts(o).1),
                     "validity_date" => Value::str(
                         (o.create_date + Duration::days(31))
                             .format("%Y-%m-%d")
                             .to_string(),
                     ),
                     "locked" => Value::Bool(o.locked),
-                    "invoice_status" => Value::str("no"),
+                    "invoice_status" => Value::str(self.invoice_status(o)),
                     "partner_invoice_id" | "partner_shipping_id" => self.partner_pair(o.partner_id),
                     "tag_ids" => Value::Array(vec![]),
                     _ => return None,
@@ -86,8 +118,14 @@ impl World {
                     "price_total" => Value::decimal(l.subtotal() + l.tax()),
                     "currency_id" => usd(),
                     "state" => Value::str(o.map_or("draft", |o| o.state.as_str())),
-                    "display_type" => Value::Bool(false),
+                    "display_type" => l
+                        .display_type
+                        .as_ref()
+                        .map_or(Value::Bool(false), Value::str),
                     "sequence" => Value::Int(10),
+                    "qty_delivered" => Value::decimal(self.qty_delivered(l.id)),
+                    "qty_invoiced" => Value::decimal(self.qty_invoiced(l.id)),
+                    "qty_to_invoice" => Value::decimal(self.qty_to_invoice(l)),
                     _ => return None,
                 })
             }
@@ -116,6 +154,9 @@ impl World {
                     "uom_id" => pair(1, "Units"),
                     "type" => Value::str("consu"),
                     "sale_ok" => Value::Bool(true),
+                    "is_storable" => Value::Bool(p.storable),
+                    "invoice_policy" => Value::str(if p.storable { "delivery" } else { "order" }),
+                    "qty_available" => Value::decimal(p.qty_available),
                     _ => return None,
                 })
             }
@@ -186,6 +227,36 @@ impl World {
             if compiled.matches(&|f| self.value(model, id, f))? {
                 ids.push(id);
             }
+        }
+        if model == "ir.module.module" && order.is_none() {
+            // `application desc, sequence, name`: as the modules are listed.
+            let rank: Vec<i64> = self.modules().iter().map(|m| m.0).collect();
+            ids.sort_by_key(|id| rank.iter().position(|r| r == id));
+            let start = offset.max(0) as usize;
+            let it = ids.into_iter().skip(start);
+            return Ok(match limit {
+                Some(l) if l > 0 => it.take(l as usize).collect(),
+                _ => it.collect(),
+            });
+        }
+        if model == "sale.order.line" && order.is_none() {
+            // Odoo sorts lines by their order (in the order's own sort), then sequence, id.
+            let key = |id: &i64| {
+                let l = self.lines.get(id);
+                let o = l.and_then(|l| self.orders.get(&l.order_id));
+                (
+                    std::cmp::Reverse(o.map(|o| o.date_order)),
+                    std::cmp::Reverse(o.map(|o| o.id)),
+                    *id,
+                )
+            };
+            ids.sort_by_key(key);
+            let start = offset.max(0) as usize;
+            let it = ids.into_iter().skip(start);
+            return Ok(match limit {
+                Some(l) if l > 0 => it.take(l as usize).collect(),
+                _ => it.collect(),
+            });
         }
         let default_order = match model {
             "sale.order" => "date_order desc, id desc",

@@ -200,6 +200,30 @@ impl World {
         let qty = decimal_arg(vals.get("product_uom_qty"))?;
         let price = decimal_arg(vals.get("price_unit"))?;
         let discount = decimal_arg(vals.get("discount"))?;
+        let locked = self
+            .lines
+            .get(&line_id)
+            .and_then(|l| self.orders.get(&l.order_id))
+            .is_some_and(|o| o.locked);
+        if locked {
+            // captures-3 058: a locked order's lines keep their quantities and prices.
+            let labels: Vec<&str> = [
+                ("product_uom_qty", "Quantity"),
+                ("price_unit", "Unit Price"),
+                ("discount", "Discount (%)"),
+                ("product_id", "Product"),
+            ]
+            .iter()
+            .filter(|(k, _)| vals.get(k).is_some())
+            .map(|(_, label)| *label)
+            .collect();
+            if !labels.is_empty() {
+                return Err(Exception::UserError(format!(
+                    "It is forbidden to modify the following fields in a locked order:\n{}",
+                    labels.join("\n")
+                )));
+            }
+        }
         let l = self
             .lines
             .get_mut(&line_id)
@@ -278,6 +302,18 @@ impl World {
                             }
                             "note" => {
                                 staged.orders.get_mut(&id).unwrap().note = str_or_false(Some(v))
+                            }
+                            "commitment_date" => {
+                                staged.orders.get_mut(&id).unwrap().commitment_date = v
+                                    .as_str()
+                                    .and_then(|t| {
+                                        chrono::NaiveDateTime::parse_from_str(
+                                            t,
+                                            "%Y-%m-%d %H:%M:%S",
+                                        )
+                                        .ok()
+                                    })
+                                    .map(|t| t.and_utc())
                             }
                             "partner_id" => {
                                 let p = v.as_i64().unwrap_or(0);
@@ -372,6 +408,8 @@ impl World {
                         ));
                     }
                     o.state = "sale".into();
+                    // Confirming dates the order now (captures-3 011, 013).
+                    o.date_order = now;
                 }
                 "action_quotation_sent" => o.state = "sent".into(),
                 "action_cancel" => {
@@ -388,6 +426,11 @@ impl World {
                 _ => return Err(Exception::UnknownMethod(format!("sale.order.{action}"))),
             }
             o.write_date = now;
+            match action {
+                "action_confirm" => self.make_delivery(id),
+                "action_cancel" => self.cancel_fulfilment(id),
+                _ => {}
+            }
         }
         Ok(match action {
             // These return None in Odoo: XML-RPC cannot marshal it, JSON sends null.
