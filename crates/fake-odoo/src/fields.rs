@@ -390,6 +390,7 @@ fn ir_model_fields() -> (Fields, Fields) {
         ),
         FieldDef::simple("ttype", "selection", "Field Type"),
         FieldDef::simple("field_description", "char", "Field Label"),
+        FieldDef::simple("store", "boolean", "Stored"),
         FieldDef::simple("display_name", "char", "Display Name"),
     ]);
     (model, fields)

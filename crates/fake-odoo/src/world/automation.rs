@@ -70,6 +70,18 @@ const RECORDED_FIELD_IDS: &[(&str, i64)] = &[
     ("write_date", 6587),
 ];
 
+/// The same on the recorded server with Inventory (captures-3 063, 064): another database.
+const RECORDED_FIELD_IDS_INVENTORY: &[(&str, i64)] = &[
+    ("amount_invoiced", 6616),
+    ("amount_total", 6614),
+    ("delivery_status", 8163),
+    ("invoice_status", 6619),
+    ("name", 6579),
+    ("origin", 6589),
+    ("state", 6582),
+    ("write_date", 6643),
+];
+
 /// The first field id of each model's unrecorded fields.
 fn field_id_base(model: &str) -> i64 {
     match model {
@@ -92,21 +104,42 @@ struct FieldRecord {
     name: String,
     ttype: String,
     string: String,
+    store: bool,
 }
 
 impl World {
-    pub(super) fn ir_model_ids(&self) -> Vec<i64> {
+    /// `sale.order`'s `ir.model` id.
+    fn order_model_id(&self) -> i64 {
+        self.ir_models()
+            .into_iter()
+            .find(|(m, ..)| *m == "sale.order")
+            .map_or(0, |m| m.1)
+    }
+
+    /// `ir.model`'s records: the recorded server's ids (with Inventory, its other
+    /// database's: sale.order is 533 there, captures-3 064).
+    fn ir_models(&self) -> Vec<(&'static str, i64, &'static str)> {
         IR_MODELS
             .iter()
+            .map(|&(m, id, label)| match (m, self.books.inventory) {
+                ("sale.order", true) => (m, 533, label),
+                ("sale.order.line", true) => (m, 534, label),
+                _ => (m, id, label),
+            })
+            .collect()
+    }
+
+    pub(super) fn ir_model_ids(&self) -> Vec<i64> {
+        self.ir_models()
+            .into_iter()
             .filter(|(m, ..)| self.model_installed(m))
-            .map(|(_, id, _)| *id)
+            .map(|(_, id, _)| id)
             .collect()
     }
 
     fn ir_model(&self, id: i64) -> Option<(&'static str, i64, &'static str)> {
-        IR_MODELS
-            .iter()
-            .copied()
+        self.ir_models()
+            .into_iter()
             .find(|(m, i, _)| *i == id && self.model_installed(m))
     }
 
@@ -120,19 +153,24 @@ impl World {
     /// Every `ir.model.fields` record, built once per version and module set: a search
     /// evaluates fields of every record, and would otherwise rebuild them all each time.
     fn field_records(&self) -> &'static [FieldRecord] {
-        static CELLS: [[OnceLock<Vec<FieldRecord>>; 2]; 4] =
-            [const { [const { OnceLock::new() }, const { OnceLock::new() }] }; 4];
+        static CELLS: [[OnceLock<Vec<FieldRecord>>; 4]; 4] =
+            [const { [const { OnceLock::new() }; 4] }; 4];
         let v = self.version.clamp(16, 19);
-        CELLS[(v - 16) as usize][usize::from(self.base_automation)]
-            .get_or_init(|| self.build_field_records())
+        let modules = usize::from(self.base_automation) + 2 * usize::from(self.books.inventory);
+        CELLS[(v - 16) as usize][modules].get_or_init(|| self.build_field_records())
     }
 
     fn build_field_records(&self) -> Vec<FieldRecord> {
         let mut out = Vec::new();
+        let recorded_ids = if self.books.inventory {
+            RECORDED_FIELD_IDS_INVENTORY
+        } else {
+            RECORDED_FIELD_IDS
+        };
         for (model, ..) in IR_MODELS.iter().filter(|(m, ..)| self.model_installed(m)) {
             for (i, f) in self.fields(model).all().iter().enumerate() {
                 let recorded = (*model == "sale.order")
-                    .then(|| RECORDED_FIELD_IDS.iter().find(|(n, _)| *n == f.name))
+                    .then(|| recorded_ids.iter().find(|(n, _)| *n == f.name))
                     .flatten();
                 out.push(FieldRecord {
                     id: recorded.map_or(field_id_base(model) + i as i64, |(_, id)| *id),
@@ -145,6 +183,11 @@ impl World {
                         .and_then(|s| s.as_str())
                         .unwrap_or("")
                         .to_string(),
+                    store: f
+                        .attrs
+                        .get("store")
+                        .and_then(|s| s.as_bool())
+                        .unwrap_or(true),
                 });
             }
         }
@@ -170,13 +213,18 @@ impl World {
             "ir.model.fields" => {
                 let records = self.field_records();
                 let f = records.iter().find(|f| f.id == id)?;
-                let model_id = IR_MODELS.iter().find(|(m, ..)| *m == f.model)?.1;
+                let model_id = self
+                    .ir_models()
+                    .into_iter()
+                    .find(|(m, ..)| *m == f.model)?
+                    .1;
                 Some(match field {
                     "name" => Value::str(&f.name),
                     "model" => Value::str(f.model),
                     "model_id" => self.model_pair(model_id),
                     "ttype" => Value::str(&f.ttype),
                     "field_description" => Value::str(&f.string),
+                    "store" => Value::Bool(f.store),
                     "display_name" => Value::str(format!("{} ({})", f.string, f.model)),
                     _ => return None,
                 })
@@ -234,8 +282,8 @@ impl World {
         if guarded && !self.user(uid).is_some_and(|u| u.settings_rights) {
             return Err(Exception::AccessError(format!(
                 "You are not allowed to access '{}' ({model}) records.\n\nThis operation is allowed for the following groups:\n\t- Administration/Settings\n\nContact your administrator to request access if necessary.",
-                IR_MODELS
-                    .iter()
+                self.ir_models()
+                    .into_iter()
                     .find(|(m, ..)| *m == model)
                     .map_or("", |m| m.2)
             )));
@@ -455,7 +503,7 @@ impl World {
         let records = self.field_records();
         self.automations
             .values()
-            .filter(|r| r.active && self.base_automation && r.model_id == 532)
+            .filter(|r| r.active && self.base_automation && r.model_id == self.order_model_id())
             .map(|r| {
                 let names = r
                     .trigger_field_ids

@@ -214,6 +214,25 @@ impl World {
         );
     }
 
+    /// Test hook: where the ids of new server actions and automation rules start.
+    pub fn set_next_automation_ids(&mut self, action: i64, rule: i64) {
+        self.next_action = action;
+        self.next_automation = rule;
+    }
+
+    /// Test hook: a partner staff made.
+    pub fn add_partner(&mut self, id: i64, name: &str) {
+        self.partners.insert(
+            id,
+            Partner {
+                id,
+                name: name.into(),
+                email: None,
+                parent_id: None,
+            },
+        );
+    }
+
     /// Test hook: storable goods with stock on hand (invoiced on delivered quantities).
     pub fn add_goods(
         &mut self,

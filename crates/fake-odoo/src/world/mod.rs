@@ -394,12 +394,27 @@ impl World {
         self.check_model_access(uid, model)?;
         self.check_settings_access(uid, model, method)?;
         // An automation rule compares its trigger fields before and after a change.
-        let changes =
-            matches!(method, "create" | "write" | "unlink") || method.starts_with("action_");
+        let changes = matches!(
+            method,
+            "create" | "write" | "unlink" | "button_validate" | "process" | "create_invoices"
+        ) || method.starts_with("action_");
         let before = changes.then(|| self.trigger_snapshot()).flatten();
         let result = self.call_checked(model, method, &ids, args)?;
+        // A change made elsewhere (lines, deliveries, invoices) reaches the order as a
+        // recompute: its post carries the order's previous write_date.
+        let recompute = model != "sale.order";
         if let Some(before) = before {
-            self.fire(&before, model == "sale.order.line");
+            self.fire(&before, recompute);
+        }
+        if model == "sale.order" && method == "action_confirm" {
+            // The delivery, then its recomputed delivery_status: a second post (captures-3 067).
+            let before = self.trigger_snapshot();
+            for &id in &ids {
+                self.make_delivery(id);
+            }
+            if let Some(before) = before {
+                self.fire(&before, true);
+            }
         }
         Ok(result)
     }
@@ -473,6 +488,7 @@ impl World {
                 self.create_invoices(&ids, args)
             }
             "action_post" if model == "account.move" => self.post_invoices(&ids),
+            "web_save" if self.version >= 17 => self.web_save(model, &ids, args),
             "action_create_payments" if model == "account.payment.register" => {
                 self.create_payments(&ids)
             }

@@ -426,10 +426,10 @@ impl World {
                 _ => return Err(Exception::UnknownMethod(format!("sale.order.{action}"))),
             }
             o.write_date = now;
-            match action {
-                "action_confirm" => self.make_delivery(id),
-                "action_cancel" => self.cancel_fulfilment(id),
-                _ => {}
+            // The delivery of a confirmed order is made by `call`, after the rules have
+            // seen the state change: Odoo posts for each in turn.
+            if action == "action_cancel" {
+                self.cancel_fulfilment(id);
             }
         }
         Ok(match action {
@@ -437,5 +437,72 @@ impl World {
             "action_lock" | "action_unlock" => Value::Nil,
             _ => Value::Bool(true),
         })
+    }
+}
+
+impl World {
+    /// `web_save(vals, specification)`: creates (no ids) or writes the record, then reads
+    /// it back as `specification` says — a relational field with `fields` as a dict of
+    /// those — in the same transaction (captures-3 088-091; the web client's save).
+    pub(super) fn web_save(
+        &mut self,
+        model: &str,
+        ids: &[i64],
+        args: &Args,
+    ) -> Result<Value, Exception> {
+        let vals = args.get("vals").cloned().unwrap_or(Value::Struct(vec![]));
+        let ids = if ids.is_empty() {
+            match self.create(model, vals)? {
+                Value::Int(id) => vec![id],
+                _ => vec![],
+            }
+        } else {
+            self.write(model, ids, &vals)?;
+            ids.to_vec()
+        };
+        let spec = match args.get("specification") {
+            Some(Value::Struct(m)) => m.clone(),
+            _ => Vec::new(),
+        };
+        let fields = self.fields(model);
+        for (name, _) in &spec {
+            if !fields.contains(name) {
+                return Err(Exception::ValueError(format!(
+                    "Invalid field '{name}' on model '{model}'"
+                )));
+            }
+        }
+        let rows = ids
+            .iter()
+            .map(|&id| {
+                let mut rec = vec![("id".to_string(), Value::Int(id))];
+                for (name, sub) in &spec {
+                    if name == "id" {
+                        continue;
+                    }
+                    let v = self.value(model, id, name);
+                    let nested = match sub {
+                        Value::Struct(m) => m.iter().find(|(k, _)| k == "fields").map(|(_, f)| f),
+                        _ => None,
+                    };
+                    let v = match (nested, &v) {
+                        // A many2one read as a dict of the fields asked for.
+                        (Some(Value::Struct(sub)), Value::Array(pair)) if pair.len() == 2 => {
+                            let mut d = vec![("id".to_string(), pair[0].clone())];
+                            for (k, _) in sub {
+                                if k == "display_name" {
+                                    d.push((k.clone(), pair[1].clone()));
+                                }
+                            }
+                            Value::Struct(d)
+                        }
+                        _ => v,
+                    };
+                    rec.push((name.clone(), v));
+                }
+                Value::Struct(rec)
+            })
+            .collect();
+        Ok(Value::Array(rows))
     }
 }
