@@ -19,6 +19,7 @@ pub(crate) const MODELS: &[&str] = &[
     "sale.advance.payment.inv",
     "account.move",
     "account.payment.register",
+    "sale.order.cancel",
     "res.partner",
     "product.product",
     "sale.order",
@@ -171,15 +172,29 @@ impl Catalogue {
         let mut order = Fields::parse(include_str!("fields/sale.order.json"));
         let mut line = Fields::parse(include_str!("fields/sale.order.line.json"));
         let partner = Fields::parse(include_str!("fields/res.partner.json"));
+        if version <= 18 {
+            line.rename("tax_ids", "tax_id", "Taxes");
+            line.rename("product_uom_id", "product_uom", "Unit of Measure");
+        }
         let mut stock = BTreeMap::new();
         if inventory {
-            // captures-3 001-004: Odoo 19 with sale_stock, every attribute.
-            order.overlay(Fields::parse(include_str!(
-                "fields/sale.order+sale_stock.json"
-            )));
-            line.overlay(Fields::parse(include_str!(
-                "fields/sale.order.line+sale_stock.json"
-            )));
+            // captures-3 001-004 (Odoo 19) and 18/001-003 (Odoo 18, standing for 16 and
+            // 17 too): sale_stock's fields with every attribute.
+            if version >= 19 {
+                order.overlay(Fields::parse(include_str!(
+                    "fields/sale.order+sale_stock.json"
+                )));
+                line.overlay(Fields::parse(include_str!(
+                    "fields/sale.order.line+sale_stock.json"
+                )));
+            } else {
+                order.overlay(Fields::parse(include_str!(
+                    "fields/18/sale.order+sale_stock.json"
+                )));
+                line.overlay(Fields::parse(include_str!(
+                    "fields/18/sale.order.line+sale_stock.json"
+                )));
+            }
             let id = || {
                 Fields::new(vec![
                     FieldDef::simple("id", "integer", "ID"),
@@ -189,7 +204,11 @@ impl Catalogue {
             let mut picking = id();
             picking.overlay(Fields::parse(include_str!("fields/stock.picking.json")));
             let mut moves = id();
-            moves.overlay(Fields::parse(include_str!("fields/stock.move.json")));
+            moves.overlay(if version >= 19 {
+                Fields::parse(include_str!("fields/stock.move.json"))
+            } else {
+                Fields::parse(include_str!("fields/18/stock.move.json"))
+            });
             let mut backorder = id();
             backorder.overlay(Fields::new(vec![
                 FieldDef::with(
@@ -209,10 +228,6 @@ impl Catalogue {
             stock.insert("stock.picking", picking);
             stock.insert("stock.move", moves);
             stock.insert("stock.backorder.confirmation", backorder);
-        }
-        if version <= 18 {
-            line.rename("tax_ids", "tax_id", "Taxes");
-            line.rename("product_uom_id", "product_uom", "Unit of Measure");
         }
         if version <= 16 {
             // Odoo 16 locks an order with the `done` state, not a boolean.
@@ -270,6 +285,22 @@ impl Catalogue {
         ]);
         models.extend(stock);
         models.extend(accounting_fields());
+        if version <= 18 {
+            // Gone in 19, where action_cancel cancels at once.
+            models.insert(
+                "sale.order.cancel",
+                Fields::new(vec![
+                    FieldDef::simple("id", "integer", "ID"),
+                    FieldDef::simple("display_name", "char", "Display Name"),
+                    FieldDef::with(
+                        "order_id",
+                        "many2one",
+                        "Sale Order",
+                        serde_json::json!({"relation": "sale.order"}),
+                    ),
+                ]),
+            );
+        }
         Catalogue { models }
     }
 }

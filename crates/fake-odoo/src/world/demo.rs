@@ -92,6 +92,7 @@ impl World {
                 description: "Comfortable yellow chair for daily work".into(),
                 storable: false,
                 qty_available: Decimal::ZERO,
+                free_qty: Decimal::ZERO,
             },
         );
         w.products.insert(
@@ -105,6 +106,7 @@ impl World {
                 description: String::new(),
                 storable: false,
                 qty_available: Decimal::ZERO,
+                free_qty: Decimal::ZERO,
             },
         );
         for i in 0..orders {
@@ -210,6 +212,7 @@ impl World {
                 description: String::new(),
                 storable: false,
                 qty_available: Decimal::ZERO,
+                free_qty: Decimal::ZERO,
             },
         );
     }
@@ -218,6 +221,21 @@ impl World {
     pub fn set_next_automation_ids(&mut self, action: i64, rule: i64) {
         self.next_action = action;
         self.next_automation = rule;
+    }
+
+    /// Test hook: how much of a product deliveries may still reserve (the rest is held
+    /// by other moves).
+    pub fn set_free_qty(&mut self, product_id: i64, free: Decimal) {
+        if let Some(p) = self.products.get_mut(&product_id) {
+            p.free_qty = free;
+        }
+    }
+
+    /// Test hook: a product's sales tax (percent; 0 for none).
+    pub fn set_product_tax(&mut self, product_id: i64, percent: Decimal) {
+        if let Some(p) = self.products.get_mut(&product_id) {
+            p.tax_percent = percent;
+        }
     }
 
     /// Test hook: a partner staff made.
@@ -252,6 +270,7 @@ impl World {
                 description: description.into(),
                 storable: true,
                 qty_available: on_hand,
+                free_qty: on_hand,
             },
         );
     }

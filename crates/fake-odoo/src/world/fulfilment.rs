@@ -58,9 +58,20 @@ pub struct Invoice {
 
 #[derive(Debug, Clone)]
 enum Wizard {
-    Backorder { pick_ids: Vec<i64>, line_id: i64 },
-    AdvanceInvoice { method: String },
-    PaymentRegister { invoice_ids: Vec<i64> },
+    /// Odoo 18's `sale.order.cancel`.
+    CancelOrder {
+        order_id: i64,
+    },
+    Backorder {
+        pick_ids: Vec<i64>,
+        line_id: i64,
+    },
+    AdvanceInvoice {
+        method: String,
+    },
+    PaymentRegister {
+        invoice_ids: Vec<i64>,
+    },
 }
 
 /// The stock and accounting records of the fake, with their id sequences.
@@ -115,8 +126,10 @@ pub struct Sequences {
     pub payment: i64,
 }
 
-/// The action `button_validate` returns when some quantity is short (captures-3 017).
-fn backorder_action(picking_ids: &[i64]) -> Value {
+/// The action `button_validate` returns when some quantity is short (captures-3 017;
+/// 18/014 has another view id).
+fn backorder_action(picking_ids: &[i64], version: u32) -> Value {
+    let view = if version >= 19 { 1058 } else { 1043 };
     Value::object([
         ("name", Value::str("Create Backorder?")),
         ("type", Value::str("ir.actions.act_window")),
@@ -125,11 +138,11 @@ fn backorder_action(picking_ids: &[i64]) -> Value {
         (
             "views",
             Value::Array(vec![Value::Array(vec![
-                Value::Int(1058),
+                Value::Int(view),
                 Value::str("form"),
             ])]),
         ),
-        ("view_id", Value::Int(1058)),
+        ("view_id", Value::Int(view)),
         ("target", Value::str("new")),
         (
             "context",
@@ -148,6 +161,89 @@ fn backorder_action(picking_ids: &[i64]) -> Value {
             ]),
         ),
     ])
+}
+
+/// The window action `create_invoices` answers with (captures-3 027; 18/020 has other ids
+/// and keys). Its `null` is what XML-RPC cannot marshal.
+fn invoices_action(version: u32, partner: i64, origin: &str, made: Option<i64>) -> Value {
+    let new = version >= 19;
+    let (action, list, form, search) = if new {
+        (260, 731, 737, 740)
+    } else {
+        (261, 703, 710, 713)
+    };
+    let domain = if new {
+        "[('move_type', 'in', ['out_invoice', 'out_refund', 'out_receipt'])]"
+    } else {
+        "[('move_type', 'in', ['out_invoice', 'out_refund'])]"
+    };
+    let mut a = vec![
+        ("id", Value::Int(action)),
+        ("display_name", Value::str("Invoices")),
+        ("name", Value::str("Invoices")),
+        ("type", Value::str("ir.actions.act_window")),
+        ("xml_id", Value::str("account.action_move_out_invoice_type")),
+        ("path", Value::str("invoicing")),
+        (
+            "help",
+            Value::str(
+                "<p class=\"o_view_nocontent_smiling_face\">\n                Create a customer invoice\n              </p><p>\n                Create invoices, register payments and keep track of the discussions with your customers.\n              </p>\n            ",
+            ),
+        ),
+        ("binding_model_id", Value::Bool(false)),
+        ("binding_type", Value::str("action")),
+        ("binding_view_types", Value::str("list,form")),
+        (
+            "view_id",
+            Value::Array(vec![
+                Value::Int(list),
+                Value::str("account.out.invoice.list"),
+            ]),
+        ),
+        ("domain", Value::str(domain)),
+        (
+            "context",
+            Value::object([
+                ("default_move_type", Value::str("out_invoice")),
+                ("default_partner_id", Value::Int(partner)),
+                ("default_partner_shipping_id", Value::Int(partner)),
+                ("default_invoice_payment_term_id", Value::Nil),
+                ("default_invoice_origin", Value::str(origin)),
+            ]),
+        ),
+        ("res_id", made.map_or(Value::Bool(false), Value::Int)),
+        ("res_model", Value::str("account.move")),
+        ("target", Value::str("current")),
+        ("view_mode", Value::str("list,kanban,form,activity")),
+        ("mobile_view_mode", Value::str("kanban")),
+        (
+            "views",
+            Value::Array(vec![
+                Value::Array(vec![Value::Int(form), Value::str("form")]),
+                Value::Array(vec![Value::Int(list), Value::str("list")]),
+                Value::Array(vec![Value::Bool(false), Value::str("kanban")]),
+                Value::Array(vec![Value::Bool(false), Value::str("activity")]),
+            ]),
+        ),
+        ("limit", Value::Int(80)),
+        (
+            if new { "group_ids" } else { "groups_id" },
+            Value::Array(vec![]),
+        ),
+        (
+            "search_view_id",
+            Value::Array(vec![
+                Value::Int(search),
+                Value::str("account.invoice.select"),
+            ]),
+        ),
+        ("embedded_action_ids", Value::Array(vec![])),
+        ("filter", Value::Bool(false)),
+    ];
+    if new {
+        a.push(("cache", Value::Bool(true)));
+    }
+    Value::object(a)
 }
 
 /// The ids a context names (`active_ids`, `button_validate_picking_ids`).
@@ -181,6 +277,7 @@ impl World {
             "stock.backorder.confirmation",
             "sale.advance.payment.inv",
             "account.payment.register",
+            "sale.order.cancel",
         ] {
             b.next_wizard.insert(m.to_string(), s.wizard);
         }
@@ -228,6 +325,22 @@ impl World {
         for l in lines {
             let id = b.next_move;
             b.next_move += 1;
+            // Reserved from what is free of the product; storable goods only.
+            let reserved = match self.products.get_mut(&l.product_id) {
+                Some(p) if p.storable => {
+                    let r = l.qty.min(p.free_qty.max(Decimal::ZERO));
+                    p.free_qty -= r;
+                    r
+                }
+                _ => l.qty,
+            };
+            let state = if reserved == l.qty {
+                "assigned"
+            } else if reserved.is_zero() {
+                "confirmed"
+            } else {
+                "partially_available"
+            };
             b.moves.insert(
                 id,
                 StockMove {
@@ -236,9 +349,9 @@ impl World {
                     sale_line_id: l.id,
                     product_id: l.product_id,
                     demand: l.qty,
-                    quantity: l.qty,
+                    quantity: reserved,
                     picked: false,
-                    state: "assigned".into(),
+                    state: state.into(),
                 },
             );
             move_ids.push(id);
@@ -536,6 +649,16 @@ impl World {
                     _ => None,
                 }
             }
+            "sale.order.cancel" => match self.books.wizards.get(&(model.to_string(), id))? {
+                Wizard::CancelOrder { order_id } => {
+                    let o = self.orders.get(order_id)?;
+                    Some(match field {
+                        "order_id" => pair(o.id, &o.name),
+                        _ => return None,
+                    })
+                }
+                _ => None,
+            },
             "sale.advance.payment.inv" => match self.books.wizards.get(&(model.to_string(), id))? {
                 Wizard::AdvanceInvoice { method } => Some(match field {
                     "advance_payment_method" => Value::str(method),
@@ -612,6 +735,9 @@ impl World {
                         line_id,
                     }
                 }
+                "sale.order.cancel" => Wizard::CancelOrder {
+                    order_id: get("order_id").and_then(Value::as_i64).unwrap_or(0),
+                },
                 "sale.advance.payment.inv" => Wizard::AdvanceInvoice {
                     method: get("advance_payment_method")
                         .and_then(Value::as_str)
@@ -680,7 +806,7 @@ impl World {
             _ => false,
         };
         if short && !flag("skip_backorder") {
-            return Ok(backorder_action(ids));
+            return Ok(backorder_action(ids, self.version));
         }
         let no_backorder = context_ids(args, "picking_ids_not_to_backorder");
         for &id in ids {
@@ -843,68 +969,7 @@ impl World {
             self.touch(order_id);
         }
         let partner = partner.unwrap_or_default();
-        // The recorded action (captures-3 027); its `null` is what XML-RPC cannot marshal.
-        Ok(Value::object([
-            ("id", Value::Int(260)),
-            ("display_name", Value::str("Invoices")),
-            ("name", Value::str("Invoices")),
-            ("type", Value::str("ir.actions.act_window")),
-            ("xml_id", Value::str("account.action_move_out_invoice_type")),
-            ("path", Value::str("invoicing")),
-            (
-                "help",
-                Value::str(
-                    "<p class=\"o_view_nocontent_smiling_face\">\n                Create a customer invoice\n              </p><p>\n                Create invoices, register payments and keep track of the discussions with your customers.\n              </p>\n            ",
-                ),
-            ),
-            ("binding_model_id", Value::Bool(false)),
-            ("binding_type", Value::str("action")),
-            ("binding_view_types", Value::str("list,form")),
-            (
-                "view_id",
-                Value::Array(vec![
-                    Value::Int(731),
-                    Value::str("account.out.invoice.list"),
-                ]),
-            ),
-            (
-                "domain",
-                Value::str("[('move_type', 'in', ['out_invoice', 'out_refund', 'out_receipt'])]"),
-            ),
-            (
-                "context",
-                Value::object([
-                    ("default_move_type", Value::str("out_invoice")),
-                    ("default_partner_id", Value::Int(partner)),
-                    ("default_partner_shipping_id", Value::Int(partner)),
-                    ("default_invoice_payment_term_id", Value::Nil),
-                    ("default_invoice_origin", Value::str(origin)),
-                ]),
-            ),
-            ("res_id", made.map_or(Value::Bool(false), Value::Int)),
-            ("res_model", Value::str("account.move")),
-            ("target", Value::str("current")),
-            ("view_mode", Value::str("list,kanban,form,activity")),
-            ("mobile_view_mode", Value::str("kanban")),
-            (
-                "views",
-                Value::Array(vec![
-                    Value::Array(vec![Value::Int(737), Value::str("form")]),
-                    Value::Array(vec![Value::Int(731), Value::str("list")]),
-                    Value::Array(vec![Value::Bool(false), Value::str("kanban")]),
-                    Value::Array(vec![Value::Bool(false), Value::str("activity")]),
-                ]),
-            ),
-            ("limit", Value::Int(80)),
-            ("group_ids", Value::Array(vec![])),
-            (
-                "search_view_id",
-                Value::Array(vec![Value::Int(740), Value::str("account.invoice.select")]),
-            ),
-            ("embedded_action_ids", Value::Array(vec![])),
-            ("filter", Value::Bool(false)),
-            ("cache", Value::Bool(true)),
-        ]))
+        Ok(invoices_action(self.version, partner, &origin, made))
     }
 
     /// `account.move` `action_post`: numbered and posted; the order's `write_date` does not
@@ -977,6 +1042,87 @@ impl World {
             ("view_mode", Value::str("form")),
             ("res_id", Value::Int(payment)),
         ]))
+    }
+
+    /// Odoo 18 and older: `action_cancel` on an order past the quotation cancels nothing
+    /// and answers the `sale.order.cancel` wizard's action, unless the context says
+    /// `disable_cancel_warning` (18/024, 030). Odoo 19 cancels at once.
+    pub(super) fn cancel_warning(
+        &self,
+        ids: &[i64],
+        args: &Args,
+    ) -> Result<Option<Value>, Exception> {
+        if self.version >= 19 {
+            return Ok(None);
+        }
+        if ids
+            .iter()
+            .any(|id| self.orders.get(id).is_some_and(|o| o.locked))
+        {
+            return Err(Exception::UserError(
+                "You cannot cancel a locked order. Please unlock it first.".into(),
+            ));
+        }
+        let disabled = match args.get("context") {
+            Some(Value::Struct(c)) => c
+                .iter()
+                .any(|(k, v)| k == "disable_cancel_warning" && v.truthy()),
+            _ => false,
+        };
+        let warn = !disabled
+            && ids
+                .iter()
+                .any(|id| self.orders.get(id).is_some_and(|o| o.state != "draft"));
+        if !warn {
+            return Ok(None);
+        }
+        let [id] = ids else {
+            return Err(Exception::ValueError(format!(
+                "Expected singleton: sale.order({})",
+                ids.iter().map(|i| format!("{i}, ")).collect::<String>()
+            )));
+        };
+        Ok(Some(Value::object([
+            ("name", Value::str("Cancel Sales Order")),
+            ("view_mode", Value::str("form")),
+            ("res_model", Value::str("sale.order.cancel")),
+            ("view_id", Value::Int(924)),
+            ("type", Value::str("ir.actions.act_window")),
+            (
+                "context",
+                Value::object([
+                    ("default_template_id", Value::Int(13)),
+                    ("default_order_id", Value::Int(*id)),
+                    ("mark_so_as_canceled", Value::Bool(true)),
+                    (
+                        "default_email_layout_xmlid",
+                        Value::str("mail.mail_notification_layout_with_responsible_signature"),
+                    ),
+                    ("model_description", Value::str("Sales Order")),
+                ]),
+            ),
+            ("target", Value::str("new")),
+        ])))
+    }
+
+    /// `sale.order.cancel` `action_cancel`: cancels its order (18/026).
+    pub(super) fn cancel_by_wizard(&mut self, ids: &[i64]) -> Result<Value, Exception> {
+        let mut orders = Vec::new();
+        for &id in ids {
+            match self
+                .books
+                .wizards
+                .get(&("sale.order.cancel".to_string(), id))
+            {
+                Some(Wizard::CancelOrder { order_id }) => orders.push(*order_id),
+                _ => return Err(missing("sale.order.cancel", id)),
+            }
+        }
+        let quiet = Args(vec![(
+            "context".into(),
+            Value::object([("disable_cancel_warning", Value::Bool(true))]),
+        )]);
+        self.order_action(&orders, "action_cancel", &quiet)
     }
 
     /// What a cancelled order does to its delivery and invoices (Odoo 19): pickings not

@@ -68,6 +68,8 @@ pub struct Product {
     /// Tracked in stock (`is_storable`, Inventory), with what is on hand.
     pub storable: bool,
     pub qty_available: Decimal,
+    /// What deliveries may still reserve (on hand less what other moves hold).
+    pub free_qty: Decimal,
 }
 
 impl Product {
@@ -296,25 +298,39 @@ impl World {
             | "account.move"
             | "stock.backorder.confirmation"
             | "sale.advance.payment.inv"
-            | "account.payment.register" => self.fulfilment_ids(model),
+            | "account.payment.register"
+            | "sale.order.cancel" => self.fulfilment_ids(model),
             _ => self.users.iter().map(|u| u.id).collect(),
         }
     }
 
     /// The modules "is it installed" asks about: (id, name, state, version), in
     /// `ir.module.module`'s order (applications first).
-    pub(super) fn modules(&self) -> Vec<(i64, &'static str, &'static str, &'static str)> {
+    pub(super) fn modules(&self) -> Vec<(i64, &'static str, &'static str, String)> {
         let state = |on: bool| if on { "installed" } else { "uninstalled" };
+        let v = self.version;
+        // The recorded servers' ids (sale_stock is 471 on the Odoo 18 one).
+        let sale_stock = if v >= 19 { 483 } else { 471 };
         vec![
-            (1, "account", "installed", "19.0.1.4"),
-            (509, "stock", state(self.books.inventory), "19.0.1.1"),
+            (1, "account", "installed", format!("{v}.0.1.4")),
+            (
+                509,
+                "stock",
+                state(self.books.inventory),
+                format!("{v}.0.1.1"),
+            ),
             (
                 35,
                 "base_automation",
                 state(self.base_automation),
-                "19.0.1.0",
+                format!("{v}.0.1.0"),
             ),
-            (483, "sale_stock", state(self.books.inventory), "19.0.1.0"),
+            (
+                sale_stock,
+                "sale_stock",
+                state(self.books.inventory),
+                format!("{v}.0.1.0"),
+            ),
         ]
     }
 
@@ -333,7 +349,8 @@ impl World {
             | "account.move"
             | "stock.backorder.confirmation"
             | "sale.advance.payment.inv"
-            | "account.payment.register" => self.fulfilment_ids(model).contains(&id),
+            | "account.payment.register"
+            | "sale.order.cancel" => self.fulfilment_ids(model).contains(&id),
             _ => self.user(id).is_some(),
         }
     }
@@ -469,6 +486,7 @@ impl World {
                     "stock.backorder.confirmation"
                         | "sale.advance.payment.inv"
                         | "account.payment.register"
+                        | "sale.order.cancel"
                 ) =>
             {
                 let vals = args.get("vals_list").cloned().unwrap_or(Value::Nil);
@@ -498,7 +516,10 @@ impl World {
                 Ok(Value::Bool(true))
             }
             "unlink" => self.unlink(model, &ids),
-            m if model == "sale.order" && m.starts_with("action_") => self.order_action(&ids, m),
+            "action_cancel" if model == "sale.order.cancel" => self.cancel_by_wizard(&ids),
+            m if model == "sale.order" && m.starts_with("action_") => {
+                self.order_action(&ids, m, args)
+            }
             _ => Err(Exception::UnknownMethod(format!("{model}.{method}"))),
         }
     }

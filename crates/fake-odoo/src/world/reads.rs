@@ -21,7 +21,7 @@ impl World {
                 Some(match field {
                     "name" | "display_name" => Value::str(m.1),
                     "state" => Value::str(m.2),
-                    "installed_version" => Value::str(m.3),
+                    "installed_version" => Value::str(&m.3),
                     _ => return None,
                 })
             }
@@ -30,7 +30,8 @@ impl World {
             | "account.move"
             | "stock.backorder.confirmation"
             | "sale.advance.payment.inv"
-            | "account.payment.register" => self.fulfilment_field(model, id, field),
+            | "account.payment.register"
+            | "sale.order.cancel" => self.fulfilment_field(model, id, field),
             "sale.order" => {
                 let o = self.orders.get(&id)?;
                 let amounts = || self.amounts(o);

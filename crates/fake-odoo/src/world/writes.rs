@@ -391,12 +391,22 @@ impl World {
         Ok(Value::Bool(true))
     }
 
-    pub(super) fn order_action(&mut self, ids: &[i64], action: &str) -> Result<Value, Exception> {
+    pub(super) fn order_action(
+        &mut self,
+        ids: &[i64],
+        action: &str,
+        args: &Args,
+    ) -> Result<Value, Exception> {
         let now = self.now();
         for &id in ids {
             if !self.orders.contains_key(&id) {
                 return Err(missing("sale.order", id));
             }
+        }
+        if action == "action_cancel"
+            && let Some(wizard) = self.cancel_warning(ids, args)?
+        {
+            return Ok(wizard);
         }
         for &id in ids {
             let o = self.orders.get_mut(&id).unwrap();
