@@ -1,4 +1,4 @@
--- orderbridge's local store, current schema (user_version 10).
+-- orderbridge's local store, current schema (user_version 11).
 -- Readable on its own. `Store::open` brings a file up to it with the numbered migrations in
 -- `migrations/` (a test checks that both give the same schema), including a Laravel
 -- portal's legacy sales_orders table. The portal's tables (customers, sales_orders) keep their
@@ -33,7 +33,18 @@ CREATE TABLE IF NOT EXISTS sales_orders (
     updated_at        TEXT NOT NULL,
     last_synced_at    TEXT,
     odoo_write_date   TEXT,                         -- Odoo's write_date of what was last applied
-    order_date        TEXT                          -- Odoo's date_order: listings and the 30-day window
+    order_date        TEXT,                         -- Odoo's date_order: listings and the 30-day window
+    -- The whole order as Odoo has it (named odoo_*: none collides with a portal's own column).
+    odoo_delivery_status   TEXT,                    -- pending, started, partial, full (sale_stock)
+    odoo_invoice_status    TEXT,                    -- no, to invoice, invoiced, upselling
+    odoo_amount_invoiced   TEXT,                    -- posted invoices, with tax
+    odoo_amount_to_invoice TEXT,
+    odoo_payment_state     TEXT,                    -- of its posted invoices: not_paid, partial, paid, reversed
+    odoo_commitment_date   TEXT,                    -- the delivery date promised (UTC)
+    odoo_expected_date     TEXT,
+    odoo_effective_date    TEXT,                    -- the first delivery done
+    odoo_details_hash      TEXT,                    -- what was last stored, to skip same writes
+    odoo_details_synced_at TEXT
 );
 -- The idempotency key of sync: an Odoo order is stored at most once. NULLs are allowed
 -- (orders not in Odoo) and never collide.
@@ -117,4 +128,37 @@ CREATE TABLE IF NOT EXISTS orderbridge_odoo_logins (
     uid        INTEGER NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (server, database, login)
+);
+
+-- Odoo's lines of each order (sections and notes kept as such, in Odoo's order). The
+-- portal's own sales_order_items, what the customer ordered in the portal, are left alone.
+CREATE TABLE IF NOT EXISTS sales_order_lines (
+    id             INTEGER PRIMARY KEY,
+    sales_order_id INTEGER NOT NULL REFERENCES sales_orders (id),
+    odoo_line_id   INTEGER NOT NULL,
+    position       INTEGER NOT NULL,       -- Odoo's order of the lines
+    display_type   TEXT,                   -- line_section, line_subsection, line_note; NULL for a product line
+    product_id     INTEGER,                -- Odoo's product.product id
+    product_name   TEXT,
+    description    TEXT NOT NULL DEFAULT '',
+    quantity       TEXT NOT NULL DEFAULT '0',
+    unit_price     TEXT NOT NULL DEFAULT '0',
+    discount       TEXT NOT NULL DEFAULT '0',  -- percent
+    subtotal       TEXT NOT NULL DEFAULT '0',  -- without tax
+    total          TEXT NOT NULL DEFAULT '0',  -- with tax
+    qty_delivered  TEXT NOT NULL DEFAULT '0',
+    qty_invoiced   TEXT NOT NULL DEFAULT '0',
+    updated_at     TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sales_order_lines_odoo_line_id_unique ON sales_order_lines (odoo_line_id);
+CREATE INDEX IF NOT EXISTS sales_order_lines_sales_order_id ON sales_order_lines (sales_order_id, position);
+
+-- What the Odoo server offers (asked once a run, when first needed): `status` says what is
+-- not synced because a module is missing.
+CREATE TABLE IF NOT EXISTS orderbridge_odoo_features (
+    server     TEXT NOT NULL,
+    database   TEXT NOT NULL,
+    missing    TEXT NOT NULL,   -- comma-separated: e.g. sale_stock
+    checked_at TEXT NOT NULL,
+    PRIMARY KEY (server, database)
 );

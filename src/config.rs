@@ -107,6 +107,11 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
         "serve's webhook path secret (24+ URL-safe characters)",
     ),
     plain(
+        "ORDERBRIDGE_STATUS_WORDS",
+        None,
+        "the portal's status words: stage=word,... (stages: pending, quotation_sent, confirmed, partially_shipped, shipped, invoiced, paid, done, cancelled)",
+    ),
+    plain(
         "ORDERBRIDGE_STOP_TIMEOUT",
         Some("--stop-timeout"),
         "seconds serve's stop waits for requests and the poll under way, then cuts them (default 20)",
@@ -636,6 +641,23 @@ impl Settings {
             None => Ok(Default::default()),
             Some((v, _)) => crate::rules::MaxChange::parse(v).map_err(|why| self.invalid(key, why)),
         }
+    }
+
+    /// The portal's status words (`ORDERBRIDGE_STATUS_WORDS`), read once for the process:
+    /// every sync of a run names the stages alike.
+    pub(crate) fn status_words(&self) -> Result<&'static crate::rules::StatusWords, ConfigError> {
+        static WORDS: std::sync::OnceLock<crate::rules::StatusWords> = std::sync::OnceLock::new();
+        if let Some(w) = WORDS.get() {
+            return Ok(w);
+        }
+        let key = "ORDERBRIDGE_STATUS_WORDS";
+        let words = match self.get(key) {
+            None => crate::rules::StatusWords::default(),
+            Some((v, _)) => {
+                crate::rules::StatusWords::parse(v).map_err(|why| self.invalid(key, why))?
+            }
+        };
+        Ok(WORDS.get_or_init(|| words))
     }
 
     /// The portal's table of customers (`ORDERBRIDGE_CUSTOMERS_TABLE`): a plain table name.

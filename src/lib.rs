@@ -10,6 +10,7 @@
 pub mod cli;
 mod commands;
 mod config;
+mod details;
 mod error;
 mod failpoint;
 mod money;

@@ -123,6 +123,127 @@ pub(crate) fn status_for_state(state: &str) -> &'static str {
     }
 }
 
+/// The stages an order goes through, as the portal names them: the one table behind every
+/// status the syncs set. Odoo's state decides first (draft, sent, cancel); a confirmed order
+/// then takes the furthest of: paid (every posted invoice paid), invoiced (a posted invoice
+/// not paid), shipped (every unit of every product line delivered, by the lines, not by
+/// Odoo's `delivery_status`, whose `full` only means no picking is open), partially shipped
+/// (some units delivered), else confirmed.
+pub(crate) const STAGES: &[(&str, &str)] = &[
+    ("pending", "a quotation (Odoo: draft)"),
+    (
+        "quotation_sent",
+        "a quotation sent to the customer (Odoo: sent)",
+    ),
+    (
+        "confirmed",
+        "confirmed, nothing delivered or invoiced yet (Odoo: sale)",
+    ),
+    ("partially_shipped", "some units delivered"),
+    ("shipped", "every unit delivered"),
+    ("invoiced", "invoiced (posted), not paid in full"),
+    ("paid", "every posted invoice paid"),
+    ("done", "locked (Odoo 16: done)"),
+    ("cancelled", "cancelled (Odoo: cancel)"),
+];
+
+/// The portal's word for each stage: the stage's own name unless
+/// `ORDERBRIDGE_STATUS_WORDS` (`shipped=delivered,paid=completed`) says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct StatusWords {
+    renamed: Vec<(&'static str, String)>,
+}
+
+impl StatusWords {
+    /// Reads `stage=word,stage=word`; an unknown stage or an empty word is refused.
+    pub(crate) fn parse(text: &str) -> Result<StatusWords, String> {
+        let mut renamed = Vec::new();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (stage, word) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("'{pair}' is not stage=word"))?;
+            let stage = STAGES
+                .iter()
+                .map(|(s, _)| *s)
+                .find(|s| *s == stage.trim())
+                .ok_or_else(|| {
+                    format!(
+                        "'{}' is not a stage; the stages are {}",
+                        stage.trim(),
+                        STAGES
+                            .iter()
+                            .map(|(s, _)| *s)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+            let word = word.trim();
+            if word.is_empty() || word.len() > 32 {
+                return Err(format!("the word for {stage} must be 1 to 32 characters"));
+            }
+            renamed.push((stage, word.to_string()));
+        }
+        Ok(StatusWords { renamed })
+    }
+
+    /// The portal's word for a stage.
+    pub(crate) fn word<'a>(&'a self, stage: &'a str) -> &'a str {
+        self.renamed
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map_or(stage, |(_, w)| w.as_str())
+    }
+
+    /// The stage a stored word stands for (the word itself when it is no renamed one).
+    fn stage_of<'a>(&'a self, word: &'a str) -> &'a str {
+        self.renamed
+            .iter()
+            .find(|(_, w)| w == word)
+            .map_or(word, |(s, _)| s)
+    }
+}
+
+/// The stages past confirmation, which a read without the whole order cannot tell apart.
+const PROGRESS: &[&str] = &["partially_shipped", "shipped", "invoiced", "paid"];
+
+/// The portal's status for an Odoo state and, when read with it, the whole order. Without
+/// the whole order (a webhook) a confirmed order keeps a stage past confirmation that it
+/// holds (`current`), rather than go back to `confirmed`.
+pub(crate) fn portal_status<'a>(
+    state: &'a str,
+    details: Option<&crate::details::OrderDetails>,
+    current: &'a str,
+    words: &'a StatusWords,
+) -> &'a str {
+    let stage = match state {
+        "draft" => "pending",
+        "sent" => "quotation_sent",
+        "cancel" => "cancelled",
+        "done" => "done",
+        "sale" => match details {
+            Some(d) => {
+                let units = d.units();
+                match d.payment_state.as_deref() {
+                    Some("paid") => "paid",
+                    Some("not_paid" | "partial") => "invoiced",
+                    _ if units.all_delivered() => "shipped",
+                    _ if units.delivered > Decimal::ZERO => "partially_shipped",
+                    _ => "confirmed",
+                }
+            }
+            None => {
+                let held = words.stage_of(current);
+                if PROGRESS.contains(&held) {
+                    return current;
+                }
+                "confirmed"
+            }
+        },
+        _ => "unknown",
+    };
+    words.word(stage)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,17 @@ CREATE TABLE IF NOT EXISTS sales_orders (
     updated_at        TIMESTAMP NULL,
     last_synced_at    VARCHAR(32) NULL,
     odoo_write_date   VARCHAR(32) NULL,
-    order_date        VARCHAR(32) NULL
+    order_date        VARCHAR(32) NULL,
+    odoo_delivery_status   VARCHAR(16) NULL,
+    odoo_invoice_status    VARCHAR(16) NULL,
+    odoo_amount_invoiced   DECIMAL(20, 6) NULL,
+    odoo_amount_to_invoice DECIMAL(20, 6) NULL,
+    odoo_payment_state     VARCHAR(16) NULL,
+    odoo_commitment_date   VARCHAR(32) NULL,
+    odoo_expected_date     VARCHAR(32) NULL,
+    odoo_effective_date    VARCHAR(32) NULL,
+    odoo_details_hash      VARCHAR(64) NULL,
+    odoo_details_synced_at VARCHAR(32) NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
 CREATE TABLE IF NOT EXISTS orderbridge_order_intents (

@@ -521,6 +521,7 @@ async fn sync_amounts(
         amounts: true,
         status: a.with_status,
         max_change: max_change(ctx, a.max_change.as_deref())?,
+        status_words: ctx.settings.status_words()?,
     };
     let mut view =
         sync_view::SyncRenderer::new(selection, a.plain, a.json_lines, out, quiet, a.dry_run);
@@ -678,6 +679,7 @@ async fn orders(
                 amounts: false,
                 status: true,
                 max_change: Default::default(),
+                status_words: ctx.settings.status_words()?,
             };
             let mut report = sync::StatusReport::default();
             let summary = sync::run(ctx, opts, &mut |e| {

@@ -13,7 +13,7 @@ use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::install_webhook::WebhookReport;
 use crate::commands::migrate::{CopyDone, MigrateReport};
 use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
-use crate::commands::orders_read::{ImportReport, ListReport, OrderView};
+use crate::commands::orders_read::{ImportReport, ListReport, OrderView, ShownOrder};
 use crate::commands::outbox::FlushReport;
 use crate::commands::reconcile::ReconcileReport;
 use crate::commands::schedule::{Part, Plan, SERVE_UNIT};
@@ -247,6 +247,101 @@ impl Report for OrderView {
         writeln!(out, "  stored:        {}", r.created_at)?;
         if let Some(k) = &r.idempotency_key {
             writeln!(out, "  key:           {k}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for ShownOrder {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.order.human(out)?;
+        let Some(d) = &self.details else {
+            return writeln!(
+                out,
+                "  (lines, delivery and invoicing: not read from Odoo yet; the next sync reads them)"
+            );
+        };
+        let currency = &self.order.row.currency;
+        let money = |a: rust_decimal::Decimal| {
+            Money {
+                amount: a,
+                currency,
+            }
+            .to_string()
+        };
+        let s = &d.stored.details;
+        let u = &d.units;
+        let qty = |q: rust_decimal::Decimal| q.normalize().to_string();
+        // A quotation has nothing delivered or invoiced to tell: its lines only.
+        let quotation = matches!(self.order.row.odoo_state.as_deref(), Some("draft" | "sent"));
+        if !quotation {
+            let delivered = format!("{} of {} units delivered", qty(u.delivered), qty(u.ordered));
+            match s.delivery_status.as_deref() {
+                // Odoo's "full" with units missing: a picking cancelled or closed without a
+                // backorder. The customer is told what left.
+                Some("full") if !u.all_delivered() => writeln!(
+                    out,
+                    "  delivery:      {delivered} (Odoo: full — no delivery open, the rest will not be sent)"
+                )?,
+                Some(status) => writeln!(out, "  delivery:      {delivered} (Odoo: {status})")?,
+                None => writeln!(out, "  delivery:      {delivered}")?,
+            }
+            if let Some(c) = &s.commitment_date {
+                writeln!(out, "  promised:      {}", printable(c))?;
+            }
+            if let Some(e) = &s.expected_date {
+                writeln!(out, "  expected:      {}", printable(e))?;
+            }
+            if let Some(e) = &s.effective_date {
+                writeln!(out, "  first shipped: {}", printable(e))?;
+            }
+            writeln!(
+                out,
+                "  invoicing:     invoiced {}, to invoice {}{}",
+                s.amount_invoiced.map_or("-".into(), money),
+                s.amount_to_invoice.map_or("-".into(), money),
+                s.invoice_status
+                    .as_deref()
+                    .map_or(String::new(), |i| format!(" (Odoo: {})", printable(i)))
+            )?;
+            writeln!(
+                out,
+                "  payment:       {}",
+                s.payment_state
+                    .as_deref()
+                    .map_or("not invoiced", |p| match p {
+                        "not_paid" => "not paid",
+                        other => other,
+                    })
+            )?;
+        }
+        if s.lines.is_empty() {
+            return writeln!(out, "  lines:         none");
+        }
+        writeln!(out, "  lines:")?;
+        for l in &s.lines {
+            let text = printable(l.description.lines().next().unwrap_or(""));
+            match l.display_type.as_deref() {
+                Some("line_note") => writeln!(out, "    note: {text}")?,
+                Some(_) => writeln!(out, "    == {text} ==")?,
+                None => {
+                    let discount = if l.discount.is_zero() {
+                        String::new()
+                    } else {
+                        format!(" − {}%", qty(l.discount))
+                    };
+                    writeln!(
+                        out,
+                        "    {text}: {} × {}{discount} = {} (with tax {}); delivered {}, invoiced {}",
+                        qty(l.quantity),
+                        money(l.unit_price),
+                        money(l.subtotal),
+                        money(l.total),
+                        qty(l.qty_delivered),
+                        qty(l.qty_invoiced)
+                    )?;
+                }
+            }
         }
         Ok(())
     }
@@ -665,6 +760,19 @@ impl Report for HealthReport {
                 out,
                 "Amount changes held for review: {} (see `orders conflicts`)",
                 self.open_conflicts
+            )?;
+        }
+        for m in &self.odoo_missing {
+            let what = if m.modules.iter().any(|x| x == "sale_stock") {
+                "delivery status and dates are not synced (install Inventory for them)"
+            } else {
+                "some order fields are not synced"
+            };
+            writeln!(
+                out,
+                "Odoo {} lacks {}: {what}",
+                printable(&m.server),
+                m.modules.join(", ")
             )?;
         }
         writeln!(

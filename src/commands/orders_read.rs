@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::Context;
 use super::changes::{odoo_now, page_domain};
 use super::sync::{OdooChunk, OdooOrder, SyncOptions, compare_chunk};
+use crate::details::OrderDetails;
 use crate::error::Error;
 use crate::odoo::{OdooClient, OdooError, SaleOrder, SearchOpts, Value};
 use crate::rules::{AmountSource, MaxChange, effective_amount};
@@ -67,9 +68,17 @@ pub(crate) async fn import(
         });
     }
     let client = ctx.odoo()?;
-    let rows = client
-        .read("sale.order", &[odoo_id], SaleOrder::FIELDS)
-        .await?;
+    let fields: Vec<&str> = SaleOrder::FIELDS
+        .iter()
+        .chain(client.features().await?.order_fields())
+        .copied()
+        .collect();
+    let rows = client.read("sale.order", &[odoo_id], &fields).await?;
+    let details = client
+        .details_of(&rows)
+        .await?
+        .remove(&odoo_id)
+        .and_then(Result::ok);
     let Some(v) = rows.first() else {
         return Err(Error::Usage(format!(
             "Odoo has no sale.order {odoo_id} (wrong id, or deleted in Odoo); nothing was stored"
@@ -90,6 +99,9 @@ pub(crate) async fn import(
         }
     };
     let (row, created) = store.insert_order(&super::new_order(&o, Some(customer_id), None))?;
+    if created {
+        store.save_details(details.as_slice())?;
+    }
     if created {
         tracing::info!(order_id = row.id, odoo_order_id = o.id, order_number = %o.name, "Order created in local database");
     } else {
@@ -148,9 +160,14 @@ async fn pull(
     client: &OdooClient,
     store: &Store,
     partners: &HashMap<i64, i64>,
-    max_change: MaxChange,
+    rules: (MaxChange, &'static crate::rules::StatusWords),
     overlap: std::time::Duration,
 ) -> Result<(usize, usize), Error> {
+    let fields: Vec<&str> = SaleOrder::FIELDS
+        .iter()
+        .chain(client.features().await?.order_fields())
+        .copied()
+        .collect();
     let mut ids: Vec<i64> = partners.keys().copied().collect();
     ids.sort_unstable();
     let name = list_cursor_name(&ids);
@@ -171,11 +188,29 @@ async fn pull(
     loop {
         let domain = page_domain(Some(base.clone()), &start, after.as_ref());
         let rows = client
-            .search_read("sale.order", domain, SaleOrder::FIELDS, opts)
+            .search_read("sale.order", domain, &fields, opts)
             .await?;
         if read_at.is_none() {
             read_at = odoo_now(client);
         }
+        // The lines and invoices of the orders new or changed since stored, a call each
+        // (none when nothing changed).
+        let wanted = store.details_wanted(&stamped(&rows))?;
+        let rows_wanted: Vec<Value> = rows
+            .iter()
+            .filter(|v| {
+                crate::odoo::Record(v)
+                    .id()
+                    .is_ok_and(|id| wanted.contains(&id))
+            })
+            .cloned()
+            .collect();
+        let details: HashMap<i64, OrderDetails> = client
+            .details_of(&rows_wanted)
+            .await?
+            .into_iter()
+            .filter_map(|(id, d)| d.ok().map(|d| (id, d)))
+            .collect();
         let orders = rows
             .iter()
             .map(|v| SaleOrder::from_value(v).map_err(OdooError::from))
@@ -196,7 +231,7 @@ async fn pull(
             (None, None) => None,
         };
         read += orders.len();
-        pulled += store_page(store, &orders, partners, max_change, (&name, moved))?;
+        pulled += store_page(store, &orders, details, partners, rules, (&name, moved))?;
         if rows.len() < PULL_PAGE {
             break;
         }
@@ -205,12 +240,23 @@ async fn pull(
     Ok((read, pulled))
 }
 
+/// `(id, write_date)` of `search_read` rows.
+pub(super) fn stamped(rows: &[Value]) -> Vec<(i64, String)> {
+    rows.iter()
+        .filter_map(|v| {
+            let r = crate::odoo::Record(v);
+            Some((r.id().ok()?, r.string("write_date").ok()?))
+        })
+        .collect()
+}
+
 /// One page of a pull in one transaction, its cursor with it; logged once committed.
 fn store_page(
     store: &Store,
     orders: &[SaleOrder],
+    mut details: HashMap<i64, OrderDetails>,
     partners: &HashMap<i64, i64>,
-    max_change: MaxChange,
+    (max_change, words): (MaxChange, &'static crate::rules::StatusWords),
     (name, cursor): (&str, Option<Cursor>),
 ) -> Result<usize, Error> {
     let local = store.sync_rows_for(&orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
@@ -218,19 +264,29 @@ fn store_page(
     let seen: OdooChunk = orders
         .iter()
         .filter(|o| present.contains(&o.id))
-        .map(|o| (o.id, Ok(OdooOrder::of(o))))
+        .map(|o| {
+            let mut seen = OdooOrder::of(o);
+            seen.details = details.remove(&o.id);
+            (o.id, Ok(seen))
+        })
         .collect();
-    let (results, writes) =
-        compare_chunk(&local, &Ok(seen), &SyncOptions::seen_on_read(max_change));
+    let (results, writes) = compare_chunk(
+        &local,
+        &Ok(seen),
+        &SyncOptions::seen_on_read(max_change, words),
+    );
     let mut stored = Vec::new();
     store.in_write_tx(|store| {
         store.apply_writes_in_tx(&writes)?;
+        let mut new_details = Vec::new();
         for o in orders.iter().filter(|o| !present.contains(&o.id)) {
             let customer = o.partner_id.and_then(|p| partners.get(&p).copied());
             if let Some(id) = store.insert_order_only_in_tx(&super::new_order(o, customer, None))? {
                 stored.push((id, o.id, o.name.clone()));
+                new_details.extend(details.remove(&o.id));
             }
         }
+        store.save_details_in_tx(&new_details)?;
         if let Some(c) = &cursor {
             store.move_cursor_in_tx(name, c)?;
         }
@@ -272,7 +328,8 @@ pub(crate) async fn list(
             Ok(client) => {
                 let (max_change, overlap) =
                     (ctx.settings.max_change()?, ctx.settings.change_overlap()?);
-                pull(&client, &store, &partners, max_change, overlap).await
+                let words = ctx.settings.status_words()?;
+                pull(&client, &store, &partners, (max_change, words), overlap).await
             }
             Err(e) => Err(e),
         };
@@ -316,14 +373,42 @@ impl OrderRef {
     }
 }
 
-pub(crate) fn show(ctx: &Context, which: &OrderRef) -> Result<OrderView, Error> {
+/// `orders show`: the order, and the whole order as Odoo has it once a sync has read it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ShownOrder {
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// `null` until a sync read the order whole.
+    pub details: Option<ShownDetails>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ShownDetails {
+    #[serde(flatten)]
+    pub stored: crate::store::details::StoredDetails,
+    /// Units of the product lines ordered and delivered: what left, whatever Odoo's
+    /// `delivery_status` says (its `full` only means no picking is open).
+    pub units: crate::details::Units,
+}
+
+pub(crate) fn show(ctx: &Context, which: &OrderRef) -> Result<ShownOrder, Error> {
     let store = ctx.store()?;
     let found = match which {
         OrderRef::Local(id) => Some(store.order(*id)?),
         OrderRef::Number(n) => store.order_by_number(n)?,
         OrderRef::Odoo(id) => store.order_by_odoo_id(*id)?,
     };
-    found.map(OrderView::from).ok_or_else(|| {
+    if let Some(row) = found {
+        let details = store.details(row.id)?.map(|stored| ShownDetails {
+            units: stored.details.units(),
+            stored,
+        });
+        return Ok(ShownOrder {
+            order: OrderView::from(row),
+            details,
+        });
+    }
+    Err({
         let what = match which {
             OrderRef::Number(n) => format!("order number {}", n.escape_debug()),
             OrderRef::Odoo(id) => format!("Odoo order id {id}"),

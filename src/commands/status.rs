@@ -38,6 +38,17 @@ pub(crate) struct HealthReport {
     pub last_successful_sync_age_s: Option<i64>,
     /// What `--max-age` found wrong, if anything.
     pub problems: Vec<String>,
+    /// What is not synced because the Odoo server lacks a module: `(server, modules)`.
+    pub odoo_missing: Vec<MissingModules>,
+}
+
+/// Modules an Odoo server lacks, as last checked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct MissingModules {
+    pub server: String,
+    pub modules: Vec<String>,
+    #[serde(serialize_with = "crate::store::rfc3339")]
+    pub checked_at: String,
 }
 
 impl HealthReport {
@@ -119,6 +130,16 @@ fn report(store: &Store, max_age: Option<Duration>) -> Result<HealthReport, Erro
         last_successful_sync,
         last_successful_sync_age_s: age,
         problems,
+        odoo_missing: store
+            .missing_features()?
+            .into_iter()
+            .filter(|(_, modules, _)| !modules.is_empty())
+            .map(|(server, modules, checked_at)| MissingModules {
+                server,
+                modules,
+                checked_at,
+            })
+            .collect(),
     })
 }
 

@@ -18,7 +18,7 @@ use super::Context;
 use crate::error::{Error, exit};
 use crate::money::{at_scale, same_amount};
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
-use crate::rules::{AmountDecision, MaxChange, decide_amount, status_for_state};
+use crate::rules::{AmountDecision, MaxChange, decide_amount};
 use crate::store::orders::{ConflictWrite, SyncRow, SyncWrite};
 use crate::store::runs::RunEnd;
 use crate::store::{Store, to_text};
@@ -48,13 +48,19 @@ pub(crate) struct SyncOptions {
     pub status: bool,
     /// Amount changes beyond it are held for review instead of applied.
     pub max_change: MaxChange,
+    /// The portal's status words (`ORDERBRIDGE_STATUS_WORDS`).
+    pub status_words: &'static crate::rules::StatusWords,
 }
 
 impl SyncOptions {
     /// Sync on read: Odoo's state and (unless held) amount recorded, the portal's amount
     /// left alone.
-    pub(crate) fn seen_on_read(max_change: MaxChange) -> SyncOptions {
+    pub(crate) fn seen_on_read(
+        max_change: MaxChange,
+        status_words: &'static crate::rules::StatusWords,
+    ) -> SyncOptions {
         SyncOptions {
+            status_words,
             selection: Selection::All,
             dry_run: false,
             batch: 1000,
@@ -204,6 +210,8 @@ pub(super) struct OdooOrder {
     pub state: String,
     /// Its `write_date` as a stored stamp (see [`crate::stamp`]), when Odoo sent one.
     pub stamp: Option<String>,
+    /// The whole order, when it was read with it.
+    pub details: Option<crate::details::OrderDetails>,
 }
 
 impl OdooOrder {
@@ -213,6 +221,7 @@ impl OdooOrder {
             amount: o.amount_total,
             state: o.state.clone(),
             stamp: o.write_date.as_deref().and_then(crate::stamp::from_read),
+            details: None,
         }
     }
 
@@ -226,6 +235,7 @@ impl OdooOrder {
                     .string("write_date")
                     .ok()
                     .and_then(|t| crate::stamp::from_read(&t)),
+                details: None,
             })
         });
         decoded.map_err(|e| format!("Odoo sent an unreadable value: {e}"))
@@ -249,14 +259,46 @@ pub(super) async fn fetch(
         limit: Some(batch as u32),
         order: Some("id"),
     };
+    let fields = sync_fields(client).await?;
     let rows = client
-        .search_read("sale.order", domain, SYNC_FIELDS, opts)
+        .search_read("sale.order", domain, &fields, opts)
         .await?;
+    with_details(client, &rows).await
+}
+
+/// What a sync reads of each order: its amount, state and stamp, and the whole order's
+/// fields the server has (asked once per client).
+pub(super) async fn sync_fields(client: &OdooClient) -> Result<Vec<&'static str>, OdooError> {
+    let features = client.features().await?;
+    Ok(SYNC_FIELDS
+        .iter()
+        .chain(features.order_fields())
+        .copied()
+        .collect())
+}
+
+/// Decodes `search_read` rows of [`sync_fields`], with their lines and invoices read in a
+/// call each.
+pub(super) async fn with_details(
+    client: &OdooClient,
+    rows: &[Value],
+) -> Result<OdooChunk, OdooError> {
+    let mut details = client.details_of(rows).await?;
     let mut out = HashMap::with_capacity(rows.len());
-    for v in &rows {
+    for v in rows {
         let r = Record(v);
         let Ok(id) = r.id() else { continue };
-        out.insert(id, OdooOrder::from_record(&r));
+        let mut order = OdooOrder::from_record(&r);
+        if let Ok(o) = &mut order {
+            match details.remove(&id) {
+                Some(Ok(d)) => o.details = Some(d),
+                Some(Err(reason)) => {
+                    tracing::warn!(odoo_order_id = id, %reason, "The order's lines or invoices could not be read; its amount and state are synced");
+                }
+                None => {}
+            }
+        }
+        out.insert(id, order);
     }
     Ok(out)
 }
@@ -412,12 +454,19 @@ pub(super) fn compare_chunk(
                     amount: odoo_amount,
                     state,
                     stamp,
+                    details,
                 })) => {
                     // Both amounts at the currency's scale: compared, stored and shown there.
                     let odoo_amount = &at_scale(*odoo_amount, &row.currency);
                     let state_write = opts.status.then(|| {
                         odoo_state = Some(state.clone());
-                        let status = status_for_state(state).to_string();
+                        let status = crate::rules::portal_status(
+                            state,
+                            details.as_ref(),
+                            &row.status,
+                            opts.status_words,
+                        )
+                        .to_string();
                         if status != row.status {
                             status_change = Some((row.status.clone(), status.clone()));
                         }
@@ -434,6 +483,7 @@ pub(super) fn compare_chunk(
                         stamp: stamp.clone(),
                         from_webhook: false,
                         conflict,
+                        details: details.clone(),
                     });
                     outcome
                 }

@@ -9,13 +9,17 @@
 //! transaction that commits late carries an older stamp than changes already seen. Each run
 //! therefore re-reads an overlap window (default 300 s: more than Odoo's default 120 s
 //! request time limit) before the cursor. Deletions and local drift are the full sync's job.
+//!
+//! Posting and paying an invoice move no `write_date` of its order (captures-3 031, 036):
+//! a second cursor follows the customer invoices (`account.move`) by their own `write_date`,
+//! and the orders they name (`invoice_origin`) are read again, whole.
 
 use std::time::Duration;
 
 use super::changes::{odoo_now, page_domain};
 use super::sync::{
-    Event, OdooChunk, OdooOrder, SYNC_FIELDS, Selection, Summary, SyncOptions, compare_chunk,
-    pipeline as full_pipeline, superseded, tally,
+    Event, OdooChunk, OdooOrder, Selection, Summary, SyncOptions, compare_chunk, fetch,
+    pipeline as full_pipeline, superseded, sync_fields, tally,
 };
 use crate::error::{Error, exit};
 use crate::odoo::{OdooClient, Record, SearchOpts, Value};
@@ -24,9 +28,12 @@ use crate::store::orders::{Cursor, Start};
 
 /// The cursor's name in the store.
 const CURSOR: &str = "sale.order";
+/// The customer invoices' cursor.
+const INVOICES: &str = "account.move";
 
-/// One page of Odoo's changes: `(id, write_date, what Odoo says or why it is unreadable)`.
-type Changes = Vec<(i64, String, Result<OdooOrder, String>)>;
+/// One page of Odoo's changes: `(id, write_date, what Odoo says or why it is unreadable)`,
+/// and the rows as read (their details are read for the local ones only).
+type Changes = (Vec<(i64, String, Result<OdooOrder, String>)>, Vec<Value>);
 
 /// Where this run's reading starts (and Odoo's clock at its first read, for the cursor).
 pub(super) fn read_cursor(
@@ -53,8 +60,9 @@ async fn changes(
         limit: Some(limit as u32),
         order: Some("write_date asc, id asc"),
     };
+    let fields = sync_fields(client).await?;
     let rows = client
-        .search_read("sale.order", domain, SYNC_FIELDS, opts)
+        .search_read("sale.order", domain, &fields, opts)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for v in &rows {
@@ -63,19 +71,26 @@ async fn changes(
         let write_date = r.string("write_date")?;
         out.push((id, write_date, OdooOrder::from_record(&r)));
     }
-    Ok(out)
+    Ok((out, rows))
 }
 
-/// The newest change in Odoo, where a first full sync leaves the cursor.
+/// The newest change of a model in Odoo, where a first full sync leaves its cursor.
 async fn newest_change(
     client: &OdooClient,
+    model: &str,
+    domain: Option<Value>,
 ) -> Result<Option<(String, i64)>, crate::odoo::OdooError> {
     let opts = SearchOpts {
         limit: Some(1),
         order: Some("write_date desc, id desc"),
     };
     let rows = client
-        .search_read("sale.order", Value::Array(vec![]), &["write_date"], opts)
+        .search_read(
+            model,
+            domain.unwrap_or(Value::Array(vec![])),
+            &["write_date"],
+            opts,
+        )
         .await?;
     match rows.first() {
         Some(v) => {
@@ -99,7 +114,13 @@ pub(super) async fn pipeline(
         // The first run: a full sync, then the cursor at Odoo's newest change, read before
         // the sync so that nothing changed during it is skipped.
         on_event(Event::ChangedSince(None));
-        let newest = newest_change(client).await?;
+        let newest = newest_change(client, "sale.order", None).await?;
+        let newest_invoice = newest_change(
+            client,
+            "account.move",
+            Some(Value::Array(vec![invoice_term()])),
+        )
+        .await?;
         let read_at = odoo_now(client);
         let full = SyncOptions {
             selection: Selection::All,
@@ -116,6 +137,15 @@ pub(super) async fn pipeline(
                 read_at,
             };
             store.apply_sync_and_cursor(&[], Some((CURSOR, &c)))?;
+            // The full sync read every order whole, invoices included.
+            if let Some((write_date, odoo_id)) = newest_invoice {
+                let c = Cursor {
+                    write_date,
+                    odoo_id,
+                    read_at: odoo_now(client),
+                };
+                store.apply_sync_and_cursor(&[], Some((INVOICES, &c)))?;
+            }
         }
         return Ok(());
     };
@@ -127,37 +157,60 @@ pub(super) async fn pipeline(
     let mut after: Option<(String, i64)> = None;
     let mut read_at: Option<String> = None;
     loop {
-        let page = match changes(
-            client,
-            page_domain(None, &start, after.as_ref()),
-            opts.batch,
-        )
-        .await
-        {
-            Ok(page) => page,
+        let read = async {
+            let (page, rows) = changes(
+                client,
+                page_domain(None, &start, after.as_ref()),
+                opts.batch,
+            )
+            .await?;
+            // The whole order of the local ones among them: their lines and invoices.
+            let ids: Vec<i64> = page.iter().map(|(id, _, _)| *id).collect();
+            let local = store.sync_rows_for(&ids).map_err(Error::from)?;
+            let mine: std::collections::HashSet<i64> =
+                local.iter().map(|r| r.odoo_order_id).collect();
+            let changed: Vec<(i64, String)> = page
+                .iter()
+                .filter(|(id, _, _)| mine.contains(id))
+                .map(|(id, w, _)| (*id, w.clone()))
+                .collect();
+            let wanted = store.details_wanted(&changed).map_err(Error::from)?;
+            let rows: Vec<Value> = rows
+                .into_iter()
+                .filter(|v| Record(v).id().is_ok_and(|id| wanted.contains(&id)))
+                .collect();
+            let details = client.details_of(&rows).await?;
+            Ok::<_, Error>((page, local, details))
+        };
+        let (page, local, mut details) = match read.await {
+            Ok(read) => read,
             // The cursor stays where the last committed page left it.
-            Err(e) if matches!(e, crate::odoo::OdooError::Protocol { .. }) => {
+            Err(Error::Odoo(e)) if matches!(e, crate::odoo::OdooError::Protocol { .. }) => {
                 tracing::error!(error = %e, "Failed to read Odoo's changes");
                 summary.odoo_garbled = Some(e.to_string());
-                break;
+                return Ok(());
             }
-            Err(e) if e.is_unavailable() => {
+            Err(Error::Odoo(e)) if e.is_unavailable() => {
                 tracing::error!(error = %e, "Failed to read Odoo's changes");
                 summary.odoo_unreachable = Some(e.to_string());
-                break;
+                return Ok(());
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         // Odoo's clock at this run's first read: what has not committed by then is stamped
         // after it less a request's time limit.
         if read_at.is_none() {
             read_at = odoo_now(client);
         }
-        let ids: Vec<i64> = page.iter().map(|(id, _, _)| *id).collect();
-        let local = store.sync_rows_for(&ids)?;
         let chunk: OdooChunk = page
             .iter()
-            .map(|(id, _, decoded)| (*id, decoded.clone()))
+            .map(|(id, _, decoded)| {
+                let mut decoded = decoded.clone();
+                if let Ok(o) = &mut decoded {
+                    o.details = details.remove(id).and_then(Result::ok);
+                }
+                (*id, decoded)
+            })
             .collect();
         let (mut results, writes) = compare_chunk(&local, &Ok(chunk), &opts);
         let last = page.last().map(|(id, date, _)| (date.clone(), *id));
@@ -173,8 +226,110 @@ pub(super) async fn pipeline(
         }
         after = last;
     }
+    follow_invoices(store, client, opts, overlap, summary, on_event).await?;
     summary.round_trips = client.round_trips();
     Ok(())
+}
+
+/// Customer invoices and refunds: one domain term.
+fn invoice_term() -> Value {
+    Value::Array(vec![
+        Value::str("move_type"),
+        Value::str("in"),
+        Value::strs(&["out_invoice", "out_refund"]),
+    ])
+}
+
+/// The customer invoices changed since their cursor (posted, paid, reversed: none of which
+/// moves its order's `write_date`), a page at a time: the local orders they name are read
+/// again, whole, and stored by the sync's rules with the cursor, in one transaction.
+async fn follow_invoices(
+    store: &Store,
+    client: &OdooClient,
+    opts: SyncOptions,
+    overlap: Duration,
+    summary: &mut Summary,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<(), Error> {
+    let cursor = store.cursor(INVOICES)?;
+    let start = cursor.as_ref().map_or(Start::All, |c| c.start(overlap));
+    let base = invoice_term();
+    let page_opts = SearchOpts {
+        limit: Some(opts.batch as u32),
+        order: Some("write_date asc, id asc"),
+    };
+    let mut after: Option<(String, i64)> = None;
+    let mut read_at: Option<String> = None;
+    loop {
+        let read = client
+            .search_read(
+                "account.move",
+                page_domain(Some(base.clone()), &start, after.as_ref()),
+                &["invoice_origin", "write_date"],
+                page_opts,
+            )
+            .await;
+        let rows = match read {
+            Ok(rows) => rows,
+            Err(e) if e.is_unavailable() => {
+                tracing::error!(error = %e, "Failed to read Odoo's changed invoices");
+                summary
+                    .odoo_unreachable
+                    .get_or_insert_with(|| e.to_string());
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if read_at.is_none() {
+            read_at = odoo_now(client);
+        }
+        let mut names: Vec<String> = Vec::new();
+        let mut last = None;
+        for v in &rows {
+            let r = Record(v);
+            if let Some(origin) = r.opt_str("invoice_origin").ok().flatten() {
+                names.extend(origin.split(',').map(|n| n.trim().to_string()));
+            }
+            if let (Ok(id), Ok(w)) = (r.id(), r.string("write_date")) {
+                last = Some((w, id));
+            }
+        }
+        names.sort();
+        names.dedup();
+        let odoo_ids = store.odoo_ids_by_number(&names)?;
+        let local = store.sync_rows_for(&odoo_ids)?;
+        let fetched = if local.is_empty() {
+            Ok(OdooChunk::new())
+        } else {
+            fetch(client, odoo_ids, opts.batch.max(local.len())).await
+        };
+        if let Err(e) = &fetched {
+            tracing::error!(error = %e, "Failed to read the orders of Odoo's changed invoices");
+            if e.is_unavailable() {
+                summary
+                    .odoo_unreachable
+                    .get_or_insert_with(|| e.to_string());
+            }
+            return Ok(());
+        }
+        let (mut results, writes) = compare_chunk(&local, &fetched, &opts);
+        if !opts.dry_run {
+            let from = cursor.clone().unwrap_or(Cursor {
+                write_date: String::new(),
+                odoo_id: 0,
+                read_at: None,
+            });
+            let moved = read_cursor(&from, last.as_ref(), read_at.clone());
+            let skipped = store.apply_sync_and_cursor(&writes, Some((INVOICES, &moved)))?;
+            superseded(&mut results, &skipped);
+        }
+        summary.found += local.len() as u64;
+        tally(summary, &results, opts.dry_run, on_event);
+        if rows.len() < opts.batch {
+            return Ok(());
+        }
+        after = last;
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! protocols and transport live in their own files.)
 
 mod call;
+pub(crate) mod details;
 mod dialect;
 pub(crate) mod error;
 mod json2;
@@ -128,6 +129,12 @@ pub trait LoginMemory: Send + Sync {
     fn recall(&self) -> Option<i64>;
     /// Remembers the uid `authenticate` gave.
     fn remember(&self, uid: i64);
+    /// The modules this server was found to lack (`sale_stock`), when checked lately.
+    fn recall_missing(&self) -> Option<Vec<String>> {
+        None
+    }
+    /// Remembers what the server lacks (also for `status`).
+    fn remember_missing(&self, _missing: &[&str]) {}
 }
 
 pub struct OdooClient {
@@ -143,6 +150,8 @@ pub struct OdooClient {
     /// One login at a time when a remembered uid is refused by calls in flight.
     relogin: tokio::sync::Mutex<()>,
     memory: Option<Arc<dyn LoginMemory>>,
+    /// What the server offers of the whole order, asked once.
+    features: OnceCell<details::Features>,
 }
 
 impl OdooClient {
@@ -166,6 +175,7 @@ impl OdooClient {
             uid_checked: AtomicBool::new(false),
             relogin: tokio::sync::Mutex::new(()),
             memory: None,
+            features: OnceCell::new(),
         })
     }
 

@@ -65,4 +65,33 @@ impl LoginMemory for Logins {
             tracing::debug!(error = %e, "the login's uid could not be remembered");
         }
     }
+
+    fn recall_missing(&self) -> Option<Vec<String>> {
+        let store = self.store()?;
+        let (missing, checked_at): (String, String) = store
+            .first(
+                "SELECT missing, checked_at FROM orderbridge_odoo_features WHERE server = ?1 AND \"database\" = ?2",
+                args![self.server, self.database],
+                |r| Ok((r.get("missing")?, r.get("checked_at")?)),
+            )
+            .ok()
+            .flatten()?;
+        // A module may be installed since: asked again once a day.
+        let fresh = super::from_text(&checked_at)
+            .is_some_and(|t| chrono::Utc::now() - t < chrono::TimeDelta::hours(24));
+        fresh.then(|| {
+            missing
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+    }
+
+    fn remember_missing(&self, missing: &[&str]) {
+        let Some(store) = self.store() else { return };
+        if let Err(e) = store.record_missing_features(&self.server, &self.database, missing) {
+            tracing::debug!(error = %e, "what the server offers could not be remembered");
+        }
+    }
 }

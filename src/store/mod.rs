@@ -13,6 +13,7 @@ pub(crate) mod copy;
 pub(crate) mod customers;
 pub(crate) mod db;
 pub(crate) mod dedupe;
+pub(crate) mod details;
 pub(crate) mod intents;
 pub mod location;
 pub(crate) mod lock;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_order_date_runs_logins.sql"),
     include_str!("../../migrations/0009_prefixed_tables.sql"),
     include_str!("../../migrations/0010_timestamptz.sql"),
+    include_str!("../../migrations/0011_order_details.sql"),
 ];
 
 /// The same migrations in PostgreSQL's dialect (`numeric` money, identity ids).
@@ -57,6 +59,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0008_order_date_runs_logins.sql"),
     include_str!("../../migrations/postgres/0009_prefixed_tables.sql"),
     include_str!("../../migrations/postgres/0010_timestamptz.sql"),
+    include_str!("../../migrations/postgres/0011_order_details.sql"),
 ];
 
 /// The schema version this binary writes and understands.
@@ -75,6 +78,7 @@ const MY_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/mysql/0008_empty.sql"),
     include_str!("../../migrations/mysql/0009_empty.sql"),
     include_str!("../../migrations/mysql/0010_empty.sql"),
+    include_str!("../../migrations/mysql/0011_order_details.sql"),
 ];
 
 const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());

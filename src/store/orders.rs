@@ -238,6 +238,23 @@ impl Store {
 }
 
 impl Store {
+    /// The Odoo ids of the local orders with these numbers (Odoo's names, `S00021`).
+    pub(crate) fn odoo_ids_by_number(&self, numbers: &[String]) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        for n in numbers {
+            if let Some(id) = self.first(
+                "SELECT odoo_order_id FROM sales_orders WHERE order_number = ?1 AND odoo_order_id IS NOT NULL",
+                args![n],
+                |r| r.get::<i64>(0),
+            )? {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// Which of these Odoo ids are stored locally.
     pub(crate) fn odoo_ids_present(&self, ids: &[i64]) -> Result<HashSet<i64>> {
         let mut found = HashSet::new();
@@ -384,6 +401,9 @@ pub(crate) struct SyncWrite {
     pub stamp: Option<String>,
     /// Written from a webhook, whose stamp was already compared in this transaction.
     pub from_webhook: bool,
+    /// The whole order as read with it (lines, delivery, invoicing), stored with the write
+    /// when it is applied (never when a newer stamp skips it).
+    pub details: Option<crate::details::OrderDetails>,
 }
 
 impl Store {
@@ -518,13 +538,16 @@ impl Store {
             Dialect::Postgres => self.apply_writes_at_once(writes)?,
         };
         let mut skipped = HashSet::new();
+        let mut details = Vec::new();
         for (w, applied) in writes.iter().zip(applied) {
             if applied {
                 self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
+                details.extend(w.details.iter().cloned());
             } else {
                 skipped.insert(w.id);
             }
         }
+        self.save_details_in_tx(&details)?;
         Ok(skipped)
     }
 

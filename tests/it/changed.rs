@@ -39,15 +39,16 @@ fn the_first_changed_run_is_a_full_sync_that_sets_the_cursor() {
 }
 
 #[test]
-fn a_later_run_reads_only_the_changes_in_two_round_trips() {
+fn a_later_run_reads_only_the_changes_and_their_lines() {
     let env = with_orders();
     assert_eq!(env.run(&["orders", "sync-amounts", "--changed"]).code, 0);
     env.set_total(9, "999.99");
     env.fake.reset_calls();
     let run = env.run(&["orders", "sync-amounts", "--changed", "--json"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    // version and one page of changes: the login's uid is remembered from the first run.
-    assert_eq!(env.fake.requests(), 2, "{:?}", env.fake.all_calls());
+    // version, one page of changes, the changed order's lines, a page of invoices: the
+    // login's uid is remembered from the first run.
+    assert_eq!(env.fake.requests(), 4, "{:?}", env.fake.all_calls());
     assert_eq!(env.portal_amount(9).unwrap(), "999.99");
     let j = run.json();
     assert_eq!(j["summary"]["updated"], 1, "{j}");

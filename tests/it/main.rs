@@ -27,6 +27,7 @@ mod sync_amounts;
 mod test_connection;
 mod unknown_outcome;
 mod versions;
+mod whole_order;
 
 /// This binary runs the suite on SQLite; `tests/pg` runs it again on PostgreSQL.
 pub(crate) const BACKEND: env::Backend = env::Backend::Sqlite;

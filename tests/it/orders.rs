@@ -594,9 +594,11 @@ fn list_pulls_missing_orders_with_one_search_read() {
     );
     assert_eq!(j["orders"].as_array().unwrap().len(), 5);
     assert_eq!(env.fake.calls("sale.order", "search_read"), 1);
-    // version (auto) + search_read (the login's uid is remembered from `customers add`):
-    // nothing per order.
-    assert_eq!(env.fake.requests(), 2, "{:?}", env.fake.all_calls());
+    // version (auto), what the server offers (asked once, then remembered), the page of
+    // orders and their lines in one call (the login's uid is remembered from `customers
+    // add`): nothing per order.
+    assert_eq!(env.fake.calls("sale.order.line", "search_read"), 1);
+    assert_eq!(env.fake.requests(), 4, "{:?}", env.fake.all_calls());
     // Again: nothing new to pull, and the login's uid is remembered.
     env.fake.reset_calls();
     let again = env

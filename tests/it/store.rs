@@ -232,6 +232,18 @@ fn unprefixed_version_8(env: &TestEnv) {
          CREATE INDEX order_intents_state_created_at ON order_intents (state, created_at);
          DROP INDEX orderbridge_amount_conflicts_order_state;
          CREATE INDEX amount_conflicts_order_state ON amount_conflicts (order_id, state);
+         DROP TABLE sales_order_lines;
+         DROP TABLE orderbridge_odoo_features;
+         ALTER TABLE sales_orders DROP COLUMN odoo_delivery_status;
+         ALTER TABLE sales_orders DROP COLUMN odoo_invoice_status;
+         ALTER TABLE sales_orders DROP COLUMN odoo_amount_invoiced;
+         ALTER TABLE sales_orders DROP COLUMN odoo_amount_to_invoice;
+         ALTER TABLE sales_orders DROP COLUMN odoo_payment_state;
+         ALTER TABLE sales_orders DROP COLUMN odoo_commitment_date;
+         ALTER TABLE sales_orders DROP COLUMN odoo_expected_date;
+         ALTER TABLE sales_orders DROP COLUMN odoo_effective_date;
+         ALTER TABLE sales_orders DROP COLUMN odoo_details_hash;
+         ALTER TABLE sales_orders DROP COLUMN odoo_details_synced_at;
          PRAGMA user_version = 8;",
     )
     .unwrap();

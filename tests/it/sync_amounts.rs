@@ -274,8 +274,10 @@ fn batches_of_1000_read_2500_orders_in_exactly_3_calls() {
     let run = env.run(&["orders", "sync-amounts", "--quiet"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(env.fake.calls("sale.order", "search_read"), 3);
-    // ⌈N / batch⌉ + at most 2 (version, login).
-    assert!(env.fake.requests() <= 5, "{:?}", env.fake.all_calls());
+    // Per chunk the orders and their lines (none invoiced: no invoice read).
+    assert_eq!(env.fake.calls("sale.order.line", "search_read"), 3);
+    // 2 × ⌈N / batch⌉ + at most 3 (version, login, what the server offers).
+    assert!(env.fake.requests() <= 9, "{:?}", env.fake.all_calls());
 }
 
 #[test]

@@ -211,12 +211,14 @@ fn a_session_costs_one_round_trip_once_the_login_is_known() {
         let s = Server::start(19, protocol);
         // Its first run logs in (over JSON-RPC and XML-RPC) and remembers the uid.
         s.link_deco();
+        s.run(&["orders", "import", "--odoo-id", "5"]);
         s.env.fake.reset_calls();
         s.run(&["orders", "import", "--odoo-id", "1"]);
-        // The version, then the read: no login (JSON-2 checks its key on each call).
+        // The version, then the read and its lines: no login (JSON-2 checks its key on each
+        // call), and what the server offers is remembered from the first import.
         assert_eq!(
             s.env.fake.requests(),
-            2,
+            3,
             "{protocol}: {:?}",
             s.env.fake.all_calls()
         );

@@ -33,6 +33,8 @@ mod serve;
 mod sync_amounts;
 #[path = "../it/unknown_outcome.rs"]
 mod unknown_outcome;
+#[path = "../it/whole_order.rs"]
+mod whole_order;
 
 /// This binary runs the suite on MySQL.
 pub(crate) const BACKEND: env::Backend = env::Backend::Mysql;

@@ -8,9 +8,8 @@ fn the_migrations_are_tracked_in_a_table_and_money_is_decimal() {
     let env = TestEnv::new();
     env.link_deco();
     assert_eq!(
-        env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations")
-            .as_deref(),
-        Some("10")
+        env.scalar("SELECT MAX(version) FROM orderbridge_schema_migrations"),
+        Some(orderbridge::store::SCHEMA_VERSION.to_string())
     );
     for (table, column) in [
         ("sales_orders", "total_amount"),

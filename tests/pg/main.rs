@@ -34,6 +34,8 @@ mod serve;
 mod sync_amounts;
 #[path = "../it/unknown_outcome.rs"]
 mod unknown_outcome;
+#[path = "../it/whole_order.rs"]
+mod whole_order;
 
 /// This binary runs the suite on PostgreSQL.
 pub(crate) const BACKEND: env::Backend = env::Backend::Postgres;

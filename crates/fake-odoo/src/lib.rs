@@ -104,6 +104,8 @@ pub struct FakeOptions {
     /// What a login (`common.authenticate`) costs on top: Odoo checks the password with
     /// PBKDF2 on every authenticate (never cached), about 0.75 s on a lab server.
     pub login_cost: Duration,
+    /// Inventory (`sale_stock`) is installed: confirmed orders get deliveries.
+    pub inventory: bool,
 }
 
 impl Default for FakeOptions {
@@ -115,6 +117,7 @@ impl Default for FakeOptions {
             version: 19,
             base_path: None,
             login_cost: Duration::ZERO,
+            inventory: false,
         }
     }
 }
@@ -197,7 +200,11 @@ impl FakeOdoo {
         let inner = Arc::new(Shared {
             version: opts.version,
             base_path: opts.base_path.clone(),
-            world: Mutex::new(World::demo_of(opts.version, opts.orders)),
+            world: Mutex::new({
+                let mut w = World::demo_of(opts.version, opts.orders);
+                w.set_inventory(opts.inventory);
+                w
+            }),
             calls: Mutex::new(BTreeMap::new()),
             requests: AtomicU64::new(0),
             rules: Mutex::new(Vec::new()),

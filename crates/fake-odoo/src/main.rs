@@ -25,9 +25,10 @@ fn main() -> anyhow::Result<()> {
             "--latency-ms" => opts.latency = Duration::from_millis(value()?.parse()?),
             "--login-cost-ms" => opts.login_cost = Duration::from_millis(value()?.parse()?),
             "--odoo-version" => opts.version = value()?.parse()?,
+            "--inventory" => opts.inventory = true,
             "-h" | "--help" => {
                 println!(
-                    "fake_odoo [--listen ADDR] [--orders N] [--latency-ms MS] [--login-cost-ms MS] [--odoo-version 16|17|18|19]"
+                    "fake_odoo [--listen ADDR] [--orders N] [--latency-ms MS] [--login-cost-ms MS] [--odoo-version 16|17|18|19] [--inventory]"
                 );
                 return Ok(());
             }

@@ -50,6 +50,7 @@ fn settle(
             amount: d.amount,
             state: d.state.clone(),
             stamp: Some(d.stamp.clone()),
+            details: None,
         }),
     )]);
     let (mut results, mut writes) = compare_chunk(std::slice::from_ref(&row), &Ok(fetched), opts);

@@ -166,6 +166,7 @@ impl Server {
             amounts: true,
             status: opts.with_status,
             max_change: opts.max_change,
+            status_words: ctx.settings.status_words()?,
         };
         let health = Arc::new(Health::new(opts.poll));
         let (writer, _thread) = Writer::start(store, sync, Arc::clone(&health))?;

@@ -238,6 +238,48 @@ impl World {
         }
     }
 
+    /// Test hook: staff add a product line to an order (as the order form does).
+    pub fn add_line(&mut self, order_id: i64, product_id: i64, qty: Decimal) -> i64 {
+        let vals = Value::object([
+            ("product_id", Value::Int(product_id)),
+            ("product_uom_qty", Value::decimal(qty)),
+        ]);
+        self.create_line(order_id, &vals)
+            .expect("a known order and product")
+    }
+
+    /// Test hook: staff add a section (or, with `note`, a note) to an order.
+    pub fn add_text_line(&mut self, order_id: i64, text: &str, note: bool) -> i64 {
+        let kind = if note { "line_note" } else { "line_section" };
+        let vals = Value::object([
+            ("display_type", Value::str(kind)),
+            ("name", Value::str(text)),
+        ]);
+        self.create_line(order_id, &vals).expect("a known order")
+    }
+
+    /// Test hook: staff confirm an order (with Inventory, its delivery is made).
+    pub fn confirm(&mut self, order_id: i64) {
+        self.order_action(&[order_id], "action_confirm", &Args::default())
+            .expect("a quotation");
+        self.make_delivery(order_id);
+    }
+
+    /// Test hook: staff cancel an order (Odoo 19's way, whatever was delivered).
+    pub fn cancel(&mut self, order_id: i64) {
+        let quiet = Args(vec![(
+            "context".into(),
+            Value::object([("disable_cancel_warning", Value::Bool(true))]),
+        )]);
+        self.order_action(&[order_id], "action_cancel", &quiet)
+            .expect("an order that can be cancelled");
+    }
+
+    /// Test hook: an order's `write_date`.
+    pub fn order_write_date(&self, order_id: i64) -> Option<DateTime<Utc>> {
+        self.orders.get(&order_id).map(|o| o.write_date)
+    }
+
     /// Test hook: a partner staff made.
     pub fn add_partner(&mut self, id: i64, name: &str) {
         self.partners.insert(

@@ -91,10 +91,15 @@ impl World {
                 let o = self.orders.get(&l.order_id);
                 Some(match field {
                     "order_id" => pair(l.order_id, o.map_or("", |o| o.name.as_str())),
+                    "product_id" if l.display_type.is_some() => Value::Bool(false),
                     "product_id" => pair(
                         l.product_id,
                         &p.map(Product::display_name).unwrap_or_default(),
                     ),
+                    // A section's or note's text.
+                    "name" | "display_name" if l.label.is_some() => {
+                        Value::str(l.label.clone().unwrap_or_default())
+                    }
                     // A line's description: the product's name, then its sales description.
                     "name" | "display_name" => Value::str(p.map_or(String::new(), |p| {
                         if p.description.is_empty() {

@@ -104,6 +104,9 @@ impl World {
     }
 
     pub(super) fn create_line(&mut self, order_id: i64, vals: &Value) -> Result<i64, Exception> {
+        if let Some(kind) = vals.get("display_type").and_then(Value::as_str) {
+            return self.create_display_line(order_id, kind, vals);
+        }
         let product = vals.get("product_id").and_then(Value::as_i64).unwrap_or(0);
         let Some(p) = self.products.get(&product) else {
             return Err(Exception::MissingError(format!(
@@ -119,6 +122,38 @@ impl World {
         let id = self.insert_line(order_id, product, qty, price, discount);
         if let Some(t) = taxes {
             self.lines.get_mut(&id).unwrap().tax_percent = t;
+        }
+        self.touch(order_id);
+        Ok(id)
+    }
+
+    /// A section, subsection (Odoo 19) or note: a line with a text and no product.
+    fn create_display_line(
+        &mut self,
+        order_id: i64,
+        kind: &str,
+        vals: &Value,
+    ) -> Result<i64, Exception> {
+        let kinds: &[&str] = if self.version >= 19 {
+            &["line_section", "line_subsection", "line_note"]
+        } else {
+            &["line_section", "line_note"]
+        };
+        if !kinds.contains(&kind) {
+            return Err(Exception::ValueError(format!(
+                "Wrong value for sale.order.line.display_type: '{kind}'"
+            )));
+        }
+        let text = vals
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let id = self.insert_line(order_id, 0, Decimal::ZERO, Decimal::ZERO, None);
+        if let Some(l) = self.lines.get_mut(&id) {
+            l.display_type = Some(kind.to_string());
+            l.label = Some(text);
+            l.tax_percent = Decimal::ZERO;
         }
         self.touch(order_id);
         Ok(id)
