@@ -162,3 +162,20 @@ CREATE TABLE IF NOT EXISTS orderbridge_odoo_features (
     checked_at TEXT NOT NULL,
     PRIMARY KEY (server, database)
 );
+
+-- Portal updates (note, customer reference, promised date) that met a change made in Odoo
+-- since the portal last saw the order: held for a person's review (`orders conflicts`),
+-- never written over staff's change unasked.
+CREATE TABLE IF NOT EXISTS orderbridge_held_updates (
+    id              INTEGER PRIMARY KEY,
+    order_id        INTEGER NOT NULL REFERENCES sales_orders (id),
+    intent_key      TEXT NOT NULL,
+    payload         TEXT NOT NULL,      -- the update's values (JSON)
+    seen_write_date TEXT,               -- Odoo's write_date the portal had seen
+    odoo_write_date TEXT NOT NULL,      -- Odoo's write_date when the update met it
+    state           TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'kept')),
+    created_at      TEXT NOT NULL,
+    decided_by      TEXT,
+    decided_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS orderbridge_held_updates_state ON orderbridge_held_updates (state, order_id);

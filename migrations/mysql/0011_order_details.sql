@@ -29,3 +29,17 @@ CREATE TABLE IF NOT EXISTS orderbridge_odoo_features (
     checked_at VARCHAR(32) NOT NULL,
     PRIMARY KEY (server, "database")
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS orderbridge_held_updates (
+    id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    order_id        BIGINT UNSIGNED NOT NULL,
+    intent_key      VARCHAR(200) NOT NULL,
+    payload         TEXT NOT NULL,
+    seen_write_date VARCHAR(32) NULL,
+    odoo_write_date VARCHAR(32) NOT NULL,
+    state           VARCHAR(16) NOT NULL CHECK (state IN ('open', 'accepted', 'kept')),
+    created_at      VARCHAR(32) NOT NULL,
+    decided_by      VARCHAR(255) NULL,
+    decided_at      VARCHAR(32) NULL,
+    INDEX orderbridge_held_updates_state (state, order_id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -255,6 +255,25 @@ pub struct ServeArgs {
     pub stop_timeout: Option<std::time::Duration>,
 }
 
+/// A promised date as Odoo stores it: UTC `YYYY-MM-DD HH:MM:SS`.
+fn parse_commitment(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string());
+    }
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
+            return Ok(d.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map(|d| format!("{} 00:00:00", d.format("%Y-%m-%d")))
+        .map_err(|_| format!("'{s}' is not a date like 2026-12-24 or 2026-12-24 10:00"))
+}
+
 fn parse_max_change(s: &str) -> Result<String, String> {
     crate::rules::MaxChange::parse(s).map(|_| s.to_string())
 }
@@ -385,6 +404,49 @@ answer it adopts the order Odoo made (exit 75 while Odoo may still be making it)
         #[arg(long, value_name = "ID", conflicts_with = "order")]
         odoo_id: Option<i64>,
     },
+    /// Cancel an order in Odoo, exactly once: refused once anything is delivered or
+    /// invoiced; confirmed by reading the state back
+    #[command(after_help = "Examples:
+  orderbridge orders cancel 42
+  orderbridge orders cancel S00021 --idempotency-key portal-cancel-1001
+
+Exit codes: 0 cancelled (or already), 1 refused (the reason is printed), 5 queued.")]
+    Cancel {
+        /// The local order's id, or its Odoo number (S00021)
+        order: String,
+        /// The key a retry repeats [default: one per order]
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+        /// Queue the cancel when Odoo is unavailable [env: ORDERBRIDGE_QUEUE_IF_UNAVAILABLE]
+        #[arg(long)]
+        queue_if_unavailable: bool,
+    },
+    /// Change an order's note, customer reference or promised date in Odoo, exactly once;
+    /// held for review when staff changed the order in Odoo since the portal saw it
+    #[command(after_help = "Examples:
+  orderbridge orders update 42 --customer-ref PO-7781
+  orderbridge orders update S00021 --note 'Leave at the back door' --commitment-date 2026-12-24
+
+Exit codes: 0 updated (or already), 1 refused or held for review (`orders conflicts`), 5 queued.")]
+    Update {
+        /// The local order's id, or its Odoo number (S00021)
+        order: String,
+        /// The order's note (Odoo: note)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// The customer's reference, e.g. a PO number (Odoo: client_order_ref)
+        #[arg(long, value_name = "TEXT")]
+        customer_ref: Option<String>,
+        /// The delivery date promised: YYYY-MM-DD[ HH:MM[:SS]] (UTC) or RFC 3339
+        #[arg(long, value_name = "DATE", value_parser = parse_commitment)]
+        commitment_date: Option<String>,
+        /// The key a retry repeats [default: one per order, values and what was seen]
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+        /// Queue the update when Odoo is unavailable [env: ORDERBRIDGE_QUEUE_IF_UNAVAILABLE]
+        #[arg(long)]
+        queue_if_unavailable: bool,
+    },
     /// Update portal amounts from Odoo's amount_total (recent 30 days by default; hourly by cron)
     #[command(after_help = "Examples:
   orderbridge orders sync-amounts                       # orders of the last 30 days
@@ -461,10 +523,12 @@ Nothing is written to Odoo; each decision is recorded with the OS user and the t
 
 #[derive(Debug, Subcommand)]
 pub enum ConflictsCommand {
-    /// Apply Odoo's amount to the portal's order
-    Accept { id: i64 },
-    /// Keep the portal's amount until Odoo's amount changes again
-    Keep { id: i64 },
+    /// Apply Odoo's amount to the portal's order (ID), or send a held update over staff's
+    /// change in Odoo (u<ID>)
+    Accept { id: String },
+    /// Keep the portal's amount until Odoo's amount changes again (ID), or drop a held
+    /// update, keeping Odoo's values (u<ID>)
+    Keep { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -603,6 +667,8 @@ impl Command {
                 OrdersCommand::Import { .. } => "orders import",
                 OrdersCommand::List { .. } => "orders list",
                 OrdersCommand::Show { .. } => "orders show",
+                OrdersCommand::Cancel { .. } => "orders cancel",
+                OrdersCommand::Update { .. } => "orders update",
                 OrdersCommand::SyncAmounts(_) => "orders sync-amounts",
                 OrdersCommand::Dedupe { .. } => "orders dedupe",
                 OrdersCommand::SyncStatus { .. } => "orders sync-status",

@@ -560,12 +560,16 @@ async fn orders(
         }
         OrdersCommand::Conflicts { command } => match command {
             None => emit(&commands::conflicts::list(ctx)?, out, exit::OK)?,
-            Some(ConflictsCommand::Accept { id }) => {
-                emit(&commands::conflicts::decide(ctx, id, true)?, out, exit::OK)?
-            }
-            Some(ConflictsCommand::Keep { id }) => {
-                emit(&commands::conflicts::decide(ctx, id, false)?, out, exit::OK)?
-            }
+            Some(ConflictsCommand::Accept { id }) => emit(
+                &commands::conflicts::decide(ctx, &id, true).await?,
+                out,
+                exit::OK,
+            )?,
+            Some(ConflictsCommand::Keep { id }) => emit(
+                &commands::conflicts::decide(ctx, &id, false).await?,
+                out,
+                exit::OK,
+            )?,
         },
         OrdersCommand::Reconcile { customer, format } => {
             let report = commands::reconcile::run(ctx, customer).await?;
@@ -635,6 +639,41 @@ async fn orders(
             } else {
                 emit(&r, out, exit::OK)?
             }
+        }
+        OrdersCommand::Cancel {
+            order,
+            idempotency_key,
+            queue_if_unavailable,
+        } => {
+            let queue = queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
+            let row = orders_read::show(ctx, &orders_read::OrderRef::parse(&order))?
+                .order
+                .row;
+            let r = commands::order_actions::run(ctx, &row, None, idempotency_key, queue).await?;
+            let code = r.exit_code();
+            emit(&r, out, code)?
+        }
+        OrdersCommand::Update {
+            order,
+            note,
+            customer_ref,
+            commitment_date,
+            idempotency_key,
+            queue_if_unavailable,
+        } => {
+            let queue = queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
+            let row = orders_read::show(ctx, &orders_read::OrderRef::parse(&order))?
+                .order
+                .row;
+            let values = commands::order_actions::UpdateValues {
+                note,
+                client_order_ref: customer_ref,
+                commitment_date,
+            };
+            let r = commands::order_actions::run(ctx, &row, Some(values), idempotency_key, queue)
+                .await?;
+            let code = r.exit_code();
+            emit(&r, out, code)?
         }
         OrdersCommand::Show { order, odoo_id } => {
             let which = match (order, odoo_id) {

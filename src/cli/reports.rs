@@ -8,6 +8,7 @@ use console::Style;
 
 use super::output::{Report, printable};
 use crate::commands::config_show::ConfigReport;
+use crate::commands::conflicts::Review;
 use crate::commands::customers::LinkReport;
 use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::install_webhook::WebhookReport;
@@ -26,6 +27,7 @@ use crate::rules::AmountSource;
 use crate::store::conflicts::Conflict;
 use crate::store::customers::Customer;
 use crate::store::dedupe::{Archived, DupRow};
+use crate::store::held::HeldUpdate;
 use crate::store::intents::Intent;
 
 fn mark(ok: bool) -> String {
@@ -252,6 +254,46 @@ impl Report for OrderView {
     }
 }
 
+impl Report for crate::commands::order_actions::ActionReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        use crate::commands::order_actions::ActionOutcome;
+        let o = &self.order;
+        let which = format!(
+            "order {} ({})",
+            o.id,
+            printable(o.order_number.as_deref().unwrap_or("-"))
+        );
+        let what = match (self.action, self.outcome) {
+            ("cancel", ActionOutcome::Done) => format!("Cancelled in Odoo: {which}"),
+            ("cancel", ActionOutcome::AlreadyDone) => {
+                format!("Already cancelled earlier with this key: {which}")
+            }
+            (_, ActionOutcome::Done) => format!("Updated in Odoo: {which}"),
+            (_, ActionOutcome::AlreadyDone) => {
+                format!("Already updated earlier with this key: {which}")
+            }
+            (_, ActionOutcome::Refused) => format!("Not done, nothing changed: {which}"),
+            (_, ActionOutcome::Held) => format!("Held for review, nothing sent: {which}"),
+            (_, ActionOutcome::Queued) => format!(
+                "Queued: Odoo is unavailable; `orderbridge orders flush` sends it ({which})"
+            ),
+        };
+        writeln!(out, "{what}")?;
+        if let Some(r) = &self.reason {
+            writeln!(out, "Reason: {}", printable(r))?;
+        }
+        writeln!(
+            out,
+            "Status: {}{}",
+            o.status,
+            o.odoo_state
+                .as_deref()
+                .map_or(String::new(), |s| format!(" (Odoo: {s})"))
+        )?;
+        writeln!(out, "Idempotency key: {}", self.idempotency_key)
+    }
+}
+
 impl Report for ShownOrder {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         self.order.human(out)?;
@@ -420,6 +462,7 @@ impl Report for Vec<Recovered> {
                         Recovery::NotInOdoo => "not in Odoo",
                         Recovery::Busy => "busy",
                         Recovery::Error => "error",
+                        Recovery::ChangeSettled => "change settled",
                     },
                     r.detail
                         .as_ref()
@@ -1090,24 +1133,43 @@ fn conflict_line(c: &Conflict) -> String {
     )
 }
 
-impl Report for Vec<Conflict> {
+fn held_line(h: &HeldUpdate) -> String {
+    format!(
+        "u{:<4} order {} ({}): update {} held ({}) — Odoo changed the order at {} after the portal saw {}",
+        h.id,
+        h.order_id,
+        printable(h.order_number.as_deref().unwrap_or("-")),
+        printable(&h.values.to_string()),
+        h.state,
+        h.odoo_write_date,
+        h.seen_write_date.as_deref().unwrap_or("nothing")
+    )
+}
+
+impl Report for Vec<Review> {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.is_empty() {
-            return writeln!(out, "No amount change waits for review.");
+            return writeln!(out, "Nothing waits for review.");
         }
-        for c in self {
-            writeln!(out, "{}", conflict_line(c))?;
+        for r in self {
+            match r {
+                Review::Amount(c) => writeln!(out, "{}", conflict_line(c))?,
+                Review::Update(h) => writeln!(out, "{}", held_line(h))?,
+            }
         }
         writeln!(
             out,
-            "`orders conflicts accept ID` takes Odoo's amount; `orders conflicts keep ID` keeps the portal's until Odoo's changes again."
+            "`orders conflicts accept ID` takes Odoo's amount; `orders conflicts keep ID` keeps the portal's until Odoo's changes again.\n`orders conflicts accept uID` sends a held update over the change in Odoo; `keep uID` drops it."
         )
     }
 }
 
-impl Report for Conflict {
+impl Report for Review {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", conflict_line(self))
+        match self {
+            Review::Amount(c) => writeln!(out, "{}", conflict_line(c)),
+            Review::Update(h) => writeln!(out, "{}", held_line(h)),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod customers;
 pub(crate) mod dedupe;
 pub(crate) mod install_webhook;
 pub(crate) mod migrate;
+pub(crate) mod order_actions;
 pub(crate) mod order_request;
 pub(crate) mod orders_create;
 pub(crate) mod orders_read;

@@ -454,6 +454,9 @@ pub(crate) enum Recovery {
     Busy,
     /// Odoo could not be asked: still pending.
     Error,
+    /// A cancel or update whose answer was lost, settled by reading the order back (done,
+    /// or refused: the detail says).
+    ChangeSettled,
 }
 
 /// What `orders recover` did with one pending intent.
@@ -488,6 +491,23 @@ pub(crate) async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
                 result: Recovery::Busy,
                 order: None,
                 detail: None,
+            });
+            continue;
+        }
+        if let Some(action) = super::order_actions::Action::of_payload(&intent.payload) {
+            let settled = super::order_actions::settle(ctx, &store, &client, &key, &action).await;
+            let (result, detail) = match settled {
+                Ok(detail) => (Recovery::ChangeSettled, Some(detail)),
+                Err(e) => {
+                    let _ = store.release_intent(&key, &e.to_string());
+                    (Recovery::Error, Some(e.to_string()))
+                }
+            };
+            out.push(Recovered {
+                key,
+                result,
+                order: store.order(action.order_id()).ok(),
+                detail,
             });
             continue;
         }

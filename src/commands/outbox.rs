@@ -44,6 +44,16 @@ pub(crate) struct Flushed {
     pub adopted: bool,
 }
 
+/// A queued cancel or update, sent.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ChangeFlushed {
+    pub key: String,
+    pub action: &'static str,
+    pub outcome: super::order_actions::ActionOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct NotFlushed {
     pub key: String,
@@ -62,6 +72,8 @@ pub(crate) struct FlushReport {
     pub waiting: Vec<NotFlushed>,
     /// Held by another run (an `orders create` retrying its key).
     pub busy: usize,
+    /// Queued cancels and updates, as they ended (`done`, `refused`, `held`).
+    pub changes: Vec<ChangeFlushed>,
     pub create_calls: u64,
     pub round_trips: u64,
     /// Why the flush stopped early (Odoo unavailable, or an answer lost); the rest stays
@@ -74,7 +86,15 @@ impl FlushReport {
     pub(crate) fn exit_code(&self) -> i32 {
         if self.stopped.is_some() {
             exit::ODOO_UNAVAILABLE
-        } else if !self.failed.is_empty() {
+        } else if !self.failed.is_empty()
+            || self.changes.iter().any(|c| {
+                !matches!(
+                    c.outcome,
+                    super::order_actions::ActionOutcome::Done
+                        | super::order_actions::ActionOutcome::AlreadyDone
+                )
+            })
+        {
             exit::FAILED
         } else if !self.waiting.is_empty() || self.busy > 0 {
             exit::LOCKED
@@ -103,6 +123,7 @@ pub(crate) struct FlushSettings {
     pub lease: Duration,
     /// The review threshold Odoo's amounts are read back under.
     pub max_change: crate::rules::MaxChange,
+    pub status_words: &'static crate::rules::StatusWords,
 }
 
 impl FlushSettings {
@@ -113,6 +134,7 @@ impl FlushSettings {
             grace: ctx.settings.create_grace()?,
             lease: super::orders_create::lease(ctx),
             max_change: ctx.settings.max_change()?,
+            status_words: ctx.settings.status_words()?,
         })
     }
 }
@@ -170,6 +192,57 @@ pub(crate) async fn flush_locked(
         return Ok(report);
     }
     let before = client.round_trips();
+    // Cancels and updates first, one at a time: each reads its order back.
+    let (changes, claimed): (Vec<_>, Vec<_>) = claimed
+        .into_iter()
+        .partition(|i| super::order_actions::Action::of_payload(&i.payload).is_some());
+    for intent in changes {
+        let Some(action) = super::order_actions::Action::of_payload(&intent.payload) else {
+            continue;
+        };
+        let opts = super::sync::SyncOptions {
+            selection: super::sync::Selection::All,
+            dry_run: false,
+            batch: 1,
+            concurrency: 1,
+            amounts: false,
+            status: true,
+            max_change: settings.max_change,
+            status_words: settings.status_words,
+        };
+        match super::order_actions::perform(store, client, &intent.key, &action, &opts, false).await
+        {
+            Ok((outcome, reason, _)) => report.changes.push(ChangeFlushed {
+                key: intent.key.clone(),
+                action: action.name(),
+                outcome,
+                reason,
+            }),
+            Err(Error::Odoo(e)) if e.is_unavailable() && !e.outcome_unknown() => {
+                report.stopped = Some(e.to_string());
+                break;
+            }
+            Err(e) => {
+                // Unanswered: left pending, read back by the next try (`orders recover`).
+                let _ = store.release_intent(&intent.key, &e.to_string());
+                report.failed.push(NotFlushed {
+                    key: intent.key,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    if claimed.is_empty() || report.stopped.is_some() {
+        let left = store.queued_intents(false)?;
+        for intent in left
+            .iter()
+            .filter(|i| i.claimed_by.as_deref() == Some(owner.id()))
+        {
+            store.unclaim_intent(&intent.key)?;
+        }
+        report.round_trips = client.round_trips().saturating_sub(before);
+        return Ok(report);
+    }
     // The requests are prepared while the session opens (two round trips).
     let prepare = async {
         let mut maybe_sent = Vec::new();

@@ -14,6 +14,7 @@ pub(crate) mod customers;
 pub(crate) mod db;
 pub(crate) mod dedupe;
 pub(crate) mod details;
+pub(crate) mod held;
 pub(crate) mod intents;
 pub mod location;
 pub(crate) mod lock;

@@ -19,6 +19,7 @@ mod outbox;
 mod output;
 mod packaging;
 mod pg_server;
+mod portal_changes;
 mod replay;
 mod serve;
 mod serve_holds;

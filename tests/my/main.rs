@@ -27,6 +27,8 @@ mod outbox;
 #[path = "../it/pg_server.rs"]
 mod pg_server;
 mod portal;
+#[path = "../it/portal_changes.rs"]
+mod portal_changes;
 #[path = "../it/serve.rs"]
 mod serve;
 #[path = "../it/sync_amounts.rs"]

@@ -27,6 +27,8 @@ mod orders;
 mod outbox;
 #[path = "../it/pg_server.rs"]
 mod pg_server;
+#[path = "../it/portal_changes.rs"]
+mod portal_changes;
 mod postgres;
 #[path = "../it/serve.rs"]
 mod serve;

@@ -280,6 +280,21 @@ impl World {
         self.orders.get(&order_id).map(|o| o.write_date)
     }
 
+    /// Test hook: staff lock an order (Odoo 17+).
+    pub fn lock(&mut self, order_id: i64) {
+        if let Some(o) = self.orders.get_mut(&order_id) {
+            o.locked = true;
+        }
+    }
+
+    /// Test hook: staff edit an order's note in Odoo.
+    pub fn set_note(&mut self, order_id: i64, note: &str) {
+        if let Some(o) = self.orders.get_mut(&order_id) {
+            o.note = Some(note.to_string());
+        }
+        self.touch(order_id);
+    }
+
     /// Test hook: a partner staff made.
     pub fn add_partner(&mut self, id: i64, name: &str) {
         self.partners.insert(
