@@ -17,6 +17,11 @@ pub(crate) const FIELDS: &[&str] = &["amount_total", "state", "write_date", "nam
 /// The fields whose change makes Odoo post.
 pub(crate) const TRIGGER_FIELDS: &[&str] = &["amount_total", "state"];
 
+/// Also triggers where the server has them: a delivery or an invoice changes these stored
+/// computed fields, and Odoo posts for their recomputation too (captures-3 067-079);
+/// posting and paying an invoice change neither (the `--changed` poll follows invoices).
+pub(crate) const OPTIONAL_TRIGGER_FIELDS: &[&str] = &["delivery_status", "invoice_status"];
+
 /// One webhook delivery about one `sale.order`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Delivery {

@@ -9,7 +9,7 @@
 use super::Context;
 use crate::error::Error;
 use crate::odoo::{FaultKind, OdooClient, OdooError, SearchOpts, Value, domain};
-use crate::webhook::{FIELDS, TRIGGER_FIELDS};
+use crate::webhook::{FIELDS, OPTIONAL_TRIGGER_FIELDS, TRIGGER_FIELDS};
 
 /// The server action's name, by which a later run finds it.
 pub(crate) const ACTION_NAME: &str = "orderbridge: post order changes";
@@ -260,12 +260,17 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
             fields.push(f.clone());
         }
     }
+    let asked: Vec<&str> = fields
+        .iter()
+        .map(String::as_str)
+        .chain(OPTIONAL_TRIGGER_FIELDS.iter().copied())
+        .collect();
     let rows = client
         .search_read(
             "ir.model.fields",
             Value::Array(vec![
                 leaf("model", "=", Value::str("sale.order")),
-                leaf("name", "in", Value::strs(&fields)),
+                leaf("name", "in", Value::strs(&asked)),
             ]),
             &["name"],
             SearchOpts::default(),
@@ -290,7 +295,15 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
         )));
     }
     let posted: Vec<i64> = fields.iter().filter_map(|f| field_id(f)).collect();
-    let triggers: Vec<i64> = TRIGGER_FIELDS.iter().filter_map(|f| field_id(f)).collect();
+    // Delivery and invoicing trigger too where the server has them (Inventory for
+    // delivery_status).
+    let trigger_fields: Vec<&'static str> = TRIGGER_FIELDS
+        .iter()
+        .chain(OPTIONAL_TRIGGER_FIELDS)
+        .copied()
+        .filter(|f| field_id(f).is_some())
+        .collect();
+    let triggers: Vec<i64> = trigger_fields.iter().filter_map(|f| field_id(f)).collect();
     let url = url.unwrap_or_default();
 
     let action_vals = Value::object([
@@ -334,7 +347,7 @@ pub(crate) async fn run(ctx: &Context, opts: &InstallOptions) -> Result<WebhookR
         records: done,
         url: Some(masked(&url)),
         fields,
-        trigger_fields: TRIGGER_FIELDS.to_vec(),
+        trigger_fields,
         removed: false,
     })
 }

@@ -53,11 +53,13 @@ fn it_creates_the_action_and_the_rule_on_odoo_17_18_and_19() {
             assert_eq!(action.webhook_field_ids.len(), 5);
             let rule = w.automations.values().next().unwrap();
             assert_eq!(rule.trigger, "on_create_or_write");
+            // invoice_status too (Sales has it; delivery_status needs Inventory).
             assert_eq!(
-                rule.trigger_field_ids,
-                vec![6558, 6526],
-                "amount_total, state"
+                rule.trigger_field_ids.len(),
+                3,
+                "amount_total, state, invoice_status"
             );
+            assert_eq!(rule.trigger_field_ids[..2], [6558, 6526]);
             assert_eq!(rule.action_server_ids, vec![action.id]);
             assert!(rule.active);
         });
@@ -235,4 +237,19 @@ fn it_works_over_every_protocol() {
         assert_eq!(env.run(&["odoo", "install-webhook", "--remove"]).code, 0);
         assert_eq!(made(&env), (0, 0), "{protocol}");
     }
+}
+
+#[test]
+fn with_inventory_deliveries_and_invoices_trigger_too() {
+    let env = crate::env::TestEnv::with(fake_odoo::FakeOptions {
+        inventory: true,
+        ..fake_odoo::FakeOptions::default()
+    });
+    env.write_env(&[("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)]);
+    let run = env.run(&["odoo", "install-webhook", "--url", URL, "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        run.json()["trigger_fields"],
+        serde_json::json!(["amount_total", "state", "delivery_status", "invoice_status"])
+    );
 }

@@ -261,3 +261,33 @@ fn a_server_without_inventory_syncs_without_delivery_and_says_so_in_status() {
     let j = env.run(&["status", "--json"]).json();
     assert_eq!(j["odoo_missing"][0]["modules"][0], "sale_stock");
 }
+
+#[test]
+fn a_webhook_brings_the_whole_order_shortly_after() {
+    use crate::serve::{Served, body, wait_for};
+    let env = with_inventory();
+    later(&env, 1);
+    let desks = confirmed_with_desks(&env);
+    sync_all(&env);
+    let served = Served::start(&env, &["--poll", "0"]);
+    later(&env, 2);
+    env.fake
+        .with_world(|w| w.deliver_line(1, desks, Decimal::from(2)));
+    let (amount, stamp) = env.fake.with_world(|w| {
+        let o = &w.orders[&1];
+        (w.amounts(o).2, o.write_date)
+    });
+    // What Odoo posts for the recomputed delivery_status: amount, state, write_date.
+    let reply = served.deliver(&body(
+        1,
+        &amount.to_string(),
+        "sale",
+        &stamp.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+    ));
+    assert_eq!(reply.0, 200, "{reply:?}");
+    wait_for("the lines read after the webhook", || {
+        show(&env, 1)["details"]["units"]["delivered"] == "2"
+    });
+    assert_eq!(show(&env, 1)["details"]["delivery_status"], "partial");
+    served.stop();
+}

@@ -103,21 +103,28 @@ pub(crate) enum Imported {
     NotInOdoo,
 }
 
-/// Reads an Odoo order unknown locally, for [`store_import`] (the writer's part): `None`
-/// when Odoo has no such order.
+/// Reads an Odoo order unknown locally, whole, for [`store_import`] (the writer's part):
+/// `None` when Odoo has no such order.
 pub(super) async fn read_for_import(
     client: &crate::odoo::OdooClient,
     odoo_id: i64,
-) -> Result<Option<SaleOrder>, crate::error::Error> {
-    let rows = client
-        .read("sale.order", &[odoo_id], SaleOrder::FIELDS)
-        .await?;
+) -> Result<Option<(SaleOrder, Option<crate::details::OrderDetails>)>, crate::error::Error> {
+    let fields: Vec<&str> = SaleOrder::FIELDS
+        .iter()
+        .chain(client.features().await?.order_fields())
+        .copied()
+        .collect();
+    let rows = client.read("sale.order", &[odoo_id], &fields).await?;
     let Some(v) = rows.first() else {
         return Ok(None);
     };
-    Ok(Some(
-        SaleOrder::from_value(v).map_err(crate::odoo::OdooError::from)?,
-    ))
+    let order = SaleOrder::from_value(v).map_err(crate::odoo::OdooError::from)?;
+    let details = client
+        .details_of(std::slice::from_ref(v))
+        .await?
+        .remove(&odoo_id)
+        .and_then(Result::ok);
+    Ok(Some((order, details)))
 }
 
 /// The store's part of an import: stored for the local customer linked to the partner Odoo

@@ -76,6 +76,9 @@ struct Shared {
     throttle: Throttle,
     conns: Arc<Conns>,
     limits: Limits,
+    /// Orders to read again, whole, after their webhooks (a webhook carries the amount
+    /// and state, not the lines, delivery or invoicing).
+    refresh: tokio::sync::mpsc::UnboundedSender<i64>,
     /// Imports of unknown orders, awaited at shutdown.
     imports: Mutex<JoinSet<()>>,
 }
@@ -87,6 +90,7 @@ pub(crate) struct Server {
     poll_store: Store,
     /// The health checker's connection (a short busy timeout).
     check_store: Store,
+    refresh_rx: tokio::sync::mpsc::UnboundedReceiver<i64>,
     /// The store whose run lock each poll takes, and how long its locks are waited for.
     lock: (Location, Duration),
     overlap: Duration,
@@ -169,6 +173,7 @@ impl Server {
             status_words: ctx.settings.status_words()?,
         };
         let health = Arc::new(Health::new(opts.poll));
+        let (refresh_tx, refresh_rx) = tokio::sync::mpsc::unbounded_channel();
         let (writer, _thread) = Writer::start(store, sync, Arc::clone(&health))?;
         Ok(Server {
             listener,
@@ -182,10 +187,12 @@ impl Server {
                 throttle: Throttle::default(),
                 conns: Arc::new(Conns::new(limit)),
                 limits: opts.limits,
+                refresh: refresh_tx,
                 imports: Mutex::new(JoinSet::new()),
             }),
             poll_store,
             check_store,
+            refresh_rx,
             lock: (ctx.database()?, ctx.settings.busy_timeout()?),
             overlap,
             poll: opts.poll,
@@ -255,6 +262,7 @@ impl Server {
                     hint: None,
                 })?;
         }
+        let refresher = tokio::spawn(refresh_loop(Arc::clone(&self.shared), self.refresh_rx));
         let ticker = {
             let shared = Arc::clone(&self.shared);
             tokio::spawn(async move {
@@ -313,6 +321,7 @@ impl Server {
         };
         let (stopped, cut_poll, ()) = tokio::join!(http, poll, signal);
         ticker.abort();
+        refresher.abort();
         checking.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut imports = std::mem::take(
             &mut *self
@@ -529,6 +538,13 @@ async fn webhook(
             );
         }
     };
+    if matches!(
+        outcome,
+        Delivered::Updated | Delivered::Unchanged | Delivered::KeptPortal | Delivered::Held
+    ) {
+        // Its lines, delivery and invoicing: read again shortly, with the burst's others.
+        let _ = shared.refresh.send(odoo_id);
+    }
     if outcome == Delivered::Unknown {
         tracing::info!(
             odoo_order_id = odoo_id,
@@ -550,6 +566,37 @@ async fn webhook(
     answer(StatusCode::OK, outcome.name(), None)
 }
 
+/// How long the orders of a burst of webhooks are gathered before they are read again, in
+/// one read of a few calls.
+const REFRESH_WINDOW: Duration = Duration::from_millis(200);
+
+/// Reads the orders of recent webhooks again, whole (lines, delivery, invoicing: a webhook
+/// carries the amount and state only), a batch at a time, and hands them to the writer.
+async fn refresh_loop(shared: Arc<Shared>, mut ids: tokio::sync::mpsc::UnboundedReceiver<i64>) {
+    while let Some(first) = ids.recv().await {
+        let mut batch = std::collections::BTreeSet::from([first]);
+        let until = tokio::time::Instant::now() + REFRESH_WINDOW;
+        while batch.len() < 1000 {
+            tokio::select! {
+                next = ids.recv() => match next {
+                    Some(id) => { batch.insert(id); }
+                    None => break,
+                },
+                () = tokio::time::sleep_until(until) => break,
+            }
+        }
+        let batch: Vec<i64> = batch.into_iter().collect();
+        match super::sync::fetch(&shared.client, batch.clone(), 1000).await {
+            Ok(chunk) => shared.writer.refresh(batch, chunk).await,
+            Err(e) => {
+                if shared.throttle.first("refresh_failed") {
+                    tracing::warn!(error = %e, orders = batch.len(), "Orders of webhooks could not be read again; the next poll reads them (logged once a minute)");
+                }
+            }
+        }
+    }
+}
+
 /// How long Odoo waits for a webhook's answer (`base_automation`'s post timeout).
 const ODOO_WAITS: Duration = Duration::from_secs(1);
 
@@ -560,7 +607,7 @@ fn spawn_import(shared: &Arc<Shared>, odoo_id: i64) {
     while imports.try_join_next().is_some() {}
     imports.spawn(async move {
         let done = match apply::read_for_import(&work.client, odoo_id).await {
-            Ok(Some(o)) => work.writer.import(o).await,
+            Ok(Some((o, details))) => work.writer.import(o, details).await,
             Ok(None) => Ok(apply::Imported::NotInOdoo),
             Err(e) => Err(e),
         };

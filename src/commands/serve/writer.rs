@@ -8,7 +8,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::apply::{self, Imported};
 use super::health::Health;
 use super::metrics::Delivered;
-use crate::commands::sync::SyncOptions;
+use crate::commands::sync::{OdooChunk, SyncOptions, compare_chunk, superseded, tally};
+use crate::details::OrderDetails;
 use crate::error::Error;
 use crate::odoo::SaleOrder;
 use crate::store::{Store, StoreError};
@@ -24,7 +25,12 @@ pub(super) type Applied = Result<(Delivered, bool), StoreError>;
 
 enum Job {
     Apply(Delivery, oneshot::Sender<Applied>),
-    Import(Box<SaleOrder>, oneshot::Sender<Result<Imported, Error>>),
+    Import(
+        Box<(SaleOrder, Option<OrderDetails>)>,
+        oneshot::Sender<Result<Imported, Error>>,
+    ),
+    /// Orders read again, whole, after their webhooks: stored by the sync's rules.
+    Refresh(Vec<i64>, OdooChunk),
 }
 
 /// The handle requests queue work through.
@@ -67,14 +73,24 @@ impl Writer {
         rx.await.map_err(|_| gone())?
     }
 
-    /// Stores an order read from Odoo for an unknown delivery.
-    pub(super) async fn import(&self, o: SaleOrder) -> Result<Imported, Error> {
+    /// Stores an order read from Odoo for an unknown delivery, whole when read so.
+    pub(super) async fn import(
+        &self,
+        o: SaleOrder,
+        details: Option<OrderDetails>,
+    ) -> Result<Imported, Error> {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Job::Import(Box::new(o), tx))
+            .send(Job::Import(Box::new((o, details)), tx))
             .await
             .map_err(|_| Error::from(gone()))?;
         rx.await.map_err(|_| Error::from(gone()))?
+    }
+
+    /// Stores orders read again, whole (their lines, delivery, invoicing), after their
+    /// webhooks; answers nothing (the webhooks were answered already).
+    pub(super) async fn refresh(&self, ids: Vec<i64>, chunk: OdooChunk) {
+        let _ = self.jobs.send(Job::Refresh(ids, chunk)).await;
     }
 }
 
@@ -92,12 +108,40 @@ fn run(store: &Store, opts: &SyncOptions, health: &Health, mut rx: mpsc::Receive
             match job {
                 Job::Apply(d, reply) => deliveries.push((d, reply)),
                 Job::Import(o, reply) => {
-                    let _ = reply.send(apply::store_import(store, &o));
+                    let (order, details) = *o;
+                    let stored = apply::store_import(store, &order);
+                    if matches!(stored, Ok(Imported::Stored))
+                        && let Err(e) = store.save_details(details.as_slice())
+                    {
+                        tracing::warn!(error = %e, odoo_order_id = order.id, "The imported order's lines could not be stored; the next sync stores them");
+                    }
+                    let _ = reply.send(stored);
                 }
+                Job::Refresh(ids, chunk) => refresh(store, opts, &ids, chunk),
             }
         }
         if !deliveries.is_empty() {
             apply_all(store, opts, health, deliveries);
+        }
+    }
+}
+
+/// Orders read again after their webhooks, stored by the sync's rules (the stamp guard
+/// keeps a webhook of a later second).
+fn refresh(store: &Store, opts: &SyncOptions, ids: &[i64], chunk: OdooChunk) {
+    let stored = store.sync_rows_for(ids).and_then(|rows| {
+        let (mut results, writes) = compare_chunk(&rows, &Ok(chunk), opts);
+        let skipped = store.apply_sync(&writes)?;
+        superseded(&mut results, &skipped);
+        Ok(results)
+    });
+    match stored {
+        Ok(results) => {
+            let mut summary = crate::commands::sync::Summary::default();
+            tally(&mut summary, &results, false, &mut |_| {});
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, orders = ids.len(), "Orders read after their webhooks could not be stored; the next poll stores them");
         }
     }
 }
