@@ -107,6 +107,11 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
         "serve's webhook path secret (24+ URL-safe characters)",
     ),
     plain(
+        "ORDERBRIDGE_ORDER_DETAILS",
+        None,
+        "false: syncs read amounts and states only, not lines, delivery, invoicing and payment (default true)",
+    ),
+    plain(
         "ORDERBRIDGE_STATUS_WORDS",
         None,
         "the portal's status words: stage=word,... (stages: pending, quotation_sent, confirmed, partially_shipped, shipped, invoiced, paid, done, cancelled)",
@@ -629,6 +634,20 @@ impl Settings {
             Some(v) => match v.as_str() {
                 "1" | "true" | "yes" | "on" => Ok(true),
                 "0" | "false" | "no" | "off" | "" => Ok(false),
+                _ => Err(self.invalid(key, format!("'{v}' is not true or false"))),
+            },
+        }
+    }
+
+    /// Whether syncs read the whole order (lines, delivery, invoicing, payment) or only its
+    /// amount and state (`ORDERBRIDGE_ORDER_DETAILS=false`: a round trip less per chunk).
+    pub(crate) fn order_details(&self) -> Result<bool, ConfigError> {
+        let key = "ORDERBRIDGE_ORDER_DETAILS";
+        match self.get(key).map(|(v, _)| v.trim().to_ascii_lowercase()) {
+            None => Ok(true),
+            Some(v) => match v.as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
                 _ => Err(self.invalid(key, format!("'{v}' is not true or false"))),
             },
         }

@@ -522,6 +522,7 @@ async fn sync_amounts(
         status: a.with_status,
         max_change: max_change(ctx, a.max_change.as_deref())?,
         status_words: ctx.settings.status_words()?,
+        details: ctx.settings.order_details()?,
     };
     let mut view =
         sync_view::SyncRenderer::new(selection, a.plain, a.json_lines, out, quiet, a.dry_run);
@@ -719,6 +720,7 @@ async fn orders(
                 status: true,
                 max_change: Default::default(),
                 status_words: ctx.settings.status_words()?,
+                details: ctx.settings.order_details()?,
             };
             let mut report = sync::StatusReport::default();
             let summary = sync::run(ctx, opts, &mut |e| {

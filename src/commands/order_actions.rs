@@ -260,6 +260,7 @@ fn options(ctx: &Context) -> Result<SyncOptions, Error> {
         status: true,
         max_change: ctx.settings.max_change()?,
         status_words: ctx.settings.status_words()?,
+        details: true,
     })
 }
 
@@ -292,7 +293,7 @@ async fn read_back(
     odoo_id: i64,
     opts: &SyncOptions,
 ) -> Result<(String, OdooChunk), Error> {
-    let fetched = fetch(client, vec![odoo_id], 1).await?;
+    let fetched = fetch(client, vec![odoo_id], 1, true).await?;
     let state = match fetched.get(&odoo_id) {
         Some(Ok(o)) => o.state.clone(),
         Some(Err(reason)) => {

@@ -68,17 +68,21 @@ pub(crate) async fn import(
         });
     }
     let client = ctx.odoo()?;
-    let fields: Vec<&str> = SaleOrder::FIELDS
-        .iter()
-        .chain(client.features().await?.order_fields())
-        .copied()
-        .collect();
+    let details_on = ctx.settings.order_details()?;
+    let mut fields: Vec<&str> = SaleOrder::FIELDS.to_vec();
+    if details_on {
+        fields.extend(client.features().await?.order_fields());
+    }
     let rows = client.read("sale.order", &[odoo_id], &fields).await?;
-    let details = client
-        .details_of(&rows)
-        .await?
-        .remove(&odoo_id)
-        .and_then(Result::ok);
+    let details = if details_on {
+        client
+            .details_of(&rows)
+            .await?
+            .remove(&odoo_id)
+            .and_then(Result::ok)
+    } else {
+        None
+    };
     let Some(v) = rows.first() else {
         return Err(Error::Usage(format!(
             "Odoo has no sale.order {odoo_id} (wrong id, or deleted in Odoo); nothing was stored"
@@ -162,12 +166,12 @@ async fn pull(
     partners: &HashMap<i64, i64>,
     rules: (MaxChange, &'static crate::rules::StatusWords),
     overlap: std::time::Duration,
+    details_on: bool,
 ) -> Result<(usize, usize), Error> {
-    let fields: Vec<&str> = SaleOrder::FIELDS
-        .iter()
-        .chain(client.features().await?.order_fields())
-        .copied()
-        .collect();
+    let mut fields: Vec<&str> = SaleOrder::FIELDS.to_vec();
+    if details_on {
+        fields.extend(client.features().await?.order_fields());
+    }
     let mut ids: Vec<i64> = partners.keys().copied().collect();
     ids.sort_unstable();
     let name = list_cursor_name(&ids);
@@ -195,7 +199,11 @@ async fn pull(
         }
         // The lines and invoices of the orders new or changed since stored, a call each
         // (none when nothing changed).
-        let wanted = store.details_wanted(&stamped(&rows))?;
+        let wanted = if details_on {
+            store.details_wanted(&stamped(&rows))?
+        } else {
+            Vec::new()
+        };
         let rows_wanted: Vec<Value> = rows
             .iter()
             .filter(|v| {
@@ -329,7 +337,16 @@ pub(crate) async fn list(
                 let (max_change, overlap) =
                     (ctx.settings.max_change()?, ctx.settings.change_overlap()?);
                 let words = ctx.settings.status_words()?;
-                pull(&client, &store, &partners, (max_change, words), overlap).await
+                let details = ctx.settings.order_details()?;
+                pull(
+                    &client,
+                    &store,
+                    &partners,
+                    (max_change, words),
+                    overlap,
+                    details,
+                )
+                .await
             }
             Err(e) => Err(e),
         };

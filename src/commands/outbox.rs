@@ -209,6 +209,7 @@ pub(crate) async fn flush_locked(
             status: true,
             max_change: settings.max_change,
             status_words: settings.status_words,
+            details: true,
         };
         match super::order_actions::perform(store, client, &intent.key, &action, &opts, false).await
         {

@@ -113,7 +113,7 @@ pub(crate) async fn run(ctx: &Context, customer: Option<i64>) -> Result<Reconcil
         after_id = last.id;
         report.local_orders += page.len() as u64;
         let ids: Vec<i64> = page.iter().map(|r| r.odoo_order_id).collect();
-        let odoo = fetch(&client, ids, PAGE).await?;
+        let odoo = fetch(&client, ids, PAGE, false).await?;
         for row in &page {
             let base = |kind, portal: Option<String>, odoo: Option<String>| Disagreement {
                 kind,

@@ -50,6 +50,8 @@ pub(crate) struct SyncOptions {
     pub max_change: MaxChange,
     /// The portal's status words (`ORDERBRIDGE_STATUS_WORDS`).
     pub status_words: &'static crate::rules::StatusWords,
+    /// Read the whole order (lines, delivery, invoicing), not only amount and state.
+    pub details: bool,
 }
 
 impl SyncOptions {
@@ -61,6 +63,7 @@ impl SyncOptions {
     ) -> SyncOptions {
         SyncOptions {
             status_words,
+            details: true,
             selection: Selection::All,
             dry_run: false,
             batch: 1000,
@@ -252,6 +255,7 @@ pub(super) async fn fetch(
     client: &OdooClient,
     ids: Vec<i64>,
     batch: usize,
+    details: bool,
 ) -> Result<OdooChunk, OdooError> {
     let domain = domain("id", "in", Value::ints(&ids));
     // By id: Odoo's default order (date_order desc) would make it sort every chunk.
@@ -259,10 +263,23 @@ pub(super) async fn fetch(
         limit: Some(batch as u32),
         order: Some("id"),
     };
-    let fields = sync_fields(client).await?;
+    let fields = if details {
+        sync_fields(client).await?
+    } else {
+        SYNC_FIELDS.to_vec()
+    };
     let rows = client
         .search_read("sale.order", domain, &fields, opts)
         .await?;
+    if !details {
+        let mut out = HashMap::with_capacity(rows.len());
+        for v in &rows {
+            let r = Record(v);
+            let Ok(id) = r.id() else { continue };
+            out.insert(id, OdooOrder::from_record(&r));
+        }
+        return Ok(out);
+    }
     with_details(client, &rows).await
 }
 
@@ -755,7 +772,7 @@ pub(super) async fn pipeline(
             let ids: Vec<i64> = page.iter().map(|r| r.odoo_order_id).collect();
             let batch = opts.batch;
             in_flight.push_back(async move {
-                let fetched = fetch(client, ids, batch).await;
+                let fetched = fetch(client, ids, batch, opts.details).await;
                 (page, fetched)
             });
         }

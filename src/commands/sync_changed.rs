@@ -55,12 +55,17 @@ async fn changes(
     client: &OdooClient,
     domain: Value,
     limit: usize,
+    details: bool,
 ) -> Result<Changes, crate::odoo::OdooError> {
     let opts = SearchOpts {
         limit: Some(limit as u32),
         order: Some("write_date asc, id asc"),
     };
-    let fields = sync_fields(client).await?;
+    let fields = if details {
+        sync_fields(client).await?
+    } else {
+        super::sync::SYNC_FIELDS.to_vec()
+    };
     let rows = client
         .search_read("sale.order", domain, &fields, opts)
         .await?;
@@ -162,6 +167,7 @@ pub(super) async fn pipeline(
                 client,
                 page_domain(None, &start, after.as_ref()),
                 opts.batch,
+                opts.details,
             )
             .await?;
             // The whole order of the local ones among them: their lines and invoices.
@@ -179,7 +185,11 @@ pub(super) async fn pipeline(
                 .into_iter()
                 .filter(|v| Record(v).id().is_ok_and(|id| wanted.contains(&id)))
                 .collect();
-            let details = client.details_of(&rows).await?;
+            let details = if opts.details {
+                client.details_of(&rows).await?
+            } else {
+                Default::default()
+            };
             Ok::<_, Error>((page, local, details))
         };
         let (page, local, mut details) = match read.await {
@@ -226,7 +236,9 @@ pub(super) async fn pipeline(
         }
         after = last;
     }
-    follow_invoices(store, client, opts, overlap, summary, on_event).await?;
+    if opts.details {
+        follow_invoices(store, client, opts, overlap, summary, on_event).await?;
+    }
     summary.round_trips = client.round_trips();
     Ok(())
 }
@@ -301,7 +313,7 @@ async fn follow_invoices(
         let fetched = if local.is_empty() {
             Ok(OdooChunk::new())
         } else {
-            fetch(client, odoo_ids, opts.batch.max(local.len())).await
+            fetch(client, odoo_ids, opts.batch.max(local.len()), true).await
         };
         if let Err(e) = &fetched {
             tracing::error!(error = %e, "Failed to read the orders of Odoo's changed invoices");

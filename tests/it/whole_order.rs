@@ -291,3 +291,37 @@ fn a_webhook_brings_the_whole_order_shortly_after() {
     assert_eq!(show(&env, 1)["details"]["delivery_status"], "partial");
     served.stop();
 }
+
+#[test]
+fn order_details_off_reads_amounts_and_states_only() {
+    let env = with_inventory();
+    env.write_env(&[("ORDERBRIDGE_ORDER_DETAILS", "false")]);
+    env.fake.reset_calls();
+    sync_all(&env);
+    assert_eq!(env.fake.calls("sale.order.line", "search_read"), 0);
+    assert_eq!(env.fake.calls("sale.order", "fields_get"), 0);
+}
+
+#[test]
+fn the_portals_status_words_can_be_renamed() {
+    let env = with_inventory();
+    env.write_env(&[(
+        "ORDERBRIDGE_STATUS_WORDS",
+        "shipped=delivered,paid=completed",
+    )]);
+    later(&env, 1);
+    confirmed_with_desks(&env);
+    later(&env, 2);
+    env.fake.with_world(|w| w.deliver_all(1));
+    let run = env.run(&["orders", "sync-status", "--all"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(show(&env, 1)["status"], "delivered");
+    env.write_env(&[("ORDERBRIDGE_STATUS_WORDS", "sent=x")]);
+    let refused = env.run(&["orders", "sync-status", "--all"]);
+    assert_eq!(refused.code, 2, "{}", refused.all());
+    assert!(
+        refused.stderr.contains("is not a stage"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -171,6 +171,7 @@ impl Server {
             status: opts.with_status,
             max_change: opts.max_change,
             status_words: ctx.settings.status_words()?,
+            details: ctx.settings.order_details()?,
         };
         let health = Arc::new(Health::new(opts.poll));
         let (refresh_tx, refresh_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -538,10 +539,12 @@ async fn webhook(
             );
         }
     };
-    if matches!(
-        outcome,
-        Delivered::Updated | Delivered::Unchanged | Delivered::KeptPortal | Delivered::Held
-    ) {
+    if shared.sync.details
+        && matches!(
+            outcome,
+            Delivered::Updated | Delivered::Unchanged | Delivered::KeptPortal | Delivered::Held
+        )
+    {
         // Its lines, delivery and invoicing: read again shortly, with the burst's others.
         let _ = shared.refresh.send(odoo_id);
     }
@@ -586,7 +589,7 @@ async fn refresh_loop(shared: Arc<Shared>, mut ids: tokio::sync::mpsc::Unbounded
             }
         }
         let batch: Vec<i64> = batch.into_iter().collect();
-        match super::sync::fetch(&shared.client, batch.clone(), 1000).await {
+        match super::sync::fetch(&shared.client, batch.clone(), 1000, true).await {
             Ok(chunk) => shared.writer.refresh(batch, chunk).await,
             Err(e) => {
                 if shared.throttle.first("refresh_failed") {
