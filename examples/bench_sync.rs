@@ -6,7 +6,9 @@
 //! database, runs the real binary (`target/release/orderbridge`) and prints wall time, round
 //! trips and the binary's peak RSS (VmHWM, sampled every 5 ms). Then it sweeps `--concurrency` at 20 ms.
 //! `--quick` runs only the 1k and 10k sizes; `--changed-only` only the `--changed` against
-//! `--all` comparison at 100k.
+//! `--all` comparison at 100k; `--lines` only the whole order against amounts only: 10k
+//! orders of 3 lines each (Odoo 19 with Inventory), `--all` with its lines, delivery and
+//! invoicing read against `ORDERBRIDGE_ORDER_DETAILS=false`.
 
 mod common;
 use common::{Measure, binary, seed_orders};
@@ -26,7 +28,20 @@ fn seed(db: &Path, n: usize) -> anyhow::Result<()> {
 
 /// Runs the binary's `orders sync-amounts` with `extra`, sampling its peak RSS until it exits.
 fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result<Measure> {
+    run_with(bin, fake, db, extra, true)
+}
+
+fn run_with(
+    bin: &Path,
+    fake: &FakeOdoo,
+    db: &Path,
+    extra: &[&str],
+    details: bool,
+) -> anyhow::Result<Measure> {
     let mut cmd = common::against(bin, &fake.url());
+    if !details {
+        cmd.env("ORDERBRIDGE_ORDER_DETAILS", "false");
+    }
     cmd.arg("--database")
         .arg(db)
         .args(["--quiet", "orders", "sync-amounts"])
@@ -85,11 +100,71 @@ fn incremental(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The whole order against amounts only: `n` orders of 3 lines each, `--all`, each run on a
+/// fresh copy of the store (median of 3).
+fn lines(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
+    println!("\n`--all` over {n} orders of 3 lines each (Odoo 19 with Inventory), median of 3:\n");
+    println!("| latency | amounts only | round trips | whole order | round trips | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let fake = FakeOdoo::start(FakeOptions {
+        orders: n,
+        inventory: true,
+        ..FakeOptions::default()
+    })?;
+    fake.with_world(|w| {
+        for id in w.order_ids() {
+            w.add_line(id, 5, rust_decimal::Decimal::from(2));
+            w.add_line(id, 6, rust_decimal::Decimal::from(1));
+        }
+    });
+    for latency in [0u64, 20] {
+        fake.set_latency(Duration::from_millis(latency));
+        let median = |details: bool| -> anyhow::Result<Measure> {
+            let mut runs = Vec::new();
+            for i in 0..3 {
+                let db = dir.join(format!("bench-lines-{latency}-{details}-{i}.db"));
+                let _ = std::fs::remove_file(&db);
+                seed(&db, n)?;
+                fake.reset_calls();
+                let m = run_with(bin, &fake, &db, &["--all"], details)?;
+                anyhow::ensure!(m.code == 0, "sync-amounts exited {}", m.code);
+                runs.push(m);
+            }
+            runs.sort_by_key(|m| m.wall);
+            Ok(runs.swap_remove(1))
+        };
+        let amounts = median(false)?;
+        let whole = median(true)?;
+        if std::env::var("BENCH_AGAIN").is_ok() {
+            let db = dir.join(format!("bench-lines-{latency}-true-0.db"));
+            let again = run_with(bin, &fake, &db, &["--all"], true)?;
+            println!(
+                "(again, nothing changed: {:.3} s)",
+                again.wall.as_secs_f64()
+            );
+        }
+        println!(
+            "| {latency} ms | {:.3} s | {} | {:.3} s | {} | {:.2}x |",
+            amounts.wall.as_secs_f64(),
+            amounts.round_trips,
+            whole.wall.as_secs_f64(),
+            whole.round_trips,
+            whole.wall.as_secs_f64() / amounts.wall.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let bin = binary()?;
     let dir = std::env::temp_dir().join(format!("orderbridge-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    if std::env::args().any(|a| a == "--lines") {
+        lines(&bin, &dir, 10_000)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     if std::env::args().any(|a| a == "--changed-only") {
         incremental(&bin, &dir, 100_000)?;
         let _ = std::fs::remove_dir_all(&dir);

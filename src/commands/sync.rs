@@ -263,24 +263,27 @@ pub(super) async fn fetch(
         limit: Some(batch as u32),
         order: Some("id"),
     };
-    let fields = if details {
-        sync_fields(client).await?
-    } else {
-        SYNC_FIELDS.to_vec()
-    };
-    let rows = client
-        .search_read("sale.order", domain, &fields, opts)
-        .await?;
-    if !details {
-        let mut out = HashMap::with_capacity(rows.len());
-        for v in &rows {
-            let r = Record(v);
-            let Ok(id) = r.id() else { continue };
-            out.insert(id, OdooOrder::from_record(&r));
-        }
-        return Ok(out);
+    if details {
+        // The lines need only the ids: read beside the orders, not after them.
+        let fields = sync_fields(client).await?;
+        let (rows, lines) = tokio::join!(
+            client.search_read("sale.order", domain, &fields, opts),
+            client.order_lines(&ids)
+        );
+        let (rows, lines) = (rows?, lines?);
+        let details = client.details_with_lines(&rows, &lines).await?;
+        return Ok(decode_with(&rows, details));
     }
-    with_details(client, &rows).await
+    let rows = client
+        .search_read("sale.order", domain, SYNC_FIELDS, opts)
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for v in &rows {
+        let r = Record(v);
+        let Ok(id) = r.id() else { continue };
+        out.insert(id, OdooOrder::from_record(&r));
+    }
+    Ok(out)
 }
 
 /// What a sync reads of each order: its amount, state and stamp, and the whole order's
@@ -294,13 +297,11 @@ pub(super) async fn sync_fields(client: &OdooClient) -> Result<Vec<&'static str>
         .collect())
 }
 
-/// Decodes `search_read` rows of [`sync_fields`], with their lines and invoices read in a
-/// call each.
-pub(super) async fn with_details(
-    client: &OdooClient,
+/// Decodes `search_read` rows of [`sync_fields`] with their details.
+fn decode_with(
     rows: &[Value],
-) -> Result<OdooChunk, OdooError> {
-    let mut details = client.details_of(rows).await?;
+    mut details: HashMap<i64, Result<crate::details::OrderDetails, String>>,
+) -> OdooChunk {
     let mut out = HashMap::with_capacity(rows.len());
     for v in rows {
         let r = Record(v);
@@ -317,7 +318,7 @@ pub(super) async fn with_details(
         }
         out.insert(id, order);
     }
-    Ok(out)
+    out
 }
 
 fn label(r: &SyncRow) -> String {

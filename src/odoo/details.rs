@@ -136,21 +136,41 @@ impl OdooClient {
         &self,
         orders: &[Value],
     ) -> Result<HashMap<i64, Result<OrderDetails, String>>, OdooError> {
+        if orders.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<i64> = orders.iter().filter_map(|o| Record(o).id().ok()).collect();
+        let lines = self.order_lines(&ids).await?;
+        self.details_with_lines(orders, &lines).await
+    }
+
+    /// The lines of these orders, in one `search_read` (it needs only their ids: a caller
+    /// may send it beside the orders' own read).
+    pub(crate) async fn order_lines(&self, ids: &[i64]) -> Result<Vec<Value>, OdooError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.search_read(
+            "sale.order.line",
+            domain("order_id", "in", Value::ints(ids)),
+            LINE_FIELDS,
+            SearchOpts::default(),
+        )
+        .await
+    }
+
+    /// [`OdooClient::details_of`] with the lines read already.
+    pub(crate) async fn details_with_lines(
+        &self,
+        orders: &[Value],
+        lines: &[Value],
+    ) -> Result<HashMap<i64, Result<OrderDetails, String>>, OdooError> {
         let mut out = HashMap::with_capacity(orders.len());
         if orders.is_empty() {
             return Ok(out);
         }
-        let ids: Vec<i64> = orders.iter().filter_map(|o| Record(o).id().ok()).collect();
-        let lines = self
-            .search_read(
-                "sale.order.line",
-                domain("order_id", "in", Value::ints(&ids)),
-                LINE_FIELDS,
-                SearchOpts::default(),
-            )
-            .await?;
         let mut by_order: HashMap<i64, Vec<&Value>> = HashMap::new();
-        for l in &lines {
+        for l in lines {
             if let Ok(Some(o)) = Record(l).many2one("order_id") {
                 by_order.entry(o.id).or_default().push(l);
             }

@@ -325,3 +325,29 @@ fn the_portals_status_words_can_be_renamed() {
         refused.stderr
     );
 }
+
+#[test]
+fn odoo_16_to_18_give_the_whole_order_by_the_same_reads() {
+    for version in [16, 17, 18] {
+        let env = TestEnv::with(fake_odoo::FakeOptions {
+            inventory: true,
+            version,
+            ..fake_odoo::FakeOptions::default()
+        });
+        env.link_deco();
+        assert_eq!(env.run(&["orders", "list"]).code, 0, "Odoo {version}");
+        later(&env, 1);
+        let desks = confirmed_with_desks(&env);
+        later(&env, 2);
+        env.fake
+            .with_world(|w| w.deliver_line(1, desks, Decimal::from(1)));
+        sync_all(&env);
+        let j = show(&env, 1);
+        assert_eq!(
+            j["details"]["units"]["delivered"], "1",
+            "Odoo {version}: {j}"
+        );
+        assert_eq!(j["details"]["delivery_status"], "partial", "Odoo {version}");
+        assert_eq!(j["status"], "partially_shipped", "Odoo {version}");
+    }
+}

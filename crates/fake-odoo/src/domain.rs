@@ -133,10 +133,15 @@ fn python_repr(v: &Value) -> String {
 impl Expr {
     /// For a lone `('id', 'in', [...])` or `('id', '=', n)` leaf: the ids it allows, deduplicated.
     pub(crate) fn id_filter(&self) -> Option<Vec<i64>> {
+        self.in_filter("id")
+    }
+
+    /// The ids a domain that is one `field in [...]` (or `=`) names: what an index answers.
+    pub(crate) fn in_filter(&self, wanted: &str) -> Option<Vec<i64>> {
         let Expr::Leaf { field, op, value } = self else {
             return None;
         };
-        if field != "id" {
+        if field != wanted {
             return None;
         }
         let mut ids: Vec<i64> = match (op.as_str(), value) {

@@ -221,12 +221,21 @@ impl World {
         let known = |f: &str| fields.contains(f);
         let compiled = domain::compile(model, dom, &known)?;
         // `id in [...]` is how batches are read: look the ids up instead of scanning.
-        let candidates = match compiled.id_filter() {
-            Some(wanted) => wanted
+        let by_order = (model == "sale.order.line")
+            .then(|| compiled.in_filter("order_id"))
+            .flatten();
+        let candidates = match (compiled.id_filter(), by_order) {
+            (Some(wanted), _) => wanted
                 .into_iter()
                 .filter(|id| self.exists(model, *id))
                 .collect(),
-            None => self.all_ids(model),
+            // The lines of these orders: Odoo's index on order_id.
+            (None, Some(orders)) => orders
+                .iter()
+                .filter_map(|o| self.orders.get(o))
+                .flat_map(|o| o.line_ids.iter().copied())
+                .collect(),
+            (None, None) => self.all_ids(model),
         };
         let mut ids: Vec<i64> = Vec::new();
         for id in candidates {
