@@ -422,8 +422,13 @@ impl OdooClient {
         tracing::debug!(model = call.model, method = call.method, "odoo call");
         let uid = self.uid.load(Ordering::Relaxed);
         let answer = match self.dispatch(s.protocol, uid, &call).await {
+            // Refused for a uid not yet accepted, or for one another call in flight has
+            // replaced meanwhile (its answer came after that call's login): a stale uid,
+            // not wrong credentials.
             Err(OdooError::AuthFailed { .. })
-                if s.protocol != Protocol::Json2 && !self.uid_checked.load(Ordering::Relaxed) =>
+                if s.protocol != Protocol::Json2
+                    && (!self.uid_checked.load(Ordering::Relaxed)
+                        || self.uid.load(Ordering::Relaxed) != uid) =>
             {
                 let uid = self.relogin(s.protocol, uid).await?;
                 self.dispatch(s.protocol, uid, &call).await
