@@ -628,9 +628,13 @@ impl Settings {
 
     /// `orders create` queues instead of failing when Odoo is unavailable (default false).
     pub(crate) fn queue_if_unavailable(&self) -> Result<bool, ConfigError> {
-        let key = "ORDERBRIDGE_QUEUE_IF_UNAVAILABLE";
+        self.flag("ORDERBRIDGE_QUEUE_IF_UNAVAILABLE", false)
+    }
+
+    /// A true/false setting (`1`, `yes`, `on` ...; empty is false); `default` when unset.
+    fn flag(&self, key: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.get(key).map(|(v, _)| v.trim().to_ascii_lowercase()) {
-            None => Ok(false),
+            None => Ok(default),
             Some(v) => match v.as_str() {
                 "1" | "true" | "yes" | "on" => Ok(true),
                 "0" | "false" | "no" | "off" | "" => Ok(false),
@@ -642,15 +646,7 @@ impl Settings {
     /// Whether syncs read the whole order (lines, delivery, invoicing, payment) or only its
     /// amount and state (`ORDERBRIDGE_ORDER_DETAILS=false`: a round trip less per chunk).
     pub(crate) fn order_details(&self) -> Result<bool, ConfigError> {
-        let key = "ORDERBRIDGE_ORDER_DETAILS";
-        match self.get(key).map(|(v, _)| v.trim().to_ascii_lowercase()) {
-            None => Ok(true),
-            Some(v) => match v.as_str() {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(self.invalid(key, format!("'{v}' is not true or false"))),
-            },
-        }
+        self.flag("ORDERBRIDGE_ORDER_DETAILS", true)
     }
 
     /// The review threshold of amount changes (default none: every change is applied).

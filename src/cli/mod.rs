@@ -424,6 +424,12 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
     }
 }
 
+/// The local order a command names (its id, or its Odoo number).
+fn stored_order(ctx: &Context, order: &str) -> Result<crate::store::orders::OrderRow, Failure> {
+    use commands::orders_read::{OrderRef, show};
+    Ok(show(ctx, &OrderRef::parse(order))?.order.row)
+}
+
 async fn customers(ctx: &Context, command: CustomersCommand, out: Output) -> Result<i32, Failure> {
     use commands::customers::{self, PartnerChoice};
     let code = match command {
@@ -647,9 +653,7 @@ async fn orders(
             queue_if_unavailable,
         } => {
             let queue = queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
-            let row = orders_read::show(ctx, &orders_read::OrderRef::parse(&order))?
-                .order
-                .row;
+            let row = stored_order(ctx, &order)?;
             let r = commands::order_actions::run(ctx, &row, None, idempotency_key, queue).await?;
             let code = r.exit_code();
             emit(&r, out, code)?
@@ -663,9 +667,7 @@ async fn orders(
             queue_if_unavailable,
         } => {
             let queue = queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
-            let row = orders_read::show(ctx, &orders_read::OrderRef::parse(&order))?
-                .order
-                .row;
+            let row = stored_order(ctx, &order)?;
             let values = commands::order_actions::UpdateValues {
                 note,
                 client_order_ref: customer_ref,

@@ -5,22 +5,7 @@
 use rust_decimal::Decimal;
 
 use crate::env::TestEnv;
-
-fn with_inventory(version: u32) -> TestEnv {
-    let env = TestEnv::with(fake_odoo::FakeOptions {
-        inventory: true,
-        version,
-        ..fake_odoo::FakeOptions::default()
-    });
-    env.link_deco();
-    assert_eq!(env.run(&["orders", "list"]).code, 0);
-    env
-}
-
-fn later(env: &TestEnv, minutes: i64) {
-    env.fake
-        .with_world(|w| w.set_clock(chrono::Utc::now() + chrono::TimeDelta::minutes(minutes)));
-}
+use crate::whole_order::{later, with_inventory_of as with_inventory};
 
 fn local_id(env: &TestEnv, odoo_id: i64) -> String {
     env.scalar(&format!(

@@ -438,6 +438,15 @@ fn replay(round: &Round) -> (usize, Vec<String>, Vec<String>) {
     (replayed, failures, received)
 }
 
+fn all_alike(replayed: usize, failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} of {replayed} exchanges differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn fake_answers_like_the_first_real_odoo_19_session() {
     let (replayed, failures, _) = replay(&Round {
@@ -455,12 +464,7 @@ fn fake_answers_like_the_first_real_odoo_19_session() {
         database: None,
     });
     assert_eq!(replayed, 123);
-    assert!(
-        failures.is_empty(),
-        "{} of {replayed} exchanges differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_alike(replayed, &failures);
 }
 
 /// captures-2: one self-contained session from 001, with the call shapes Odoo refuses.
@@ -486,12 +490,7 @@ fn fake_answers_like_the_second_real_odoo_19_session() {
     });
     assert_eq!(replayed, 32);
     assert_webhooks_as_recorded(&webhooks, "webhook_requests_received.txt");
-    assert!(
-        failures.is_empty(),
-        "{} of {replayed} exchanges differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_alike(replayed, &failures);
 }
 
 /// What the recorded server posted (`../shared/odoo/webhooks/`), compared key by key; the
@@ -611,12 +610,7 @@ fn fake_answers_like_the_third_real_odoo_19_session() {
     // The rule on delivery_status, invoice_status and state: posts for the create, the
     // confirm (two), each delivery and the invoice; none for posting, paying or a note.
     assert_webhooks_as_recorded(&webhooks, "received-3.txt");
-    assert!(
-        failures.is_empty(),
-        "{} of {replayed} exchanges differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_alike(replayed, &failures);
 }
 
 /// captures-3/18: Odoo 18 with Inventory over JSON-RPC: its line field names, the cancel
@@ -681,12 +675,7 @@ fn fake_answers_like_the_real_odoo_18_with_inventory() {
         database: Some("portal18"),
     });
     assert_eq!(replayed, 33);
-    assert!(
-        failures.is_empty(),
-        "{} of {replayed} exchanges differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_alike(replayed, &failures);
 }
 
 /// captures-3/17: `web_save` on Odoo 17 over JSON-RPC: created and read back in one call.
@@ -710,10 +699,5 @@ fn fake_answers_web_save_like_the_real_odoo_17() {
         database: Some("portal17"),
     });
     assert_eq!(replayed, 2);
-    assert!(
-        failures.is_empty(),
-        "{} of {replayed} exchanges differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_alike(replayed, &failures);
 }

@@ -7,18 +7,24 @@ use crate::env::TestEnv;
 
 /// A fake Odoo 19 with Inventory, Deco Addict linked and its orders stored.
 fn with_inventory() -> TestEnv {
+    with_inventory_of(19)
+}
+
+/// [`with_inventory`] on Odoo `version`.
+pub(crate) fn with_inventory_of(version: u32) -> TestEnv {
     let env = TestEnv::with(fake_odoo::FakeOptions {
         inventory: true,
+        version,
         ..fake_odoo::FakeOptions::default()
     });
     env.link_deco();
-    assert_eq!(env.run(&["orders", "list"]).code, 0);
+    assert_eq!(env.run(&["orders", "list"]).code, 0, "Odoo {version}");
     env
 }
 
 /// Moves the fake's clock on, so that what staff do next is stamped later than what was
 /// read before.
-fn later(env: &TestEnv, minutes: i64) {
+pub(crate) fn later(env: &TestEnv, minutes: i64) {
     env.fake
         .with_world(|w| w.set_clock(chrono::Utc::now() + chrono::TimeDelta::minutes(minutes)));
 }
@@ -329,13 +335,7 @@ fn the_portals_status_words_can_be_renamed() {
 #[test]
 fn odoo_16_to_18_give_the_whole_order_by_the_same_reads() {
     for version in [16, 17, 18] {
-        let env = TestEnv::with(fake_odoo::FakeOptions {
-            inventory: true,
-            version,
-            ..fake_odoo::FakeOptions::default()
-        });
-        env.link_deco();
-        assert_eq!(env.run(&["orders", "list"]).code, 0, "Odoo {version}");
+        let env = with_inventory_of(version);
         later(&env, 1);
         let desks = confirmed_with_desks(&env);
         later(&env, 2);

@@ -7,6 +7,17 @@
 
 use super::*;
 
+/// The stock, accounting and wizard models this module serves.
+pub(crate) const MODELS: &[&str] = &[
+    "stock.picking",
+    "stock.move",
+    "account.move",
+    "stock.backorder.confirmation",
+    "sale.advance.payment.inv",
+    "account.payment.register",
+    "sale.order.cancel",
+];
+
 #[derive(Debug, Clone)]
 pub struct Picking {
     pub id: i64,

@@ -293,13 +293,7 @@ impl World {
             "ir.actions.server" => self.actions.keys().copied().collect(),
             "base.automation" => self.automations.keys().copied().collect(),
             "ir.module.module" => self.modules().iter().map(|m| m.0).collect(),
-            "stock.picking"
-            | "stock.move"
-            | "account.move"
-            | "stock.backorder.confirmation"
-            | "sale.advance.payment.inv"
-            | "account.payment.register"
-            | "sale.order.cancel" => self.fulfilment_ids(model),
+            m if fulfilment::MODELS.contains(&m) => self.fulfilment_ids(model),
             _ => self.users.iter().map(|u| u.id).collect(),
         }
     }
@@ -344,13 +338,7 @@ impl World {
                 self.automation_field(model, id, "display_name").is_some()
             }
             "ir.module.module" => self.modules().iter().any(|m| m.0 == id),
-            "stock.picking"
-            | "stock.move"
-            | "account.move"
-            | "stock.backorder.confirmation"
-            | "sale.advance.payment.inv"
-            | "account.payment.register"
-            | "sale.order.cancel" => self.fulfilment_ids(model).contains(&id),
+            m if fulfilment::MODELS.contains(&m) => self.fulfilment_ids(model).contains(&id),
             _ => self.user(id).is_some(),
         }
     }

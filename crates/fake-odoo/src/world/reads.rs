@@ -25,13 +25,7 @@ impl World {
                     _ => return None,
                 })
             }
-            "stock.picking"
-            | "stock.move"
-            | "account.move"
-            | "stock.backorder.confirmation"
-            | "sale.advance.payment.inv"
-            | "account.payment.register"
-            | "sale.order.cancel" => self.fulfilment_field(model, id, field),
+            m if fulfilment::MODELS.contains(&m) => self.fulfilment_field(model, id, field),
             "sale.order" => {
                 let o = self.orders.get(&id)?;
                 let amounts = || self.amounts(o);
