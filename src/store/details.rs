@@ -7,9 +7,12 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::db::{Row, args};
+use super::db::{Arg, Dialect, Row, args};
 use super::{Result, Store, now_text};
 use crate::details::{OrderDetails, OrderLine};
+
+/// Lines per INSERT statement (15 parameters each: well under every engine's limit).
+const LINES_PER_INSERT: usize = 400;
 
 /// Details as `orders show` reads them back.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -65,21 +68,87 @@ impl Store {
             .into_iter()
             .collect();
         let now = now_text();
-        let mut written = 0;
-        for d in all {
-            let Some((id, hash)) = stored.get(&d.odoo_order_id) else {
-                continue;
+        // Only the orders whose details changed (their digest): (local id, details, digest).
+        let changed: Vec<(i64, &OrderDetails, String)> = all
+            .iter()
+            .filter_map(|d| {
+                let (id, hash) = stored.get(&d.odoo_order_id)?;
+                let digest = d.digest();
+                (hash.as_deref() != Some(digest.as_str())).then_some((*id, d, digest))
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        self.update_details(&changed, &now)?;
+        // The lines replaced: one delete, then inserts of many rows each (a server store
+        // pays a round trip per statement).
+        let ids = changed
+            .iter()
+            .map(|(id, _, _)| id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.exec(
+            &format!("DELETE FROM sales_order_lines WHERE sales_order_id IN ({ids})"),
+            &[],
+        )?;
+        let lines: Vec<(i64, &OrderLine)> = changed
+            .iter()
+            .flat_map(|(id, d, _)| d.lines.iter().map(move |l| (*id, l)))
+            .collect();
+        for rows in lines.chunks(LINES_PER_INSERT) {
+            self.insert_lines(rows, &now)?;
+        }
+        Ok(changed.len())
+    }
+
+    /// The order columns of changed details: a statement each on SQLite (local), one for the
+    /// lot on a server.
+    fn update_details(&self, changed: &[(i64, &OrderDetails, String)], now: &str) -> Result<()> {
+        const SET: &str = "odoo_delivery_status = ?2, odoo_invoice_status = ?3,
+            odoo_amount_invoiced = ?4, odoo_amount_to_invoice = ?5, odoo_payment_state = ?6,
+            odoo_commitment_date = ?7, odoo_expected_date = ?8, odoo_effective_date = ?9,
+            odoo_details_hash = ?10, odoo_details_synced_at = ?11";
+        if self.dialect() == Dialect::Postgres {
+            let text = |f: &dyn Fn(&OrderDetails) -> Option<String>| -> Vec<Option<String>> {
+                changed.iter().map(|(_, d, _)| f(d)).collect()
             };
-            let digest = d.digest();
-            if hash.as_deref() == Some(digest.as_str()) {
-                continue;
-            }
+            let dec = |f: &dyn Fn(&OrderDetails) -> Option<Decimal>| -> Vec<Option<Decimal>> {
+                changed.iter().map(|(_, d, _)| f(d)).collect()
+            };
             self.exec(
-                "UPDATE sales_orders SET odoo_delivery_status = ?2, odoo_invoice_status = ?3,
-                    odoo_amount_invoiced = ?4, odoo_amount_to_invoice = ?5, odoo_payment_state = ?6,
-                    odoo_commitment_date = ?7, odoo_expected_date = ?8, odoo_effective_date = ?9,
-                    odoo_details_hash = ?10, odoo_details_synced_at = ?11
-                 WHERE id = ?1",
+                "UPDATE sales_orders AS o SET odoo_delivery_status = w.ds, odoo_invoice_status = w.inv,
+                    odoo_amount_invoiced = w.invoiced, odoo_amount_to_invoice = w.to_invoice,
+                    odoo_payment_state = w.paid, odoo_commitment_date = w.promised,
+                    odoo_expected_date = w.expected, odoo_effective_date = w.effective,
+                    odoo_details_hash = w.digest, odoo_details_synced_at = ?11
+                 FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::numeric[], ?5::numeric[], ?6::text[],
+                             ?7::text[], ?8::text[], ?9::text[], ?10::text[])
+                   AS w(id, ds, inv, invoiced, to_invoice, paid, promised, expected, effective, digest)
+                 WHERE o.id = w.id",
+                &[
+                    Arg::Ints(changed.iter().map(|(id, _, _)| *id).collect()),
+                    Arg::Texts(text(&|d| d.delivery_status.clone())),
+                    Arg::Texts(text(&|d| d.invoice_status.clone())),
+                    Arg::Decs(dec(&|d| d.amount_invoiced)),
+                    Arg::Decs(dec(&|d| d.amount_to_invoice)),
+                    Arg::Texts(text(&|d| d.payment_state.clone())),
+                    Arg::Texts(text(&|d| d.commitment_date.clone())),
+                    Arg::Texts(text(&|d| d.expected_date.clone())),
+                    Arg::Texts(text(&|d| d.effective_date.clone())),
+                    Arg::Texts(changed.iter().map(|(_, _, h)| Some(h.clone())).collect()),
+                    Arg::Text(now.into()),
+                ],
+            )?;
+            return Ok(());
+        }
+        if self.dialect() == Dialect::Mysql {
+            return self.update_details_joined(changed, now);
+        }
+        // SQLite: a prepared statement a row, local.
+        for (id, d, digest) in changed {
+            self.exec(
+                &format!("UPDATE sales_orders SET {SET} WHERE id = ?1"),
                 args![
                     id,
                     d.delivery_status,
@@ -94,38 +163,113 @@ impl Store {
                     now
                 ],
             )?;
-            self.exec(
-                "DELETE FROM sales_order_lines WHERE sales_order_id = ?1",
-                args![id],
-            )?;
-            for l in &d.lines {
-                self.exec(
-                    "INSERT INTO sales_order_lines (sales_order_id, odoo_line_id, position, display_type,
-                        product_id, product_name, description, quantity, unit_price, discount, subtotal,
-                        total, qty_delivered, qty_invoiced, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                    args![
-                        id,
-                        l.odoo_line_id,
-                        l.position,
-                        l.display_type,
-                        l.product_id,
-                        l.product_name,
-                        l.description,
-                        l.quantity,
-                        l.unit_price,
-                        l.discount,
-                        l.subtotal,
-                        l.total,
-                        l.qty_delivered,
-                        l.qty_invoiced,
-                        now
-                    ],
-                )?;
-            }
-            written += 1;
         }
-        Ok(written)
+        Ok(())
+    }
+
+    /// MySQL: the lot into a temporary table in one statement, then one joined update.
+    fn update_details_joined(
+        &self,
+        changed: &[(i64, &OrderDetails, String)],
+        now: &str,
+    ) -> Result<()> {
+        const COLS: usize = 10;
+        self.batch(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS orderbridge_detail_writes (
+               id BIGINT UNSIGNED NOT NULL PRIMARY KEY, ds VARCHAR(16) NULL, inv VARCHAR(16) NULL,
+               invoiced DECIMAL(20, 6) NULL, to_invoice DECIMAL(20, 6) NULL, paid VARCHAR(16) NULL,
+               promised VARCHAR(32) NULL, expected VARCHAR(32) NULL, effective VARCHAR(32) NULL,
+               digest VARCHAR(64) NOT NULL
+             ) ENGINE = MEMORY",
+        )?;
+        self.batch("DELETE FROM orderbridge_detail_writes")?;
+        fn text(s: &Option<String>) -> Arg<'_> {
+            s.as_deref().map_or(Arg::Null, |t| Arg::Text(t.into()))
+        }
+        for part in changed.chunks(1000) {
+            let marks: Vec<String> = (0..part.len())
+                .map(|i| {
+                    let m: Vec<String> = (1..=COLS).map(|k| format!("?{}", i * COLS + k)).collect();
+                    format!("({})", m.join(", "))
+                })
+                .collect();
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(part.len() * COLS);
+            for (id, d, digest) in part {
+                args.extend([
+                    Arg::Int(*id),
+                    text(&d.delivery_status),
+                    text(&d.invoice_status),
+                    d.amount_invoiced.map_or(Arg::Null, Arg::Dec),
+                    d.amount_to_invoice.map_or(Arg::Null, Arg::Dec),
+                    text(&d.payment_state),
+                    text(&d.commitment_date),
+                    text(&d.expected_date),
+                    text(&d.effective_date),
+                    Arg::Text(digest.as_str().into()),
+                ]);
+            }
+            self.exec(
+                &format!(
+                    "INSERT INTO orderbridge_detail_writes (id, ds, inv, invoiced, to_invoice, paid, promised, expected, effective, digest) VALUES {}",
+                    marks.join(", ")
+                ),
+                &args,
+            )?;
+        }
+        self.exec(
+            "UPDATE sales_orders o JOIN orderbridge_detail_writes w ON o.id = w.id SET
+               o.odoo_delivery_status = w.ds, o.odoo_invoice_status = w.inv,
+               o.odoo_amount_invoiced = w.invoiced, o.odoo_amount_to_invoice = w.to_invoice,
+               o.odoo_payment_state = w.paid, o.odoo_commitment_date = w.promised,
+               o.odoo_expected_date = w.expected, o.odoo_effective_date = w.effective,
+               o.odoo_details_hash = w.digest, o.odoo_details_synced_at = ?1",
+            args![now],
+        )?;
+        Ok(())
+    }
+
+    /// Inserts lines in one statement.
+    fn insert_lines(&self, rows: &[(i64, &OrderLine)], now: &str) -> Result<()> {
+        const COLS: usize = 15;
+        let marks: Vec<String> = (0..rows.len())
+            .map(|i| {
+                let m: Vec<String> = (1..=COLS).map(|k| format!("?{}", i * COLS + k)).collect();
+                format!("({})", m.join(", "))
+            })
+            .collect();
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(rows.len() * COLS);
+        fn text(s: &Option<String>) -> Arg<'_> {
+            s.as_deref().map_or(Arg::Null, |t| Arg::Text(t.into()))
+        }
+        for (id, l) in rows {
+            args.extend([
+                Arg::Int(*id),
+                Arg::Int(l.odoo_line_id),
+                Arg::Int(l.position),
+                text(&l.display_type),
+                l.product_id.map_or(Arg::Null, Arg::Int),
+                text(&l.product_name),
+                Arg::Text(l.description.as_str().into()),
+                Arg::Dec(l.quantity),
+                Arg::Dec(l.unit_price),
+                Arg::Dec(l.discount),
+                Arg::Dec(l.subtotal),
+                Arg::Dec(l.total),
+                Arg::Dec(l.qty_delivered),
+                Arg::Dec(l.qty_invoiced),
+                Arg::Text(now.into()),
+            ]);
+        }
+        self.exec(
+            &format!(
+                "INSERT INTO sales_order_lines (sales_order_id, odoo_line_id, position, display_type,
+                    product_id, product_name, description, quantity, unit_price, discount, subtotal,
+                    total, qty_delivered, qty_invoiced, updated_at) VALUES {}",
+                marks.join(", ")
+            ),
+            &args,
+        )?;
+        Ok(())
     }
 
     /// Of these Odoo rows (`id`, `write_date`), the ids whose details are worth reading: not
