@@ -97,6 +97,18 @@ impl Action {
         }
     }
 
+    /// What identifies the change: the action without the `write_date` it was asked on.
+    fn fingerprint(&self) -> String {
+        let mut bare = self.clone();
+        if let Action::Update {
+            seen_write_date, ..
+        } = &mut bare
+        {
+            *seen_write_date = None;
+        }
+        serde_json::to_string(&bare).unwrap_or_default()
+    }
+
     pub(crate) fn order_id(&self) -> i64 {
         self.ids().0
     }
@@ -184,8 +196,9 @@ pub(crate) async fn run(
         message: format!("the change cannot be recorded: {e}"),
         hint: None,
     })?;
-    let hash = hex(&Sha256::digest(payload.as_bytes()));
-    // A retried cancel has one key; an update's names its values and what it saw.
+    // The change itself, without what the portal had seen: a retry of the same change (after
+    // the first one landed and moved Odoo's write_date) is the same intent, never a second.
+    let hash = hex(&Sha256::digest(action.fingerprint().as_bytes()));
     let key = key.unwrap_or_else(|| format!("{}:{odoo_order_id}:{}", action.name(), &hash[..16]));
     let (intent, _) = store.record_intent(&key, &hash, &payload)?;
     if intent.payload_hash != hash {
