@@ -224,17 +224,7 @@ pub(crate) async fn run(
         }
         _ => {}
     }
-    let owner = Claimant::this_process();
-    let until = crate::store::to_text(
-        chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default(),
-    );
-    if !store.claim_intent(&key, owner.id(), &until)? {
-        return Err(Error::Busy {
-            message: format!(
-                "another process is sending the change with key {key}; try again when it has finished"
-            ),
-        });
-    }
+    claim(ctx, &store, &key)?;
     let client = ctx.odoo()?;
     let opts = options(ctx)?;
     match perform(&store, &client, &key, &action, &opts, false).await {
@@ -261,6 +251,22 @@ pub(crate) async fn run(
             Err(e)
         }
     }
+}
+
+/// Takes the intent for this process (over a holder that crashed, as creates do), or says
+/// another process is sending it.
+fn claim(ctx: &Context, store: &Store, key: &str) -> Result<(), Error> {
+    let until = crate::store::to_text(
+        chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default(),
+    );
+    if store.claim(key, &Claimant::this_process(), &until)? {
+        return Ok(());
+    }
+    Err(Error::Busy {
+        message: format!(
+            "another process is sending the change with key {key}; try again when it has finished"
+        ),
+    })
 }
 
 fn options(ctx: &Context) -> Result<SyncOptions, Error> {
@@ -497,19 +503,8 @@ pub(crate) async fn send_held(
         message: "the held update cannot be read back; nothing was sent".into(),
         hint: None,
     })?;
-    let owner = Claimant::this_process();
-    let until = crate::store::to_text(
-        chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default(),
-    );
     store.release_intent(&intent.key, "accepted for sending")?;
-    if !store.claim_intent(&intent.key, owner.id(), &until)? {
-        return Err(Error::Busy {
-            message: format!(
-                "another process holds {}; try again when it has finished",
-                intent.key
-            ),
-        });
-    }
+    claim(ctx, store, &intent.key)?;
     let client = ctx.odoo()?;
     match perform(store, &client, &intent.key, &action, &options(ctx)?, true).await {
         Ok((ActionOutcome::Done, _, _)) => Ok(()),

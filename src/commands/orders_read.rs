@@ -294,7 +294,7 @@ fn store_page(
                 new_details.extend(details.remove(&o.id));
             }
         }
-        store.save_details_in_tx(&new_details)?;
+        store.save_details_in_tx(&new_details.iter().collect::<Vec<_>>())?;
         if let Some(c) = &cursor {
             store.move_cursor_in_tx(name, c)?;
         }

@@ -277,13 +277,7 @@ pub(super) async fn fetch(
     let rows = client
         .search_read("sale.order", domain, SYNC_FIELDS, opts)
         .await?;
-    let mut out = HashMap::with_capacity(rows.len());
-    for v in &rows {
-        let r = Record(v);
-        let Ok(id) = r.id() else { continue };
-        out.insert(id, OdooOrder::from_record(&r));
-    }
-    Ok(out)
+    Ok(decode_with(&rows, HashMap::new()))
 }
 
 /// What a sync reads of each order: its amount, state and stamp, and the whole order's

@@ -120,36 +120,34 @@ pub(super) async fn pipeline(
         // the sync so that nothing changed during it is skipped.
         on_event(Event::ChangedSince(None));
         let newest = newest_change(client, "sale.order", None).await?;
-        let newest_invoice = newest_change(
-            client,
-            "account.move",
-            Some(Value::Array(vec![invoice_term()])),
-        )
-        .await?;
+        // The full sync reads every order whole, invoices included: their cursor starts at
+        // the newest too (none without the whole order, which does not follow invoices).
+        let newest_invoice = if opts.details {
+            newest_change(
+                client,
+                "account.move",
+                Some(Value::Array(vec![invoice_term()])),
+            )
+            .await?
+        } else {
+            None
+        };
         let read_at = odoo_now(client);
         let full = SyncOptions {
             selection: Selection::All,
             ..opts
         };
         full_pipeline(store, client, full, summary, on_event).await?;
-        if !opts.dry_run
-            && summary.exit_code() == exit::OK
-            && let Some((write_date, odoo_id)) = newest
-        {
-            let c = Cursor {
-                write_date,
-                odoo_id,
-                read_at,
-            };
-            store.apply_sync_and_cursor(&[], Some((CURSOR, &c)))?;
-            // The full sync read every order whole, invoices included.
-            if let Some((write_date, odoo_id)) = newest_invoice {
-                let c = Cursor {
-                    write_date,
-                    odoo_id,
-                    read_at: odoo_now(client),
-                };
-                store.apply_sync_and_cursor(&[], Some((INVOICES, &c)))?;
+        if !opts.dry_run && summary.exit_code() == exit::OK {
+            for (name, newest) in [(CURSOR, newest), (INVOICES, newest_invoice)] {
+                if let Some((write_date, odoo_id)) = newest {
+                    let c = Cursor {
+                        write_date,
+                        odoo_id,
+                        read_at: read_at.clone(),
+                    };
+                    store.apply_sync_and_cursor(&[], Some((name, &c)))?;
+                }
             }
         }
         return Ok(());

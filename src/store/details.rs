@@ -24,6 +24,11 @@ pub(crate) struct StoredDetails {
     pub synced_at: Option<String>,
 }
 
+/// Ids for an `IN (...)`: integers only, so inlined safely, one statement for the lot.
+fn int_list(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
 fn line(r: &Row<'_>) -> Result<OrderLine> {
     let dec = |c: &str| -> Result<Decimal> { Ok(r.get::<Option<Decimal>>(c)?.unwrap_or_default()) };
     Ok(OrderLine {
@@ -47,16 +52,11 @@ impl Store {
     /// Stores the details of the orders stored locally (by Odoo id; others are skipped) in
     /// the caller's transaction, writing only those that differ from what is stored.
     /// Returns how many orders were written.
-    pub(crate) fn save_details_in_tx(&self, all: &[OrderDetails]) -> Result<usize> {
+    pub(crate) fn save_details_in_tx(&self, all: &[&OrderDetails]) -> Result<usize> {
         if all.is_empty() {
             return Ok(0);
         }
-        // Integers only: safe to inline, and one query for the lot.
-        let list = all
-            .iter()
-            .map(|d| d.odoo_order_id.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = int_list(all.iter().map(|d| d.odoo_order_id));
         let stored: HashMap<i64, (i64, Option<String>)> = self
             .all(
                 &format!(
@@ -71,6 +71,7 @@ impl Store {
         // Only the orders whose details changed (their digest): (local id, details, digest).
         let changed: Vec<(i64, &OrderDetails, String)> = all
             .iter()
+            .copied()
             .filter_map(|d| {
                 let (id, hash) = stored.get(&d.odoo_order_id)?;
                 let digest = d.digest();
@@ -83,11 +84,7 @@ impl Store {
         self.update_details(&changed, &now)?;
         // The lines replaced: one delete, then inserts of many rows each (a server store
         // pays a round trip per statement).
-        let ids = changed
-            .iter()
-            .map(|(id, _, _)| id.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let ids = int_list(changed.iter().map(|(id, _, _)| *id));
         self.exec(
             &format!("DELETE FROM sales_order_lines WHERE sales_order_id IN ({ids})"),
             &[],
@@ -281,11 +278,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let list = rows
-            .iter()
-            .map(|(id, _)| id.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = int_list(rows.iter().map(|(id, _)| *id));
         let stored: HashMap<i64, (Option<String>, bool)> = self
             .all(
                 &format!(
@@ -319,7 +312,8 @@ impl Store {
         if all.is_empty() {
             return Ok(0);
         }
-        self.in_write_tx(|s| s.save_details_in_tx(all))
+        let all: Vec<&OrderDetails> = all.iter().collect();
+        self.in_write_tx(|s| s.save_details_in_tx(&all))
     }
 
     /// An order's stored details; `None` when none were ever stored.
@@ -336,7 +330,7 @@ impl Store {
                     Ok(r.get::<Option<Decimal>>(c)?
                         .map(|d| crate::money::at_scale(d, &currency)))
                 };
-                Ok(StoredDetails {
+                let stored = StoredDetails {
                     details: OrderDetails {
                         odoo_order_id: r.get::<Option<i64>>("odoo_order_id")?.unwrap_or_default(),
                         delivery_status: r.get("odoo_delivery_status")?,
@@ -350,20 +344,13 @@ impl Store {
                         lines: Vec::new(),
                     },
                     synced_at: r.get("odoo_details_synced_at")?,
-                })
+                };
+                Ok((stored, currency))
             },
         )?;
-        let Some(mut head) = head else {
+        let Some((mut head, currency)) = head else {
             return Ok(None);
         };
-        let currency: String = self
-            .first(
-                "SELECT currency FROM sales_orders WHERE id = ?1",
-                args![order_id],
-                |r| r.get::<Option<String>>("currency"),
-            )?
-            .flatten()
-            .unwrap_or_default();
         head.details.lines = self.all(
             "SELECT odoo_line_id, position, display_type, product_id, product_name, description,
                     quantity, unit_price, discount, subtotal, total, qty_delivered, qty_invoiced

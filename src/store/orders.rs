@@ -542,7 +542,7 @@ impl Store {
         for (w, applied) in writes.iter().zip(applied) {
             if applied {
                 self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
-                details.extend(w.details.iter().cloned());
+                details.extend(w.details.as_ref());
             } else {
                 skipped.insert(w.id);
             }
