@@ -179,3 +179,21 @@ CREATE TABLE IF NOT EXISTS orderbridge_held_updates (
     decided_at      TEXT
 );
 CREATE INDEX IF NOT EXISTS orderbridge_held_updates_state ON orderbridge_held_updates (state, order_id);
+
+-- Events for the portal, written in the same transaction as the change they tell of;
+-- `seq` is given by `serve` in commit order (see migrations/0012_events.sql).
+CREATE TABLE IF NOT EXISTS orderbridge_events (
+    id              INTEGER PRIMARY KEY,
+    seq             INTEGER UNIQUE,     -- NULL until sequenced
+    kind            TEXT NOT NULL,
+    order_id        INTEGER NOT NULL,
+    odoo_order_id   INTEGER,
+    order_number    TEXT,
+    data            TEXT NOT NULL,      -- the event's own members (JSON)
+    created_at      TEXT NOT NULL,
+    delivered_at    TEXT,               -- the portal's webhook answered 2xx
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT
+);
+CREATE INDEX IF NOT EXISTS orderbridge_events_unsequenced ON orderbridge_events (seq, id);

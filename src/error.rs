@@ -44,6 +44,16 @@ pub enum Error {
     /// Another run holds the lock; nothing was done.
     #[error("{message}")]
     Busy { message: String },
+    /// An idempotency key sent again with a different request.
+    #[error(
+        "the idempotency key '{key}' was already used for a different {what}; nothing was done (use a new key for a new {what})"
+    )]
+    KeyReused { key: String, what: &'static str },
+    /// Another request (here or in another process) is creating the order of this key.
+    #[error(
+        "another request is creating the order with key '{key}' right now; nothing was done by this one"
+    )]
+    KeyInFlight { key: String },
     /// Odoo has the order, but the local store failed before recording it.
     #[error(
         "the order exists in Odoo as {name} (id {odoo_id}, key {key}) but could not be stored locally: {cause}"
@@ -86,7 +96,10 @@ impl Error {
         match self {
             Error::Stopped { cause, .. } => cause.exit_code(),
             Error::Config(_) | Error::Usage(_) => exit::USAGE,
-            Error::Busy { .. } | Error::StillUnknown { .. } => exit::LOCKED,
+            Error::Busy { .. } | Error::StillUnknown { .. } | Error::KeyInFlight { .. } => {
+                exit::LOCKED
+            }
+            Error::KeyReused { .. } => exit::USAGE,
             Error::Odoo(e) if e.is_misconfigured() => exit::USAGE,
             Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
             Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
@@ -107,7 +120,10 @@ impl Error {
             Error::Config(_) => {
                 Some("run `orderbridge --help` for the flags; see README for the keys".into())
             }
-            Error::Usage(_) => None,
+            Error::Usage(_) | Error::KeyReused { .. } => None,
+            Error::KeyInFlight { key } => Some(format!(
+                "send it again with the same key {key} in a moment: it answers with that order, never a second one"
+            )),
             Error::Busy { .. } => Some(
                 "the next scheduled run will pick up the work; this exit (75) is not an error"
                     .into(),

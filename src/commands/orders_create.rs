@@ -11,7 +11,7 @@ use std::time::Duration;
 pub(crate) use super::order_request::{LineRequest, OrderRequest};
 use super::{Context, Placed, new_order};
 use crate::error::Error;
-use crate::odoo::{OdooClient, OdooError, SaleOrder, Value, domain};
+use crate::odoo::{CreateReadError, OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::store::claims::Claimant;
 use crate::store::intents::{Intent, IntentState};
 use crate::store::orders::OrderRow;
@@ -59,6 +59,48 @@ fn unavailable_before_sending(e: &OdooError) -> bool {
 /// The create request itself failed without leaving the machine (refused, no route).
 fn create_never_sent(e: &OdooError) -> bool {
     matches!(e, OdooError::Transport { kind, .. } if kind.never_sent())
+}
+
+/// What a create needs besides its request and store: the Odoo client (one session for
+/// a process that serves many checkouts) and the settings read once.
+pub(crate) struct Creator {
+    pub client: std::sync::Arc<OdooClient>,
+    pub key_field: String,
+    pub grace: Duration,
+    pub lease: Duration,
+    pub max_change: crate::rules::MaxChange,
+    /// How long a create waits for another holder of its key before it answers busy.
+    pub claim_wait: Duration,
+    /// The store checked page by page while the session opens (a command's first touch of
+    /// it); `None` where it was checked before (`serve`, at its start).
+    pub verify: Option<(crate::store::Location, Duration)>,
+}
+
+impl Creator {
+    /// A command's: its own client, the store checked once.
+    pub(crate) fn of(ctx: &Context) -> Result<Creator, Error> {
+        Creator::with_client(ctx, std::sync::Arc::new(ctx.odoo()?)).map(|mut c| {
+            c.verify = ctx.database().ok().zip(ctx.settings.busy_timeout().ok());
+            c
+        })
+    }
+
+    /// `serve`'s: the process's client, shared by every request.
+    pub(crate) fn with_client(
+        ctx: &Context,
+        client: std::sync::Arc<OdooClient>,
+    ) -> Result<Creator, Error> {
+        let lease = lease(ctx);
+        Ok(Creator {
+            client,
+            key_field: ctx.settings.key_field()?,
+            grace: ctx.settings.create_grace()?,
+            lease,
+            max_change: ctx.settings.max_change()?,
+            claim_wait: lease,
+            verify: None,
+        })
+    }
 }
 
 /// How long a claim on an intent lasts: past every request's timeout, so that a live
@@ -138,9 +180,10 @@ fn settled(
 ) -> Option<Result<CreateReport, Error>> {
     let key = &intent.key;
     if intent.payload_hash != hash {
-        return Some(Err(Error::Usage(format!(
-            "the idempotency key '{key}' was already used for a different order; nothing was created (use a new key for a new order)"
-        ))));
+        return Some(Err(Error::KeyReused {
+            key: key.clone(),
+            what: "order",
+        }));
     }
     match intent.state {
         IntentState::Done => Some(done_report(store, intent, generated)),
@@ -175,8 +218,9 @@ async fn wait_for_claim(
     key: &str,
     owner: &Claimant,
     lease: Duration,
+    wait: Duration,
 ) -> Result<Intent, Error> {
-    let deadline = std::time::Instant::now() + lease;
+    let deadline = std::time::Instant::now() + wait;
     loop {
         let until =
             to_text(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
@@ -194,12 +238,11 @@ async fn wait_for_claim(
             return Ok(intent);
         }
         if std::time::Instant::now() > deadline {
-            return Err(Error::Failed {
-                message: format!("another orderbridge run is creating the order with key {key}"),
-                hint: Some("wait for it to finish, then run the command again".into()),
+            return Err(Error::KeyInFlight {
+                key: key.to_string(),
             });
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -210,6 +253,19 @@ pub(crate) async fn create(
 ) -> Result<CreateReport, Error> {
     req.validate()?;
     let store = ctx.store_unverified()?;
+    create_with(&Creator::of(ctx)?, &store, req, queue_if_unavailable).await
+}
+
+/// Creates an order in Odoo, then locally, exactly once per key: the library's create,
+/// for `orders create` and `serve`'s `POST /v1/orders` alike. A key the store proves was
+/// never sent costs one Odoo request (`web_save` on 17+), no lookup.
+pub(crate) async fn create_with(
+    creator: &Creator,
+    store: &Store,
+    req: OrderRequest,
+    queue_if_unavailable: bool,
+) -> Result<CreateReport, Error> {
+    req.validate()?;
     let customer = store.customer(req.customer_id)?;
     let partner = customer.odoo_partner_id.ok_or_else(|| Error::Failed {
         message: format!(
@@ -229,21 +285,28 @@ pub(crate) async fn create(
     // checkout retried during an Odoo outage gets its order back.
     if !generated
         && let Some(intent) = store.intent(&key)?
-        && let Some(answer) = settled(&store, &intent, &req.fingerprint().1, generated)
+        && let Some(answer) = settled(store, &intent, &req.fingerprint().1, generated)
     {
         return answer;
     }
-    let key_field = ctx.settings.key_field()?;
-    let client = ctx.odoo()?;
+    let key_field = &creator.key_field;
+    let client = &*creator.client;
     // Check the store's pages while the session opens (a login takes Odoo about a second):
     // nothing is written, here or in Odoo, into a damaged store.
-    let (location, busy) = (ctx.database()?, ctx.settings.busy_timeout()?);
-    let verify = tokio::task::spawn_blocking(move || Store::verify_location(&location, busy));
-    let session = client.session().await.map(|_| ());
-    verify.await.map_err(|e| Error::Failed {
-        message: format!("the store check stopped: {e}"),
-        hint: None,
-    })??;
+    let session = match &creator.verify {
+        Some((location, busy)) => {
+            let (location, busy) = (location.clone(), *busy);
+            let verify =
+                tokio::task::spawn_blocking(move || Store::verify_location(&location, busy));
+            let session = client.session().await.map(|_| ());
+            verify.await.map_err(|e| Error::Failed {
+                message: format!("the store check stopped: {e}"),
+                hint: None,
+            })??;
+            session
+        }
+        None => client.session().await.map(|_| ()),
+    };
     let (payload, hash) = req.fingerprint();
     let session = match session {
         Ok(()) => Ok(()),
@@ -257,24 +320,25 @@ pub(crate) async fn create(
         }
     };
     let (intent, new) = store.record_intent(&key, &hash, &payload)?;
-    if let Some(answer) = settled(&store, &intent, &hash, generated) {
+    if let Some(answer) = settled(store, &intent, &hash, generated) {
         return answer;
     }
     if let Err(e) = session {
-        return queued(&store, &key, generated, &e);
+        return queued(store, &key, generated, &e);
     }
     let owner = Claimant::this_process();
-    let intent = wait_for_claim(&store, &key, &owner, lease(ctx)).await?;
+    let intent = wait_for_claim(store, &key, &owner, creator.lease, creator.claim_wait).await?;
     if intent.state == IntentState::Done {
-        return done_report(&store, &intent, generated);
+        return done_report(store, &intent, generated);
     }
-    // A key generated by this run has never been sent: nothing to look up.
-    let must_search = !(generated && new);
-    let found = if must_search {
-        match find_by_key(&client, &key_field, &key).await {
+    // The shared intents table proves a key never sent when this call made its intent, or
+    // when it waits in the outbox unsent: nothing to look up then.
+    let never_sent = new || (intent.state == IntentState::Queued && intent.sent_at.is_none());
+    let found = if !never_sent {
+        match find_by_key(client, key_field, &key).await {
             Ok(found) => found,
             Err(e) if queue_if_unavailable && unavailable_before_sending(&e) => {
-                return queued(&store, &key, generated, &e);
+                return queued(store, &key, generated, &e);
             }
             Err(e) => {
                 let _ = store.release_intent(&key, &e.to_string());
@@ -294,7 +358,7 @@ pub(crate) async fn create(
             (o, Outcome::Adopted)
         }
         None => {
-            if let Some(doubt) = in_doubt(&intent, ctx.settings.create_grace()?) {
+            if let Some(doubt) = in_doubt(&intent, creator.grace) {
                 store.unclaim_intent(&key)?;
                 tracing::warn!(key = %key, sent_at = %doubt.sent_at, retry_after = %doubt.retry_after, "Order outcome still unknown; not creating it again yet");
                 return Err(Error::StillUnknown {
@@ -303,13 +367,13 @@ pub(crate) async fn create(
                     retry_after: doubt.retry_after,
                 });
             }
-            match create_in_odoo(&client, &store, &req, partner, &key_field, &key).await {
+            match create_in_odoo(client, store, &req, partner, key_field, &key).await {
                 Ok(o) => (o, Outcome::Created),
                 Err(Error::NotCreated { cause, .. })
                     if queue_if_unavailable && create_never_sent(&cause) =>
                 {
                     store.mark_intents_sent(&[&key], false)?;
-                    return queued(&store, &key, generated, &cause);
+                    return queued(store, &key, generated, &cause);
                 }
                 Err(e) => return Err(e),
             }
@@ -324,7 +388,7 @@ pub(crate) async fn create(
                 Some(Placed {
                     req: &req,
                     key: &key,
-                    max_change: ctx.settings.max_change()?,
+                    max_change: creator.max_change,
                 }),
             ),
         )
@@ -402,9 +466,21 @@ async fn create_in_odoo(
     })?;
     let vals = order_vals(req, partner, key_field, key, dialect);
     store.mark_intent_sent(key)?;
-    let id = match client.create("sale.order", vals).await {
-        Ok(id) => id,
-        Err(e) => {
+    let read = client
+        .create_read("sale.order", vals, SaleOrder::FIELDS)
+        .await;
+    if !matches!(read, Err(CreateReadError::Create(_))) {
+        crate::failpoint::hit("after-odoo-create");
+    }
+    let order = read.and_then(|v| {
+        SaleOrder::from_value(&v).map_err(|e| CreateReadError::ReadBack {
+            id: None,
+            cause: OdooError::from(e),
+        })
+    });
+    let order = match order {
+        Ok(o) => o,
+        Err(CreateReadError::Create(e)) => {
             let unknown = e.outcome_unknown();
             tracing::error!(key, error = %e, outcome_unknown = unknown, "Failed to create order in Odoo");
             if unknown {
@@ -418,22 +494,17 @@ async fn create_in_odoo(
                 outcome_unknown: unknown,
             });
         }
-    };
-    crate::failpoint::hit("after-odoo-create");
-    let order = match client.read("sale.order", &[id], SaleOrder::FIELDS).await {
-        Ok(rows) if !rows.is_empty() => SaleOrder::from_value(&rows[0]).map_err(OdooError::from),
-        Ok(_) => Err(OdooError::Protocol {
-            detail: format!("sale.order {id} vanished right after its creation"),
-        }),
-        Err(e) => Err(e),
-    };
-    let order = order.map_err(|e| {
-        let _ = store.release_intent(key, &e.to_string());
-        Error::Failed {
-            message: format!("the order was created in Odoo (id {id}) but could not be read back: {e}; nothing was stored locally yet"),
-            hint: Some("run `orderbridge orders recover` to store it".into()),
+        Err(CreateReadError::ReadBack { id, cause }) => {
+            let _ = store.release_intent(key, &cause.to_string());
+            let which = id.map(|i| format!(" (id {i})")).unwrap_or_default();
+            return Err(Error::Failed {
+                message: format!(
+                    "the order was created in Odoo{which} but could not be read back: {cause}; nothing was stored locally yet"
+                ),
+                hint: Some("run `orderbridge orders recover` to store it".into()),
+            });
         }
-    })?;
+    };
     tracing::info!(odoo_order_id = order.id, order_number = %order.name, key, "Order created in Odoo first");
     Ok(order)
 }

@@ -23,6 +23,8 @@ fn positional_only(method: &str) -> &'static [&'static str] {
         "create" => &["vals_list"],
         // As recorded (captures-2 032): `write(ids, vals)`, both positional.
         "write" => &["vals"],
+        // As recorded (captures-3 089): `web_save([], vals, specification=...)`.
+        "web_save" => &["vals"],
         _ => &[],
     }
 }
@@ -125,6 +127,30 @@ impl<'a> Call<'a> {
 
     pub(crate) fn create(model: &'a str, vals_list: Vec<Value>) -> Self {
         Call::new(model, "create").arg("vals_list", Value::Array(vals_list))
+    }
+
+    /// Creates one record and reads `fields` of it back, in one call; a many2one comes
+    /// back as `{id, display_name}`.
+    pub(crate) fn web_save_create(model: &'a str, vals: Value, fields: &[&str]) -> Self {
+        let many2one = Value::Struct(vec![(
+            "fields".to_string(),
+            Value::Struct(vec![("display_name".to_string(), Value::Struct(vec![]))]),
+        )]);
+        let spec = fields
+            .iter()
+            .map(|f| {
+                let sub = if f.ends_with("_id") {
+                    many2one.clone()
+                } else {
+                    Value::Struct(vec![])
+                };
+                ((*f).to_string(), sub)
+            })
+            .collect();
+        Call::new(model, "web_save")
+            .on(&[])
+            .arg("vals", vals)
+            .arg("specification", Value::Struct(spec))
     }
 
     pub(crate) fn search(model: &'a str, domain: Value) -> Self {

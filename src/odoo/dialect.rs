@@ -25,6 +25,12 @@ impl Dialect {
     }
 
     /// `sale.order.line`'s taxes: `tax_id` up to 18, `tax_ids` from 19.
+    /// `web_save`: create and read back in one call (the `web` module, 17.0 and later;
+    /// Odoo 16 has neither `web_save` nor `web_read`).
+    pub fn has_web_save(self) -> bool {
+        self.major >= 17
+    }
+
     pub fn line_taxes_field(self) -> &'static str {
         if self.major >= 19 {
             "tax_ids"

@@ -137,6 +137,16 @@ pub trait LoginMemory: Send + Sync {
     fn remember_missing(&self, _missing: &[&str]) {}
 }
 
+/// Why [`OdooClient::create_read`] failed.
+#[derive(Debug)]
+pub enum CreateReadError {
+    /// The create itself failed (it may still have happened: see
+    /// [`OdooError::outcome_unknown`]).
+    Create(OdooError),
+    /// The record was created (its id, when known) but could not be read back.
+    ReadBack { id: Option<i64>, cause: OdooError },
+}
+
 pub struct OdooClient {
     http: Http,
     creds: Credentials,
@@ -523,6 +533,51 @@ impl OdooClient {
 
     pub async fn create(&self, model: &str, vals: Value) -> Result<i64, OdooError> {
         Ok(self.create_many(model, vec![vals]).await?[0])
+    }
+
+    /// Creates one record and reads `fields` of it back: one call (`web_save`) where the
+    /// server has it (17.0 and later), else `create` then `read`. The error says which
+    /// step failed: [`CreateReadError::Create`] means the record may or may not exist (as
+    /// [`OdooError::outcome_unknown`] says); [`CreateReadError::ReadBack`] that it exists.
+    pub async fn create_read(
+        &self,
+        model: &str,
+        vals: Value,
+        fields: &[&str],
+    ) -> Result<Value, CreateReadError> {
+        let dialect = self.dialect().await.map_err(CreateReadError::Create)?;
+        if dialect.has_web_save() {
+            let v = self
+                .execute(Call::web_save_create(model, vals, fields))
+                .await
+                .map_err(CreateReadError::Create)?;
+            return match list(v, model, "web_save") {
+                Ok(mut rows) if rows.len() == 1 => Ok(rows.remove(0)),
+                // Odoo answered: the record was made, but the answer is not what it sends.
+                Ok(rows) => Err(CreateReadError::ReadBack {
+                    id: None,
+                    cause: bad_answer(model, "web_save", &Value::Array(rows)),
+                }),
+                Err(e) => Err(CreateReadError::ReadBack { id: None, cause: e }),
+            };
+        }
+        let id = self
+            .create(model, vals)
+            .await
+            .map_err(CreateReadError::Create)?;
+        match self.read(model, &[id], fields).await {
+            Ok(mut rows) if !rows.is_empty() => Ok(rows.remove(0)),
+            Ok(_) => Err(CreateReadError::ReadBack {
+                id: Some(id),
+                cause: OdooError::Protocol {
+                    detail: format!("{model} {id} vanished right after its creation"),
+                },
+            }),
+            Err(e) => Err(CreateReadError::ReadBack {
+                id: Some(id),
+                cause: e,
+            }),
+        }
     }
 
     /// The logged-in user's id and login.

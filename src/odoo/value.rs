@@ -95,6 +95,21 @@ impl<'a> Record<'a> {
                 })),
                 _ => Err(Self::bad(name, "an [id, name] pair", v)),
             },
+            // `web_read` / `web_save` with `{"fields": {"display_name": {}}}`.
+            Value::Struct(m) => {
+                let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+                match (get("id"), get("display_name")) {
+                    (Some(Value::Int(id)), Some(Value::Str(n))) => Ok(Some(Many2One {
+                        id: *id,
+                        name: n.clone(),
+                    })),
+                    (Some(Value::Int(id)), _) => Ok(Some(Many2One {
+                        id: *id,
+                        name: String::new(),
+                    })),
+                    _ => Err(Self::bad(name, "an {id, display_name} record", v)),
+                }
+            }
             _ => Err(Self::bad(name, "an [id, name] pair or False", v)),
         }
     }

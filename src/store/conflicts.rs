@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::db::{Row, args};
+use super::events::{EventKind, EventOrder, money};
 use super::orders::ConflictWrite;
 use super::{Result, Store, StoreError, now_text};
 
@@ -101,10 +102,36 @@ impl Store {
                                 now
                             ],
         )?;
+                    let order = self.event_order(order_id)?;
+                    self.record_event_in_tx(
+                        EventKind::ConflictOpened,
+                        &order,
+                        &serde_json::json!({
+                            "kind": "amount",
+                            "portal_amount": money(*portal, currency),
+                            "odoo_amount": money(*odoo, currency),
+                            "currency": currency,
+                        }),
+                    )?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// The order an event is about.
+    pub(crate) fn event_order(&self, order_id: i64) -> Result<EventOrder> {
+        self.one(
+            "SELECT id, odoo_order_id, order_number FROM sales_orders WHERE id = ?1",
+            args![order_id],
+            |r| {
+                Ok(EventOrder {
+                    id: r.get("id")?,
+                    odoo_order_id: r.get("odoo_order_id")?,
+                    order_number: r.get("order_number")?,
+                })
+            },
+        )
     }
 
     /// Conflicts in these states, oldest first.
@@ -148,6 +175,17 @@ impl Store {
             "UPDATE sales_orders SET total_amount = ?2, odoo_amount_total = ?2, updated_at = ?3 WHERE id = ?1",
             args![c.order_id, c.odoo_amount, now],
         )?;
+                if c.odoo_amount != c.portal_amount {
+                    s.record_event_in_tx(
+                        EventKind::AmountChanged,
+                        &s.event_order(c.order_id)?,
+                        &serde_json::json!({
+                            "from": money(c.portal_amount, &c.currency),
+                            "to": money(c.odoo_amount, &c.currency),
+                            "currency": c.currency,
+                        }),
+                    )?;
+                }
             }
             s.exec(
             "UPDATE orderbridge_amount_conflicts SET state = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",

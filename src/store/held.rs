@@ -59,11 +59,22 @@ impl Store {
         odoo: &str,
     ) -> Result<i64> {
         self.in_write_tx(|s| {
-            s.insert_id(
+            let id = s.insert_id(
                 "INSERT INTO orderbridge_held_updates (order_id, intent_key, payload, seen_write_date, odoo_write_date, state, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6)",
                 args![order_id, key, values, seen, odoo, now_text()],
-            )
+            )?;
+            s.record_event_in_tx(
+                super::events::EventKind::ConflictOpened,
+                &s.event_order(order_id)?,
+                &serde_json::json!({
+                    "kind": "update",
+                    "held_update_id": id,
+                    "values": serde_json::from_str::<serde_json::Value>(values).unwrap_or_default(),
+                    "odoo_write_date": super::rfc3339_text(odoo),
+                }),
+            )?;
+            Ok(id)
         })
     }
 

@@ -14,6 +14,7 @@ pub(crate) mod customers;
 pub(crate) mod db;
 pub(crate) mod dedupe;
 pub(crate) mod details;
+pub(crate) mod events;
 pub(crate) mod held;
 pub(crate) mod intents;
 pub mod location;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_prefixed_tables.sql"),
     include_str!("../../migrations/0010_timestamptz.sql"),
     include_str!("../../migrations/0011_order_details.sql"),
+    include_str!("../../migrations/0012_events.sql"),
 ];
 
 /// The same migrations in PostgreSQL's dialect (`numeric` money, identity ids).
@@ -61,6 +63,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0009_prefixed_tables.sql"),
     include_str!("../../migrations/postgres/0010_timestamptz.sql"),
     include_str!("../../migrations/postgres/0011_order_details.sql"),
+    include_str!("../../migrations/postgres/0012_events.sql"),
 ];
 
 /// The schema version this binary writes and understands.
@@ -80,6 +83,7 @@ const MY_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/mysql/0009_empty.sql"),
     include_str!("../../migrations/mysql/0010_empty.sql"),
     include_str!("../../migrations/mysql/0011_order_details.sql"),
+    include_str!("../../migrations/mysql/0012_events.sql"),
 ];
 
 const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
@@ -202,6 +206,14 @@ pub(crate) fn from_text(s: &str) -> Option<DateTime<Utc>> {
 
 /// Serializes a stored UTC time (`YYYY-MM-DD HH:MM:SS`) as RFC 3339 (`...T...Z`); a value
 /// that is not a time (a legacy row's) is kept as it is.
+/// A stored UTC time as RFC 3339 text (as [`rfc3339`] serializes it).
+pub(crate) fn rfc3339_text(t: &str) -> String {
+    match from_text(t) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        None => t.to_string(),
+    }
+}
+
 pub(crate) fn rfc3339<S: serde::Serializer>(t: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     match from_text(t) {
         // Whole seconds as `...:47Z`; a stamp with microseconds keeps them.

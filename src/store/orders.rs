@@ -1,6 +1,6 @@
 //! Sales orders: the portal's copy, keyed by `odoo_order_id`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 
@@ -161,6 +161,27 @@ impl Store {
                 o.odoo_write_date,
             ],
         )?;
+        if let Some(id) = inserted {
+            let mut data = serde_json::json!({
+                "source": if o.imported { "odoo" } else { "portal" },
+                "amount": super::events::money(o.total_amount, &o.currency),
+                "currency": o.currency,
+                "status": o.status,
+                "odoo_state": o.odoo_state,
+            });
+            if let Some(k) = &o.idempotency_key {
+                data["idempotency_key"] = serde_json::Value::String(k.clone());
+            }
+            self.record_event_in_tx(
+                super::events::EventKind::Created,
+                &super::events::EventOrder {
+                    id,
+                    odoo_order_id: o.odoo_order_id,
+                    order_number: o.order_number.clone(),
+                },
+                &data,
+            )?;
+        }
         if let (Some(id), Some(held), Some(odoo_order_id)) = (inserted, o.held, o.odoo_order_id) {
             self.write_conflict(
                 id,
@@ -384,6 +405,14 @@ pub(crate) enum ConflictWrite {
     Resolve,
 }
 
+/// An order's amount and status before a sync's write, for its events.
+struct Before {
+    order: super::events::EventOrder,
+    total_amount: Option<Decimal>,
+    currency: String,
+    status: String,
+}
+
 /// One change sync-amounts writes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SyncWrite {
@@ -532,6 +561,7 @@ impl Store {
     /// write was skipped because the row already held something newer from Odoo (a webhook
     /// of a later second): nothing of theirs was written.
     pub(crate) fn apply_writes_in_tx(&self, writes: &[SyncWrite]) -> Result<HashSet<i64>> {
+        let before = self.before_writes(writes)?;
         let applied = match self.dialect() {
             Dialect::Sqlite => self.apply_writes_one_by_one(writes)?,
             Dialect::Mysql => self.apply_writes_joined(writes)?,
@@ -541,6 +571,9 @@ impl Store {
         let mut details = Vec::new();
         for (w, applied) in writes.iter().zip(applied) {
             if applied {
+                if let Some(b) = before.get(&w.id) {
+                    self.record_write_events(w, b)?;
+                }
                 self.write_conflict(w.id, &w.conflict, w.stamp.as_deref())?;
                 details.extend(w.details.as_ref());
             } else {
@@ -549,6 +582,85 @@ impl Store {
         }
         self.save_details_in_tx(&details)?;
         Ok(skipped)
+    }
+
+    /// What the orders a chunk writes hold before it: the amount and status its events
+    /// compare with. Read in the writes' transaction (rows locked on the server engines).
+    fn before_writes(&self, writes: &[SyncWrite]) -> Result<HashMap<i64, Before>> {
+        let changing: Vec<i64> = writes
+            .iter()
+            .filter(|w| w.total_amount.is_some() || w.state.is_some())
+            .map(|w| w.id)
+            .collect();
+        if changing.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let lock = match self.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres | Dialect::Mysql => " FOR UPDATE",
+        };
+        let mut out = HashMap::with_capacity(changing.len());
+        for ids in changing.chunks(1000) {
+            let list = ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            for (id, b) in self.all(
+                &format!(
+                    "SELECT id, odoo_order_id, order_number, total_amount, currency, status FROM sales_orders WHERE id IN ({list}){lock}"
+                ),
+                &[],
+                |r| {
+                    Ok((
+                        r.get::<i64>("id")?,
+                        Before {
+                            order: super::events::EventOrder {
+                                id: r.get("id")?,
+                                odoo_order_id: r.get("odoo_order_id")?,
+                                order_number: r.get("order_number")?,
+                            },
+                            total_amount: r.get::<Option<Decimal>>("total_amount")?,
+                            currency: r
+                                .get::<Option<String>>("currency")?
+                                .unwrap_or_else(|| "USD".into()),
+                            status: r.get::<Option<String>>("status")?.unwrap_or_default(),
+                        },
+                    ))
+                },
+            )? {
+                out.insert(id, b);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The events of one applied write: its amount and status, against what it replaced.
+    fn record_write_events(&self, w: &SyncWrite, b: &Before) -> Result<()> {
+        use super::events::{EventKind, money};
+        if let Some(to) = w.total_amount
+            && b.total_amount != Some(to)
+        {
+            self.record_event_in_tx(
+                EventKind::AmountChanged,
+                &b.order,
+                &serde_json::json!({
+                    "from": b.total_amount.map(|d| money(d, &b.currency)),
+                    "to": money(to, &b.currency),
+                    "currency": b.currency,
+                }),
+            )?;
+        }
+        if let Some((odoo_state, status)) = &w.state
+            && *status != b.status
+        {
+            self.record_event_in_tx(
+                EventKind::StatusChanged,
+                &b.order,
+                &serde_json::json!({"from": b.status, "to": status, "odoo_state": odoo_state}),
+            )?;
+        }
+        Ok(())
     }
 
     /// SQLite: a prepared statement per write costs microseconds, in process.

@@ -60,7 +60,7 @@ fn two_hosts_cron_runs_at_once_one_syncs_and_the_other_exits_75() {
 fn eight_hosts_racing_on_one_key_make_one_odoo_order() {
     let env = TestEnv::new();
     env.link_deco();
-    slow(&env, "create", 400);
+    slow(&env, "web_save", 400);
     let args = [
         "orders",
         "create",
@@ -88,7 +88,7 @@ fn eight_hosts_racing_on_one_key_make_one_odoo_order() {
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(odoo_orders_with(&env, "K-hosts"), 1);
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn two_hosts_flushing_at_once_send_each_order_once() {
         queue_order(&env, &format!("f-{i}"), "5");
     }
     env.fake.come_up();
-    slow(&env, "create", 500);
+    slow(&env, "web_save", 500);
     let runs = wait_all(
         ["web-1", "web-2"]
             .iter()

@@ -22,7 +22,7 @@ fn refused_order(env: &TestEnv, json: &str, needle: &str) {
         run.stderr
     );
     assert_eq!(
-        env.fake.calls("sale.order", "create"),
+        env.fake.calls("sale.order", "web_save"),
         0,
         "{json}: Odoo was asked"
     );

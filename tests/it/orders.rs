@@ -89,7 +89,7 @@ fn create_with_lines_sends_them_in_the_same_create_call() {
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.json()["order"]["odoo_amount_total"], "230.00");
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
     assert_eq!(env.fake.calls("sale.order.line", "create"), 0);
 }
 
@@ -120,11 +120,11 @@ fn same_key_twice_returns_the_first_order_without_calling_odoo_again() {
         "--json",
     ];
     let a = env.run(&args).json();
-    let creates = env.fake.calls("sale.order", "create");
+    let creates = env.fake.calls("sale.order", "web_save");
     let b = env.run(&args).json();
     assert_eq!(a["order"]["id"], b["order"]["id"]);
     assert_eq!(b["outcome"], "already_done");
-    assert_eq!(env.fake.calls("sale.order", "create"), creates);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), creates);
     assert_eq!(odoo_orders_with_origin(&env, "K-1"), 1);
 }
 
@@ -223,7 +223,7 @@ fn lost_response_then_retry_with_the_key_gives_one_order() {
     env.fake.inject(FaultRule::once(
         Fault::CommitThenDrop,
         "sale.order",
-        "create",
+        "web_save",
     ));
     let args = [
         "orders",
@@ -259,7 +259,7 @@ fn lost_response_then_retry_with_the_key_gives_one_order() {
     assert_eq!(retry.code, 0, "{}", retry.all());
     assert_eq!(retry.json()["outcome"], "adopted");
     assert_eq!(odoo_orders_with_origin(&env, "K-lost"), 1);
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
     assert_eq!(local_orders(&env).len(), 1);
 }
 
@@ -269,7 +269,7 @@ fn timeout_after_commit_then_retry_gives_one_order() {
     env.fake.inject(FaultRule::once(
         Fault::CommitThenHang(Duration::from_secs(5)),
         "sale.order",
-        "create",
+        "web_save",
     ));
     let args = [
         "--odoo-timeout",
@@ -328,7 +328,7 @@ fn crash_between_odoo_create_and_local_insert_is_recovered_once() {
         serde_json::json!([])
     );
     assert_eq!(odoo_orders_with_origin(&env, "K-crash"), 1);
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
 }
 
 #[test]
@@ -338,7 +338,7 @@ fn two_processes_creating_with_one_key_make_one_order() {
     env.fake.inject(FaultRule {
         fault: Fault::Latency(Duration::from_millis(400)),
         model: Some("sale.order".into()),
-        method: Some("create".into()),
+        method: Some("web_save".into()),
         times: None,
     });
     let args = [
@@ -372,7 +372,7 @@ fn two_processes_creating_with_one_key_make_one_order() {
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(odoo_orders_with_origin(&env, "K-race"), 1);
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
     assert_eq!(local_orders(&env).len(), 1);
 }
 
@@ -404,7 +404,7 @@ fn order_as_json_on_stdin() {
 }
 
 fn assert_rejected_without_change(env: &TestEnv, args: &[&str], code: i32, needle: &str) {
-    let creates = env.fake.calls("sale.order", "create");
+    let creates = env.fake.calls("sale.order", "web_save");
     let run = env.run(args);
     assert_eq!(run.code, code, "{}", run.all());
     assert!(
@@ -413,7 +413,7 @@ fn assert_rejected_without_change(env: &TestEnv, args: &[&str], code: i32, needl
         run.stderr
     );
     assert_eq!(
-        env.fake.calls("sale.order", "create"),
+        env.fake.calls("sale.order", "web_save"),
         creates,
         "Odoo was called"
     );

@@ -380,5 +380,5 @@ fn a_damaged_store_is_refused_by_create_before_odoo_is_asked_to_create() {
         &env,
         &["orders", "create", "--customer", "1", "--amount", "5"],
     );
-    assert_eq!(env.fake.calls("sale.order", "create"), 0);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 0);
 }

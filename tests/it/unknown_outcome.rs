@@ -48,7 +48,7 @@ fn a_create_odoo_commits_after_the_client_gave_up_is_adopted_not_made_twice() {
     env.fake.inject(FaultRule::once(
         Fault::Latency(Duration::from_secs(3)),
         "sale.order",
-        "create",
+        "web_save",
     ));
     let args = create_args("K-slow-commit");
     let first = run(&env, &args);
@@ -67,7 +67,7 @@ fn a_create_odoo_commits_after_the_client_gave_up_is_adopted_not_made_twice() {
     let recover = env.run(&["orders", "recover", "--json"]);
     assert_eq!(recover.code, 75, "{}", recover.all());
     assert_eq!(recover.json()[0]["result"], "still_unknown");
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
 
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(
@@ -79,7 +79,7 @@ fn a_create_odoo_commits_after_the_client_gave_up_is_adopted_not_made_twice() {
     assert_eq!(later.code, 0, "{}", later.all());
     assert_eq!(later.json()["outcome"], "adopted");
     assert_eq!(odoo_orders_with_origin(&env, "K-slow-commit"), 1);
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn after_the_grace_period_a_create_odoo_never_made_is_made_once() {
     env.link_deco();
     // A proxy's 502: the request may or may not have reached Odoo (here it did not).
     env.fake
-        .inject(FaultRule::once(Fault::BadGateway, "sale.order", "create"));
+        .inject(FaultRule::once(Fault::BadGateway, "sale.order", "web_save"));
     let args = create_args("K-502");
     assert_eq!(run(&env, &args).code, 3);
     assert_eq!(run(&env, &args).code, 75, "still within the grace period");
@@ -112,7 +112,7 @@ fn a_dropped_connection_is_an_unknown_outcome_whatever_the_url_says() {
     env.fake.inject(FaultRule::once(
         Fault::CommitThenDrop,
         "sale.order",
-        "create",
+        "web_save",
     ));
     let first = run(&env, &create_args("K-tls-url"));
     assert_eq!(first.code, 3, "{}", first.all());
@@ -146,11 +146,11 @@ fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() 
     let env = TestEnv::new();
     env.write_env(&[("ORDERBRIDGE_BUSY_TIMEOUT", "0.2")]);
     env.link_deco();
-    // The read-back after the create is slow: the test locks the database meanwhile.
+    // The create (and read back, one call) is slow: the test locks the database meanwhile.
     env.fake.inject(FaultRule::once(
         Fault::Latency(Duration::from_millis(1500)),
         "sale.order",
-        "read",
+        "web_save",
     ));
     let child = env
         .command(
@@ -161,7 +161,7 @@ fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    while env.fake.calls("sale.order", "create") == 0 {
+    while env.fake.calls("sale.order", "web_save") == 0 {
         std::thread::sleep(Duration::from_millis(20));
     }
     let lock = env.hold_write_lock();
@@ -186,7 +186,7 @@ fn a_store_failure_after_odoo_created_the_order_names_it_and_how_to_record_it() 
 
     let recover = env.run(&["orders", "recover", "--json"]);
     assert_eq!(recover.json()[0]["result"], "adopted", "{}", recover.all());
-    assert_eq!(env.fake.calls("sale.order", "create"), 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
 }
 
 #[test]
@@ -200,8 +200,11 @@ fn a_secret_echoed_by_the_server_is_never_printed_logged_or_stored() {
         ("ODOO_PROTOCOL", "jsonrpc"),
     ]);
     env.link_deco();
-    env.fake
-        .inject(FaultRule::once(Fault::EchoRequest, "sale.order", "create"));
+    env.fake.inject(FaultRule::once(
+        Fault::EchoRequest,
+        "sale.order",
+        "web_save",
+    ));
     let log = env.path("run.log");
     let run = env.run(&[
         "--log-file",
