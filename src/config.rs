@@ -106,6 +106,34 @@ pub(crate) const SETTINGS: &[SettingDef] = &[
         "ORDERBRIDGE_WEBHOOK_SECRET",
         "serve's webhook path secret (24+ URL-safe characters)",
     ),
+    secret(
+        "ORDERBRIDGE_API_TOKEN",
+        "serve's order API: the bearer token /v1 asks over TCP (24+ characters; none: /v1 only on the unix socket)",
+    ),
+    plain(
+        "ORDERBRIDGE_API_SOCKET",
+        Some("--api-socket"),
+        "serve's order API also on this unix socket, whose file permissions are its access control (no token asked)",
+    ),
+    plain(
+        "ORDERBRIDGE_API_KEY_WAIT",
+        None,
+        "seconds an API request waits for another one creating the order of its idempotency key, then 409 (default 10)",
+    ),
+    plain(
+        "ORDERBRIDGE_ODOO_CONCURRENCY",
+        None,
+        "serve: the most Odoo requests in flight at once (default 16)",
+    ),
+    plain(
+        "ORDERBRIDGE_PORTAL_WEBHOOK_URL",
+        None,
+        "serve posts the portal's events here, signed (order.created, order.amount_changed, order.status_changed, order.conflict_opened)",
+    ),
+    secret(
+        "ORDERBRIDGE_PORTAL_WEBHOOK_SECRET",
+        "the key of the events' HMAC-SHA256 signature (header Orderbridge-Signature; 24+ characters)",
+    ),
     plain(
         "ORDERBRIDGE_ORDER_DETAILS",
         None,
@@ -627,6 +655,81 @@ impl Settings {
     }
 
     /// `orders create` queues instead of failing when Odoo is unavailable (default false).
+    /// A secret of at least 24 characters, or `None` when unset.
+    fn long_secret(&self, key: &'static str) -> Result<Option<Secret>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some((v, _)) if v.trim().len() < 24 => Err(self.invalid(
+                key,
+                "it must be at least 24 characters (e.g. `openssl rand -hex 24`)".into(),
+            )),
+            Some((v, _)) => Ok(Some(Secret::new(v.trim().to_string()))),
+        }
+    }
+
+    /// The order API's bearer token (`None`: /v1 answers only on the unix socket).
+    pub(crate) fn api_token(&self) -> Result<Option<Secret>, ConfigError> {
+        self.long_secret("ORDERBRIDGE_API_TOKEN")
+    }
+
+    pub(crate) fn api_socket(&self) -> Option<PathBuf> {
+        self.get("ORDERBRIDGE_API_SOCKET")
+            .map(|(v, _)| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }
+
+    /// How long an API request waits for another one with its key (default 10 s).
+    pub(crate) fn api_key_wait(&self) -> Result<Duration, ConfigError> {
+        self.seconds(
+            "ORDERBRIDGE_API_KEY_WAIT",
+            (0.0, 600.0),
+            false,
+            Duration::from_secs(10),
+        )
+    }
+
+    /// The most Odoo requests `serve` has in flight at once (default 16).
+    pub(crate) fn odoo_concurrency(&self) -> Result<usize, ConfigError> {
+        let key = "ORDERBRIDGE_ODOO_CONCURRENCY";
+        match self.get(key) {
+            None => Ok(16),
+            Some((v, _)) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| {
+                    self.invalid(key, format!("'{v}' is not a whole number from 1 to 1024"))
+                }),
+        }
+    }
+
+    /// Where events are posted, and the key they are signed with: both, or neither.
+    pub(crate) fn portal_webhook(&self) -> Result<Option<(String, Secret)>, ConfigError> {
+        let url = self
+            .get("ORDERBRIDGE_PORTAL_WEBHOOK_URL")
+            .map(|(v, _)| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let secret = self.long_secret("ORDERBRIDGE_PORTAL_WEBHOOK_SECRET")?;
+        match (url, secret) {
+            (None, _) => Ok(None),
+            (Some(url), Some(secret)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(self.invalid(
+                        "ORDERBRIDGE_PORTAL_WEBHOOK_URL",
+                        format!("'{url}' is not an http:// or https:// URL"),
+                    ));
+                }
+                Ok(Some((url, secret)))
+            }
+            (Some(_), None) => Err(ConfigError::Missing {
+                key: "ORDERBRIDGE_PORTAL_WEBHOOK_SECRET",
+                hint: "events are signed: set it (e.g. to the output of `openssl rand -hex 32`) and give the portal the same value".into(),
+            }),
+        }
+    }
+
     pub(crate) fn queue_if_unavailable(&self) -> Result<bool, ConfigError> {
         self.flag("ORDERBRIDGE_QUEUE_IF_UNAVAILABLE", false)
     }

@@ -11,6 +11,7 @@ pub mod cli;
 mod commands;
 mod config;
 mod details;
+mod envelope;
 mod error;
 mod failpoint;
 mod money;

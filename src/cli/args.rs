@@ -253,6 +253,10 @@ pub struct ServeArgs {
     /// [env: ORDERBRIDGE_STOP_TIMEOUT] [default: 20s]
     #[arg(long, value_name = "PERIOD", value_parser = parse_age)]
     pub stop_timeout: Option<std::time::Duration>,
+    /// The order API (/v1) also on this unix socket, mode 0660: its permissions are the
+    /// access control [env: ORDERBRIDGE_API_SOCKET]
+    #[arg(long, value_name = "PATH")]
+    pub api_socket: Option<std::path::PathBuf>,
 }
 
 /// A promised date as Odoo stores it: UTC `YYYY-MM-DD HH:MM:SS`.

@@ -386,6 +386,7 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
                 listen: a.listen,
                 poll: (!a.poll.is_zero()).then_some(a.poll),
                 with_status: a.with_status,
+                api_socket: a.api_socket.clone().or_else(|| ctx.settings.api_socket()),
                 limits: commands::serve::Limits {
                     read_timeout: a.read_timeout,
                     max_connections: a.max_connections as usize,
@@ -399,7 +400,7 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
             let stop = stop_signal();
             // On stderr, whatever --quiet says: a caller that asked for port 0 needs it.
             eprintln!(
-                "orderbridge serve: listening on http://{} (webhooks at /odoo/webhook/<secret>, /healthz, /metrics); poll {}",
+                "orderbridge serve: listening on http://{} (webhooks at /odoo/webhook/<secret>, the order API at /v1, /healthz, /metrics); poll {}",
                 server.local_addr()?,
                 opts.poll
                     .map_or_else(|| "off".to_string(), |p| format!("every {}s", p.as_secs()))

@@ -17,25 +17,7 @@ pub(super) struct Output {
     pub command: &'static str,
 }
 
-/// The JSON envelope every command prints (docs/json-output.md).
-#[derive(serde::Serialize)]
-struct Envelope<'a, T: serde::Serialize> {
-    ok: bool,
-    command: &'a str,
-    exit_code: i32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorOut>,
-}
-
-#[derive(serde::Serialize)]
-struct ErrorOut {
-    message: String,
-    hint: Option<String>,
-    /// Odoo's traceback, when Odoo sent one.
-    detail: Option<String>,
-}
+use crate::envelope::Envelope;
 
 /// A report the CLI prints.
 pub(super) trait Report: serde::Serialize {
@@ -49,13 +31,7 @@ pub(super) fn emit<R: Report>(report: &R, out: Output, exit_code: i32) -> io::Re
     let mut buf = Vec::new();
     match out.format {
         Format::Json => {
-            let envelope = Envelope {
-                ok: exit_code == 0,
-                command: out.command,
-                exit_code,
-                data: Some(report),
-                error: None,
-            };
+            let envelope = Envelope::of(out.command, exit_code, report);
             serde_json::to_writer_pretty(&mut buf, &envelope).map_err(io::Error::other)?;
             buf.push(b'\n');
         }
@@ -67,17 +43,7 @@ pub(super) fn emit<R: Report>(report: &R, out: Output, exit_code: i32) -> io::Re
 
 /// The envelope of a run that failed, for `--json`.
 pub(super) fn emit_error(e: &crate::error::Error, out: Output) -> io::Result<()> {
-    let envelope: Envelope<'_, ()> = Envelope {
-        ok: false,
-        command: out.command,
-        exit_code: e.exit_code(),
-        data: None,
-        error: Some(ErrorOut {
-            message: e.to_string(),
-            hint: e.hint(),
-            detail: e.detail().map(str::to_string),
-        }),
-    };
+    let envelope = Envelope::failed(out.command, e);
     let mut buf = serde_json::to_vec_pretty(&envelope).map_err(io::Error::other)?;
     buf.push(b'\n');
     write_out(&buf)
@@ -89,14 +55,7 @@ pub(super) fn envelope_line<T: serde::Serialize>(
     out: Output,
     exit_code: i32,
 ) -> io::Result<String> {
-    serde_json::to_string(&Envelope {
-        ok: exit_code == 0,
-        command: out.command,
-        exit_code,
-        data: Some(data),
-        error: None,
-    })
-    .map_err(io::Error::other)
+    serde_json::to_string(&Envelope::of(out.command, exit_code, data)).map_err(io::Error::other)
 }
 
 /// Bytes as they are (completions, the man page).

@@ -4,6 +4,7 @@ use super::Context;
 use super::order_request::check_text;
 use crate::error::Error;
 use crate::odoo::{OdooClient, Partner, SearchOpts, Value, domain};
+use crate::store::Store;
 use crate::store::customers::Customer;
 
 /// How `customers add` ties the new customer to Odoo.
@@ -51,18 +52,36 @@ pub(crate) async fn add(
 ) -> Result<Customer, Error> {
     validate(name, email)?;
     let store = ctx.store_creating()?;
+    let client = match choice {
+        PartnerChoice::None => None,
+        _ => Some(ctx.odoo()?),
+    };
+    add_with(&store, client.as_ref(), name, email, choice).await
+}
+
+/// Adds a customer; `client` is needed unless `choice` is [`PartnerChoice::None`].
+pub(crate) async fn add_with(
+    store: &Store,
+    client: Option<&OdooClient>,
+    name: &str,
+    email: &str,
+    choice: PartnerChoice,
+) -> Result<Customer, Error> {
+    validate(name, email)?;
+    let odoo =
+        || client.ok_or_else(|| Error::Usage("linking a partner needs the Odoo settings".into()));
     let partner_id = match choice {
         PartnerChoice::None => None,
         PartnerChoice::Existing(id) => {
-            let client = ctx.odoo()?;
-            read_partner(&client, id).await?.ok_or_else(|| {
+            let client = odoo()?;
+            read_partner(client, id).await?.ok_or_else(|| {
                 Error::Usage(format!("Odoo has no res.partner {id}; nothing was stored"))
             })?;
             Some(id)
         }
         PartnerChoice::Create => {
             // Odoo first: a customer is stored only once its partner exists.
-            let client = ctx.odoo()?;
+            let client = odoo()?;
             let id = client
                 .create(
                     "res.partner",
@@ -97,9 +116,16 @@ pub(crate) struct LinkReport {
 
 /// Links a customer to the res.partner with its email, creating the partner if none has it.
 pub(crate) async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
-    let store = ctx.store()?;
+    link_with(&ctx.store()?, &ctx.odoo()?, id).await
+}
+
+/// [`link`] with the store and client given.
+pub(crate) async fn link_with(
+    store: &Store,
+    client: &OdooClient,
+    id: i64,
+) -> Result<LinkReport, Error> {
     let customer = store.customer(id)?;
-    let client = ctx.odoo()?;
     let domain = domain("email", "=ilike", Value::str(&customer.email));
     let found = client
         .search_read(
@@ -148,6 +174,81 @@ pub(crate) async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
         customer,
         partner,
         created_partner: created,
+    })
+}
+
+/// What [`add_or_link`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct AddOrLinkReport {
+    pub customer: Customer,
+    /// The customer was added by this call (none had the email).
+    pub created_customer: bool,
+    /// The Odoo partner it is linked to (`None` only for one linked before, unread).
+    pub partner: Option<Partner>,
+    pub created_partner: bool,
+}
+
+/// The portal's "make sure this customer can order": the customer with this email, added
+/// when missing, linked to an Odoo partner (the one given, else the one with the email,
+/// created when none has it). Safe to repeat: a second call finds what the first made.
+pub(crate) async fn add_or_link(
+    store: &Store,
+    client: &OdooClient,
+    name: &str,
+    email: &str,
+    partner: Option<i64>,
+) -> Result<AddOrLinkReport, Error> {
+    validate(name, email)?;
+    let (customer, created_customer) = match store.customer_by_email(email.trim())? {
+        Some(c) => (c, false),
+        None => {
+            let choice = partner.map_or(PartnerChoice::None, PartnerChoice::Existing);
+            (
+                add_with(store, Some(client), name, email, choice).await?,
+                true,
+            )
+        }
+    };
+    if let Some(pid) = customer.odoo_partner_id {
+        if partner.is_some_and(|p| p != pid) {
+            return Err(Error::Failed {
+                message: format!(
+                    "customer {} ({}) is linked to Odoo partner {pid}, not {}; nothing was changed",
+                    customer.id,
+                    customer.email,
+                    partner.unwrap_or_default()
+                ),
+                hint: Some(
+                    "link it by hand (`orderbridge customers link`) if it must change".into(),
+                ),
+            });
+        }
+        return Ok(AddOrLinkReport {
+            customer,
+            created_customer,
+            partner: None,
+            created_partner: false,
+        });
+    }
+    let linked = match partner {
+        Some(pid) => {
+            let p = read_partner(client, pid).await?.ok_or_else(|| {
+                Error::Usage(format!("Odoo has no res.partner {pid}; nothing was linked"))
+            })?;
+            let customer = store.link_customer(customer.id, pid)?;
+            LinkReport {
+                customer,
+                partner: p,
+                created_partner: false,
+            }
+        }
+        None => link_with(store, client, customer.id).await?,
+    };
+    Ok(AddOrLinkReport {
+        customer: linked.customer,
+        created_customer,
+        partner: Some(linked.partner),
+        created_partner: linked.created_partner,
     })
 }
 

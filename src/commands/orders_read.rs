@@ -314,14 +314,47 @@ fn store_page(
 /// Lists orders (of one customer, or all), first pulling missing ones from Odoo for linked
 /// customers unless `no_sync`. If Odoo fails, the local orders are still listed, with a
 /// warning.
+/// The settings a listing's sync on read follows, read once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListRules {
+    pub max_change: MaxChange,
+    pub status_words: &'static crate::rules::StatusWords,
+    pub overlap: std::time::Duration,
+    pub details: bool,
+}
+
+impl ListRules {
+    pub(crate) fn of(ctx: &Context) -> Result<ListRules, Error> {
+        Ok(ListRules {
+            max_change: ctx.settings.max_change()?,
+            status_words: ctx.settings.status_words()?,
+            overlap: ctx.settings.change_overlap()?,
+            details: ctx.settings.order_details()?,
+        })
+    }
+}
+
 pub(crate) async fn list(
     ctx: &Context,
     filter: &OrderFilter,
     no_sync: bool,
 ) -> Result<ListReport, Error> {
-    let customer = filter.customer_id;
     let store = ctx.store()?;
-    let customers = match customer {
+    let client = (!no_sync).then(|| ctx.odoo());
+    let client = client.as_ref().map(Result::as_ref);
+    list_with(&store, client, ListRules::of(ctx)?, filter).await
+}
+
+/// The orders of a filter, after pulling what Odoo has new or changed for their linked
+/// customers (no pull without a client). Odoo unreachable (or its client not made): the
+/// local orders, with a warning.
+pub(crate) async fn list_with(
+    store: &Store,
+    client: Option<Result<&OdooClient, &Error>>,
+    rules: ListRules,
+    filter: &OrderFilter,
+) -> Result<ListReport, Error> {
+    let customers = match filter.customer_id {
         Some(id) => vec![store.customer(id)?],
         None => store.customers()?,
     };
@@ -330,25 +363,26 @@ pub(crate) async fn list(
         .filter_map(|c| c.odoo_partner_id.map(|p| (p, c.id)))
         .collect();
     let mut sync = SyncSummary::default();
-    if !no_sync && !partners.is_empty() {
+    if let Some(client) = client
+        && !partners.is_empty()
+    {
         sync.attempted = true;
-        let result = match ctx.odoo() {
+        let result = match client {
             Ok(client) => {
-                let (max_change, overlap) =
-                    (ctx.settings.max_change()?, ctx.settings.change_overlap()?);
-                let words = ctx.settings.status_words()?;
-                let details = ctx.settings.order_details()?;
                 pull(
-                    &client,
-                    &store,
+                    client,
+                    store,
                     &partners,
-                    (max_change, words),
-                    overlap,
-                    details,
+                    (rules.max_change, rules.status_words),
+                    rules.overlap,
+                    rules.details,
                 )
                 .await
             }
-            Err(e) => Err(e),
+            Err(e) => Err(Error::Failed {
+                message: e.to_string(),
+                hint: None,
+            }),
         };
         match result {
             Ok((read, pulled)) => (sync.read, sync.pulled) = (read, pulled),
@@ -409,7 +443,11 @@ pub(crate) struct ShownDetails {
 }
 
 pub(crate) fn show(ctx: &Context, which: &OrderRef) -> Result<ShownOrder, Error> {
-    let store = ctx.store()?;
+    show_in(&ctx.store()?, which)
+}
+
+/// One order, whole, from the store.
+pub(crate) fn show_in(store: &Store, which: &OrderRef) -> Result<ShownOrder, Error> {
     let found = match which {
         OrderRef::Local(id) => Some(store.order(*id)?),
         OrderRef::Number(n) => store.order_by_number(n)?,

@@ -162,6 +162,8 @@ pub struct OdooClient {
     memory: Option<Arc<dyn LoginMemory>>,
     /// What the server offers of the whole order, asked once.
     features: OnceCell<details::Features>,
+    /// At most this many calls in flight (a process serving many requests).
+    in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl OdooClient {
@@ -186,7 +188,15 @@ impl OdooClient {
             relogin: tokio::sync::Mutex::new(()),
             memory: None,
             features: OnceCell::new(),
+            in_flight: None,
         })
+    }
+
+    /// Lets at most `n` calls be in flight at once; the others wait their turn. A server
+    /// under a burst keeps Odoo's workers for the ERP's own users.
+    pub fn with_max_in_flight(mut self, n: usize) -> Self {
+        self.in_flight = Some(Arc::new(tokio::sync::Semaphore::new(n.max(1))));
+        self
     }
 
     /// Remembers the login's uid across runs in `memory`: a run logs in only when Odoo
@@ -429,6 +439,12 @@ impl OdooClient {
     /// nothing was done) is sent again after a login.
     pub async fn execute(&self, call: Call<'_>) -> Result<Value, OdooError> {
         let s = self.session().await?;
+        let _turn = match &self.in_flight {
+            Some(limit) => Some(limit.acquire().await.map_err(|_| OdooError::Protocol {
+                detail: "the client is shutting down".into(),
+            })?),
+            None => None,
+        };
         tracing::debug!(model = call.model, method = call.method, "odoo call");
         let uid = self.uid.load(Ordering::Relaxed);
         let answer = match self.dispatch(s.protocol, uid, &call).await {

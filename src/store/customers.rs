@@ -61,6 +61,18 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("there is no customer {id}")))
     }
 
+    /// The oldest customer with this email (compared without case).
+    pub(crate) fn customer_by_email(&self, email: &str) -> Result<Option<Customer>> {
+        self.first(
+            &format!(
+                "SELECT {COLS} FROM {} WHERE LOWER(email) = LOWER(?1) ORDER BY id LIMIT 1",
+                self.customers
+            ),
+            args![email],
+            row,
+        )
+    }
+
     pub(crate) fn customer_by_partner(&self, partner_id: i64) -> Result<Option<Customer>> {
         self.first(
             &format!(

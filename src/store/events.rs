@@ -25,13 +25,6 @@ impl EventKind {
             EventKind::ConflictOpened => "order.conflict_opened",
         }
     }
-
-    pub(crate) const ALL: [EventKind; 4] = [
-        EventKind::Created,
-        EventKind::AmountChanged,
-        EventKind::StatusChanged,
-        EventKind::ConflictOpened,
-    ];
 }
 
 /// The order an event is about, as the portal knows it.
@@ -168,16 +161,6 @@ impl Store {
             &[],
             row,
         )
-    }
-
-    /// How many sequenced events wait for their delivery.
-    pub(crate) fn undelivered_count(&self) -> Result<u64> {
-        self.one(
-            "SELECT COUNT(*) FROM orderbridge_events WHERE seq IS NOT NULL AND delivered_at IS NULL",
-            &[],
-            |r| r.get::<i64>(0),
-        )
-        .map(|n| n as u64)
     }
 
     pub(crate) fn event_delivered(&self, row_id: i64) -> Result<()> {

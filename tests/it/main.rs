@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod answers;
+mod api;
 mod changed;
 mod conflicts;
 mod dedupe;

@@ -24,10 +24,23 @@ impl Served {
         Served::start_with_files(env, extra, None)
     }
 
+    /// [`Served::start`] with these settings besides the webhook secret.
+    #[allow(dead_code)] // used by tests/it only
+    pub(crate) fn start_with_env(env: &TestEnv, extra: &[&str], vals: &[(&str, &str)]) -> Served {
+        let mut all = vec![("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)];
+        all.extend_from_slice(vals);
+        env.write_env(&all);
+        Served::spawn(env, extra, None)
+    }
+
     /// [`Served::start`] under an open-file limit (`ulimit -n`).
     #[allow(dead_code)] // used by tests/it only
     pub(crate) fn start_with_files(env: &TestEnv, extra: &[&str], nofile: Option<u32>) -> Served {
         env.write_env(&[("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)]);
+        Served::spawn(env, extra, nofile)
+    }
+
+    fn spawn(env: &TestEnv, extra: &[&str], nofile: Option<u32>) -> Served {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let mut command = env.command(env.path("").as_path(), &args);
@@ -91,6 +104,13 @@ impl Served {
     pub(crate) fn stop(self) -> Run {
         self.signal_stop();
         self.wait()
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would: no stop, no cleanup.
+    #[allow(dead_code)] // used by tests/it only
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, without waiting for the exit.

@@ -257,10 +257,69 @@ pub(super) struct Stopped {
     pub cut: u64,
 }
 
+/// How a request reached the server: its handlers trust a unix socket's caller (the file's
+/// permissions let it in) and ask a TCP caller for the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Via {
+    Tcp,
+    Unix,
+}
+
+/// A listening socket the accept loop takes connections from.
+pub(super) trait Acceptor: Send + 'static {
+    type Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+    const VIA: Via;
+    fn accept(&self) -> impl Future<Output = std::io::Result<Self::Io>> + Send;
+}
+
+impl Acceptor for tokio::net::TcpListener {
+    type Io = tokio::net::TcpStream;
+    const VIA: Via = Via::Tcp;
+    async fn accept(&self) -> std::io::Result<Self::Io> {
+        let (stream, _) = tokio::net::TcpListener::accept(self).await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+#[cfg(unix)]
+impl Acceptor for tokio::net::UnixListener {
+    type Io = tokio::net::UnixStream;
+    const VIA: Via = Via::Unix;
+    async fn accept(&self) -> std::io::Result<Self::Io> {
+        Ok(tokio::net::UnixListener::accept(self).await?.0)
+    }
+}
+
+/// Binds the API's unix socket, 0660: a socket file left by a server that is gone is
+/// replaced; one a live server answers on is refused.
+#[cfg(unix)]
+pub(super) fn bind_unix(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a file that is not a socket is in the way",
+            ));
+        }
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                "another server answers on it",
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(listener)
+}
+
 /// Serves `router` until `stop` turns true; then closes the port and waits up to
 /// `stop_timeout` for the connections under way.
-pub(super) async fn serve(
-    listener: tokio::net::TcpListener,
+pub(super) async fn serve<A: Acceptor>(
+    listener: A,
     router: Router,
     conns: Arc<Conns>,
     limits: Limits,
@@ -294,14 +353,13 @@ pub(super) async fn serve(
             _ = stop.wait_for(|s| *s) => break,
         };
         match accepted {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
+            Ok(stream) => {
                 let (id, slot) = conns.add();
                 let conns = Arc::clone(&conns);
                 let router = router.clone();
                 let closing = closing.clone();
                 tasks.spawn(async move {
-                    connection(stream, router, &slot, limits, closing).await;
+                    connection(stream, A::VIA, router, &slot, limits, closing).await;
                     conns.remove(id);
                 });
             }
@@ -332,16 +390,20 @@ pub(super) async fn serve(
     stopped
 }
 
-async fn connection(
-    stream: tokio::net::TcpStream,
+async fn connection<S>(
+    stream: S,
+    via: Via,
     router: Router,
     slot: &Arc<Slot>,
     limits: Limits,
     mut closing: watch::Receiver<bool>,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let inner = TowerToHyperService::new(router);
     let busy = Arc::clone(slot);
-    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(via);
         busy.busy.fetch_add(1, Ordering::Relaxed);
         let call = hyper::service::Service::call(&inner, req);
         let busy = Arc::clone(&busy);

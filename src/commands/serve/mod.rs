@@ -13,7 +13,9 @@
 //! (`listener`) bounds what clients can hold: read timeouts, a connection limit, a stop
 //! with a deadline.
 
+mod api;
 mod apply;
+mod deliver;
 mod health;
 mod listener;
 mod metrics;
@@ -60,6 +62,8 @@ pub(crate) struct ServeOptions {
     pub poll: Option<Duration>,
     /// Also set the status from Odoo's state (webhooks and polls).
     pub with_status: bool,
+    /// The order API's unix socket, if any.
+    pub api_socket: Option<std::path::PathBuf>,
     /// Amount changes beyond it are held for review.
     pub max_change: crate::rules::MaxChange,
     pub limits: Limits,
@@ -67,6 +71,11 @@ pub(crate) struct ServeOptions {
 
 struct Shared {
     secret: Secret,
+    /// The order API's parts (`/v1`).
+    api: api::Api,
+    /// Told when this process committed events (the delivery wakes at once).
+    events_ready: Arc<tokio::sync::Notify>,
+    delivery: deliver::Delivery,
     /// The store's writer (webhooks, imports).
     writer: Writer,
     client: Arc<OdooClient>,
@@ -86,6 +95,12 @@ struct Shared {
 /// A bound server, ready to run.
 pub(crate) struct Server {
     listener: tokio::net::TcpListener,
+    /// The order API's unix socket, and its path (removed at the stop).
+    #[cfg(unix)]
+    unix: Option<(tokio::net::UnixListener, std::path::PathBuf)>,
+    /// The delivery's connection, and where events go.
+    events_store: Store,
+    portal: Option<(String, Secret)>,
     shared: Arc<Shared>,
     poll_store: Store,
     /// The health checker's connection (a short busy timeout).
@@ -123,6 +138,10 @@ pub(crate) struct ServeReport {
     pub cut_connections: u64,
     pub cut_poll: bool,
     pub cut_imports: u64,
+    /// Events the portal answered 2xx to.
+    pub events_delivered: u64,
+    /// Posts of events the portal refused or did not answer (each retried).
+    pub event_attempts_failed: u64,
 }
 
 impl ServeReport {
@@ -141,7 +160,14 @@ impl Server {
     /// before the server says it is listening.
     pub(crate) async fn bind(ctx: &Context, opts: &ServeOptions) -> Result<Server, Error> {
         let secret = ctx.settings.webhook_secret()?;
-        let client = Arc::new(ctx.odoo()?);
+        // One client (one Odoo session) for the process: every webhook's import, poll and
+        // API request shares it, a bounded number of requests in flight.
+        let client = Arc::new(
+            ctx.odoo()?
+                .with_max_in_flight(ctx.settings.odoo_concurrency()?),
+        );
+        let api_token = ctx.settings.api_token()?;
+        let portal = ctx.settings.portal_webhook()?;
         let overlap = ctx.settings.change_overlap()?;
         let store = ctx.store()?;
         // A store it cannot write is refused now (exit 4, as the syncs), not after Odoo's
@@ -151,6 +177,38 @@ impl Server {
         let check_store = Store::open(&ctx.database()?, health::PROBE_WAIT)?;
         let listener = listener::bind(opts.listen)
             .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", opts.listen)))?;
+        #[cfg(unix)]
+        let unix = match opts.api_socket.clone() {
+            Some(path) => Some((
+                listener::bind_unix(&path).map_err(|e| {
+                    Error::Usage(format!(
+                        "cannot listen on the unix socket {}: {e}",
+                        path.display()
+                    ))
+                })?,
+                path,
+            )),
+            None => None,
+        };
+        let events_store = ctx.store_unverified()?;
+        let mut creator = super::orders_create::Creator::with_client(ctx, Arc::clone(&client))?;
+        // A second request with a key in flight elsewhere waits this long, then gets 409.
+        let key_wait = ctx.settings.api_key_wait()?;
+        creator.claim_wait = key_wait;
+        let concurrency = ctx.settings.odoo_concurrency()?;
+        let api = api::Api::new(
+            api_token,
+            creator,
+            super::orders_read::ListRules::of(ctx)?,
+            ctx.settings.queue_if_unavailable()?,
+            api::StorePool::new(
+                ctx.database()?,
+                ctx.settings.busy_timeout()?,
+                ctx.settings.customers_table()?,
+            ),
+            concurrency * 2,
+            key_wait,
+        );
         let limit = listener::connection_limit(opts.limits.max_connections);
         if limit < opts.limits.max_connections {
             tracing::info!(
@@ -178,8 +236,15 @@ impl Server {
         let (writer, _thread) = Writer::start(store, sync, Arc::clone(&health))?;
         Ok(Server {
             listener,
+            #[cfg(unix)]
+            unix,
+            events_store,
+            portal,
             shared: Arc::new(Shared {
                 secret,
+                api,
+                events_ready: Arc::new(tokio::sync::Notify::new()),
+                delivery: deliver::Delivery::default(),
                 writer,
                 client,
                 sync,
@@ -225,15 +290,48 @@ impl Server {
             .route("/odoo/webhook/{secret}", post(webhook))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics_text))
+            .route("/v1/orders", post(api::create_order))
+            .route("/v1/orders/{which}", get(api::show_order))
+            .route("/v1/customers", post(api::add_customer))
+            .route("/v1/customers/{id}/orders", get(api::customer_orders))
+            .route("/v1/events", get(api::events))
+            .route("/v1/openapi.json", get(api::openapi))
             .with_state(Arc::clone(&self.shared));
         tracing::info!(%listen, poll_s = self.poll.map(|p| p.as_secs()), connection_limit = self.shared.conns.limit, "Serving Odoo webhooks");
-        let http = listener::serve(
+        let tcp = listener::serve(
             self.listener,
-            app,
+            app.clone(),
             Arc::clone(&self.shared.conns),
             limits,
             rx.clone(),
         );
+        #[cfg(unix)]
+        let (unix, socket_path) = match self.unix {
+            Some((l, path)) => {
+                tracing::info!(path = %path.display(), "Order API on the unix socket");
+                (Some(l), Some(path))
+            }
+            None => (None, None),
+        };
+        #[cfg(unix)]
+        let http = {
+            let (conns, rx) = (Arc::clone(&self.shared.conns), rx.clone());
+            async move {
+                let on_unix = async move {
+                    match unix {
+                        Some(l) => listener::serve(l, app, conns, limits, rx).await,
+                        None => listener::Stopped::default(),
+                    }
+                };
+                let (a, b) = tokio::join!(tcp, on_unix);
+                if let Some(p) = socket_path {
+                    let _ = std::fs::remove_file(p);
+                }
+                listener::Stopped { cut: a.cut + b.cut }
+            }
+        };
+        #[cfg(not(unix))]
+        let http = tcp;
         let signal = {
             let deadline = Arc::clone(&deadline);
             async move {
@@ -264,6 +362,28 @@ impl Server {
                 })?;
         }
         let refresher = tokio::spawn(refresh_loop(Arc::clone(&self.shared), self.refresh_rx));
+        // Events: sequenced and delivered on a thread of their own (their store work blocks).
+        let delivering = {
+            let runtime = tokio::runtime::Handle::current();
+            let (shared, store, portal, stop) = (
+                Arc::clone(&self.shared),
+                self.events_store,
+                self.portal,
+                rx.clone(),
+            );
+            if let Some((url, _)) = &portal {
+                tracing::info!(url = %crate::webhook::clip(url), "Posting events to the portal");
+            }
+            tokio::task::spawn_blocking(move || {
+                runtime.block_on(deliver::deliver_loop(
+                    &store,
+                    portal,
+                    Arc::clone(&shared.events_ready),
+                    &shared.delivery,
+                    stop,
+                ));
+            })
+        };
         let ticker = {
             let shared = Arc::clone(&self.shared);
             tokio::spawn(async move {
@@ -335,6 +455,9 @@ impl Server {
             .get()
             .copied()
             .unwrap_or_else(tokio::time::Instant::now);
+        // The delivery stops between two posts; one waiting for the store is left behind
+        // at the deadline (what it posted is posted again: at least once).
+        let _ = tokio::time::timeout_at(until, delivering).await;
         let imports_done = async { while imports.join_next().await.is_some() {} };
         let cut_imports = match tokio::time::timeout_at(until, imports_done).await {
             Ok(()) => 0,
@@ -370,6 +493,16 @@ impl Server {
             cut_connections: stopped.cut,
             cut_poll,
             cut_imports,
+            events_delivered: self
+                .shared
+                .delivery
+                .delivered
+                .load(std::sync::atomic::Ordering::Relaxed),
+            event_attempts_failed: self
+                .shared
+                .delivery
+                .failed_attempts
+                .load(std::sync::atomic::Ordering::Relaxed),
         })
     }
 }
@@ -554,6 +687,9 @@ async fn webhook(
             order_number = name.as_deref().unwrap_or("-"),
             "Webhook for an order not stored locally (customer not linked)"
         );
+    }
+    if outcome.wrote() {
+        shared.events_ready.notify_one();
     }
     let took = started.elapsed();
     shared.metrics.delivered(outcome, took);
