@@ -14,6 +14,7 @@ mod install_webhook;
 mod laravel;
 mod listing;
 mod my_server;
+mod openapi;
 mod operations;
 mod orders;
 mod outbox;
