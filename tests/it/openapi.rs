@@ -84,20 +84,20 @@ fn check(root: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String
             check(root, s, v, at)?;
         }
     }
-    if let Some(any) = schema.get("oneOf").and_then(Value::as_array) {
-        if !any.iter().any(|s| check(root, s, v, at).is_ok()) {
-            return Err(format!("{at}: {v} fits none of oneOf"));
-        }
+    if let Some(any) = schema.get("oneOf").and_then(Value::as_array)
+        && !any.iter().any(|s| check(root, s, v, at).is_ok())
+    {
+        return Err(format!("{at}: {v} fits none of oneOf"));
     }
-    if let Some(c) = schema.get("const") {
-        if c != v {
-            return Err(format!("{at}: {v} is not {c}"));
-        }
+    if let Some(c) = schema.get("const")
+        && c != v
+    {
+        return Err(format!("{at}: {v} is not {c}"));
     }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
-        if !e.contains(v) {
-            return Err(format!("{at}: {v} is not one of {e:?}"));
-        }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        return Err(format!("{at}: {v} is not one of {e:?}"));
     }
     if let Some(t) = schema.get("type") {
         let types: Vec<&str> = match t {
@@ -128,10 +128,10 @@ fn check(root: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String
                 check(root, s, x, &format!("{at}.{k}"))?;
             }
         }
-        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
-            if let Some(k) = obj.keys().find(|k| !props.contains_key(*k)) {
-                return Err(format!("{at}: member {k} is not documented"));
-            }
+        if schema.get("additionalProperties") == Some(&Value::Bool(false))
+            && let Some(k) = obj.keys().find(|k| !props.contains_key(*k))
+        {
+            return Err(format!("{at}: member {k} is not documented"));
         }
     }
     if let (Some(req), Some(obj)) = (
