@@ -7,6 +7,8 @@
 
 #[path = "../it/answers.rs"]
 mod answers;
+#[path = "../it/api.rs"]
+mod api;
 #[path = "../it/changed.rs"]
 mod changed;
 #[path = "../it/conflicts.rs"]
