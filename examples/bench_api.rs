@@ -88,8 +88,11 @@ fn odoo_orders_with(fake: &FakeOdoo, key: &str) -> usize {
     })
 }
 
+/// Events received: `(type, odoo id, arrival)`.
+type Arrivals = Arc<Mutex<Vec<(String, i64, Instant)>>>;
+
 /// A portal receiving events: the arrival time of each `(type, odoo id)`.
-fn portal() -> anyhow::Result<(String, Arc<Mutex<Vec<(String, i64, Instant)>>>)> {
+fn portal() -> anyhow::Result<(String, Arrivals)> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let url = format!("http://{}/events", listener.local_addr()?);
     let got = Arc::new(Mutex::new(Vec::new()));
