@@ -244,6 +244,50 @@ pub(crate) fn portal_status<'a>(
     words.word(stage)
 }
 
+/// What the amount rules make of Odoo's amount for one stored order: the one rule every
+/// path that records Odoo's amount goes through (full and `--changed` syncs, sync-status,
+/// sync on read, webhooks), so that a held amount stays held on each of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Verdict {
+    /// Odoo's amount is above zero and differs, within the review threshold: take it.
+    Update { from: Decimal, to: Decimal },
+    /// Equal at the currency's precision.
+    NoChange,
+    /// Odoo still says 0.00: the portal's amount stays.
+    KeepPortal,
+    /// Beyond the review threshold, or a conflict is open and the run has no threshold that
+    /// would settle it: Odoo's amount is held, not recorded on the order.
+    Held { from: Decimal, to: Decimal },
+    /// The very amount a person chose not to take.
+    KeptByReview { amount: Decimal, odoo: Decimal },
+}
+
+/// The verdict for a portal amount against Odoo's, given the order's review if it has one
+/// (a new order has none).
+pub(crate) fn judge_amount(
+    portal: Decimal,
+    odoo_amount: Decimal,
+    currency: &str,
+    review: Option<&crate::store::orders::Review>,
+    max_change: &MaxChange,
+) -> Verdict {
+    match decide_amount(portal, odoo_amount, currency) {
+        AmountDecision::NoChange => Verdict::NoChange,
+        AmountDecision::KeepPortal => Verdict::KeepPortal,
+        AmountDecision::Update { from, to } => match review {
+            Some(r) if !r.open && same_amount(r.odoo_amount, to, currency) => {
+                Verdict::KeptByReview {
+                    amount: from,
+                    odoo: to,
+                }
+            }
+            Some(r) if r.open && !max_change.is_set() => Verdict::Held { from, to },
+            _ if max_change.exceeded(from, to, currency) => Verdict::Held { from, to },
+            _ => Verdict::Update { from, to },
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

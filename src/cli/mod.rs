@@ -319,7 +319,7 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
         } => {
             let client = ctx.odoo_alone()?;
             let report = commands::test_connection::run(&client).await?;
-            let code = if report.ok { exit::OK } else { exit::FAILED };
+            let code = report.exit_code();
             Ok(emit(&report, out, code)?)
         }
         Command::Odoo {
@@ -554,16 +554,12 @@ async fn orders(
     out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
-    use commands::orders_create::Recovery;
     use commands::{orders_create, orders_read, sync};
     let code = match command {
         OrdersCommand::Create(a) => {
             let queue = a.queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
             let report = orders_create::create(ctx, order_request(a)?, queue).await?;
-            let code = match report.outcome {
-                orders_create::Outcome::Queued => exit::QUEUED,
-                _ => exit::OK,
-            };
+            let code = report.exit_code();
             emit(&report, out, code)?
         }
         OrdersCommand::Conflicts { command } => match command {
@@ -604,19 +600,9 @@ async fn orders(
             }
         },
         OrdersCommand::Recover => {
-            let items = orders_create::recover(ctx).await?;
-            let code = if items
-                .iter()
-                .any(|r| matches!(r.result, Recovery::Error | Recovery::Busy))
-            {
-                exit::FAILED
-            } else if items.iter().any(|r| r.result == Recovery::StillUnknown) {
-                // Nothing failed, but some outcomes can only be known later: try again then.
-                exit::LOCKED
-            } else {
-                exit::OK
-            };
-            emit(&items, out, code)?
+            let report = orders_create::recover(ctx).await?;
+            let code = report.exit_code();
+            emit(&report, out, code)?
         }
         OrdersCommand::Import { odoo_id, customer } => {
             let report = orders_read::import(ctx, odoo_id, customer).await?;
@@ -714,32 +700,8 @@ async fn orders(
         }
         OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, out, quiet).await,
         OrdersCommand::SyncStatus { selection: sel } => {
-            let opts = sync::SyncOptions {
-                selection: selection(&sel),
-                dry_run: false,
-                batch: 1000,
-                concurrency: 4,
-                amounts: false,
-                status: true,
-                max_change: Default::default(),
-                status_words: ctx.settings.status_words()?,
-                details: ctx.settings.order_details()?,
-            };
-            let mut report = sync::StatusReport::default();
-            let summary = sync::run(ctx, opts, &mut |e| {
-                if let sync::Event::Order(r) = e {
-                    report.add(r);
-                }
-            })
-            .await?;
-            let code = if let Some(reason) = summary.odoo_garbled.or(summary.odoo_unreachable) {
-                tracing::error!(error = %reason, "Odoo failed during the status sync");
-                exit::ODOO_UNAVAILABLE
-            } else if !report.failed.is_empty() {
-                exit::FAILED
-            } else {
-                exit::OK
-            };
+            let report = sync::sync_status(ctx, selection(&sel)).await?;
+            let code = report.exit_code();
             emit(&report, out, code)?
         }
     };

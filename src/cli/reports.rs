@@ -13,7 +13,7 @@ use crate::commands::customers::LinkReport;
 use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::install_webhook::WebhookReport;
 use crate::commands::migrate::{CopyDone, MigrateReport};
-use crate::commands::orders_create::{CreateReport, Outcome, Recovered, Recovery};
+use crate::commands::orders_create::{CreateReport, Outcome, Recovery};
 use crate::commands::orders_read::{ImportReport, ListReport, OrderView, ShownOrder};
 use crate::commands::outbox::FlushReport;
 use crate::commands::reconcile::ReconcileReport;
@@ -436,9 +436,9 @@ impl Report for CreateReport {
     }
 }
 
-impl Report for Vec<Recovered> {
+impl Report for crate::commands::orders_create::RecoverReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let items = self;
+        let items = &self.0;
         if items.is_empty() {
             writeln!(out, "No pending creates: nothing to recover.")?;
             return Ok(());

@@ -319,6 +319,19 @@ impl SyncRenderer {
         if self.fancy {
             self.out("");
         }
+        if let Some(f) = &s.flushed {
+            self.out(&format!(
+                "Outbox flushed first: {} queued order(s) created in Odoo, {} change(s) sent, {} refused, {} still queued{}",
+                f.created,
+                f.changes,
+                f.failed,
+                f.still_queued,
+                f.error
+                    .as_deref()
+                    .map(|e| format!(" ({})", printable(e)))
+                    .unwrap_or_default()
+            ));
+        }
         if self.dry_run {
             self.out(&format!("Would sync: {}", s.synced()));
         } else {

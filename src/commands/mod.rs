@@ -241,7 +241,7 @@ pub(crate) fn new_order(
     let (total_amount, idempotency_key, note) = match &placed {
         Some(p) => {
             // The sync's rule, for an order that has no review yet.
-            if let sync::Verdict::Held { from, to } = sync::judge_amount(
+            if let crate::rules::Verdict::Held { from, to } = crate::rules::judge_amount(
                 p.req.amount,
                 o.amount_total,
                 &o.currency,

@@ -45,6 +45,16 @@ pub(crate) struct CreateReport {
     pub queued_because: Option<String>,
 }
 
+impl CreateReport {
+    /// 5 while queued (the order is not in Odoo yet), else 0.
+    pub(crate) fn exit_code(&self) -> i32 {
+        match self.outcome {
+            Outcome::Queued => crate::error::exit::QUEUED,
+            _ => crate::error::exit::OK,
+        }
+    }
+}
+
 /// An error from before the create request was sent that means "Odoo is not there now":
 /// unreachable, a 5xx or a proxy's HTML page. Refusals (rights, validation, credentials) are
 /// not: they would fail the same way later.
@@ -530,6 +540,30 @@ pub(crate) enum Recovery {
     ChangeSettled,
 }
 
+/// What `orders recover` did, one item per pending intent (a JSON array).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(transparent)]
+pub(crate) struct RecoverReport(pub Vec<Recovered>);
+
+impl RecoverReport {
+    /// 1 when an intent could not be settled (an error, or held by another run); 75 when
+    /// nothing failed but some outcomes can only be known later (run it again then); else 0.
+    pub(crate) fn exit_code(&self) -> i32 {
+        use crate::error::exit;
+        if self
+            .0
+            .iter()
+            .any(|r| matches!(r.result, Recovery::Error | Recovery::Busy))
+        {
+            exit::FAILED
+        } else if self.0.iter().any(|r| r.result == Recovery::StillUnknown) {
+            exit::LOCKED
+        } else {
+            exit::OK
+        }
+    }
+}
+
 /// What `orders recover` did with one pending intent.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Recovered {
@@ -541,7 +575,11 @@ pub(crate) struct Recovered {
 
 /// Resolves every pending intent: looks its key up in Odoo and adopts what it finds. It
 /// never creates an order itself.
-pub(crate) async fn recover(ctx: &Context) -> Result<Vec<Recovered>, Error> {
+pub(crate) async fn recover(ctx: &Context) -> Result<RecoverReport, Error> {
+    recover_each(ctx).await.map(RecoverReport)
+}
+
+async fn recover_each(ctx: &Context) -> Result<Vec<Recovered>, Error> {
     let store = ctx.store()?;
     let pending = store.pending_intents()?;
     if pending.is_empty() {

@@ -16,9 +16,9 @@ use rust_decimal::Decimal;
 
 use super::Context;
 use crate::error::{Error, exit};
-use crate::money::{at_scale, same_amount};
+use crate::money::at_scale;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
-use crate::rules::{AmountDecision, MaxChange, decide_amount};
+use crate::rules::{MaxChange, Verdict, judge_amount};
 use crate::store::orders::{ConflictWrite, SyncRow, SyncWrite};
 use crate::store::runs::RunEnd;
 use crate::store::{Store, to_text};
@@ -136,9 +136,57 @@ pub(crate) struct StatusReport {
     pub missing_in_odoo: Vec<i64>,
     /// Local orders Odoo could not be asked about, or answered unreadably for.
     pub failed: Vec<i64>,
+    /// Why Odoo could not be asked, when it could not.
+    #[serde(skip)]
+    pub odoo_problem: Option<String>,
+}
+
+/// The batches and parallel requests of `sync-status`.
+const STATUS_BATCH: usize = 1000;
+const STATUS_CONCURRENCY: usize = 4;
+
+/// `orders sync-status`: every selected order's status from Odoo's state.
+pub(crate) async fn sync_status(
+    ctx: &Context,
+    selection: Selection,
+) -> Result<StatusReport, Error> {
+    let opts = SyncOptions {
+        selection,
+        dry_run: false,
+        batch: STATUS_BATCH,
+        concurrency: STATUS_CONCURRENCY,
+        amounts: false,
+        status: true,
+        max_change: Default::default(),
+        status_words: ctx.settings.status_words()?,
+        details: ctx.settings.order_details()?,
+    };
+    let mut report = StatusReport::default();
+    let summary = run(ctx, opts, &mut |e| {
+        if let Event::Order(r) = e {
+            report.add(r);
+        }
+    })
+    .await?;
+    report.odoo_problem = summary.odoo_garbled.or(summary.odoo_unreachable);
+    if let Some(reason) = &report.odoo_problem {
+        tracing::error!(error = %reason, "Odoo failed during the status sync");
+    }
+    Ok(report)
 }
 
 impl StatusReport {
+    /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed, else 0.
+    pub(crate) fn exit_code(&self) -> i32 {
+        if self.odoo_problem.is_some() {
+            exit::ODOO_UNAVAILABLE
+        } else if !self.failed.is_empty() {
+            exit::FAILED
+        } else {
+            exit::OK
+        }
+    }
+
     pub(crate) fn add(&mut self, r: &OrderResult) {
         self.checked += 1;
         match (&r.outcome, &r.status_change) {
@@ -185,6 +233,24 @@ pub(crate) struct Summary {
     pub odoo_unreachable: Option<String>,
     /// Odoo (or what answers at its URL) sent something that is not its protocol.
     pub odoo_garbled: Option<String>,
+    /// The outbox flushed before the sync (queued orders created in Odoo, queued changes
+    /// sent), when anything waited in it.
+    pub flushed: Option<FlushedFirst>,
+}
+
+/// What the flush before a sync did: a sync that creates orders in Odoo says so.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct FlushedFirst {
+    /// Queued orders created in Odoo (or found there) and stored.
+    pub created: usize,
+    /// Queued cancels and updates sent.
+    pub changes: usize,
+    /// Refused by Odoo, now `failed` (`orders queue`).
+    pub failed: usize,
+    /// Still queued (Odoo unavailable, or an answer still awaited).
+    pub still_queued: usize,
+    /// Why the flush stopped or could not run.
+    pub error: Option<String>,
 }
 
 impl Summary {
@@ -321,24 +387,6 @@ fn label(r: &SyncRow) -> String {
         .unwrap_or_else(|| format!("#{}", r.id))
 }
 
-/// What the amount rules make of Odoo's amount for one stored order: the one rule every
-/// path that records Odoo's amount goes through (full and `--changed` syncs, sync-status,
-/// sync on read, webhooks), so that a held amount stays held on each of them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Verdict {
-    /// Odoo's amount is above zero and differs, within the review threshold: take it.
-    Update { from: Decimal, to: Decimal },
-    /// Equal at the currency's precision.
-    NoChange,
-    /// Odoo still says 0.00: the portal's amount stays.
-    KeepPortal,
-    /// Beyond the review threshold, or a conflict is open and the run has no threshold that
-    /// would settle it: Odoo's amount is held, not recorded on the order.
-    Held { from: Decimal, to: Decimal },
-    /// The very amount a person chose not to take.
-    KeptByReview { amount: Decimal, odoo: Decimal },
-}
-
 /// The verdict for one stored order (`odoo_amount` at the currency's scale).
 pub(crate) fn judge(row: &SyncRow, odoo_amount: Decimal, max_change: &MaxChange) -> Verdict {
     judge_amount(
@@ -348,32 +396,6 @@ pub(crate) fn judge(row: &SyncRow, odoo_amount: Decimal, max_change: &MaxChange)
         row.review.as_ref(),
         max_change,
     )
-}
-
-/// The verdict for a portal amount against Odoo's, given the order's review if it has one
-/// (a new order has none).
-pub(crate) fn judge_amount(
-    portal: Decimal,
-    odoo_amount: Decimal,
-    currency: &str,
-    review: Option<&crate::store::orders::Review>,
-    max_change: &MaxChange,
-) -> Verdict {
-    match decide_amount(portal, odoo_amount, currency) {
-        AmountDecision::NoChange => Verdict::NoChange,
-        AmountDecision::KeepPortal => Verdict::KeepPortal,
-        AmountDecision::Update { from, to } => match review {
-            Some(r) if !r.open && same_amount(r.odoo_amount, to, currency) => {
-                Verdict::KeptByReview {
-                    amount: from,
-                    odoo: to,
-                }
-            }
-            Some(r) if r.open && !max_change.is_set() => Verdict::Held { from, to },
-            _ if max_change.exceeded(from, to, currency) => Verdict::Held { from, to },
-            _ => Verdict::Update { from, to },
-        },
-    }
 }
 
 impl Verdict {
@@ -597,7 +619,9 @@ pub(crate) async fn run(
         Selection::Changed => ctx.store_unverified()?,
         _ => ctx.store()?,
     };
-    if !opts.dry_run {
+    let flushed = if opts.dry_run {
+        None
+    } else {
         flush_first(
             &store,
             &client,
@@ -606,14 +630,16 @@ pub(crate) async fn run(
                 ..super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?
             },
         )
-        .await;
-    }
+        .await
+    };
     let overlap = ctx.settings.change_overlap()?;
     // A dry run changes nothing, so it is no run to report.
     if opts.dry_run {
         return selected_pipeline(&store, &client, opts, overlap, on_event).await;
     }
-    run_recorded(&store, &client, opts, overlap, on_event).await
+    let mut summary = run_recorded(&store, &client, opts, overlap, on_event).await?;
+    summary.flushed = flushed;
+    Ok(summary)
 }
 
 /// The pipeline the selection calls for: the change cursor's, or the one over local orders.
@@ -653,15 +679,40 @@ pub(crate) async fn flush_first(
     store: &Store,
     client: &OdooClient,
     settings: &super::outbox::FlushSettings,
-) {
+) -> Option<FlushedFirst> {
     match store.intent_stats("queued") {
-        Ok((0, _)) => {}
-        Ok(_) => {
-            if let Err(e) = super::outbox::flush_locked(store, client, settings).await {
-                tracing::warn!(error = %e, "The outbox could not be flushed; it stays queued");
+        Ok((0, _)) => None,
+        Ok((n, _)) => match super::outbox::flush_locked(store, client, settings).await {
+            Ok(r) => {
+                let done = FlushedFirst {
+                    created: r.created.len(),
+                    changes: r.changes.len(),
+                    failed: r.failed.len(),
+                    still_queued: r.waiting.len() + r.busy,
+                    error: r.stopped.clone(),
+                };
+                tracing::info!(
+                    created = done.created,
+                    changes = done.changes,
+                    failed = done.failed,
+                    still_queued = done.still_queued,
+                    "Outbox flushed before the sync"
+                );
+                Some(done)
             }
+            Err(e) => {
+                tracing::warn!(error = %e, "The outbox could not be flushed; it stays queued");
+                Some(FlushedFirst {
+                    still_queued: usize::try_from(n).unwrap_or(usize::MAX),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                })
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "The outbox could not be read");
+            None
         }
-        Err(e) => tracing::warn!(error = %e, "The outbox could not be read"),
     }
 }
 

@@ -25,6 +25,17 @@ pub(crate) struct ConnectionReport {
     pub ok: bool,
 }
 
+impl ConnectionReport {
+    /// 0 when every check passed, else 1.
+    pub(crate) fn exit_code(&self) -> i32 {
+        if self.ok {
+            crate::error::exit::OK
+        } else {
+            crate::error::exit::FAILED
+        }
+    }
+}
+
 pub(crate) async fn run(client: &OdooClient) -> Result<ConnectionReport, Error> {
     let session = client.session().await?.clone();
     let version = client.version().await?;

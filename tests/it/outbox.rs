@@ -250,6 +250,37 @@ fn sync_amounts_flushes_the_queue_first() {
 }
 
 #[test]
+fn the_flush_before_a_sync_is_in_its_report() {
+    let env = down();
+    queue_order(&env, "q-1", "5");
+    env.fake.come_up();
+    let run = env.run(&["orders", "sync-amounts", "--all", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let flushed = &run.json()["summary"]["flushed"];
+    assert_eq!(flushed["created"], 1, "{}", run.stdout);
+    assert_eq!(flushed["still_queued"], 0);
+    let quiet = env.run(&["orders", "sync-amounts", "--all", "--json"]);
+    assert!(
+        quiet.json()["summary"]["flushed"].is_null(),
+        "nothing queued: no flush"
+    );
+}
+
+#[test]
+fn a_sync_that_created_queued_orders_says_so_to_people() {
+    let env = down();
+    queue_order(&env, "q-1", "5");
+    env.fake.come_up();
+    let run = env.run(&["orders", "sync-amounts", "--all"]);
+    assert!(
+        run.stdout
+            .contains("Outbox flushed first: 1 queued order(s) created in Odoo"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn status_shows_the_queue_depth_and_its_oldest_entry() {
     let env = down();
     queue_order(&env, "q-1", "5");

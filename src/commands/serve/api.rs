@@ -385,11 +385,7 @@ pub(super) async fn create_order(
                 Outcome::Adopted | Outcome::AlreadyDone => StatusCode::OK,
                 Outcome::Queued => StatusCode::ACCEPTED,
             };
-            let code = match report.outcome {
-                Outcome::Queued => exit::QUEUED,
-                _ => exit::OK,
-            };
-            let mut r = reply(status, CMD, code, &report);
+            let mut r = reply(status, CMD, report.exit_code(), &report);
             if report.outcome == Outcome::AlreadyDone {
                 r.headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));

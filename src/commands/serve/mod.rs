@@ -542,7 +542,8 @@ async fn poll_loop(
                 continue;
             }
         };
-        super::sync::flush_first(store, &shared.client, flush).await;
+        // Logged by the flush itself ("Outbox flushed before the sync").
+        let _ = super::sync::flush_first(store, &shared.client, flush).await;
         let polled =
             match run_recorded(store, &shared.client, shared.sync, overlap, &mut |_| {}).await {
                 Ok(s) if s.exit_code() == exit::OK => {
