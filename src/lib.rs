@@ -1,7 +1,8 @@
 //! orderbridge keeps a customer portal's sales orders and an Odoo ERP in agreement.
 //!
 //! The library does the work and never prints; the `cli` module parses and renders.
-//! Data flows one way: cli → commands → (odoo, store, rules).
+//! Data flows one way: cli → commands → flows → (odoo, store, rules); `serve`'s API calls
+//! the flows the commands call.
 //!
 //! Public: what the `orderbridge` binary needs ([`cli`]) and what a program embedding the
 //! library needs: the Odoo client ([`odoo`]), the local store ([`store`]) and [`Secret`].
@@ -10,10 +11,12 @@
 pub mod cli;
 mod commands;
 mod config;
+mod context;
 mod details;
 mod envelope;
 mod error;
 mod failpoint;
+mod flows;
 mod money;
 pub mod odoo;
 mod rules;

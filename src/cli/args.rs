@@ -490,7 +490,7 @@ An order Odoo refuses (an unknown product, ...) is isolated from its batch and m
 failed with Odoo's message; the others are created. sync-amounts and serve flush first.")]
     Flush {
         /// Orders per create call
-        #[arg(long, default_value_t = crate::commands::outbox::DEFAULT_BATCH, value_name = "N", value_parser = at_least_one)]
+        #[arg(long, default_value_t = crate::flows::outbox::DEFAULT_BATCH, value_name = "N", value_parser = at_least_one)]
         batch_size: usize,
     },
     /// Amount changes held for review (ORDERBRIDGE_MAX_CHANGE): list, accept or keep

@@ -427,12 +427,12 @@ async fn run(cli: Cli, out: Output) -> Result<i32, Failure> {
 
 /// The local order a command names (its id, or its Odoo number).
 fn stored_order(ctx: &Context, order: &str) -> Result<crate::store::orders::OrderRow, Failure> {
-    use commands::orders_read::{OrderRef, show};
+    use crate::flows::orders_read::{OrderRef, show};
     Ok(show(ctx, &OrderRef::parse(order))?.order.row)
 }
 
 async fn customers(ctx: &Context, command: CustomersCommand, out: Output) -> Result<i32, Failure> {
-    use commands::customers::{self, PartnerChoice};
+    use crate::flows::customers::{self, PartnerChoice};
     let code = match command {
         CustomersCommand::Add {
             name,
@@ -457,8 +457,8 @@ async fn customers(ctx: &Context, command: CustomersCommand, out: Output) -> Res
     Ok(code)
 }
 
-fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest, Error> {
-    use commands::orders_create::{LineRequest, OrderRequest};
+fn order_request(a: CreateArgs) -> Result<crate::flows::orders_create::OrderRequest, Error> {
+    use crate::flows::orders_create::{LineRequest, OrderRequest};
     let mut req = match &a.input {
         Some(path) => {
             let text = if path.as_os_str() == "-" {
@@ -499,8 +499,8 @@ fn order_request(a: CreateArgs) -> Result<commands::orders_create::OrderRequest,
     Ok(req)
 }
 
-fn selection(a: &SelectionArgs) -> commands::sync::Selection {
-    use commands::sync::Selection;
+fn selection(a: &SelectionArgs) -> crate::flows::sync::Selection {
+    use crate::flows::sync::Selection;
     match (a.order_id, a.all) {
         (Some(id), _) => Selection::Order(id),
         (None, true) => Selection::All,
@@ -514,7 +514,7 @@ async fn sync_amounts(
     out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
-    use commands::sync::{self, Selection, SyncOptions};
+    use crate::flows::sync::{self, Selection, SyncOptions};
     let selection = if a.changed {
         Selection::Changed
     } else {
@@ -554,7 +554,7 @@ async fn orders(
     out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
-    use commands::{orders_create, orders_read, sync};
+    use crate::flows::{orders_create, orders_read, sync};
     let code = match command {
         OrdersCommand::Create(a) => {
             let queue = a.queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
@@ -586,18 +586,20 @@ async fn orders(
             }
         }
         OrdersCommand::Flush { batch_size } => {
-            let report = commands::outbox::flush(ctx, batch_size).await?;
+            let report = crate::flows::outbox::flush(ctx, batch_size).await?;
             let code = report.exit_code();
             emit(&report, out, code)?
         }
         OrdersCommand::Queue { command } => match command {
-            None => emit(&commands::outbox::list(ctx)?, out, exit::OK)?,
+            None => emit(&crate::flows::outbox::list(ctx)?, out, exit::OK)?,
             Some(QueueCommand::Retry { key }) => {
-                emit(&commands::outbox::retry(ctx, &key)?, out, exit::OK)?
+                emit(&crate::flows::outbox::retry(ctx, &key)?, out, exit::OK)?
             }
-            Some(QueueCommand::Cancel { key }) => {
-                emit(&commands::outbox::cancel(ctx, &key).await?, out, exit::OK)?
-            }
+            Some(QueueCommand::Cancel { key }) => emit(
+                &crate::flows::outbox::cancel(ctx, &key).await?,
+                out,
+                exit::OK,
+            )?,
         },
         OrdersCommand::Recover => {
             let report = orders_create::recover(ctx).await?;
@@ -641,7 +643,8 @@ async fn orders(
         } => {
             let queue = queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
             let row = stored_order(ctx, &order)?;
-            let r = commands::order_actions::run(ctx, &row, None, idempotency_key, queue).await?;
+            let r =
+                crate::flows::order_actions::run(ctx, &row, None, idempotency_key, queue).await?;
             let code = r.exit_code();
             emit(&r, out, code)?
         }
@@ -655,13 +658,14 @@ async fn orders(
         } => {
             let queue = queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
             let row = stored_order(ctx, &order)?;
-            let values = commands::order_actions::UpdateValues {
+            let values = crate::flows::order_actions::UpdateValues {
                 note,
                 client_order_ref: customer_ref,
                 commitment_date,
             };
-            let r = commands::order_actions::run(ctx, &row, Some(values), idempotency_key, queue)
-                .await?;
+            let r =
+                crate::flows::order_actions::run(ctx, &row, Some(values), idempotency_key, queue)
+                    .await?;
             let code = r.exit_code();
             emit(&r, out, code)?
         }

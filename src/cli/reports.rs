@@ -9,19 +9,19 @@ use console::Style;
 use super::output::{Report, printable};
 use crate::commands::config_show::ConfigReport;
 use crate::commands::conflicts::Review;
-use crate::commands::customers::LinkReport;
 use crate::commands::dedupe::{DedupeReport, RemoteDuplicate};
 use crate::commands::install_webhook::WebhookReport;
 use crate::commands::migrate::{CopyDone, MigrateReport};
-use crate::commands::orders_create::{CreateReport, Outcome, Recovery};
-use crate::commands::orders_read::{ImportReport, ListReport, OrderView, ShownOrder};
-use crate::commands::outbox::FlushReport;
 use crate::commands::reconcile::ReconcileReport;
 use crate::commands::schedule::{Part, Plan, SERVE_UNIT};
 use crate::commands::serve::ServeReport;
 use crate::commands::status::HealthReport;
-use crate::commands::sync::StatusReport;
 use crate::commands::test_connection::ConnectionReport;
+use crate::flows::customers::LinkReport;
+use crate::flows::orders_create::{CreateReport, Outcome, Recovery};
+use crate::flows::orders_read::{ImportReport, ListReport, OrderView, ShownOrder};
+use crate::flows::outbox::FlushReport;
+use crate::flows::sync::StatusReport;
 use crate::money::Money;
 use crate::rules::AmountSource;
 use crate::store::conflicts::Conflict;
@@ -254,9 +254,9 @@ impl Report for OrderView {
     }
 }
 
-impl Report for crate::commands::order_actions::ActionReport {
+impl Report for crate::flows::order_actions::ActionReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        use crate::commands::order_actions::ActionOutcome;
+        use crate::flows::order_actions::ActionOutcome;
         let o = &self.order;
         let which = format!(
             "order {} ({})",
@@ -436,7 +436,7 @@ impl Report for CreateReport {
     }
 }
 
-impl Report for crate::commands::orders_create::RecoverReport {
+impl Report for crate::flows::orders_create::RecoverReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let items = &self.0;
         if items.is_empty() {

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use super::output::{Format, Output, envelope_line, printable};
-use crate::commands::sync::{Event, OrderResult, Outcome as SyncOutcome, Selection, Summary};
+use crate::flows::sync::{Event, OrderResult, Outcome as SyncOutcome, Selection, Summary};
 use crate::money::Money;
 
 /// Renders sync-amounts as it runs: one line per order, with emoji on a terminal, plain text

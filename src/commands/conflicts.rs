@@ -85,7 +85,7 @@ async fn decide_update(
         )));
     }
     if accept {
-        super::order_actions::send_held(ctx, &store, &held).await?;
+        crate::flows::order_actions::send_held(ctx, &store, &held).await?;
     }
     store.decide_held_update(id, accept, who)?;
     tracing::info!(held_update = id, order_id = held.order_id, decision = if accept { "accepted" } else { "kept" }, decided_by = %who, "Held order update decided");

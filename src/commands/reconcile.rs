@@ -7,8 +7,8 @@
 //! ```
 
 use super::Context;
-use super::sync::{OdooOrder, fetch};
 use crate::error::{Error, exit};
+use crate::flows::sync::{OdooOrder, fetch};
 use crate::money::{at_scale, same_amount};
 use crate::odoo::{SaleOrder, Value, domain};
 use crate::rules::status_for_state;

@@ -12,6 +12,7 @@ mod env;
 mod input;
 mod install_webhook;
 mod laravel;
+mod layers;
 mod listing;
 mod my_server;
 mod openapi;

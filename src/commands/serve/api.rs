@@ -21,11 +21,11 @@ use subtle::ConstantTimeEq;
 
 use super::Shared;
 use super::listener::{BodyRefused, Via, read_body};
-use crate::commands::customers::add_or_link;
-use crate::commands::orders_create::{Creator, OrderRequest, Outcome, create_with};
-use crate::commands::orders_read::{ListRules, OrderRef, list_with, show_in};
 use crate::envelope::Envelope;
 use crate::error::{Error, exit};
+use crate::flows::customers::add_or_link;
+use crate::flows::orders_create::{Creator, OrderRequest, Outcome, create_with};
+use crate::flows::orders_read::{ListRules, OrderRef, list_with, show_in};
 use crate::odoo::{FaultKind, OdooError};
 use crate::secret::Secret;
 use crate::store::orders::OrderFilter;
@@ -498,7 +498,7 @@ pub(super) async fn customer_orders(
                 stale: bool,
                 warning: Option<&'a str>,
                 #[serde(flatten)]
-                report: &'a crate::commands::orders_read::ListReport,
+                report: &'a crate::flows::orders_read::ListReport,
             }
             let listing = Listing {
                 stale: report.sync.warning.is_some(),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::metrics::Delivered;
-use crate::commands::sync::{OdooOrder, Outcome, SyncOptions, compare_chunk, superseded};
+use crate::flows::sync::{OdooOrder, Outcome, SyncOptions, compare_chunk, superseded};
 use crate::odoo::SaleOrder;
 use crate::store::{Store, StoreError};
 use crate::webhook::Delivery;
@@ -37,7 +37,7 @@ fn settle(
     s: &Store,
     d: &Delivery,
     opts: &SyncOptions,
-) -> Result<Result<crate::commands::sync::OrderResult, Delivered>, StoreError> {
+) -> Result<Result<crate::flows::sync::OrderResult, Delivered>, StoreError> {
     let Some((row, stored)) = s.sync_row_stamped(d.odoo_id)? else {
         return Ok(Err(Delivered::Unknown));
     };
@@ -63,7 +63,7 @@ fn settle(
 }
 
 /// The audit lines of a committed result, and what it counts as.
-fn logged(r: &crate::commands::sync::OrderResult) -> Delivered {
+fn logged(r: &crate::flows::sync::OrderResult) -> Delivered {
     if let Outcome::Updated { from, to } = &r.outcome {
         tracing::info!(order_id = r.order_id, order_number = %r.order_number, old_amount = %from, new_amount = %to, source = "webhook", "Synced order amount from Odoo");
     }
@@ -148,7 +148,7 @@ pub(super) fn store_import(store: &Store, o: &SaleOrder) -> Result<Imported, cra
         return Ok(Imported::Skipped);
     };
     let (row, created) =
-        store.insert_order(&crate::commands::new_order(o, Some(customer.id), None))?;
+        store.insert_order(&crate::flows::new_order(o, Some(customer.id), None))?;
     if !created {
         return Ok(Imported::Skipped);
     }

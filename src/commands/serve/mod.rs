@@ -38,8 +38,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::Context;
-use super::sync::{Selection, SyncOptions, run_recorded};
 use crate::error::{Error, exit};
+use crate::flows::sync::{Selection, SyncOptions, run_recorded};
 use crate::odoo::OdooClient;
 use crate::secret::Secret;
 use crate::store::Location;
@@ -110,7 +110,7 @@ pub(crate) struct Server {
     lock: (Location, Duration),
     overlap: Duration,
     poll: Option<Duration>,
-    flush: super::outbox::FlushSettings,
+    flush: crate::flows::outbox::FlushSettings,
 }
 
 /// What a server did, reported when it stops.
@@ -191,7 +191,8 @@ impl Server {
             None => None,
         };
         let events_store = ctx.store_unverified()?;
-        let mut creator = super::orders_create::Creator::with_client(ctx, Arc::clone(&client))?;
+        let mut creator =
+            crate::flows::orders_create::Creator::with_client(ctx, Arc::clone(&client))?;
         // A second request with a key in flight elsewhere waits this long, then gets 409.
         let key_wait = ctx.settings.api_key_wait()?;
         creator.claim_wait = key_wait;
@@ -199,7 +200,7 @@ impl Server {
         let api = api::Api::new(
             api_token,
             creator,
-            super::orders_read::ListRules::of(ctx)?,
+            crate::flows::orders_read::ListRules::of(ctx)?,
             ctx.settings.queue_if_unavailable()?,
             api::StorePool::new(
                 ctx.database()?,
@@ -262,9 +263,9 @@ impl Server {
             lock: (ctx.database()?, ctx.settings.busy_timeout()?),
             overlap,
             poll: opts.poll,
-            flush: super::outbox::FlushSettings {
+            flush: crate::flows::outbox::FlushSettings {
                 max_change: opts.max_change,
-                ..super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?
+                ..crate::flows::outbox::FlushSettings::of(ctx, crate::flows::outbox::DEFAULT_BATCH)?
             },
         })
     }
@@ -515,7 +516,7 @@ async fn poll_loop(
     lock: &(Location, Duration),
     overlap: Duration,
     period: Option<Duration>,
-    flush: &super::outbox::FlushSettings,
+    flush: &crate::flows::outbox::FlushSettings,
     mut stop: watch::Receiver<bool>,
 ) {
     let Some(period) = period else {
@@ -543,7 +544,7 @@ async fn poll_loop(
             }
         };
         // Logged by the flush itself ("Outbox flushed before the sync").
-        let _ = super::sync::flush_first(store, &shared.client, flush).await;
+        let _ = crate::flows::sync::flush_first(store, &shared.client, flush).await;
         let polled =
             match run_recorded(store, &shared.client, shared.sync, overlap, &mut |_| {}).await {
                 Ok(s) if s.exit_code() == exit::OK => {
@@ -726,7 +727,7 @@ async fn refresh_loop(shared: Arc<Shared>, mut ids: tokio::sync::mpsc::Unbounded
             }
         }
         let batch: Vec<i64> = batch.into_iter().collect();
-        match super::sync::fetch(&shared.client, batch.clone(), 1000, true).await {
+        match crate::flows::sync::fetch(&shared.client, batch.clone(), 1000, true).await {
             Ok(chunk) => shared.writer.refresh(batch, chunk).await,
             Err(e) => {
                 if shared.throttle.first("refresh_failed") {

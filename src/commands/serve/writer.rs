@@ -8,9 +8,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::apply::{self, Imported};
 use super::health::Health;
 use super::metrics::Delivered;
-use crate::commands::sync::{OdooChunk, SyncOptions, compare_chunk, superseded, tally};
 use crate::details::OrderDetails;
 use crate::error::Error;
+use crate::flows::sync::{OdooChunk, SyncOptions, compare_chunk, superseded, tally};
 use crate::odoo::SaleOrder;
 use crate::store::{Store, StoreError};
 use crate::webhook::Delivery;
@@ -137,7 +137,7 @@ fn refresh(store: &Store, opts: &SyncOptions, ids: &[i64], chunk: OdooChunk) {
     });
     match stored {
         Ok(results) => {
-            let mut summary = crate::commands::sync::Summary::default();
+            let mut summary = crate::flows::sync::Summary::default();
             tally(&mut summary, &results, false, &mut |_| {});
         }
         Err(e) => {

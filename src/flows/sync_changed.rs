@@ -36,7 +36,7 @@ const INVOICES: &str = "account.move";
 type Changes = (Vec<(i64, String, Result<OdooOrder, String>)>, Vec<Value>);
 
 /// Where this run's reading starts (and Odoo's clock at its first read, for the cursor).
-pub(super) fn read_cursor(
+pub(crate) fn read_cursor(
     start_from: &Cursor,
     page: Option<&(String, i64)>,
     read_at: Option<String>,
@@ -106,7 +106,7 @@ async fn newest_change(
     }
 }
 
-pub(super) async fn pipeline(
+pub(crate) async fn pipeline(
     store: &Store,
     client: &OdooClient,
     opts: SyncOptions,

@@ -274,7 +274,7 @@ impl Summary {
 
 /// What Odoo says of one order.
 #[derive(Debug, Clone)]
-pub(super) struct OdooOrder {
+pub(crate) struct OdooOrder {
     pub amount: Decimal,
     pub state: String,
     /// Its `write_date` as a stored stamp (see [`crate::stamp`]), when Odoo sent one.
@@ -285,7 +285,7 @@ pub(super) struct OdooOrder {
 
 impl OdooOrder {
     /// What a decoded order says (a read's `write_date`, to the second).
-    pub(super) fn of(o: &crate::odoo::SaleOrder) -> OdooOrder {
+    pub(crate) fn of(o: &crate::odoo::SaleOrder) -> OdooOrder {
         OdooOrder {
             amount: o.amount_total,
             state: o.state.clone(),
@@ -295,7 +295,7 @@ impl OdooOrder {
     }
 
     /// Decodes a `search_read` row with `amount_total`, `state` and `write_date`.
-    pub(super) fn from_record(r: &Record<'_>) -> Result<OdooOrder, String> {
+    pub(crate) fn from_record(r: &Record<'_>) -> Result<OdooOrder, String> {
         let decoded = r.decimal("amount_total").and_then(|amount| {
             Ok(OdooOrder {
                 amount,
@@ -312,12 +312,12 @@ impl OdooOrder {
 }
 
 /// The fields a sync reads of each order.
-pub(super) const SYNC_FIELDS: &[&str] = &["amount_total", "state", "write_date"];
+pub(crate) const SYNC_FIELDS: &[&str] = &["amount_total", "state", "write_date"];
 
 /// Odoo's answer for one chunk, per Odoo id (decode errors per order).
-pub(super) type OdooChunk = HashMap<i64, Result<OdooOrder, String>>;
+pub(crate) type OdooChunk = HashMap<i64, Result<OdooOrder, String>>;
 
-pub(super) async fn fetch(
+pub(crate) async fn fetch(
     client: &OdooClient,
     ids: Vec<i64>,
     batch: usize,
@@ -348,7 +348,7 @@ pub(super) async fn fetch(
 
 /// What a sync reads of each order: its amount, state and stamp, and the whole order's
 /// fields the server has (asked once per client).
-pub(super) async fn sync_fields(client: &OdooClient) -> Result<Vec<&'static str>, OdooError> {
+pub(crate) async fn sync_fields(client: &OdooClient) -> Result<Vec<&'static str>, OdooError> {
     let features = client.features().await?;
     Ok(SYNC_FIELDS
         .iter()
@@ -465,7 +465,7 @@ impl Verdict {
 }
 
 /// Compares one chunk with Odoo's answer by the rules; returns the results and the writes.
-pub(super) fn compare_chunk(
+pub(crate) fn compare_chunk(
     page: &[SyncRow],
     fetched: &Result<OdooChunk, OdooError>,
     opts: &SyncOptions,
@@ -547,7 +547,7 @@ pub(crate) fn superseded(results: &mut [OrderResult], skipped: &std::collections
 
 /// Counts a chunk's results, logs the changes (after their commit), and hands each result
 /// to the caller.
-pub(super) fn tally(
+pub(crate) fn tally(
     summary: &mut Summary,
     results: &[OrderResult],
     dry_run: bool,
@@ -768,7 +768,7 @@ fn run_end(result: &Result<Summary, Error>) -> RunEnd {
     }
 }
 
-pub(super) async fn pipeline(
+pub(crate) async fn pipeline(
     store: &Store,
     client: &OdooClient,
     opts: SyncOptions,

@@ -249,7 +249,7 @@ async fn pull(
 }
 
 /// `(id, write_date)` of `search_read` rows.
-pub(super) fn stamped(rows: &[Value]) -> Vec<(i64, String)> {
+pub(crate) fn stamped(rows: &[Value]) -> Vec<(i64, String)> {
     rows.iter()
         .filter_map(|v| {
             let r = crate::odoo::Record(v);

@@ -115,7 +115,7 @@ impl Creator {
 
 /// How long a claim on an intent lasts: past every request's timeout, so that a live
 /// process is never overtaken.
-pub(super) fn lease(ctx: &Context) -> Duration {
+pub(crate) fn lease(ctx: &Context) -> Duration {
     let timeout = ctx
         .settings
         .odoo()
@@ -125,14 +125,14 @@ pub(super) fn lease(ctx: &Context) -> Duration {
 }
 
 /// An unanswered create request Odoo may still be working on.
-pub(super) struct Doubt {
+pub(crate) struct Doubt {
     pub sent_at: String,
     pub retry_after: String,
 }
 
 /// `Some` while the intent's last request is younger than the grace period: Odoo may still
 /// commit it, and a search cannot see a transaction that has not committed.
-pub(super) fn in_doubt(intent: &Intent, grace: Duration) -> Option<Doubt> {
+pub(crate) fn in_doubt(intent: &Intent, grace: Duration) -> Option<Doubt> {
     let sent_at = intent.sent_at.as_deref()?;
     let sent = from_text(sent_at)?;
     let until = sent + chrono::Duration::from_std(grace).unwrap_or_default();
@@ -423,7 +423,7 @@ pub(crate) async fn create_with(
 }
 
 /// The `sale.order` values of a request, its key in `key_field`.
-pub(super) fn order_vals(
+pub(crate) fn order_vals(
     req: &OrderRequest,
     partner: i64,
     key_field: &str,
