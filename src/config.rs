@@ -316,6 +316,33 @@ pub(crate) struct Settings {
     values: BTreeMap<&'static str, (String, Origin)>,
     /// The .env / TOML files that were read, for messages.
     read_files: Vec<PathBuf>,
+    /// Every setting parsed, once, on first use.
+    typed: std::sync::OnceLock<Typed>,
+}
+
+/// Every setting parsed once into its type: a command asks for a value, never for text to
+/// parse again. A missing or invalid value keeps its error (naming the key and where the
+/// value came from: the provenance stays in [`Settings::get`]), which the command that
+/// needs it reports; a command that does not need it never fails on it.
+#[derive(Debug, Clone)]
+struct Typed {
+    odoo: Result<OdooConfig, ConfigError>,
+    database: Result<Location, ConfigError>,
+    busy_timeout: Result<Duration, ConfigError>,
+    create_grace: Result<Duration, ConfigError>,
+    stop_timeout: Result<Duration, ConfigError>,
+    change_overlap: Result<Duration, ConfigError>,
+    webhook_secret: Result<Secret, ConfigError>,
+    api_token: Result<Option<Secret>, ConfigError>,
+    api_socket: Option<PathBuf>,
+    api_key_wait: Result<Duration, ConfigError>,
+    odoo_concurrency: Result<usize, ConfigError>,
+    portal_webhook: Result<Option<(String, Secret)>, ConfigError>,
+    queue_if_unavailable: Result<bool, ConfigError>,
+    order_details: Result<bool, ConfigError>,
+    max_change: Result<crate::rules::MaxChange, ConfigError>,
+    customers_table: Result<String, ConfigError>,
+    key_field: Result<String, ConfigError>,
 }
 
 impl fmt::Debug for Settings {
@@ -452,6 +479,29 @@ impl Settings {
         Ok(())
     }
 
+    /// The settings parsed, once.
+    fn typed(&self) -> &Typed {
+        self.typed.get_or_init(|| Typed {
+            odoo: self.parse_odoo(),
+            database: self.parse_database(),
+            busy_timeout: self.parse_busy_timeout(),
+            create_grace: self.parse_create_grace(),
+            stop_timeout: self.parse_stop_timeout(),
+            change_overlap: self.parse_change_overlap(),
+            webhook_secret: self.parse_webhook_secret(),
+            api_token: self.parse_api_token(),
+            api_socket: self.parse_api_socket(),
+            api_key_wait: self.parse_api_key_wait(),
+            odoo_concurrency: self.parse_odoo_concurrency(),
+            portal_webhook: self.parse_portal_webhook(),
+            queue_if_unavailable: self.parse_queue_if_unavailable(),
+            order_details: self.parse_order_details(),
+            max_change: self.parse_max_change(),
+            customers_table: self.parse_customers_table(),
+            key_field: self.parse_key_field(),
+        })
+    }
+
     /// A value and its origin.
     pub(crate) fn get(&self, key: &str) -> Option<(&str, &Origin)> {
         self.values.get(key).map(|(v, o)| (v.as_str(), o))
@@ -494,6 +544,11 @@ impl Settings {
 
     /// The Odoo connection settings; names the first missing or invalid key.
     pub(crate) fn odoo(&self) -> Result<OdooConfig, ConfigError> {
+        self.typed().odoo.clone()
+    }
+
+    /// Parses [`Settings::odoo`].
+    fn parse_odoo(&self) -> Result<OdooConfig, ConfigError> {
         let url = self.required("ODOO_URL", Some("--odoo-url"))?;
         // The web client's address is not the API's: /odoo/... answers the CSRF-protected
         // web routes, and the error ("invalid CSRF token") would not say why.
@@ -591,6 +646,11 @@ impl Settings {
 
     /// How long to wait for another run's lock on the database (default 10 s).
     pub(crate) fn busy_timeout(&self) -> Result<Duration, ConfigError> {
+        self.typed().busy_timeout.clone()
+    }
+
+    /// Parses [`Settings::busy_timeout`].
+    fn parse_busy_timeout(&self) -> Result<Duration, ConfigError> {
         self.seconds(
             "ORDERBRIDGE_BUSY_TIMEOUT",
             (0.0, 3600.0),
@@ -603,6 +663,11 @@ impl Settings {
     /// 180 s: Odoo's default `limit_time_real` of 120 s, after which its worker is killed and
     /// the transaction rolled back, plus a minute for the commit and clocks that differ).
     pub(crate) fn create_grace(&self) -> Result<Duration, ConfigError> {
+        self.typed().create_grace.clone()
+    }
+
+    /// Parses [`Settings::create_grace`].
+    fn parse_create_grace(&self) -> Result<Duration, ConfigError> {
         self.seconds(
             "ORDERBRIDGE_CREATE_GRACE",
             (0.0, 86_400.0),
@@ -614,6 +679,11 @@ impl Settings {
     /// How long `serve`'s stop waits for the work under way (default 20 s: well inside
     /// systemd's 90 s and the packaged unit's 60 s).
     pub(crate) fn stop_timeout(&self) -> Result<Duration, ConfigError> {
+        self.typed().stop_timeout.clone()
+    }
+
+    /// Parses [`Settings::stop_timeout`].
+    fn parse_stop_timeout(&self) -> Result<Duration, ConfigError> {
         self.seconds(
             "ORDERBRIDGE_STOP_TIMEOUT",
             (1.0, 3600.0),
@@ -626,6 +696,11 @@ impl Settings {
     /// change with the time its transaction started, and one may commit up to its request
     /// time limit (120 s by default) later.
     pub(crate) fn change_overlap(&self) -> Result<Duration, ConfigError> {
+        self.typed().change_overlap.clone()
+    }
+
+    /// Parses [`Settings::change_overlap`].
+    fn parse_change_overlap(&self) -> Result<Duration, ConfigError> {
         self.seconds(
             "ORDERBRIDGE_CHANGE_OVERLAP",
             (0.0, 86_400.0),
@@ -637,6 +712,11 @@ impl Settings {
     /// The secret of `serve`'s webhook path, `/odoo/webhook/<secret>`: Odoo signs nothing,
     /// so the URL is the only credential. At least 24 URL-safe characters.
     pub(crate) fn webhook_secret(&self) -> Result<Secret, ConfigError> {
+        self.typed().webhook_secret.clone()
+    }
+
+    /// Parses [`Settings::webhook_secret`].
+    fn parse_webhook_secret(&self) -> Result<Secret, ConfigError> {
         let key = "ORDERBRIDGE_WEBHOOK_SECRET";
         let Some((v, _)) = self.get(key) else {
             return Err(ConfigError::Missing {
@@ -669,10 +749,19 @@ impl Settings {
 
     /// The order API's bearer token (`None`: /v1 answers only on the unix socket).
     pub(crate) fn api_token(&self) -> Result<Option<Secret>, ConfigError> {
+        self.typed().api_token.clone()
+    }
+
+    /// Parses [`Settings::api_token`].
+    fn parse_api_token(&self) -> Result<Option<Secret>, ConfigError> {
         self.long_secret("ORDERBRIDGE_API_TOKEN")
     }
 
     pub(crate) fn api_socket(&self) -> Option<PathBuf> {
+        self.typed().api_socket.clone()
+    }
+
+    fn parse_api_socket(&self) -> Option<PathBuf> {
         self.get("ORDERBRIDGE_API_SOCKET")
             .map(|(v, _)| v.trim())
             .filter(|v| !v.is_empty())
@@ -681,6 +770,11 @@ impl Settings {
 
     /// How long an API request waits for another one with its key (default 10 s).
     pub(crate) fn api_key_wait(&self) -> Result<Duration, ConfigError> {
+        self.typed().api_key_wait.clone()
+    }
+
+    /// Parses [`Settings::api_key_wait`].
+    fn parse_api_key_wait(&self) -> Result<Duration, ConfigError> {
         self.seconds(
             "ORDERBRIDGE_API_KEY_WAIT",
             (0.0, 600.0),
@@ -691,6 +785,11 @@ impl Settings {
 
     /// The most Odoo requests `serve` has in flight at once (default 16).
     pub(crate) fn odoo_concurrency(&self) -> Result<usize, ConfigError> {
+        self.typed().odoo_concurrency.clone()
+    }
+
+    /// Parses [`Settings::odoo_concurrency`].
+    fn parse_odoo_concurrency(&self) -> Result<usize, ConfigError> {
         let key = "ORDERBRIDGE_ODOO_CONCURRENCY";
         match self.get(key) {
             None => Ok(16),
@@ -707,6 +806,11 @@ impl Settings {
 
     /// Where events are posted, and the key they are signed with: both, or neither.
     pub(crate) fn portal_webhook(&self) -> Result<Option<(String, Secret)>, ConfigError> {
+        self.typed().portal_webhook.clone()
+    }
+
+    /// Parses [`Settings::portal_webhook`].
+    fn parse_portal_webhook(&self) -> Result<Option<(String, Secret)>, ConfigError> {
         let url = self
             .get("ORDERBRIDGE_PORTAL_WEBHOOK_URL")
             .map(|(v, _)| v.trim().to_string())
@@ -731,6 +835,10 @@ impl Settings {
     }
 
     pub(crate) fn queue_if_unavailable(&self) -> Result<bool, ConfigError> {
+        self.typed().queue_if_unavailable.clone()
+    }
+
+    fn parse_queue_if_unavailable(&self) -> Result<bool, ConfigError> {
         self.flag("ORDERBRIDGE_QUEUE_IF_UNAVAILABLE", false)
     }
 
@@ -749,11 +857,21 @@ impl Settings {
     /// Whether syncs read the whole order (lines, delivery, invoicing, payment) or only its
     /// amount and state (`ORDERBRIDGE_ORDER_DETAILS=false`: a round trip less per chunk).
     pub(crate) fn order_details(&self) -> Result<bool, ConfigError> {
+        self.typed().order_details.clone()
+    }
+
+    /// Parses [`Settings::order_details`].
+    fn parse_order_details(&self) -> Result<bool, ConfigError> {
         self.flag("ORDERBRIDGE_ORDER_DETAILS", true)
     }
 
     /// The review threshold of amount changes (default none: every change is applied).
     pub(crate) fn max_change(&self) -> Result<crate::rules::MaxChange, ConfigError> {
+        self.typed().max_change.clone()
+    }
+
+    /// Parses [`Settings::max_change`].
+    fn parse_max_change(&self) -> Result<crate::rules::MaxChange, ConfigError> {
         let key = "ORDERBRIDGE_MAX_CHANGE";
         match self.get(key) {
             None => Ok(Default::default()),
@@ -780,6 +898,11 @@ impl Settings {
 
     /// The portal's table of customers (`ORDERBRIDGE_CUSTOMERS_TABLE`): a plain table name.
     pub(crate) fn customers_table(&self) -> Result<String, ConfigError> {
+        self.typed().customers_table.clone()
+    }
+
+    /// Parses [`Settings::customers_table`].
+    fn parse_customers_table(&self) -> Result<String, ConfigError> {
         let key = "ORDERBRIDGE_CUSTOMERS_TABLE";
         let v = self
             .get(key)
@@ -801,6 +924,11 @@ impl Settings {
     /// The sale.order field that carries the idempotency key (default `origin`, the
     /// "Source Document"; `client_order_ref` stays free for the customer's PO number).
     pub(crate) fn key_field(&self) -> Result<String, ConfigError> {
+        self.typed().key_field.clone()
+    }
+
+    /// Parses [`Settings::key_field`].
+    fn parse_key_field(&self) -> Result<String, ConfigError> {
         let v = self
             .get("ORDERBRIDGE_KEY_FIELD")
             .map_or("origin", |(v, _)| v)
@@ -819,6 +947,11 @@ impl Settings {
     /// .env or config file is relative to that file's folder (as Laravel reads it),
     /// whatever folder the command runs in.
     pub(crate) fn database(&self) -> Result<Location, ConfigError> {
+        self.typed().database.clone()
+    }
+
+    /// Parses [`Settings::database`].
+    fn parse_database(&self) -> Result<Location, ConfigError> {
         Ok(match self.get("ORDERBRIDGE_DATABASE") {
             Some((v, _)) if v.trim().eq_ignore_ascii_case("laravel") => self.laravel_database()?,
             Some((v, origin)) => {
@@ -1031,6 +1164,27 @@ mod tests {
         let e = s.odoo().unwrap_err().to_string();
         assert!(e.starts_with("ODOO_DB is not set: set it in"), "{e}");
         assert!(e.contains("--odoo-db"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_fails_only_what_needs_it_and_names_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "ORDERBRIDGE_BUSY_TIMEOUT=soon\nORDERBRIDGE_ODOO_CONCURRENCY=4\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        let s = Settings::resolve(&sources(dir.path())).unwrap();
+        assert_eq!(s.odoo_concurrency().unwrap(), 4);
+        let e = s.busy_timeout().unwrap_err().to_string();
+        assert!(
+            e.contains("ORDERBRIDGE_BUSY_TIMEOUT") && e.contains(".env"),
+            "{e}"
+        );
+        // Parsed once: asked again, the same answer, from the typed settings.
+        assert_eq!(s.busy_timeout().unwrap_err().to_string(), e);
+        assert!(s.typed.get().is_some());
     }
 
     #[test]
