@@ -13,12 +13,11 @@
 //!    `order.amount_changed`: p50.
 
 mod common;
-use common::{against, binary};
+use common::{against, binary, spawn_serve};
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -207,35 +206,16 @@ fn main() -> anyhow::Result<()> {
 
     // 2b. The API.
     let (portal_url, events) = portal()?;
-    let mut child = against(&bin, &fake.url())
+    let mut serve = against(&bin, &fake.url());
+    serve
         .env("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)
         .env("ORDERBRIDGE_API_TOKEN", TOKEN)
         .env("ORDERBRIDGE_PORTAL_WEBHOOK_URL", &portal_url)
         .env("ORDERBRIDGE_PORTAL_WEBHOOK_SECRET", SECRET)
         .args(["--quiet", "--database"])
         .arg(&db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--poll", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut err = BufReader::new(
-        child
-            .stderr
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("stderr"))?,
-    );
-    let addr = loop {
-        let mut line = String::new();
-        anyhow::ensure!(err.read_line(&mut line)? > 0, "serve did not start");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        .args(["serve", "--listen", "127.0.0.1:0", "--poll", "0"]);
+    let (mut child, addr) = spawn_serve(serve)?;
     anyhow::ensure!(checkout(&addr, "warm")?.0 == 201, "warm-up checkout");
     let before = (fake.requests(), fake.calls("common", "authenticate"));
     let mut api = Vec::new();

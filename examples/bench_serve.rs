@@ -14,11 +14,11 @@
 //!    thread count, and its RSS idle before, at the peak, and 3 s after.
 
 mod common;
-use common::{binary, seed_orders};
+use common::{binary, seed_orders, spawn_serve};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -156,7 +156,8 @@ fn main() -> anyhow::Result<()> {
         orders: 5,
         ..FakeOptions::default()
     })?;
-    let mut child = Command::new(&bin)
+    let mut serve = Command::new(&bin);
+    serve
         .env_clear()
         .env("ODOO_URL", fake.url())
         .env("ODOO_DB", world::DB)
@@ -165,28 +166,8 @@ fn main() -> anyhow::Result<()> {
         .env("ORDERBRIDGE_WEBHOOK_SECRET", SECRET)
         .args(["--quiet", "--database"])
         .arg(&db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--poll", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut err = BufReader::new(
-        child
-            .stderr
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("stderr"))?,
-    );
-    let addr = loop {
-        let mut line = String::new();
-        anyhow::ensure!(err.read_line(&mut line)? > 0, "serve did not start");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        .args(["serve", "--listen", "127.0.0.1:0", "--poll", "0"]);
+    let (mut child, addr) = spawn_serve(serve)?;
 
     // 1. Latency, one after another.
     let mut took = Vec::new();

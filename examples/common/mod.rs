@@ -115,3 +115,34 @@ pub(crate) fn measure(
         code: status.code().unwrap_or(-1),
     })
 }
+
+/// Starts `command` (a `serve --listen 127.0.0.1:0`) and returns it with the address it
+/// said it listens on; the rest of its stderr is drained.
+pub(crate) fn spawn_serve(
+    mut command: std::process::Command,
+) -> anyhow::Result<(std::process::Child, String)> {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let mut err = std::io::BufReader::new(
+        child
+            .stderr
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("stderr"))?,
+    );
+    let addr = loop {
+        let mut line = String::new();
+        anyhow::ensure!(err.read_line(&mut line)? > 0, "serve did not start");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    Ok((child, addr))
+}

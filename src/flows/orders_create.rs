@@ -343,7 +343,10 @@ pub(crate) async fn create_with(
     }
     // The shared intents table proves a key never sent when this call made its intent, or
     // when it waits in the outbox unsent: nothing to look up then.
-    let never_sent = new || (intent.state == IntentState::Queued && intent.sent_at.is_none());
+    // A definite refusal clears `sent_at` too (Odoo rolled it back): not in Odoo either.
+    let never_sent = new
+        || (matches!(intent.state, IntentState::Queued | IntentState::Failed)
+            && intent.sent_at.is_none());
     let found = if !never_sent {
         match find_by_key(client, key_field, &key).await {
             Ok(found) => found,
@@ -576,16 +579,26 @@ pub(crate) struct Recovered {
 /// Resolves every pending intent: looks its key up in Odoo and adopts what it finds. It
 /// never creates an order itself.
 pub(crate) async fn recover(ctx: &Context) -> Result<RecoverReport, Error> {
-    recover_each(ctx).await.map(RecoverReport)
+    let store = ctx.store()?;
+    if store.pending_intents()?.is_empty() {
+        return Ok(RecoverReport(Vec::new()));
+    }
+    let client = ctx.odoo()?;
+    recover_with(ctx, &store, &client).await.map(RecoverReport)
 }
 
-async fn recover_each(ctx: &Context) -> Result<Vec<Recovered>, Error> {
-    let store = ctx.store()?;
+/// [`recover`] on a store and client given: `serve` settles what a process killed
+/// mid-create left pending, at its start and before each poll, without waiting for the
+/// portal to send the key again. An intent another live request holds is left to it.
+pub(crate) async fn recover_with(
+    ctx: &Context,
+    store: &Store,
+    client: &OdooClient,
+) -> Result<Vec<Recovered>, Error> {
     let pending = store.pending_intents()?;
     if pending.is_empty() {
         return Ok(Vec::new());
     }
-    let client = ctx.odoo()?;
     let key_field = ctx.settings.key_field()?;
     let grace = ctx.settings.create_grace()?;
     let owner = Claimant::this_process();
@@ -604,7 +617,7 @@ async fn recover_each(ctx: &Context) -> Result<Vec<Recovered>, Error> {
             continue;
         }
         if let Some(action) = super::order_actions::Action::of_payload(&intent.payload) {
-            let settled = super::order_actions::settle(ctx, &store, &client, &key, &action).await;
+            let settled = super::order_actions::settle(ctx, store, client, &key, &action).await;
             let (result, detail) = match settled {
                 Ok(detail) => (Recovery::ChangeSettled, Some(detail)),
                 Err(e) => {
@@ -627,7 +640,7 @@ async fn recover_each(ctx: &Context) -> Result<Vec<Recovered>, Error> {
                 r.idempotency_key = Some(key.clone());
                 Some(r)
             });
-        match find_by_key(&client, &key_field, &key).await {
+        match find_by_key(client, &key_field, &key).await {
             Ok(Some(o)) => {
                 let customer = req.as_ref().map(|r| r.customer_id).unwrap_or_default();
                 let fallback = OrderRequest {

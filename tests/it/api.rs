@@ -437,31 +437,22 @@ fn post_customers_adds_and_links_once() {
     served.stop();
 }
 
-#[test]
-fn serve_killed_mid_create_resolves_by_key_on_restart_never_twice() {
-    let env = TestEnv::new();
-    env.link_deco();
+/// A server killed while Odoo creates the order of `key` (Odoo commits after the kill);
+/// returns the settings to start the next one with.
+fn killed_mid_create(env: &TestEnv, key: &str) -> [(&'static str, &'static str); 1] {
     let vals = [("ORDERBRIDGE_API_TOKEN", TOKEN)];
-    let served = Served::start_with_env(&env, &["--poll", "0"], &vals);
-    // Odoo takes 1.5 s, then commits: serve is killed before the answer.
+    let served = Served::start_with_env(env, &["--poll", "0"], &vals);
     env.fake.inject(FaultRule::once(
-        Fault::Latency(Duration::from_millis(1500)),
+        Fault::Latency(Duration::from_millis(1000)),
         "sale.order",
         "web_save",
     ));
-    let addr = served.addr.clone();
+    let (addr, key_header) = (served.addr.clone(), key.to_string());
     let cut = std::thread::spawn(move || {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        let _ = s.write_all(
-            request_text(
-                &addr,
-                "POST",
-                "/v1/orders",
-                &[AUTH, ("Idempotency-Key", "chk-kill")],
-                &order_json("200.00"),
-            )
-            .as_bytes(),
-        );
+        let headers = [AUTH, ("Idempotency-Key", key_header.as_str())];
+        let req = request_text(&addr, "POST", "/v1/orders", &headers, &order_json("200.00"));
+        let _ = s.write_all(req.as_bytes());
         let mut sink = String::new();
         let _ = s.read_to_string(&mut sink);
     });
@@ -470,16 +461,52 @@ fn serve_killed_mid_create_resolves_by_key_on_restart_never_twice() {
     });
     served.kill();
     cut.join().unwrap();
-    wait_for("Odoo to commit", || {
-        odoo_orders_with_origin(&env, "chk-kill") == 1
-    });
+    wait_for("Odoo to commit", || odoo_orders_with_origin(env, key) == 1);
+    vals
+}
+
+#[test]
+fn serve_killed_mid_create_resolves_by_key_on_restart_never_twice() {
+    let env = TestEnv::new();
+    env.link_deco();
+    let vals = killed_mid_create(&env, "chk-kill");
     let again = Served::start_with_env(&env, &["--poll", "0"], &vals);
     let a = checkout(&again.addr, Some("chk-kill"), &order_json("200.00"));
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.body["data"]["outcome"], "adopted");
+    let outcome = a.body["data"]["outcome"].as_str().unwrap();
+    assert!(matches!(outcome, "adopted" | "already_done"), "{outcome}");
     assert_eq!(odoo_orders_with_origin(&env, "chk-kill"), 1);
     assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
     again.stop();
+}
+
+#[test]
+fn a_restarted_serve_settles_a_killed_create_by_itself() {
+    let env = TestEnv::new();
+    env.link_deco();
+    let vals = killed_mid_create(&env, "chk-self");
+    // No retry from the portal: the new server finds the order by its key at its start.
+    let again = Served::start_with_env(&env, &["--poll", "0"], &vals);
+    wait_for("the order stored locally", || {
+        env.scalar("SELECT COUNT(*) FROM sales_orders WHERE idempotency_key = 'chk-self'")
+            .as_deref()
+            == Some("1")
+    });
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 1);
+    again.stop();
+}
+
+#[test]
+fn an_unknown_customer_in_the_body_is_refused_with_422() {
+    let (env, served) = serving(&[]);
+    let a = checkout(
+        &served.addr,
+        Some("chk-nobody"),
+        r#"{"customer_id": 999, "amount": "10.00"}"#,
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 0);
+    served.stop();
 }
 
 /// One request the portal received: its headers (lower-case names) and body.

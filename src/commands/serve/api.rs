@@ -198,8 +198,16 @@ fn fail(command: &str, e: &Error) -> Response {
         status,
         StatusCode::SERVICE_UNAVAILABLE | StatusCode::CONFLICT
     ) {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        // An outcome still unknown is worth asking again only once Odoo's grace is over.
+        let wait = match e {
+            Error::StillUnknown { retry_after, .. } => crate::store::from_text(retry_after)
+                .map(|at| (at - chrono::Utc::now()).num_seconds().max(1))
+                .unwrap_or(1),
+            _ => 1,
+        };
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
     }
     r
 }
@@ -390,6 +398,12 @@ pub(super) async fn create_order(
                 r.headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
             }
+            r
+        }
+        // A customer the body names that is not there: the request's content, not the route.
+        Err(e @ Error::Store(StoreError::NotFound(_))) => {
+            let mut r = fail(CMD, &e);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
         Err(e) => {

@@ -111,6 +111,8 @@ pub(crate) struct Server {
     overlap: Duration,
     poll: Option<Duration>,
     flush: crate::flows::outbox::FlushSettings,
+    /// The settings, for settling pending intents (what a killed process left).
+    ctx: Context,
 }
 
 /// What a server did, reported when it stops.
@@ -260,6 +262,7 @@ impl Server {
             poll_store,
             check_store,
             refresh_rx,
+            ctx: Context::new(ctx.settings.clone()),
             lock: (ctx.database()?, ctx.settings.busy_timeout()?),
             overlap,
             poll: opts.poll,
@@ -406,19 +409,30 @@ impl Server {
         // this task) and the async workers never wait for a sync's database writes.
         let runtime = tokio::runtime::Handle::current();
         let (shared, lock) = (Arc::clone(&self.shared), self.lock.clone());
-        let (poll_store, overlap, period, flush) =
-            (self.poll_store, self.overlap, self.poll, self.flush);
+        let (poll_store, overlap, period, flush, settings) = (
+            self.poll_store,
+            self.overlap,
+            self.poll,
+            self.flush,
+            self.ctx,
+        );
         let poll_rx = rx.clone();
         let mut poll = tokio::task::spawn_blocking(move || {
-            runtime.block_on(poll_loop(
-                &poll_store,
-                &shared,
-                &lock,
-                overlap,
-                period,
-                &flush,
-                poll_rx,
-            ));
+            runtime.block_on(async {
+                // What a process killed mid-create left pending is settled now, by its key.
+                settle_pending(&settings, &poll_store, &shared).await;
+                poll_loop(
+                    &poll_store,
+                    &shared,
+                    &lock,
+                    overlap,
+                    period,
+                    &flush,
+                    &settings,
+                    poll_rx,
+                )
+                .await;
+            });
         });
         let poll = async {
             let mut stopping = rx.clone();
@@ -508,8 +522,32 @@ impl Server {
     }
 }
 
+/// Settles the intents left pending (a create or change whose answer was lost, a process
+/// killed mid-create): each is looked up in Odoo by its key and adopted, never sent again.
+async fn settle_pending(ctx: &Context, store: &Store, shared: &Shared) {
+    match crate::flows::orders_create::recover_with(ctx, store, &shared.client).await {
+        Ok(done) if !done.is_empty() => {
+            let adopted = done
+                .iter()
+                .filter(|r| r.result == crate::flows::orders_create::Recovery::Adopted)
+                .count();
+            tracing::info!(
+                pending = done.len(),
+                adopted,
+                "Pending intents settled by their keys"
+            );
+            shared.events_ready.notify_one();
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "Pending intents could not be settled; the next poll tries again");
+        }
+    }
+}
+
 /// Every `period`, the incremental sync under the run lock (a cron run holding it makes this
 /// poll skip); never interrupted midway: a stop waits for the poll under way.
+#[allow(clippy::too_many_arguments)] // the poll's parts, each owned by the server
 async fn poll_loop(
     store: &Store,
     shared: &Shared,
@@ -517,6 +555,7 @@ async fn poll_loop(
     overlap: Duration,
     period: Option<Duration>,
     flush: &crate::flows::outbox::FlushSettings,
+    settings: &Context,
     mut stop: watch::Receiver<bool>,
 ) {
     let Some(period) = period else {
@@ -543,6 +582,7 @@ async fn poll_loop(
                 continue;
             }
         };
+        settle_pending(settings, store, shared).await;
         // Logged by the flush itself ("Outbox flushed before the sync").
         let _ = crate::flows::sync::flush_first(store, &shared.client, flush).await;
         let polled =
