@@ -665,6 +665,15 @@ fn an_event_the_portal_answered_500_is_delivered_again_and_the_next_waits_for_it
         .collect();
     assert_eq!(ids[0], ids[1]);
     assert!(ids[2] > ids[1]);
+    let (_, metrics) = served.request("GET", "/metrics", "");
+    assert!(
+        metrics.contains("orderbridge_event_attempts_failed_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("orderbridge_events_delivered_total 2"),
+        "{metrics}"
+    );
     let _ = env;
     served.stop();
 }
