@@ -5,23 +5,62 @@ use crate::config::ConfigError;
 use crate::odoo::{FaultKind, OdooError};
 use crate::store::StoreError;
 
-/// Exit codes (documented in README).
-pub mod exit {
+/// How a run ends, for cron, monitoring and `serve`'s HTTP statuses (README, "Exit codes"):
+/// the exit statuses' one typed home. Reports and errors say theirs through [`Exit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
     /// Done; every check passed, every order synced or skipped by the rules.
-    pub const OK: i32 = 0;
+    Ok,
     /// Done, but something failed (listed): an order, a check, an Odoo refusal.
-    pub const FAILED: i32 = 1;
+    Failed,
     /// Usage or configuration error (names the key or flag).
-    pub const USAGE: i32 = 2;
+    Usage,
     /// Odoo unreachable, or authentication refused.
-    pub const ODOO_UNAVAILABLE: i32 = 3;
+    OdooUnavailable,
     /// Local database error (locked past the timeout, corrupt, read-only, newer schema).
-    pub const DATABASE: i32 = 4;
-    /// `orders create --queue-if-unavailable`: Odoo was unavailable, the order waits in the
-    /// local outbox for `orders flush` (it is not in Odoo yet, and not a local order yet).
-    pub const QUEUED: i32 = 5;
-    /// Another run holds the lock; nothing was done (EX_TEMPFAIL).
-    pub const LOCKED: i32 = 75;
+    Database,
+    /// Odoo was unavailable: the order or change waits in the local outbox for `orders
+    /// flush` (it is not in Odoo yet).
+    Queued,
+    /// Another run holds the lock or the key; nothing was done (EX_TEMPFAIL).
+    Locked,
+}
+
+impl ExitStatus {
+    /// The process's exit code.
+    pub const fn code(self) -> i32 {
+        match self {
+            ExitStatus::Ok => 0,
+            ExitStatus::Failed => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::OdooUnavailable => 3,
+            ExitStatus::Database => 4,
+            ExitStatus::Queued => 5,
+            ExitStatus::Locked => 75,
+        }
+    }
+}
+
+/// A report or error that decides how its run ends.
+pub(crate) trait Exit {
+    fn exit_status(&self) -> ExitStatus;
+
+    fn exit_code(&self) -> i32 {
+        self.exit_status().code()
+    }
+}
+
+/// Exit codes (documented in README), as numbers.
+pub mod exit {
+    use super::ExitStatus;
+
+    pub const OK: i32 = ExitStatus::Ok.code();
+    pub const FAILED: i32 = ExitStatus::Failed.code();
+    pub const USAGE: i32 = ExitStatus::Usage.code();
+    pub const ODOO_UNAVAILABLE: i32 = ExitStatus::OdooUnavailable.code();
+    pub const DATABASE: i32 = ExitStatus::Database.code();
+    pub const QUEUED: i32 = ExitStatus::Queued.code();
+    pub const LOCKED: i32 = ExitStatus::Locked.code();
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,26 +131,34 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    /// How a run that failed with this error ends.
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Stopped { cause, .. } => cause.exit_code(),
-            Error::Config(_) | Error::Usage(_) => exit::USAGE,
+            Error::Stopped { cause, .. } => cause.exit_status(),
+            Error::Config(_) | Error::Usage(_) => ExitStatus::Usage,
             Error::Busy { .. } | Error::StillUnknown { .. } | Error::KeyInFlight { .. } => {
-                exit::LOCKED
+                ExitStatus::Locked
             }
-            Error::KeyReused { .. } => exit::USAGE,
-            Error::Odoo(e) if e.is_misconfigured() => exit::USAGE,
-            Error::Odoo(e) if e.is_unavailable() => exit::ODOO_UNAVAILABLE,
-            Error::Odoo(_) | Error::Failed { .. } => exit::FAILED,
-            Error::Store(StoreError::NotFound(_)) => exit::USAGE,
+            Error::KeyReused { .. } => ExitStatus::Usage,
+            Error::Odoo(e) if e.is_misconfigured() => ExitStatus::Usage,
+            Error::Odoo(e) if e.is_unavailable() => ExitStatus::OdooUnavailable,
+            Error::Odoo(_) | Error::Failed { .. } => ExitStatus::Failed,
+            Error::Store(StoreError::NotFound(_)) => ExitStatus::Usage,
             Error::Store(StoreError::Conflict(_) | StoreError::LegacyDuplicates { .. }) => {
-                exit::FAILED
+                ExitStatus::Failed
             }
-            Error::Store(_) | Error::CreatedNotStored { .. } => exit::DATABASE,
-            Error::NotCreated { cause, .. } if cause.is_misconfigured() => exit::USAGE,
-            Error::NotCreated { cause, .. } if cause.is_unavailable() => exit::ODOO_UNAVAILABLE,
-            Error::NotCreated { .. } => exit::FAILED,
+            Error::Store(_) | Error::CreatedNotStored { .. } => ExitStatus::Database,
+            Error::NotCreated { cause, .. } if cause.is_misconfigured() => ExitStatus::Usage,
+            Error::NotCreated { cause, .. } if cause.is_unavailable() => {
+                ExitStatus::OdooUnavailable
+            }
+            Error::NotCreated { .. } => ExitStatus::Failed,
         }
+    }
+
+    /// [`Error::exit_status`] as the process's exit code.
+    pub fn exit_code(&self) -> i32 {
+        self.exit_status().code()
     }
 
     /// What to do next, in one line.

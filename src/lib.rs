@@ -26,5 +26,5 @@ pub mod store;
 mod systemd;
 mod webhook;
 
-pub use error::{Error, exit};
+pub use error::{Error, ExitStatus, exit};
 pub use secret::Secret;

@@ -13,7 +13,7 @@ use clap::Parser;
 
 use crate::commands::{self, Context};
 use crate::config::{Settings, Sources};
-use crate::error::{Error, exit};
+use crate::error::{Error, Exit, exit};
 pub use args::{
     Cli, ColorChoice, Command, ConfigCommand, ConflictsCommand, CreateArgs, CustomersCommand,
     DbCommand, Global, ListFormat, LogFormat, OdooCommand, OrdersCommand, QueueCommand,

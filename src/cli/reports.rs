@@ -17,6 +17,7 @@ use crate::commands::schedule::{Part, Plan, SERVE_UNIT};
 use crate::commands::serve::ServeReport;
 use crate::commands::status::HealthReport;
 use crate::commands::test_connection::ConnectionReport;
+use crate::error::Exit;
 use crate::flows::customers::LinkReport;
 use crate::flows::orders_create::{CreateReport, Outcome, Recovery};
 use crate::flows::orders_read::{ImportReport, ListReport, OrderView, ShownOrder};

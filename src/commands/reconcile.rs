@@ -7,7 +7,8 @@
 //! ```
 
 use super::Context;
-use crate::error::{Error, exit};
+use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::flows::sync::{OdooOrder, fetch};
 use crate::money::{at_scale, same_amount};
 use crate::odoo::{SaleOrder, Value, domain};
@@ -43,15 +44,6 @@ pub(crate) struct ReconcileReport {
 }
 
 impl ReconcileReport {
-    /// 0 when the two agree, 1 when they do not.
-    pub(crate) fn exit_code(&self) -> i32 {
-        if self.disagreements.is_empty() {
-            exit::OK
-        } else {
-            exit::FAILED
-        }
-    }
-
     pub(crate) fn csv_rows(&self) -> Vec<Vec<String>> {
         let mut rows = vec![
             [
@@ -88,6 +80,17 @@ impl ReconcileReport {
             _ => self.state_differs += 1,
         }
         self.disagreements.push(d);
+    }
+}
+
+impl Exit for ReconcileReport {
+    /// 0 when the two agree, 1 when they do not.
+    fn exit_status(&self) -> ExitStatus {
+        if self.disagreements.is_empty() {
+            ExitStatus::Ok
+        } else {
+            ExitStatus::Failed
+        }
     }
 }
 

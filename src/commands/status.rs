@@ -9,7 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Context;
-use crate::error::{Error, exit};
+use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::store::runs::Run;
 use crate::store::{Store, from_text};
 
@@ -51,13 +52,13 @@ pub(crate) struct MissingModules {
     pub checked_at: String,
 }
 
-impl HealthReport {
+impl Exit for HealthReport {
     /// 0 when healthy; 1 when a check of `--max-age` failed.
-    pub(crate) fn exit_code(&self) -> i32 {
+    fn exit_status(&self) -> ExitStatus {
         if self.problems.is_empty() {
-            exit::OK
+            ExitStatus::Ok
         } else {
-            exit::FAILED
+            ExitStatus::Failed
         }
     }
 }

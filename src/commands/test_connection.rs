@@ -1,6 +1,7 @@
 //! `odoo test-connection`: can we reach Odoo, log in, and work with sale orders?
 
 use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::odoo::{OdooClient, Protocol};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -25,13 +26,13 @@ pub(crate) struct ConnectionReport {
     pub ok: bool,
 }
 
-impl ConnectionReport {
+impl Exit for ConnectionReport {
     /// 0 when every check passed, else 1.
-    pub(crate) fn exit_code(&self) -> i32 {
+    fn exit_status(&self) -> ExitStatus {
         if self.ok {
-            crate::error::exit::OK
+            ExitStatus::Ok
         } else {
-            crate::error::exit::FAILED
+            ExitStatus::Failed
         }
     }
 }

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::sync::{OdooChunk, Selection, SyncOptions, compare_chunk, fetch};
 use super::{Context, orders_create::lease};
 use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::odoo::{Call, OdooClient, OdooError, Record, Value};
 use crate::store::Store;
 use crate::store::claims::Claimant;
@@ -147,13 +148,12 @@ pub(crate) struct ActionReport {
     pub order: OrderRow,
 }
 
-impl ActionReport {
-    pub(crate) fn exit_code(&self) -> i32 {
-        use crate::error::exit;
+impl Exit for ActionReport {
+    fn exit_status(&self) -> ExitStatus {
         match self.outcome {
-            ActionOutcome::Done | ActionOutcome::AlreadyDone => exit::OK,
-            ActionOutcome::Queued => exit::QUEUED,
-            ActionOutcome::Refused | ActionOutcome::Held => exit::FAILED,
+            ActionOutcome::Done | ActionOutcome::AlreadyDone => ExitStatus::Ok,
+            ActionOutcome::Queued => ExitStatus::Queued,
+            ActionOutcome::Refused | ActionOutcome::Held => ExitStatus::Failed,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 pub(crate) use super::order_request::{LineRequest, OrderRequest};
 use super::{Context, Placed, new_order};
 use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::odoo::{CreateReadError, OdooClient, OdooError, SaleOrder, Value, domain};
 use crate::store::claims::Claimant;
 use crate::store::intents::{Intent, IntentState};
@@ -45,12 +46,12 @@ pub(crate) struct CreateReport {
     pub queued_because: Option<String>,
 }
 
-impl CreateReport {
+impl Exit for CreateReport {
     /// 5 while queued (the order is not in Odoo yet), else 0.
-    pub(crate) fn exit_code(&self) -> i32 {
+    fn exit_status(&self) -> ExitStatus {
         match self.outcome {
-            Outcome::Queued => crate::error::exit::QUEUED,
-            _ => crate::error::exit::OK,
+            Outcome::Queued => ExitStatus::Queued,
+            _ => ExitStatus::Ok,
         }
     }
 }
@@ -548,21 +549,20 @@ pub(crate) enum Recovery {
 #[serde(transparent)]
 pub(crate) struct RecoverReport(pub Vec<Recovered>);
 
-impl RecoverReport {
+impl Exit for RecoverReport {
     /// 1 when an intent could not be settled (an error, or held by another run); 75 when
     /// nothing failed but some outcomes can only be known later (run it again then); else 0.
-    pub(crate) fn exit_code(&self) -> i32 {
-        use crate::error::exit;
+    fn exit_status(&self) -> ExitStatus {
         if self
             .0
             .iter()
             .any(|r| matches!(r.result, Recovery::Error | Recovery::Busy))
         {
-            exit::FAILED
+            ExitStatus::Failed
         } else if self.0.iter().any(|r| r.result == Recovery::StillUnknown) {
-            exit::LOCKED
+            ExitStatus::Locked
         } else {
-            exit::OK
+            ExitStatus::Ok
         }
     }
 }

@@ -18,7 +18,8 @@ use std::time::Duration;
 use super::Placed;
 use super::orders_create::{OrderRequest, in_doubt, order_vals};
 use super::{Context, new_order};
-use crate::error::{Error, exit};
+use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::odoo::{Dialect, FaultKind, OdooClient, OdooError, Record, SaleOrder, Value, domain};
 use crate::store::Store;
 use crate::store::claims::Claimant;
@@ -81,11 +82,11 @@ pub(crate) struct FlushReport {
     pub stopped: Option<String>,
 }
 
-impl FlushReport {
+impl Exit for FlushReport {
     /// 3 when it stopped on Odoo, 1 when an order was refused, 75 when some wait, else 0.
-    pub(crate) fn exit_code(&self) -> i32 {
+    fn exit_status(&self) -> ExitStatus {
         if self.stopped.is_some() {
-            exit::ODOO_UNAVAILABLE
+            ExitStatus::OdooUnavailable
         } else if !self.failed.is_empty()
             || self.changes.iter().any(|c| {
                 !matches!(
@@ -95,11 +96,11 @@ impl FlushReport {
                 )
             })
         {
-            exit::FAILED
+            ExitStatus::Failed
         } else if !self.waiting.is_empty() || self.busy > 0 {
-            exit::LOCKED
+            ExitStatus::Locked
         } else {
-            exit::OK
+            ExitStatus::Ok
         }
     }
 }

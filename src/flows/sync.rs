@@ -15,7 +15,8 @@ use futures_util::stream::FuturesOrdered;
 use rust_decimal::Decimal;
 
 use super::Context;
-use crate::error::{Error, exit};
+use crate::error::Error;
+use crate::error::{Exit, ExitStatus};
 use crate::money::at_scale;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{MaxChange, Verdict, judge_amount};
@@ -176,17 +177,6 @@ pub(crate) async fn sync_status(
 }
 
 impl StatusReport {
-    /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed, else 0.
-    pub(crate) fn exit_code(&self) -> i32 {
-        if self.odoo_problem.is_some() {
-            exit::ODOO_UNAVAILABLE
-        } else if !self.failed.is_empty() {
-            exit::FAILED
-        } else {
-            exit::OK
-        }
-    }
-
     pub(crate) fn add(&mut self, r: &OrderResult) {
         self.checked += 1;
         match (&r.outcome, &r.status_change) {
@@ -200,6 +190,19 @@ impl StatusReport {
                 odoo_state: r.odoo_state.clone().unwrap_or_default(),
             }),
             (_, None) => self.unchanged += 1,
+        }
+    }
+}
+
+impl Exit for StatusReport {
+    /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed, else 0.
+    fn exit_status(&self) -> ExitStatus {
+        if self.odoo_problem.is_some() {
+            ExitStatus::OdooUnavailable
+        } else if !self.failed.is_empty() {
+            ExitStatus::Failed
+        } else {
+            ExitStatus::Ok
         }
     }
 }
@@ -258,16 +261,18 @@ impl Summary {
     pub(crate) fn synced(&self) -> u64 {
         self.updated + self.unchanged + self.kept_portal + self.missing_in_odoo + self.superseded
     }
+}
 
+impl Exit for Summary {
     /// 3 when Odoo could not be asked (or answered garbage), 1 when an order failed or a
     /// change was held for review, else 0.
-    pub(crate) fn exit_code(&self) -> i32 {
+    fn exit_status(&self) -> ExitStatus {
         if self.odoo_unreachable.is_some() || self.odoo_garbled.is_some() {
-            exit::ODOO_UNAVAILABLE
+            ExitStatus::OdooUnavailable
         } else if self.failed > 0 || self.held > 0 {
-            exit::FAILED
+            ExitStatus::Failed
         } else {
-            exit::OK
+            ExitStatus::Ok
         }
     }
 }

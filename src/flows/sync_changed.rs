@@ -21,7 +21,7 @@ use super::sync::{
     Event, OdooChunk, OdooOrder, Selection, Summary, SyncOptions, compare_chunk, fetch,
     pipeline as full_pipeline, superseded, sync_fields, tally,
 };
-use crate::error::{Error, exit};
+use crate::error::{Error, Exit, exit};
 use crate::odoo::{OdooClient, Record, SearchOpts, Value};
 use crate::store::Store;
 use crate::store::orders::{Cursor, Start};

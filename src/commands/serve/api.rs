@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq;
 use super::Shared;
 use super::listener::{BodyRefused, Via, read_body};
 use crate::envelope::Envelope;
-use crate::error::{Error, exit};
+use crate::error::{Error, Exit, ExitStatus, exit};
 use crate::flows::customers::add_or_link;
 use crate::flows::orders_create::{Creator, OrderRequest, Outcome, create_with};
 use crate::flows::orders_read::{ListRules, OrderRef, list_with, show_in};
@@ -161,19 +161,19 @@ fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
         Error::KeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => status_of_exit(e.exit_code()),
+        _ => http_status(e.exit_status()),
     }
 }
 
-fn status_of_exit(code: i32) -> StatusCode {
-    match code {
-        exit::OK => StatusCode::OK,
-        exit::QUEUED => StatusCode::ACCEPTED,
-        exit::USAGE => StatusCode::BAD_REQUEST,
-        exit::FAILED => StatusCode::UNPROCESSABLE_ENTITY,
-        exit::LOCKED => StatusCode::CONFLICT,
-        exit::ODOO_UNAVAILABLE | exit::DATABASE => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+/// An exit status's HTTP status (the class; routes refine 201 and 404).
+fn http_status(exit: ExitStatus) -> StatusCode {
+    match exit {
+        ExitStatus::Ok => StatusCode::OK,
+        ExitStatus::Queued => StatusCode::ACCEPTED,
+        ExitStatus::Usage => StatusCode::BAD_REQUEST,
+        ExitStatus::Failed => StatusCode::UNPROCESSABLE_ENTITY,
+        ExitStatus::Locked => StatusCode::CONFLICT,
+        ExitStatus::OdooUnavailable | ExitStatus::Database => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

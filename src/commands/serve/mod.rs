@@ -38,7 +38,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::Context;
-use crate::error::{Error, exit};
+use crate::error::{Error, Exit, ExitStatus, exit};
 use crate::flows::sync::{Selection, SyncOptions, run_recorded};
 use crate::odoo::OdooClient;
 use crate::secret::Secret;
@@ -146,13 +146,13 @@ pub(crate) struct ServeReport {
     pub event_attempts_failed: u64,
 }
 
-impl ServeReport {
+impl Exit for ServeReport {
     /// 0 when the stop let everything finish; 1 when its deadline cut work.
-    pub(crate) fn exit_code(&self) -> i32 {
+    fn exit_status(&self) -> ExitStatus {
         if self.cut_connections > 0 || self.cut_poll || self.cut_imports > 0 {
-            exit::FAILED
+            ExitStatus::Failed
         } else {
-            exit::OK
+            ExitStatus::Ok
         }
     }
 }
