@@ -26,9 +26,10 @@ fn seed(db: &Path, n: usize) -> anyhow::Result<()> {
     })
 }
 
-/// Runs the binary's `orders sync-amounts` with `extra`, sampling its peak RSS until it exits.
+/// Runs the binary's `orders sync-amounts` with `extra`, amounts only (as README's first
+/// tables), sampling its peak RSS until it exits.
 fn run(bin: &Path, fake: &FakeOdoo, db: &Path, extra: &[&str]) -> anyhow::Result<Measure> {
-    run_with(bin, fake, db, extra, true)
+    run_with(bin, fake, db, extra, false)
 }
 
 fn run_with(

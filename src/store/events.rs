@@ -112,6 +112,15 @@ impl Store {
     /// order they are found (by id); returns how many. A transaction that committed after
     /// one with a later id gets a later place: a reader by `seq` never skips it.
     pub(crate) fn sequence_events(&self) -> Result<usize> {
+        // Read first: a write transaction (the store's write lock) only when there is work.
+        let waiting = self.first(
+            "SELECT id FROM orderbridge_events WHERE seq IS NULL LIMIT 1",
+            &[],
+            |r| r.get::<i64>(0),
+        )?;
+        if waiting.is_none() {
+            return Ok(0);
+        }
         self.in_write_tx(|s| {
             let ids: Vec<i64> = s.all(
                 "SELECT id FROM orderbridge_events WHERE seq IS NULL ORDER BY id LIMIT 1000",

@@ -9,6 +9,7 @@ mod changed;
 mod conflicts;
 mod dedupe;
 mod env;
+mod events;
 mod input;
 mod install_webhook;
 mod laravel;

@@ -15,6 +15,8 @@ mod changed;
 mod conflicts;
 #[path = "../it/env.rs"]
 mod env;
+#[path = "../it/events.rs"]
+mod events;
 #[path = "../it/hosts.rs"]
 mod hosts;
 #[path = "../it/laravel.rs"]
