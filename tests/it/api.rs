@@ -705,3 +705,64 @@ fn events_can_be_polled_after_a_cursor() {
     let _ = env;
     served.stop();
 }
+
+#[test]
+fn a_stop_lets_a_create_under_way_finish_and_answer() {
+    let (env, served) = serving(&[]);
+    env.fake.inject(FaultRule::once(
+        Fault::Latency(Duration::from_millis(1500)),
+        "sale.order",
+        "web_save",
+    ));
+    let addr = served.addr.clone();
+    let pending =
+        std::thread::spawn(move || checkout(&addr, Some("chk-stop"), &order_json("200.00")));
+    wait_for("the create to reach Odoo", || {
+        env.fake.calls("sale.order", "web_save") == 1
+    });
+    served.signal_stop();
+    let answer = pending.join().unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let run = served.wait();
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM sales_orders WHERE idempotency_key = 'chk-stop'")
+            .as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn on_odoo_16_and_18_a_checkout_is_created_once_in_the_calls_each_has() {
+    for (version, calls) in [
+        (16, [("create", 1), ("read", 1), ("web_save", 0)]),
+        (18, [("create", 0), ("read", 0), ("web_save", 1)]),
+    ] {
+        let env = TestEnv::with(fake_odoo::FakeOptions {
+            version,
+            ..Default::default()
+        });
+        env.link_deco();
+        let served =
+            Served::start_with_env(&env, &["--poll", "0"], &[("ORDERBRIDGE_API_TOKEN", TOKEN)]);
+        assert_eq!(
+            checkout(&served.addr, Some("warm"), &order_json("200.00")).status,
+            201
+        );
+        env.fake.reset_calls();
+        let a = checkout(
+            &served.addr,
+            Some(&format!("v{version}")),
+            &order_json("200.00"),
+        );
+        assert_eq!(a.status, 201, "Odoo {version}: {}", a.body);
+        for (method, n) in calls {
+            assert_eq!(
+                env.fake.calls("sale.order", method),
+                n,
+                "Odoo {version}: {method}"
+            );
+        }
+        served.stop();
+    }
+}
