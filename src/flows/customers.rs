@@ -119,14 +119,14 @@ pub(crate) async fn link(ctx: &Context, id: i64) -> Result<LinkReport, Error> {
     link_with(&ctx.store()?, &ctx.odoo()?, id).await
 }
 
-/// [`link`] with the store and client given.
-pub(crate) async fn link_with(
-    store: &Store,
+/// The Odoo partner with this email (the oldest when several have it), created when none
+/// has it; whether it was created.
+async fn partner_for(
     client: &OdooClient,
-    id: i64,
-) -> Result<LinkReport, Error> {
-    let customer = store.customer(id)?;
-    let domain = domain("email", "=ilike", Value::str(&customer.email));
+    name: &str,
+    email: &str,
+) -> Result<(Partner, bool), Error> {
+    let domain = domain("email", "=ilike", Value::str(email));
     let found = client
         .search_read(
             "res.partner",
@@ -138,37 +138,43 @@ pub(crate) async fn link_with(
             },
         )
         .await?;
-    let (partner, created) = match found.first() {
-        Some(v) => {
-            if found.len() > 1 {
-                tracing::warn!(email = %customer.email, "several Odoo partners have this email; linking the oldest");
-            }
-            (
-                Partner::from_value(v).map_err(crate::odoo::OdooError::from)?,
-                false,
-            )
+    if let Some(v) = found.first() {
+        if found.len() > 1 {
+            tracing::warn!(
+                email,
+                "several Odoo partners have this email; linking the oldest"
+            );
         }
-        None => {
-            let pid = client
-                .create(
-                    "res.partner",
-                    Value::object([
-                        ("name", Value::str(&customer.name)),
-                        ("email", Value::str(&customer.email)),
-                    ]),
-                )
-                .await?;
-            tracing::info!(partner_id = pid, email = %customer.email, "Partner created in Odoo first");
-            (
-                Partner {
-                    id: pid,
-                    name: customer.name.clone(),
-                    email: Some(customer.email.clone()),
-                },
-                true,
-            )
-        }
-    };
+        return Ok((
+            Partner::from_value(v).map_err(crate::odoo::OdooError::from)?,
+            false,
+        ));
+    }
+    let pid = client
+        .create(
+            "res.partner",
+            Value::object([("name", Value::str(name)), ("email", Value::str(email))]),
+        )
+        .await?;
+    tracing::info!(partner_id = pid, email, "Partner created in Odoo first");
+    Ok((
+        Partner {
+            id: pid,
+            name: name.to_string(),
+            email: Some(email.to_string()),
+        },
+        true,
+    ))
+}
+
+/// [`link`] with the store and client given.
+pub(crate) async fn link_with(
+    store: &Store,
+    client: &OdooClient,
+    id: i64,
+) -> Result<LinkReport, Error> {
+    let customer = store.customer(id)?;
+    let (partner, created) = partner_for(client, &customer.name, &customer.email).await?;
     let customer = store.link_customer(id, partner.id)?;
     Ok(LinkReport {
         customer,
@@ -199,16 +205,32 @@ pub(crate) async fn add_or_link(
     partner: Option<i64>,
 ) -> Result<AddOrLinkReport, Error> {
     validate(name, email)?;
-    let (customer, created_customer) = match store.customer_by_email(email.trim())? {
-        Some(c) => (c, false),
-        None => {
-            let choice = partner.map_or(PartnerChoice::None, PartnerChoice::Existing);
-            (
-                add_with(store, Some(client), name, email, choice).await?,
-                true,
-            )
-        }
+    let (name, email) = (name.trim(), email.trim());
+    let Some(customer) = store.customer_by_email(email)? else {
+        // Odoo first: the partner, then the customer (nothing is stored if Odoo fails).
+        let (partner, created_partner) = match partner {
+            Some(pid) => (
+                read_partner(client, pid).await?.ok_or_else(|| {
+                    Error::Usage(format!("Odoo has no res.partner {pid}; nothing was stored"))
+                })?,
+                false,
+            ),
+            None => partner_for(client, name, email).await?,
+        };
+        let customer = store.add_customer(name, email, Some(partner.id))?;
+        tracing::info!(
+            customer_id = customer.id,
+            partner_id = partner.id,
+            "Customer created in local database"
+        );
+        return Ok(AddOrLinkReport {
+            customer,
+            created_customer: true,
+            partner: Some(partner),
+            created_partner,
+        });
     };
+    let created_customer = false;
     if let Some(pid) = customer.odoo_partner_id {
         if partner.is_some_and(|p| p != pid) {
             return Err(Error::Failed {

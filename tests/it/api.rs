@@ -766,3 +766,18 @@ fn on_odoo_16_and_18_a_checkout_is_created_once_in_the_calls_each_has() {
         served.stop();
     }
 }
+
+#[test]
+fn post_customers_with_odoo_down_stores_nothing() {
+    let (env, served) = serving(&[]);
+    env.fake.go_down();
+    let body = r#"{"name": "Down Shop", "email": "down@example.com"}"#;
+    let a = call(&served.addr, "POST", "/v1/customers", &[AUTH], body);
+    assert_eq!(a.status, 503, "{}", a.body);
+    let stored = env.scalar("SELECT COUNT(*) FROM customers WHERE email = 'down@example.com'");
+    assert_eq!(stored.as_deref(), Some("0"));
+    env.fake.come_up();
+    let b = call(&served.addr, "POST", "/v1/customers", &[AUTH], body);
+    assert_eq!(b.status, 201, "{}", b.body);
+    served.stop();
+}
