@@ -113,16 +113,23 @@ impl Layout {
     /// way finish.
     pub(crate) fn serve_service(&self) -> String {
         format!(
-            "[Unit]\nDescription=orderbridge: Odoo's webhooks and the incremental sync\n\
+            "[Unit]\nDescription=orderbridge: Odoo's webhooks, the incremental sync and the order API\n\
              Documentation=man:orderbridge(1)\n\
              Wants=network-online.target\nAfter=network-online.target\n\n\
              [Service]\nType=exec\n{}WorkingDirectory={}\nExecStart={}\n\
-             Restart=on-failure\nRestartSec=5\nTimeoutStopSec=60\n{}\n\
+             Restart=on-failure\nRestartSec=5\nTimeoutStopSec=60\n{}{}\n\
              [Install]\nWantedBy=multi-user.target\n",
             self.user_lines(),
             escape(&self.workdir),
             escape(&self.exec(&["serve"])),
-            self.hardening()
+            self.hardening(),
+            // /run/orderbridge for the order API's unix socket (ORDERBRIDGE_API_SOCKET), a
+            // folder the portal's user reaches through the service's group.
+            if self.packaged {
+                "RuntimeDirectory=orderbridge\nRuntimeDirectoryMode=0750\n"
+            } else {
+                ""
+            }
         )
     }
 }
