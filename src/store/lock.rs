@@ -10,8 +10,32 @@ use std::time::Duration;
 use super::db::{Arg, MyConn, PgConn};
 use super::{LOCK_NAMESPACE, Location, Result, StoreError};
 
-/// The advisory lock key of sync and flush runs (with [`LOCK_NAMESPACE`]).
-const RUN_LOCK: i32 = 2;
+/// Which lock: a sync or flush run's, or the event delivery's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockKind {
+    /// One sync or flush at a time.
+    Run,
+    /// One `serve` delivers the portal's events at a time (in sequence, once per store).
+    Events,
+}
+
+impl LockKind {
+    /// The advisory lock key (with [`LOCK_NAMESPACE`]).
+    fn key(self) -> i32 {
+        match self {
+            LockKind::Run => 2,
+            LockKind::Events => 3,
+        }
+    }
+
+    /// The named lock's prefix on MySQL, and the lock file's suffix on SQLite.
+    fn name(self) -> &'static str {
+        match self {
+            LockKind::Run => "run",
+            LockKind::Events => "events",
+        }
+    }
+}
 
 /// Held while a run works; released when dropped or when the process dies.
 pub(crate) struct RunLock {
@@ -38,15 +62,31 @@ impl RunLock {
     /// Takes the run lock of the store at `location`, or `None` at once when another run
     /// holds it.
     pub(crate) fn try_acquire(location: &Location, busy: Duration) -> Result<Option<RunLock>> {
+        Self::try_acquire_kind(location, busy, LockKind::Run)
+    }
+
+    /// Takes the lock `kind` of the store, or `None` at once when another process holds it.
+    pub(crate) fn try_acquire_kind(
+        location: &Location,
+        busy: Duration,
+        kind: LockKind,
+    ) -> Result<Option<RunLock>> {
         match location {
-            Location::File(db) => Self::try_file(&lock_file(db)),
+            Location::File(db) => Self::try_file(&match kind {
+                LockKind::Run => lock_file(db),
+                LockKind::Events => {
+                    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                    name.push(".events.lock");
+                    db.with_file_name(name)
+                }
+            }),
             Location::Postgres(url) => {
                 let mut conn = PgConn::connect(url, busy)?;
                 let origin = super::db::Origin::server(url, busy);
                 let got = conn.query_bool(
                     &origin,
                     "SELECT pg_try_advisory_lock(?1, ?2)",
-                    &[Arg::Int(LOCK_NAMESPACE.into()), Arg::Int(RUN_LOCK.into())],
+                    &[Arg::Int(LOCK_NAMESPACE.into()), Arg::Int(kind.key().into())],
                 )?;
                 Ok(got.then_some(RunLock {
                     _held: Held::Pg(Box::new(conn)),
@@ -58,8 +98,8 @@ impl RunLock {
                 // Named locks are the server's, not the database's: the name carries it.
                 let got = conn.query(
                     &origin,
-                    "SELECT GET_LOCK(CONCAT('orderbridge.run.', DATABASE()), 0)",
-                    &[],
+                    "SELECT GET_LOCK(CONCAT('orderbridge.', ?1, '.', DATABASE()), 0)",
+                    &[Arg::Text(kind.name().into())],
                     1,
                     |r| r.get::<Option<i64>>(0),
                 )?;

@@ -781,3 +781,47 @@ fn post_customers_with_odoo_down_stores_nothing() {
     assert_eq!(b.status, 201, "{}", b.body);
     served.stop();
 }
+
+#[test]
+fn two_servers_on_one_store_deliver_each_event_once_and_one_takes_over() {
+    let portal = Portal::start(vec![]);
+    let env = TestEnv::new();
+    env.link_deco();
+    let vals = [
+        ("ORDERBRIDGE_API_TOKEN", TOKEN),
+        ("ORDERBRIDGE_PORTAL_WEBHOOK_URL", portal.url.as_str()),
+        ("ORDERBRIDGE_PORTAL_WEBHOOK_SECRET", PORTAL_SECRET),
+    ];
+    let first = Served::start_with_env(&env, &["--poll", "0"], &vals);
+    let second = Served::start_with_env(&env, &["--poll", "0"], &vals);
+    assert_eq!(
+        checkout(&first.addr, Some("two-1"), &order_json("200.00")).status,
+        201
+    );
+    assert_eq!(
+        checkout(&second.addr, Some("two-2"), &order_json("200.00")).status,
+        201
+    );
+    wait_for("both events", || portal.events().len() >= 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(portal.events().len(), 2, "each once: {:?}", portal.events());
+    // The deliverer goes; the other takes over.
+    first.kill();
+    assert_eq!(
+        checkout(&second.addr, Some("two-3"), &order_json("200.00")).status,
+        201
+    );
+    wait_for("the third event", || portal.events().len() >= 3);
+    let keys: Vec<String> = portal
+        .events()
+        .iter()
+        .map(|(_, b)| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["data"]["idempotency_key"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(keys, ["two-1", "two-2", "two-3"]);
+    second.stop();
+}

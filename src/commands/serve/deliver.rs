@@ -57,11 +57,17 @@ fn backoff(attempts: i64) -> Duration {
 /// store work blocks).
 pub(super) async fn deliver_loop(
     store: &Store,
+    lock: &(crate::store::Location, Duration),
     portal: Option<(String, Secret)>,
     ready: Arc<Notify>,
     stats: &Delivery,
     mut stop: watch::Receiver<bool>,
 ) {
+    // One deliverer per store: several `serve`s sharing a server store would post each
+    // event twice and could interleave them. The others stand by and take over when the
+    // holder's process (or connection) ends.
+    let mut held: Option<crate::store::lock::RunLock> = None;
+    let mut told_standby = false;
     let http = reqwest::Client::builder()
         .timeout(ANSWER_WITHIN)
         .build()
@@ -84,8 +90,27 @@ pub(super) async fn deliver_loop(
         if let Err(e) = store.sequence_events() {
             tracing::warn!(error = %e, "Events could not be sequenced; trying again");
         }
-        let next = match (&portal, &http) {
-            (Some(_), Some(_)) => store.next_undelivered().unwrap_or_else(|e| {
+        if portal.is_some() && held.is_none() {
+            use crate::store::lock::{LockKind, RunLock};
+            match RunLock::try_acquire_kind(&lock.0, lock.1, LockKind::Events) {
+                Ok(Some(l)) => {
+                    if told_standby {
+                        tracing::info!("This server now delivers the portal's events");
+                    }
+                    held = Some(l);
+                }
+                Ok(None) if !told_standby => {
+                    tracing::info!("Another server delivers the portal's events; standing by");
+                    told_standby = true;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "The events' delivery lock could not be taken; trying again")
+                }
+            }
+        }
+        let next = match (&portal, &http, &held) {
+            (Some(_), Some(_), Some(_)) => store.next_undelivered().unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "Events could not be read; trying again");
                 None
             }),

@@ -378,9 +378,11 @@ impl Server {
             if let Some((url, _)) = &portal {
                 tracing::info!(url = %crate::webhook::clip(url), "Posting events to the portal");
             }
+            let lock = self.lock.clone();
             tokio::task::spawn_blocking(move || {
                 runtime.block_on(deliver::deliver_loop(
                     &store,
+                    &lock,
                     portal,
                     Arc::clone(&shared.events_ready),
                     &shared.delivery,
