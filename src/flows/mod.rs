@@ -10,7 +10,6 @@ pub(crate) mod orders_create;
 pub(crate) mod orders_read;
 pub(crate) mod outbox;
 pub(crate) mod sync;
-pub(crate) mod sync_changed;
 
 pub(crate) use crate::context::{Context, run_failed, run_outcome};
 

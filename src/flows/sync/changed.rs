@@ -16,12 +16,12 @@
 
 use std::time::Duration;
 
-use super::changes::{odoo_now, page_domain};
-use super::sync::{
+use super::{
     Event, OdooChunk, OdooOrder, Selection, Summary, SyncOptions, compare_chunk, fetch,
     pipeline as full_pipeline, superseded, sync_fields, tally,
 };
 use crate::error::{Error, Exit, exit};
+use crate::flows::changes::{odoo_now, page_domain};
 use crate::odoo::{OdooClient, Record, SearchOpts, Value};
 use crate::store::Store;
 use crate::store::orders::{Cursor, Start};
@@ -64,7 +64,7 @@ async fn changes(
     let fields = if details {
         sync_fields(client).await?
     } else {
-        super::sync::SYNC_FIELDS.to_vec()
+        super::SYNC_FIELDS.to_vec()
     };
     let rows = client
         .search_read("sale.order", domain, &fields, opts)
@@ -344,8 +344,8 @@ async fn follow_invoices(
 
 #[cfg(test)]
 mod tests {
-    use super::super::changes::leaf;
     use super::*;
+    use crate::flows::changes::leaf;
 
     #[test]
     fn the_next_page_starts_strictly_after_the_last_row_seen() {

@@ -6,7 +6,10 @@
 //! ```
 //! Round trips: ⌈N / batch⌉ plus the login; memory: a few chunks, whatever N is. A lock
 //! file next to the database keeps two runs from overlapping; the OS drops it with the
-//! process, so a killed run leaves no stale lock.
+//! process, so a killed run leaves no stale lock. `changed` is its `--changed` variant:
+//! the same comparison and writes, over what Odoo changed since a cursor.
+
+pub(crate) mod changed;
 
 use std::collections::HashMap;
 
@@ -14,9 +17,9 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use rust_decimal::Decimal;
 
-use super::Context;
 use crate::error::Error;
 use crate::error::{Exit, ExitStatus};
+use crate::flows::Context;
 use crate::money::at_scale;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{MaxChange, Verdict, judge_amount};
@@ -662,8 +665,7 @@ async fn selected_pipeline(
     };
     let ran = match opts.selection {
         Selection::Changed => {
-            super::sync_changed::pipeline(store, client, opts, overlap, &mut summary, on_event)
-                .await
+            changed::pipeline(store, client, opts, overlap, &mut summary, on_event).await
         }
         _ => pipeline(store, client, opts, &mut summary, on_event).await,
     };
