@@ -825,3 +825,47 @@ fn two_servers_on_one_store_deliver_each_event_once_and_one_takes_over() {
     assert_eq!(keys, ["two-1", "two-2", "two-3"]);
     second.stop();
 }
+
+#[test]
+fn an_order_odoo_refuses_is_422_and_the_same_key_may_be_sent_again_fixed() {
+    let (env, served) = serving(&[]);
+    let bad = r#"{"customer_id": 1, "amount": "10.00", "lines": [{"product_id": 999999, "quantity": 1}]}"#;
+    let a = checkout(&served.addr, Some("chk-bad"), bad);
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(a.body["exit_code"], 1);
+    assert_eq!(odoo_orders_with_origin(&env, "chk-bad"), 0);
+    // The same key with the same body is refused the same way, and costs one call (no lookup:
+    // the refusal proved nothing was made).
+    env.fake.reset_calls();
+    let again = checkout(&served.addr, Some("chk-bad"), bad);
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert_eq!(env.fake.calls("sale.order", "search_read"), 0);
+    served.stop();
+}
+
+#[test]
+fn over_json_2_a_checkout_is_one_web_save_too() {
+    let env = TestEnv::new();
+    env.link_deco();
+    let served = Served::start_with_env(
+        &env,
+        &["--poll", "0"],
+        &[
+            ("ORDERBRIDGE_API_TOKEN", TOKEN),
+            ("ODOO_PASSWORD", ""),
+            ("ODOO_API_KEY", fake_odoo::world::ADMIN_API_KEY),
+            ("ODOO_PROTOCOL", "json2"),
+        ],
+    );
+    assert_eq!(
+        checkout(&served.addr, Some("j2-warm"), &order_json("200.00")).status,
+        201
+    );
+    let before = env.fake.requests();
+    let a = checkout(&served.addr, Some("j2-1"), &order_json("200.00"));
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["data"]["order"]["odoo_amount_total"], "230.00");
+    assert_eq!(env.fake.requests() - before, 1);
+    assert_eq!(env.fake.calls("sale.order", "web_save"), 2);
+    served.stop();
+}
