@@ -146,6 +146,17 @@ impl Context {
         )
     }
 
+    /// How long a claim on an intent lasts: past every request's timeout (three of them,
+    /// and 10 s), so that a live process is never overtaken.
+    pub(crate) fn claim_lease(&self) -> std::time::Duration {
+        let timeout = self
+            .settings
+            .odoo()
+            .map(|c| c.timeout)
+            .unwrap_or(std::time::Duration::from_secs(30));
+        timeout * 3 + std::time::Duration::from_secs(10)
+    }
+
     /// The Odoo client without the store: it logs in (`odoo test-connection` checks the
     /// credentials, and never touches the database).
     pub(crate) fn odoo_alone(&self) -> Result<OdooClient, Error> {

@@ -16,8 +16,8 @@
 
 use sha2::{Digest, Sha256};
 
+use super::Context;
 use super::sync::{OdooChunk, Selection, SyncOptions, compare_chunk, fetch};
-use super::{Context, orders_create::lease};
 use crate::error::Error;
 use crate::error::{Exit, ExitStatus};
 use crate::odoo::{Call, OdooClient, OdooError, Record, Value};
@@ -257,7 +257,7 @@ pub(crate) async fn run(
 /// another process is sending it.
 fn claim(ctx: &Context, store: &Store, key: &str) -> Result<(), Error> {
     let until = crate::store::to_text(
-        chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default(),
+        chrono::Utc::now() + chrono::Duration::from_std(ctx.claim_lease()).unwrap_or_default(),
     );
     if store.claim(key, &Claimant::this_process(), &until)? {
         return Ok(());
@@ -270,17 +270,29 @@ fn claim(ctx: &Context, store: &Store, key: &str) -> Result<(), Error> {
 }
 
 fn options(ctx: &Context) -> Result<SyncOptions, Error> {
-    Ok(SyncOptions {
+    Ok(read_back_options(
+        ctx.settings.max_change()?,
+        ctx.settings.status_words()?,
+    ))
+}
+
+/// How a changed order is read back and stored: one order, its status and whole order,
+/// under the review threshold in force.
+pub(crate) fn read_back_options(
+    max_change: crate::rules::MaxChange,
+    status_words: &'static crate::rules::StatusWords,
+) -> SyncOptions {
+    SyncOptions {
         selection: Selection::All,
         dry_run: false,
         batch: 1,
         concurrency: 1,
         amounts: false,
         status: true,
-        max_change: ctx.settings.max_change()?,
-        status_words: ctx.settings.status_words()?,
+        max_change,
+        status_words,
         details: true,
-    })
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -101,7 +101,7 @@ impl Creator {
         ctx: &Context,
         client: std::sync::Arc<OdooClient>,
     ) -> Result<Creator, Error> {
-        let lease = lease(ctx);
+        let lease = ctx.claim_lease();
         Ok(Creator {
             client,
             key_field: ctx.settings.key_field()?,
@@ -112,17 +112,6 @@ impl Creator {
             verify: None,
         })
     }
-}
-
-/// How long a claim on an intent lasts: past every request's timeout, so that a live
-/// process is never overtaken.
-pub(crate) fn lease(ctx: &Context) -> Duration {
-    let timeout = ctx
-        .settings
-        .odoo()
-        .map(|c| c.timeout)
-        .unwrap_or(Duration::from_secs(30));
-    timeout * 3 + Duration::from_secs(10)
 }
 
 /// An unanswered create request Odoo may still be working on.
@@ -602,8 +591,9 @@ pub(crate) async fn recover_with(
     let key_field = ctx.settings.key_field()?;
     let grace = ctx.settings.create_grace()?;
     let owner = Claimant::this_process();
-    let until =
-        to_text(chrono::Utc::now() + chrono::Duration::from_std(lease(ctx)).unwrap_or_default());
+    let until = to_text(
+        chrono::Utc::now() + chrono::Duration::from_std(ctx.claim_lease()).unwrap_or_default(),
+    );
     let mut out = Vec::new();
     for intent in pending {
         let key = intent.key.clone();

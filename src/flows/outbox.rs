@@ -133,7 +133,7 @@ impl FlushSettings {
             batch,
             key_field: ctx.settings.key_field()?,
             grace: ctx.settings.create_grace()?,
-            lease: super::orders_create::lease(ctx),
+            lease: ctx.claim_lease(),
             max_change: ctx.settings.max_change()?,
             status_words: ctx.settings.status_words()?,
         })
@@ -201,17 +201,8 @@ pub(crate) async fn flush_locked(
         let Some(action) = super::order_actions::Action::of_payload(&intent.payload) else {
             continue;
         };
-        let opts = super::sync::SyncOptions {
-            selection: super::sync::Selection::All,
-            dry_run: false,
-            batch: 1,
-            concurrency: 1,
-            amounts: false,
-            status: true,
-            max_change: settings.max_change,
-            status_words: settings.status_words,
-            details: true,
-        };
+        let opts =
+            super::order_actions::read_back_options(settings.max_change, settings.status_words);
         match super::order_actions::perform(store, client, &intent.key, &action, &opts, false).await
         {
             Ok((outcome, reason, _)) => report.changes.push(ChangeFlushed {
