@@ -514,7 +514,7 @@ async fn sync_amounts(
     out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
-    use crate::flows::sync::{self, Selection, SyncOptions};
+    use crate::flows::sync::{Selection, SyncOptions};
     let selection = if a.changed {
         Selection::Changed
     } else {
@@ -533,7 +533,7 @@ async fn sync_amounts(
     };
     let mut view =
         sync_view::SyncRenderer::new(selection, a.plain, a.json_lines, out, quiet, a.dry_run);
-    let summary = sync::run(ctx, opts, &mut |e| view.event(e)).await?;
+    let summary = commands::sync::run(ctx, opts, &mut |e| view.event(e)).await?;
     let code = summary.exit_code();
     view.finish(&summary, code)?;
     Ok(code)
@@ -554,7 +554,7 @@ async fn orders(
     out: Output,
     quiet: bool,
 ) -> Result<i32, Failure> {
-    use crate::flows::{orders_create, orders_read, sync};
+    use crate::flows::{orders_create, orders_read};
     let code = match command {
         OrdersCommand::Create(a) => {
             let queue = a.queue_if_unavailable || ctx.settings.queue_if_unavailable()?;
@@ -704,7 +704,7 @@ async fn orders(
         }
         OrdersCommand::SyncAmounts(a) => return sync_amounts(ctx, a, out, quiet).await,
         OrdersCommand::SyncStatus { selection: sel } => {
-            let report = sync::sync_status(ctx, selection(&sel)).await?;
+            let report = commands::sync::sync_status(ctx, selection(&sel)).await?;
             let code = report.exit_code();
             emit(&report, out, code)?
         }

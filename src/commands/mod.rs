@@ -12,6 +12,7 @@ pub(crate) mod reconcile;
 pub(crate) mod schedule;
 pub(crate) mod serve;
 pub(crate) mod status;
+pub(crate) mod sync;
 pub(crate) mod test_connection;
 
 pub(crate) use crate::context::{Context, run_lock_at};

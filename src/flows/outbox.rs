@@ -644,3 +644,46 @@ fn not_movable(store: &Store, key: &str, what: &str) -> Result<Error, Error> {
         )),
     })
 }
+
+/// Sends what waits in the outbox before a sync (under its lock): a queued order becomes a
+/// stored one the sync then sees. A failure is logged; the sync goes on and says its own.
+pub(crate) async fn flush_first(
+    store: &Store,
+    client: &OdooClient,
+    settings: &FlushSettings,
+) -> Option<super::sync::FlushedFirst> {
+    match store.intent_stats("queued") {
+        Ok((0, _)) => None,
+        Ok((n, _)) => match flush_locked(store, client, settings).await {
+            Ok(r) => {
+                let done = super::sync::FlushedFirst {
+                    created: r.created.len(),
+                    changes: r.changes.len(),
+                    failed: r.failed.len(),
+                    still_queued: r.waiting.len() + r.busy,
+                    error: r.stopped.clone(),
+                };
+                tracing::info!(
+                    created = done.created,
+                    changes = done.changes,
+                    failed = done.failed,
+                    still_queued = done.still_queued,
+                    "Outbox flushed before the sync"
+                );
+                Some(done)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "The outbox could not be flushed; it stays queued");
+                Some(super::sync::FlushedFirst {
+                    still_queued: usize::try_from(n).unwrap_or(usize::MAX),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                })
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "The outbox could not be read");
+            None
+        }
+    }
+}

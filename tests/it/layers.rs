@@ -86,3 +86,71 @@ fn nothing_below_the_cli_prints() {
         }
     }
 }
+
+#[test]
+fn the_flows_import_each_other_without_a_cycle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/flows");
+    let flows: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            let stem = p.file_stem()?.to_str()?.to_string();
+            (stem != "mod").then_some(stem)
+        })
+        .collect();
+    // Each flow's imports of the others, by `super::X::` or `crate::flows::X::`.
+    let uses = |flow: &str| -> Vec<String> {
+        let folder = root.join(flow);
+        let in_folder = if folder.is_dir() {
+            sources(&format!("src/flows/{flow}"))
+        } else {
+            Vec::new()
+        };
+        let texts: Vec<String> = in_folder
+            .into_iter()
+            .map(|(_, t)| t)
+            .chain(std::fs::read_to_string(root.join(format!("{flow}.rs"))).ok())
+            .collect();
+        flows
+            .iter()
+            .filter(|other| *other != flow)
+            .filter(|other| {
+                texts.iter().any(|t| {
+                    t.contains(&format!("crate::flows::{other}::"))
+                        || t.lines().any(|l| {
+                            l.contains(&format!("super::{other}::"))
+                                || l.contains(&format!("super::{{{other}"))
+                        })
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    let graph: Vec<(String, Vec<String>)> = flows.iter().map(|f| (f.clone(), uses(f))).collect();
+    fn reaches(
+        graph: &[(String, Vec<String>)],
+        from: &str,
+        to: &str,
+        seen: &mut Vec<String>,
+    ) -> bool {
+        let Some((_, next)) = graph.iter().find(|(f, _)| f == from) else {
+            return false;
+        };
+        next.iter().any(|n| {
+            if n == to {
+                return true;
+            }
+            if seen.contains(n) {
+                return false;
+            }
+            seen.push(n.clone());
+            reaches(graph, n, to, seen)
+        })
+    }
+    for (flow, _) in &graph {
+        assert!(
+            !reaches(&graph, flow, flow, &mut Vec::new()),
+            "{flow} reaches itself: {graph:?}"
+        );
+    }
+}

@@ -586,7 +586,7 @@ async fn poll_loop(
         };
         settle_pending(settings, store, shared).await;
         // Logged by the flush itself ("Outbox flushed before the sync").
-        let _ = crate::flows::sync::flush_first(store, &shared.client, flush).await;
+        let _ = crate::flows::outbox::flush_first(store, &shared.client, flush).await;
         let polled =
             match run_recorded(store, &shared.client, shared.sync, overlap, &mut |_| {}).await {
                 Ok(s) if s.exit_code() == exit::OK => {

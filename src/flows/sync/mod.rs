@@ -19,7 +19,6 @@ use rust_decimal::Decimal;
 
 use crate::error::Error;
 use crate::error::{Exit, ExitStatus};
-use crate::flows::Context;
 use crate::money::at_scale;
 use crate::odoo::{OdooClient, OdooError, Record, SearchOpts, Value, domain, order_state};
 use crate::rules::{MaxChange, Verdict, judge_amount};
@@ -143,40 +142,6 @@ pub(crate) struct StatusReport {
     /// Why Odoo could not be asked, when it could not.
     #[serde(skip)]
     pub odoo_problem: Option<String>,
-}
-
-/// The batches and parallel requests of `sync-status`.
-const STATUS_BATCH: usize = 1000;
-const STATUS_CONCURRENCY: usize = 4;
-
-/// `orders sync-status`: every selected order's status from Odoo's state.
-pub(crate) async fn sync_status(
-    ctx: &Context,
-    selection: Selection,
-) -> Result<StatusReport, Error> {
-    let opts = SyncOptions {
-        selection,
-        dry_run: false,
-        batch: STATUS_BATCH,
-        concurrency: STATUS_CONCURRENCY,
-        amounts: false,
-        status: true,
-        max_change: Default::default(),
-        status_words: ctx.settings.status_words()?,
-        details: ctx.settings.order_details()?,
-    };
-    let mut report = StatusReport::default();
-    let summary = run(ctx, opts, &mut |e| {
-        if let Event::Order(r) = e {
-            report.add(r);
-        }
-    })
-    .await?;
-    report.odoo_problem = summary.odoo_garbled.or(summary.odoo_unreachable);
-    if let Some(reason) = &report.odoo_problem {
-        tracing::error!(error = %reason, "Odoo failed during the status sync");
-    }
-    Ok(report)
 }
 
 impl StatusReport {
@@ -606,53 +571,9 @@ fn one_order(store: &Store, id: i64) -> Result<crate::store::orders::OrderRow, E
     Ok(o)
 }
 
-pub(crate) async fn run(
-    ctx: &Context,
-    opts: SyncOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
-) -> Result<Summary, Error> {
-    if opts.batch == 0 || opts.concurrency == 0 {
-        return Err(Error::Usage(
-            "--batch-size and --concurrency must be at least 1".into(),
-        ));
-    }
-    // The Odoo settings first, even when there turns out to be nothing to do: a cron job
-    // that finds no settings must fail, not report an empty success every hour.
-    let client = ctx.odoo()?;
-    let _lock = ctx.run_lock()?;
-    // `--changed` runs every few minutes and touches a few rows: it skips the whole-file page
-    // check (a tenth of a second at 100,000 orders, most of its run), leaving damage to
-    // SQLite's own checks of the pages it reads and writes, and to the nightly full run.
-    let store = match opts.selection {
-        Selection::Changed => ctx.store_unverified()?,
-        _ => ctx.store()?,
-    };
-    let flushed = if opts.dry_run {
-        None
-    } else {
-        flush_first(
-            &store,
-            &client,
-            &super::outbox::FlushSettings {
-                max_change: opts.max_change,
-                ..super::outbox::FlushSettings::of(ctx, super::outbox::DEFAULT_BATCH)?
-            },
-        )
-        .await
-    };
-    let overlap = ctx.settings.change_overlap()?;
-    // A dry run changes nothing, so it is no run to report.
-    if opts.dry_run {
-        return selected_pipeline(&store, &client, opts, overlap, on_event).await;
-    }
-    let mut summary = run_recorded(&store, &client, opts, overlap, on_event).await?;
-    summary.flushed = flushed;
-    Ok(summary)
-}
-
 /// The pipeline the selection calls for: the change cursor's, or the one over local orders.
 /// A failure midway says what the run had already committed (each chunk commits on its own).
-async fn selected_pipeline(
+pub(crate) async fn selected_pipeline(
     store: &Store,
     client: &OdooClient,
     opts: SyncOptions,
@@ -677,49 +598,6 @@ async fn selected_pipeline(
             updated: summary.updated + summary.status_changed,
             checked: summary.synced() + summary.held + summary.failed,
         }),
-    }
-}
-
-/// Sends what waits in the outbox before a sync (under its lock): a queued order becomes a
-/// stored one the sync then sees. A failure is logged; the sync goes on and says its own.
-pub(crate) async fn flush_first(
-    store: &Store,
-    client: &OdooClient,
-    settings: &super::outbox::FlushSettings,
-) -> Option<FlushedFirst> {
-    match store.intent_stats("queued") {
-        Ok((0, _)) => None,
-        Ok((n, _)) => match super::outbox::flush_locked(store, client, settings).await {
-            Ok(r) => {
-                let done = FlushedFirst {
-                    created: r.created.len(),
-                    changes: r.changes.len(),
-                    failed: r.failed.len(),
-                    still_queued: r.waiting.len() + r.busy,
-                    error: r.stopped.clone(),
-                };
-                tracing::info!(
-                    created = done.created,
-                    changes = done.changes,
-                    failed = done.failed,
-                    still_queued = done.still_queued,
-                    "Outbox flushed before the sync"
-                );
-                Some(done)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "The outbox could not be flushed; it stays queued");
-                Some(FlushedFirst {
-                    still_queued: usize::try_from(n).unwrap_or(usize::MAX),
-                    error: Some(e.to_string()),
-                    ..Default::default()
-                })
-            }
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "The outbox could not be read");
-            None
-        }
     }
 }
 
