@@ -190,14 +190,20 @@ pub enum Command {
         max_age: Option<std::time::Duration>,
     },
     /// Receive Odoo's webhooks and apply them as they come, with the incremental sync every
-    /// --poll as the safety net (Odoo never resends a webhook)
+    /// --poll as the safety net (Odoo never resends a webhook); answer the portal's order API
+    /// (/v1) and post it signed events
     #[command(
         after_help = "Odoo posts to http://LISTEN/odoo/webhook/<ORDERBRIDGE_WEBHOOK_SECRET>; set that up
 with `orderbridge odoo install-webhook --url https://portal.example.com/odoo/webhook`.
+The order API: POST /v1/orders (header Idempotency-Key), GET /v1/orders/{id|S00021},
+GET /v1/customers/{id}/orders, POST /v1/customers, GET /v1/events?after=, described at
+GET /v1/openapi.json; over TCP with `Authorization: Bearer <ORDERBRIDGE_API_TOKEN>`, on
+--api-socket without. Events go to ORDERBRIDGE_PORTAL_WEBHOOK_URL, signed with
+ORDERBRIDGE_PORTAL_WEBHOOK_SECRET (header Orderbridge-Signature: t=...,v1=...).
 Also: GET /healthz (503 with the reason when the store cannot take a write or the poll is
-late), GET /metrics (Prometheus). SIGTERM or Ctrl-C stops it: the requests and the poll under
-way finish (exit 0); what is still running at --stop-timeout is cut (exit 1).
-No TLS: put it behind the portal's reverse proxy.
+late), GET /metrics (Prometheus). SIGTERM or Ctrl-C stops it: the requests (creates
+included) and the poll under way finish (exit 0); what is still running at --stop-timeout is
+cut (exit 1). No TLS: put it behind the portal's reverse proxy.
 
 Examples:
   orderbridge serve                                   # 127.0.0.1:8787, poll every 60s
