@@ -37,15 +37,33 @@ impl<'a, T: serde::Serialize> Envelope<'a, T> {
 impl<'a> Envelope<'a, ()> {
     /// A failure: its message, what to do next, and its exit code.
     pub(crate) fn failed(command: &'a str, e: &crate::error::Error) -> Self {
+        Envelope::refused(
+            command,
+            e.exit_code(),
+            e.to_string(),
+            e.hint(),
+            e.detail().map(str::to_string),
+        )
+    }
+
+    /// A request refused before any work (a missing token, a body too large): no error of
+    /// the library's stands behind it.
+    pub(crate) fn refused(
+        command: &'a str,
+        exit_code: i32,
+        message: String,
+        hint: Option<String>,
+        detail: Option<String>,
+    ) -> Self {
         Envelope {
             ok: false,
             command,
-            exit_code: e.exit_code(),
+            exit_code,
             data: None,
             error: Some(ErrorOut {
-                message: e.to_string(),
-                hint: e.hint(),
-                detail: e.detail().map(str::to_string),
+                message,
+                hint,
+                detail,
             }),
         }
     }

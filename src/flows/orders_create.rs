@@ -251,6 +251,7 @@ pub(crate) async fn create(
     req: OrderRequest,
     queue_if_unavailable: bool,
 ) -> Result<CreateReport, Error> {
+    // Checked before the store is opened: a bad order needs no database.
     req.validate()?;
     let store = ctx.store_unverified()?;
     create_with(&Creator::of(ctx)?, &store, req, queue_if_unavailable).await

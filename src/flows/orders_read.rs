@@ -469,8 +469,8 @@ pub(crate) fn show_in(store: &Store, which: &OrderRef) -> Result<ShownOrder, Err
             OrderRef::Odoo(id) => format!("Odoo order id {id}"),
             OrderRef::Local(id) => format!("local order {id}"),
         };
-        Error::Usage(format!(
+        Error::Store(crate::store::StoreError::NotFound(format!(
             "there is no local order with {what}; `orders list` shows them, `orders import --odoo-id ID` fetches one from Odoo"
-        ))
+        )))
     })
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::db::{Arg, Dialect, Row, args};
-use super::{Result, Store, now_text};
+use super::{Result, Store, int_list, now_text};
 use crate::details::{OrderDetails, OrderLine};
 
 /// Lines per INSERT statement (15 parameters each: well under every engine's limit).
@@ -22,11 +22,6 @@ pub(crate) struct StoredDetails {
     /// When they were last written (they had changed).
     #[serde(serialize_with = "super::rfc3339_opt")]
     pub synced_at: Option<String>,
-}
-
-/// Ids for an `IN (...)`: integers only, so inlined safely, one statement for the lot.
-fn int_list(ids: impl Iterator<Item = i64>) -> String {
-    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn line(r: &Row<'_>) -> Result<OrderLine> {

@@ -188,6 +188,11 @@ pub struct Store {
 }
 
 /// UTC now as stored: `YYYY-MM-DD HH:MM:SS`.
+/// Ids for an `IN (...)`: integers only, so inlined safely, one statement for the lot.
+pub(crate) fn int_list(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) fn now_text() -> String {
     to_text(Utc::now())
 }

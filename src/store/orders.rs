@@ -601,11 +601,7 @@ impl Store {
         };
         let mut out = HashMap::with_capacity(changing.len());
         for ids in changing.chunks(1000) {
-            let list = ids
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = super::int_list(ids.iter().copied());
             for (id, b) in self.all(
                 &format!(
                     "SELECT id, odoo_order_id, order_number, total_amount, currency, status FROM sales_orders WHERE id IN ({list}){lock}"

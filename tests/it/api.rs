@@ -11,6 +11,7 @@ use fake_odoo::{Fault, FaultRule};
 use hmac::{Hmac, KeyInit, Mac};
 
 use crate::env::TestEnv;
+use crate::orders::odoo_orders_with_origin;
 use crate::serve::{Served, body, later, wait_for};
 
 pub(crate) const TOKEN: &str = "api-token-0123456789abcdefghij";
@@ -101,15 +102,6 @@ fn serving(extra_env: &[(&str, &str)]) -> (TestEnv, Served) {
     vals.extend_from_slice(extra_env);
     let served = Served::start_with_env(&env, &["--poll", "0"], &vals);
     (env, served)
-}
-
-fn odoo_orders_with_origin(env: &TestEnv, key: &str) -> usize {
-    env.fake.with_world(|w| {
-        w.orders
-            .values()
-            .filter(|o| o.origin.as_deref() == Some(key))
-            .count()
-    })
 }
 
 #[test]

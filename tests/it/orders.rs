@@ -22,7 +22,7 @@ fn with_customer() -> TestEnv {
     env
 }
 
-fn odoo_orders_with_origin(env: &TestEnv, key: &str) -> usize {
+pub(crate) fn odoo_orders_with_origin(env: &TestEnv, key: &str) -> usize {
     env.fake.with_world(|w| {
         w.orders
             .values()

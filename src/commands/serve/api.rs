@@ -26,7 +26,6 @@ use crate::error::{Error, Exit, ExitStatus, exit};
 use crate::flows::customers::add_or_link;
 use crate::flows::orders_create::{Creator, OrderRequest, Outcome, create_with};
 use crate::flows::orders_read::{ListRules, OrderRef, list_with, show_in};
-use crate::odoo::{FaultKind, OdooError};
 use crate::secret::Secret;
 use crate::store::orders::OrderFilter;
 use crate::store::{Location, Store, StoreError};
@@ -218,13 +217,8 @@ fn refuse(status: StatusCode, command: &str, message: String, hint: Option<Strin
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST => exit::USAGE,
         _ => exit::FAILED,
     };
-    let body = serde_json::json!({
-        "ok": false,
-        "command": command,
-        "exit_code": code,
-        "error": {"message": message, "hint": hint, "detail": null},
-    });
-    let mut r = json(status, body.to_string());
+    let body = Envelope::refused(command, code, message, hint, None);
+    let mut r = json(status, serde_json::to_string(&body).unwrap_or_default());
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -406,23 +400,8 @@ pub(super) async fn create_order(
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
-        Err(e) => {
-            if let Error::NotCreated { cause, .. } = &e
-                && matches!(
-                    **cause,
-                    OdooError::Fault {
-                        kind: FaultKind::User,
-                        ..
-                    }
-                )
-            {
-                // Odoo refused the order's data: the request's fault.
-                let mut r = fail(CMD, &e);
-                *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                return r;
-            }
-            fail(CMD, &e)
-        }
+        // Odoo refusing the order's data is exit 1: 422 by its class.
+        Err(e) => fail(CMD, &e),
     }
 }
 
@@ -444,11 +423,7 @@ pub(super) async fn show_order(
     }
     let which = OrderRef::parse(&which);
     let found = with_store(&shared, move |store, _| async move {
-        let out = show_in(&store, &which).map_err(|e| match e {
-            // Not found is the route's 404, whatever the command's exit code says.
-            Error::Usage(m) => Error::Store(StoreError::NotFound(m)),
-            e => e,
-        });
+        let out = show_in(&store, &which);
         (store, out)
     })
     .await;

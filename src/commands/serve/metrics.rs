@@ -168,7 +168,12 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    pub(crate) fn render(&self, conns: &super::Conns, health: &super::health::Verdict) -> String {
+    pub(crate) fn render(
+        &self,
+        conns: &super::Conns,
+        health: &super::health::Verdict,
+        events: &super::deliver::Delivery,
+    ) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -234,6 +239,13 @@ impl Metrics {
                 t.timestamp()
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP orderbridge_events_delivered_total Events the portal answered 2xx to.\n# TYPE orderbridge_events_delivered_total counter\norderbridge_events_delivered_total {}\n\
+             # HELP orderbridge_event_attempts_failed_total Event posts the portal refused or did not answer (each retried).\n# TYPE orderbridge_event_attempts_failed_total counter\norderbridge_event_attempts_failed_total {}",
+            events.delivered.load(Ordering::Relaxed),
+            events.failed_attempts.load(Ordering::Relaxed)
+        );
         out
     }
 }

@@ -817,17 +817,15 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics_text(State(shared): State<Arc<Shared>>) -> Response {
-    let mut text = shared.metrics.render(
-        &shared.conns,
-        &shared.health.verdict(shared.metrics.last_poll_ok_at()),
-    );
-    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
-    text.push_str(&format!(
-        "# HELP orderbridge_events_delivered_total Events the portal answered 2xx to.\n# TYPE orderbridge_events_delivered_total counter\norderbridge_events_delivered_total {}\n# HELP orderbridge_event_attempts_failed_total Event posts the portal refused or did not answer (each retried).\n# TYPE orderbridge_event_attempts_failed_total counter\norderbridge_event_attempts_failed_total {}\n",
-        load(&shared.delivery.delivered),
-        load(&shared.delivery.failed_attempts),
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        shared.metrics.render(
+            &shared.conns,
+            &shared.health.verdict(shared.metrics.last_poll_ok_at()),
+            &shared.delivery,
+        ),
+    )
+        .into_response()
 }
 
 /// Resolves on SIGTERM or Ctrl-C. The handlers are installed by this call, not when the
